@@ -1,0 +1,63 @@
+# Essence rig. Quick start: `make demo` and `make test`; each sets itself up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TESTDATA := .cache/testdata
+SHARED_MODEL := ../shared/models/face_landmarker.task
+
+# Tests and the demo use the shared copy of the face model when there is one
+# (a user's machine downloads it once into the cache instead).
+ifeq ($(origin ESSENCE_FACE_MODEL),undefined)
+ifneq ($(wildcard $(SHARED_MODEL)),)
+export ESSENCE_FACE_MODEL := $(abspath $(SHARED_MODEL))
+endif
+endif
+export GLOG_minloglevel := 2
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+# System libraries: OpenGL/EGL on Mesa (rendering, OpenCV), Xvfb (window tests),
+# liblo-tools (an independent OSC peer for tests), PortAudio (sound).
+APT_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libglib2.0-0 xvfb xauth liblo-tools libportaudio2
+
+.PHONY: demo test lint unit sysdeps venv testdata check clean
+
+demo: sysdeps $(STAMP) testdata
+	$(BIN)/essence analyze $(TESTDATA)/multi_face.jpg $(TESTDATA)/single_face.mp4 --tiles auto
+
+test: sysdeps $(STAMP) testdata lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check performance tests tools
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+testdata: $(STAMP)
+	$(BIN)/python tools/fetch_test_media.py $(TESTDATA)
+
+sysdeps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "missing system packages; run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) .cache out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""`python -m performance` is the same as the `essence` command."""
+
+from performance.cli import main
+
+raise SystemExit(main())

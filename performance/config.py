@@ -1,0 +1,117 @@
+"""Typed settings with one precedence chain: defaults < config file < environment < options.
+
+The config file is TOML: `--config FILE`, else `$ESSENCE_CONFIG`, else `config.toml` in the
+user config directory (if it exists). Environment variables are `ESSENCE_<KEY>` in upper
+case (for example `ESSENCE_MAX_FACES=4`; the face model keeps its documented name
+`ESSENCE_FACE_MODEL`). Errors name the file or variable and the key.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from performance.core.errors import ConfigError
+
+APP_NAME = "essence-rig"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run can be configured with (see the README's configuration table)."""
+
+    face_model: str = ""  # path to face_landmarker.task; empty: env var, cache, download
+    max_faces: int = 8  # faces MediaPipe looks for in one frame
+    tiles: str = "off"  # crowd detection on overlapping tiles: off, auto, or CxR (e.g. 3x2)
+    smooth_time: float = 0.35  # seconds for a face's emotion to follow a change
+    forget_after: float = 1.5  # seconds an unseen face keeps its id
+    learn_baseline: bool = True  # learn each face's own resting expression while in view
+    baseline: str = ""  # explicit calibrated baseline TOML (see `essence baseline`)
+
+
+_LIMITS: dict[str, tuple[float, float]] = {
+    "max_faces": (1, 64),
+    "smooth_time": (0.01, 30.0),
+    "forget_after": (0.0, 600.0),
+}
+
+
+def default_config_path() -> Path:
+    """Where the user's config file lives when none is named."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME)) / "config.toml"
+
+
+def load_settings(
+    config: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build Settings from defaults, a TOML file, the environment and explicit overrides."""
+    environ = os.environ if env is None else env
+    settings = Settings()
+    path = config or (Path(environ["ESSENCE_CONFIG"]) if environ.get("ESSENCE_CONFIG") else None)
+    if path is not None and not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    if path is None and default_config_path().is_file():
+        path = default_config_path()
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        settings = _apply(settings, data.get("rig", data), str(path))
+    from_env = {
+        f.name: environ[f"ESSENCE_{f.name.upper()}"]
+        for f in fields(Settings)
+        if environ.get(f"ESSENCE_{f.name.upper()}")
+    }
+    settings = _apply(settings, from_env, "environment (ESSENCE_*)")
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    return _apply(settings, given, "command line")
+
+
+def _apply(settings: Settings, values: Mapping[str, Any], where: str) -> Settings:
+    known = {f.name: f for f in fields(Settings)}
+    changes: dict[str, Any] = {}
+    for key, raw in values.items():
+        if key not in known:
+            raise ConfigError(f"{where}: unknown setting '{key}' (known: {', '.join(known)})")
+        default = getattr(Settings(), key)
+        changes[key] = _coerce(key, raw, type(default), where)
+    return replace(settings, **changes)
+
+
+def _coerce(key: str, raw: Any, kind: type, where: str) -> Any:
+    try:
+        if kind is bool:
+            if isinstance(raw, str):
+                if raw.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                    raise ValueError(raw)
+                value: Any = raw.lower() in {"1", "true", "yes", "on"}
+            else:
+                value = bool(raw)
+        elif kind is int:
+            if isinstance(raw, float) and not raw.is_integer():
+                raise ValueError(raw)
+            value = int(raw)
+        elif kind is float:
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError(raw)
+        else:
+            value = str(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {key} must be {kind.__name__}, got {raw!r}") from exc
+    if key in _LIMITS:
+        low, high = _LIMITS[key]
+        if not low <= value <= high:
+            raise ConfigError(f"{where}: {key} = {value} is outside [{low}, {high}]")
+    return value

@@ -1,0 +1,1 @@
+"""Core: clocks, newest-wins mailboxes, error types and plain value types. No heavy imports."""

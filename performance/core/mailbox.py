@@ -1,0 +1,56 @@
+"""Single-slot 'newest value wins' mailboxes used to hand data between threads."""
+
+from __future__ import annotations
+
+import threading
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class LatestSlot(Generic[T]):
+    """Holds only the newest value; a put overwrites what nobody took.
+
+    Producers never block and never queue, so latency cannot grow. `dropped` counts values
+    that were overwritten before anyone took them.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._value: T | None = None
+        self._version = 0
+        self._taken_version = 0
+        self.dropped = 0
+        self.closed = False
+
+    def put(self, value: T) -> None:
+        """Offer a new value, replacing an untaken one."""
+        with self._cond:
+            if self._version != self._taken_version:
+                self.dropped += 1
+            self._value = value
+            self._version += 1
+            self._cond.notify_all()
+
+    def peek(self) -> T | None:
+        """The newest value, taken or not (never blocks). None until the first put."""
+        with self._cond:
+            return self._value
+
+    def take(self, timeout: float | None = None) -> T | None:
+        """Wait for a value not taken yet and return it; None on timeout or when closed."""
+        with self._cond:
+            if not self._cond.wait_for(
+                lambda: self._version != self._taken_version or self.closed, timeout
+            ):
+                return None
+            if self._version == self._taken_version:
+                return None
+            self._taken_version = self._version
+            return self._value
+
+    def close(self) -> None:
+        """Wake every waiter; later takes return None once the last value is taken."""
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()

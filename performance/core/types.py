@@ -1,0 +1,127 @@
+"""Plain value types that cross layer boundaries (frames, observations, emotion estimates)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+EMOTIONS: tuple[str, ...] = (
+    "neutral", "happy", "sad", "angry", "surprised", "fearful", "disgusted",
+)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One picture from a source.
+
+    `image` is RGB uint8 (H, W, 3). `timestamp` is our own monotonic time in seconds (strictly
+    increasing per source, also across a looping video); `media_time` is the position inside
+    the media (resets when a video loops); `index` counts frames delivered by the source.
+    """
+
+    image: np.ndarray
+    timestamp: float
+    index: int
+    source: str
+    media_time: float = 0.0
+    is_still: bool = False
+
+
+@dataclass(frozen=True)
+class FaceObservation:
+    """What perception saw of one face in one frame. Lives in memory only.
+
+    `bbox` is (x0, y0, x1, y1) normalised to [0, 1] of the frame. `blendshapes` maps
+    MediaPipe's 52 category names to scores in [0, 1]. `yaw`, `pitch`, `roll` are degrees.
+    """
+
+    bbox: tuple[float, float, float, float]
+    blendshapes: dict[str, float]
+    yaw: float = 0.0
+    pitch: float = 0.0
+    roll: float = 0.0
+
+    @property
+    def center(self) -> tuple[float, float]:
+        x0, y0, x1, y1 = self.bbox
+        return ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
+
+    @property
+    def size(self) -> float:
+        """Face width as a share of the frame width."""
+        return self.bbox[2] - self.bbox[0]
+
+
+@dataclass(frozen=True)
+class Observations:
+    """All faces perception found in one frame."""
+
+    timestamp: float
+    frame_index: int
+    source: str
+    faces: tuple[FaceObservation, ...]
+    media_time: float = 0.0
+
+
+@dataclass(frozen=True)
+class EmotionReading:
+    """An emotion estimate: probabilities over EMOTIONS plus valence and arousal in [-1, 1]."""
+
+    probabilities: tuple[float, ...]
+    valence: float
+    arousal: float
+
+    @property
+    def label(self) -> str:
+        return EMOTIONS[int(np.argmax(self.probabilities))]
+
+    def probability(self, emotion: str) -> float:
+        return self.probabilities[EMOTIONS.index(emotion)]
+
+
+NEUTRAL_READING = EmotionReading(
+    probabilities=(1.0,) + (0.0,) * (len(EMOTIONS) - 1), valence=0.0, arousal=0.0
+)
+
+
+@dataclass(frozen=True)
+class FaceEmotion:
+    """A tracked face: stable id, where it is, its smoothed emotion and the raw one.
+
+    `center` is normalised to the frame (x right, y down); `size` is the face width share.
+    """
+
+    face_id: int
+    center: tuple[float, float]
+    size: float
+    smoothed: EmotionReading
+    raw: EmotionReading
+    age: float
+    motion: float = 0.0
+    visible: bool = True  # seen in the latest frame (False while briefly lost)
+
+
+@dataclass(frozen=True)
+class CrowdState:
+    """Aggregates over every face in view; this (not per-person data) is what the show uses."""
+
+    face_count: float = 0.0
+    arrivals_per_min: float = 0.0
+    departures_per_min: float = 0.0
+    valence: float = 0.0
+    arousal: float = 0.0
+    emotions: tuple[float, ...] = NEUTRAL_READING.probabilities
+    spread: float = 0.0
+    motion: float = 0.0
+    chaos: float = 0.0
+    presence: float = 0.0
+
+
+@dataclass(frozen=True)
+class EmotionState:
+    """What the emotion layer publishes each update."""
+
+    timestamp: float
+    faces: tuple[FaceEmotion, ...] = ()
+    crowd: CrowdState = field(default_factory=CrowdState)

@@ -1,0 +1,105 @@
+"""Per-face neutral baseline: what this face looks like at rest.
+
+Resting faces are not zero (eye squint and brow lowering sit well above zero in MediaPipe's
+scores, and people differ), so expressions are read relative to a baseline. Each face starts
+from a prior (an explicit calibrated baseline when one is given, else the population's neutral
+face from the calibration) and learns its own resting level while it stays in view: a lower
+envelope of its features that falls quickly and rises slowly, so a held smile is not absorbed
+as "rest". The learned part fades in over `warmup` seconds and is limited to `max_shift`
+from the prior. A face that leaves is forgotten with its baseline.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from performance.core.errors import ConfigError
+
+
+class FaceBaseline:
+    """The learned resting feature vector of one face."""
+
+    def __init__(
+        self,
+        prior: np.ndarray,
+        *,
+        fall_time: float = 2.0,
+        rise_time: float = 20.0,
+        warmup: float = 4.0,
+        max_shift: float = 0.2,
+    ) -> None:
+        self.prior = np.asarray(prior, dtype=np.float64)
+        self.fall_time = fall_time
+        self.rise_time = rise_time
+        self.warmup = warmup
+        self.max_shift = max_shift
+        self._envelope: np.ndarray | None = None
+        self.age = 0.0
+
+    def update(self, features: np.ndarray, dt: float) -> np.ndarray:
+        """Feed this frame's features (`dt` seconds after the last) and return the baseline."""
+        x = np.asarray(features, dtype=np.float64)
+        if self._envelope is None:
+            self._envelope = x.copy()
+        else:
+            step = max(dt, 0.0)
+            down = 1.0 - math.exp(-step / self.fall_time)
+            up = 1.0 - math.exp(-step / self.rise_time)
+            rate = np.where(x < self._envelope, down, up)
+            self._envelope = self._envelope + rate * (x - self._envelope)
+            self.age += step
+        return self.value
+
+    @property
+    def value(self) -> np.ndarray:
+        """The baseline to read expressions against now."""
+        if self._envelope is None:
+            return self.prior.copy()
+        weight = min(self.age / self.warmup, 1.0) if self.warmup > 0 else 1.0
+        shift = np.clip(self._envelope - self.prior, -self.max_shift, self.max_shift)
+        return self.prior + weight * shift
+
+
+def load_baseline(path: Path, feature_names: tuple[str, ...]) -> np.ndarray:
+    """Read an explicit calibrated baseline (TOML: [baseline] name = value for every feature)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such baseline file") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    table = data.get("baseline")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: missing [baseline] table")
+    missing = [name for name in feature_names if name not in table]
+    if missing:
+        raise ConfigError(f"{path}: [baseline] lacks {', '.join(missing)}")
+    values = []
+    for name in feature_names:
+        value = table[name]
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise ConfigError(f"{path}: [baseline] {name} must be a finite number")
+        values.append(float(value))
+    return np.array(values)
+
+
+def save_baseline(path: Path, feature_names: tuple[str, ...], values: np.ndarray) -> None:
+    """Write a baseline TOML atomically (only when the user asks for one)."""
+    import os
+    import tempfile
+
+    lines = [
+        "# Essence rig: explicit neutral baseline (mean resting features).",
+        "[baseline]",
+        *(f"{name} = {float(v):.6f}" for name, v in zip(feature_names, values, strict=True)),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.replace(tmp, path)

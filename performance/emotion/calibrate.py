@@ -1,0 +1,345 @@
+"""Calibration tool: labelled blendshape tables -> `calibration/emotion.toml`.
+
+This module owns fitting and evaluating the emotion mapping (dev-only; scikit-learn is imported
+inside `calibrate`, the runtime never needs it). It reads the tables, builds features relative
+to the population neutral baseline, picks a feature set and regularisation by stratified
+k-fold cross-validated balanced accuracy, fits a class-weighted multinomial logistic
+regression with the standardisation folded into plain weights + bias, scores a literal
+EMFACS-rule baseline for comparison, and writes the TOML atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import tempfile
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from performance.core.errors import EssenceError, InputError
+from performance.core.types import EMOTIONS
+from performance.emotion.features import (
+    BLENDSHAPE_NAMES,
+    EXTENDED_FEATURE_NAMES,
+    FEATURE_NAMES,
+    features_from_matrix,
+)
+from performance.emotion.mapping import DEFAULT_PATH
+
+# Valence, arousal per class (Russell's circumplex, rounded from common placements).
+CIRCUMPLEX: dict[str, tuple[float, float]] = {
+    "neutral": (0.0, 0.0), "happy": (0.8, 0.45), "sad": (-0.65, -0.35),
+    "angry": (-0.6, 0.7), "surprised": (0.15, 0.85), "fearful": (-0.6, 0.65),
+    "disgusted": (-0.65, 0.35),
+}
+_PRODUCTS = ("happy_6_12", "sad_1_15", "surprise_2_5_26", "fear_1_4_20", "anger_4_7_24")
+FEATURE_SETS: dict[str, tuple[str, ...]] = {  # simplest first; ties go to the simpler
+    "au": tuple(n for n in FEATURE_NAMES if n not in _PRODUCTS),
+    "au+emfacs": FEATURE_NAMES,
+    "au+emfacs+raw": EXTENDED_FEATURE_NAMES,
+}
+C_GRID: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1)
+TIE_TOLERANCE = 0.005  # balanced accuracy within this of the best counts as a tie
+# Literal EMFACS prototypes (AU9 nose wrinkler never fires here, so disgust keeps AU15+16).
+EMFACS_RULES: dict[str, tuple[str, ...]] = {
+    "happy": ("au6_7_lid_tighten", "au12_lip_corner_pull"),
+    "sad": ("au1_inner_brow_raise", "au4_brow_lower", "au15_lip_corner_depress"),
+    "surprised": ("au1_inner_brow_raise", "au2_outer_brow_raise", "au5_upper_lid_raise",
+                  "au26_jaw_drop"),
+    "fearful": ("au1_inner_brow_raise", "au2_outer_brow_raise", "au4_brow_lower",
+                "au5_upper_lid_raise", "au6_7_lid_tighten", "au20_lip_stretch", "au26_jaw_drop"),
+    "angry": ("au4_brow_lower", "au5_upper_lid_raise", "au6_7_lid_tighten", "au23_24_lip_press"),
+    "disgusted": ("au15_lip_corner_depress", "au16_lower_lip_depress"),
+}
+EMFACS_THRESHOLD = 0.1  # an AU is "on" when it is this far above the neutral baseline
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per-class recall and overall accuracies of one predictor on one data set."""
+
+    name: str
+    n: tuple[int, ...]
+    recall: tuple[float, ...]   # nan where the class has no rows
+    accuracy: float
+    balanced_accuracy: float
+
+
+@dataclass(frozen=True)
+class CalibrationReport:
+    """What `calibrate` chose and how well it did (cross-validated)."""
+
+    out: Path
+    folds: int
+    feature_set: str
+    n_features: int
+    c: float
+    model: tuple[Scores, ...]       # per data set, then "all"
+    emfacs: tuple[Scores, ...]      # the literal rule baseline, same layout
+    candidates: tuple[tuple[str, float, float, float], ...]  # set, C, accuracy, balanced
+
+    def to_markdown(self) -> str:
+        """Per-class recall table (model, per data set and pooled) plus the rule baseline."""
+        head = "| class | " + " | ".join(f"n ({s.name}) | recall ({s.name})" for s in self.model)
+        lines = [head + " |", "|---" * (1 + 2 * len(self.model)) + "|"]
+        for i, emotion in enumerate(EMOTIONS):
+            cells = [f"{s.n[i]} | {_pct(s.recall[i])}" for s in self.model]
+            lines.append(f"| {emotion} | " + " | ".join(cells) + " |")
+        for label, attr in (("overall accuracy", "accuracy"),
+                            ("balanced accuracy", "balanced_accuracy")):
+            cells = [f"{sum(s.n)} | {_pct(getattr(s, attr))}" for s in self.model]
+            lines.append(f"| **{label}** | " + " | ".join(cells) + " |")
+        cells = [f"{sum(s.n)} | {_pct(s.accuracy)} (bal. {_pct(s.balanced_accuracy)})"
+                 for s in self.emfacs]
+        lines.append("| EMFACS rules | " + " | ".join(cells) + " |")
+        lines += ["", f"Model: multinomial logistic regression, feature set `{self.feature_set}` "
+                  f"({self.n_features} features), C = {self.c:g}, {self.folds}-fold stratified CV.",
+                  "", "| feature set | C | CV accuracy | CV balanced accuracy |",
+                  "|---|---|---|---|"]
+        lines += [f"| {fs} | {c:g} | {_pct(a)} | {_pct(b)} |" for fs, c, a, b in self.candidates]
+        return "\n".join(lines) + "\n"
+
+
+def _pct(x: float) -> str:
+    return "–" if math.isnan(x) else f"{100 * x:.1f} %"
+
+
+def read_tables(csv_paths: Sequence[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(blendshapes (rows, 52), class index, data-set index) of detected rows in EMOTIONS."""
+    mats, labels, sets = [], [], []
+    for k, path in enumerate(csv_paths):
+        try:
+            with open(path, newline="", encoding="utf-8") as fh:
+                reader = csv.DictReader(fh)
+                missing = [n for n in ("label", "detected", *BLENDSHAPE_NAMES)
+                           if n not in (reader.fieldnames or [])]
+                if missing:
+                    raise InputError(path, f"missing columns {missing[:5]}")
+                for row in reader:
+                    if row["detected"].strip() not in ("1", "1.0") or row["label"] not in EMOTIONS:
+                        continue
+                    mats.append([float(row[n] or 0.0) for n in BLENDSHAPE_NAMES])
+                    labels.append(EMOTIONS.index(row["label"]))
+                    sets.append(k)
+        except OSError as exc:
+            raise InputError(path, f"cannot be read ({exc.strerror})") from None
+        except ValueError as exc:
+            raise InputError(path, f"bad number ({exc})") from None
+    if not labels:
+        raise InputError(", ".join(map(str, csv_paths)), "no detected rows with a known label")
+    return np.array(mats), np.array(labels), np.array(sets)
+
+
+def _scores(name: str, y: np.ndarray, pred: np.ndarray) -> Scores:
+    n = tuple(int((y == k).sum()) for k in range(len(EMOTIONS)))
+    recall = tuple(float((pred[y == k] == k).mean()) if n[k] else math.nan
+                   for k in range(len(EMOTIONS)))
+    present = [r for r in recall if not math.isnan(r)]
+    return Scores(name, n, recall, float((pred == y).mean()), float(np.mean(present)))
+
+
+def emfacs_predict(relative: np.ndarray) -> np.ndarray:
+    """Literal EMFACS: the class whose prototype AUs are most "on" (>= half), else neutral."""
+    col = {n: i for i, n in enumerate(FEATURE_NAMES)}
+    on = relative[:, : len(FEATURE_NAMES)] > EMFACS_THRESHOLD
+    share = np.zeros((len(relative), len(EMOTIONS)))
+    share[:, 0] = 0.5
+    for emotion, aus in EMFACS_RULES.items():
+        share[:, EMOTIONS.index(emotion)] = on[:, [col[a] for a in aus]].mean(axis=1)
+    return np.asarray(share.argmax(axis=1))
+
+
+def _folds(y: np.ndarray, d: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, ...]]:
+    from sklearn.model_selection import StratifiedKFold
+
+    strata = y * 100 + d
+    if np.unique(strata, return_counts=True)[1].min() < folds:
+        strata = y
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        skf = StratifiedKFold(folds, shuffle=True, random_state=seed)
+        return [tuple(s) for s in skf.split(np.zeros(len(y)), strata)]
+
+
+def _fit(x: np.ndarray, y: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Standardise + class-weighted multinomial LR; returns plain (weights (7, n), bias (7,))."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    lr = LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lr.fit((x - mean) / scale, y)
+    weights = np.zeros((len(EMOTIONS), x.shape[1]))
+    bias = np.full(len(EMOTIONS), -30.0)  # a class absent from the data is never predicted
+    coef, intercept = lr.coef_, lr.intercept_
+    if len(lr.classes_) == 2:  # binary LR returns one row: expand to a softmax pair
+        coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-1, 1]) * intercept / 2
+    for row, k in enumerate(lr.classes_):
+        weights[k] = coef[row] / scale
+        bias[k] = intercept[row] - coef[row] @ (mean / scale)
+    return weights, bias
+
+
+def _predict(weights: np.ndarray, bias: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return np.asarray((x @ weights.T + bias).argmax(axis=1))
+
+
+def calibrate(
+    csv_paths: Sequence[Path], out: Path, folds: int = 5, seed: int = 0
+) -> CalibrationReport:
+    """Fit the mapping on the tables, cross-validate it, write `out` (TOML, atomically)."""
+    paths = [Path(p) for p in csv_paths]
+    blend, y, d = read_tables(paths)
+    if y[y == 0].size == 0:
+        raise InputError(", ".join(map(str, paths)), "no neutral rows for the baseline")
+    resting = np.median(blend[y == 0], axis=0)
+    full = features_from_matrix(blend, BLENDSHAPE_NAMES, extended=True)
+    baseline = features_from_matrix(resting[None, :], BLENDSHAPE_NAMES, extended=True)[0]
+    relative = full - baseline
+    splits = _folds(y, d, folds, seed)
+
+    candidates: list[tuple[str, float, float, float]] = []
+    oof: dict[tuple[str, float], np.ndarray] = {}
+    for set_name, names in FEATURE_SETS.items():
+        cols = [EXTENDED_FEATURE_NAMES.index(n) for n in names]
+        for c in C_GRID:
+            pred = np.zeros_like(y)
+            for train, test in splits:
+                w, b = _fit(relative[train][:, cols], y[train], c, seed)
+                pred[test] = _predict(w, b, relative[test][:, cols])
+            s = _scores("all", y, pred)
+            candidates.append((set_name, c, s.accuracy, s.balanced_accuracy))
+            oof[(set_name, c)] = pred
+    best = max(bal for *_, bal in candidates)
+    set_name, c, _, _ = next(cand for cand in candidates if cand[3] >= best - TIE_TOLERANCE)
+    names = FEATURE_SETS[set_name]
+    cols = [EXTENDED_FEATURE_NAMES.index(n) for n in names]
+    weights, bias = _fit(relative[:, cols], y, c, seed)
+
+    def per_set(pred: np.ndarray) -> tuple[Scores, ...]:
+        each = [_scores(p.stem.removesuffix("_blendshapes"), y[d == k], pred[d == k])
+                for k, p in enumerate(paths)]
+        return (*each, _scores("all", y, pred)) if len(paths) > 1 else tuple(each)
+
+    report = CalibrationReport(
+        out=Path(out), folds=folds, feature_set=set_name, n_features=len(names), c=c,
+        model=per_set(oof[(set_name, c)]), emfacs=per_set(emfacs_predict(relative)),
+        candidates=tuple(candidates),
+    )
+    resting_map = {n: float(v) for n, v in zip(BLENDSHAPE_NAMES, resting, strict=True)}
+    text = _toml(report, paths, names, baseline[cols], resting_map, weights, bias)
+    _write_atomic(Path(out), text)
+    return report
+
+
+def _num(x: float) -> str:
+    s = f"{x:.6g}"
+    return s if any(ch in s for ch in ".en") else s + ".0"
+
+
+def _arr(xs: Sequence[float] | np.ndarray) -> str:
+    return "[" + ", ".join(_num(float(x)) for x in xs) + "]"
+
+
+def _toml(report: CalibrationReport, paths: Sequence[Path], names: Sequence[str],
+          baseline: np.ndarray, resting: dict[str, float], weights: np.ndarray,
+          bias: np.ndarray) -> str:
+    every = report.model[-1]
+    rule = report.emfacs[-1]
+    lines = [
+        "# Essence rig: blendshape -> emotion mapping (generated; do not edit by hand).",
+        "# Recalibrate: essence calibrate /path/*_blendshapes.csv --out calibration/emotion.toml",
+        "# Model: p = softmax(weights @ (features - baseline) + bias) over [model] classes;",
+        "# features are performance.emotion.features (FACS action-unit-like signals).",
+        f"# {report.folds}-fold stratified CV on {sum(every.n)} faces: accuracy "
+        f"{_pct(every.accuracy)}, balanced accuracy {_pct(every.balanced_accuracy)} "
+        f"(literal EMFACS rules: {_pct(rule.accuracy)}, balanced {_pct(rule.balanced_accuracy)}).",
+        "# Per-class recall: " + ", ".join(
+            f"{e} {_pct(r)}" for e, r in zip(EMOTIONS, every.recall, strict=True)),
+        "",
+        "[meta]",
+        'produced_by = "performance.emotion.calibrate (essence calibrate)"',
+        f'date = "{date.today().isoformat()}"',
+        f"datasets = {json.dumps([p.name for p in paths])}",
+        f"rows = {json.dumps([sum(s.n) for s in report.model[: len(paths)]])}",
+        'model = "multinomial logistic regression, class_weight=balanced, '
+        'standardisation folded in"',
+        f'feature_set = "{report.feature_set}"',
+        f"C = {_num(report.c)}",
+        f"cv_folds = {report.folds}",
+        f"cv_accuracy = {every.accuracy:.4f}",
+        f"cv_balanced_accuracy = {every.balanced_accuracy:.4f}",
+        f"emfacs_rule_accuracy = {rule.accuracy:.4f}",
+        f"emfacs_rule_balanced_accuracy = {rule.balanced_accuracy:.4f}",
+    ]
+    for s in report.model:
+        lines += ["", f"[meta.cv_recall.{json.dumps(s.name)}]  # n = {sum(s.n)}"]
+        lines += [f"{e} = {'nan' if math.isnan(r) else f'{r:.4f}'}  # n = {n}"
+                  for e, r, n in zip(EMOTIONS, s.recall, s.n, strict=True)]
+        lines += [f"accuracy = {s.accuracy:.4f}", f"balanced_accuracy = {s.balanced_accuracy:.4f}"]
+    lines += ["", "[features]", "names = ["]
+    lines += [f'  "{n}",' for n in names]
+    lines += ["]", "",
+              "# Population resting face (median of the neutral rows), in [features] order.",
+              "[baseline]", f"features = {_arr(baseline)}", "", "[baseline.blendshapes]"]
+    lines += [f"{n} = {_num(v)}" for n, v in resting.items()]
+    lines += ["", "[model]", f"classes = {json.dumps(list(EMOTIONS))}", "weights = ["]
+    lines += [f"  {_arr(w)},  # {e}" for e, w in zip(EMOTIONS, weights, strict=True)]
+    lines += ["]", f"bias = {_arr(bias)}", "",
+              "# Valence, arousal per class. The reading's valence/arousal is the probability-",
+              "# weighted mean of these points: neutral sits at the origin, so an uncertain or",
+              "# weak expression is pulled toward the rest point - that is the intensity term;",
+              "# there is no other.",
+              "[circumplex]"]
+    lines += [f"{e} = {_arr(CIRCUMPLEX[e])}" for e in EMOTIONS]
+    logits = bias - (bias.max())
+    rest = np.exp(logits) / np.exp(logits).sum()  # the reading of the population resting face
+    offset = rest @ np.array([CIRCUMPLEX[e] for e in EMOTIONS])
+    lines += ["# Subtracted from every reading: the weighted mean at the population resting face",
+              "# (class weighting leaves some probability on the negative classes at rest).",
+              f"rest_offset = {_arr(offset)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: `essence calibrate TABLE.csv ... [--out PATH] [--folds N] [--seed N]`."""
+    parser = argparse.ArgumentParser(
+        prog="essence calibrate", description="Fit the blendshape -> emotion mapping.")
+    parser.add_argument("csv", nargs="+", type=Path, help="labelled blendshape tables")
+    parser.add_argument("--out", type=Path, default=DEFAULT_PATH, help="TOML to write")
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds")
+    parser.add_argument("--seed", type=int, default=0, help="fold shuffling seed")
+    args = parser.parse_args(argv)
+    if args.folds < 2:
+        parser.error("--folds must be at least 2")
+    try:
+        report = calibrate(args.csv, args.out, folds=args.folds, seed=args.seed)
+    except EssenceError as exc:
+        print(f"essence calibrate: {exc}", file=sys.stderr)
+        return 2
+    print(report.to_markdown())
+    print(f"wrote {args.out}")
+    return 0

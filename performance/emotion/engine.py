@@ -1,0 +1,148 @@
+"""The emotion engine: observations in, smoothed per-face and crowd emotion out.
+
+It owns the per-face state (identity, baseline, smoothing) and nothing else; the mapping
+from blendshapes to emotion is `EmotionMapping`, the crowd numbers are `CrowdAggregator`.
+Time comes only from the observations' own timestamps (or `idle(now)` when none arrive), so
+rehearsal and tests are deterministic. Nothing here is written anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from performance.core.types import (
+    EMOTIONS,
+    EmotionReading,
+    EmotionState,
+    FaceEmotion,
+    FaceObservation,
+    Observations,
+)
+from performance.emotion.baseline import FaceBaseline
+from performance.emotion.crowd import CrowdAggregator
+from performance.emotion.mapping import EmotionMapping
+from performance.emotion.smoothing import CriticallyDamped
+from performance.emotion.tracker import FaceTracker
+
+
+@dataclass
+class _FaceState:
+    baseline: FaceBaseline
+    spring: CriticallyDamped
+    last_time: float
+    smoothed: EmotionReading
+    raw: EmotionReading
+
+
+class EmotionEngine:
+    """Per-face identity, baseline and smoothing, plus the crowd aggregate."""
+
+    def __init__(
+        self,
+        mapping: EmotionMapping,
+        *,
+        smooth_time: float = 0.35,
+        forget_after: float = 1.5,
+        baseline: np.ndarray | None = None,
+        learn_baseline: bool = True,
+        crowd_factory: Callable[[], CrowdAggregator] = CrowdAggregator,
+    ) -> None:
+        """`baseline`: an explicit calibrated resting feature vector (default: the population's).
+
+        `learn_baseline`: learn each face's own resting level while it is in view.
+        """
+        self.mapping = mapping
+        self.smooth_time = smooth_time
+        self.prior = mapping.population_baseline if baseline is None else np.asarray(baseline)
+        self.learn_baseline = learn_baseline
+        self.tracker = FaceTracker(forget_after=forget_after)
+        self._crowd_factory = crowd_factory
+        self.crowd = crowd_factory()
+        self._faces: dict[int, _FaceState] = {}
+        self.state = EmotionState(timestamp=0.0)
+
+    def read_still(self, face: FaceObservation) -> EmotionReading:
+        """The unsmoothed reading of a face in a still image, against the prior baseline."""
+        return self.mapping.predict_features(self.mapping.features(face.blendshapes), self.prior)
+
+    def update(self, observations: Observations) -> EmotionState:
+        """Fold in the faces of one frame and return the new state."""
+        now = observations.timestamp
+        step = self.tracker.update(observations.faces, now)
+        for track, face in step.matched:
+            self._observe(track.face_id, face, now)
+        return self._publish(now, len(step.arrived), step.departed)
+
+    def idle(self, now: float) -> EmotionState:
+        """Advance time with no new frame (camera lost, perception busy): faces age and leave."""
+        step = self.tracker.update((), now)
+        return self._publish(now, 0, step.departed)
+
+    def reset(self) -> None:
+        """Forget every face and the crowd history."""
+        self.tracker.reset()
+        self._faces.clear()
+        self.crowd = self._crowd_factory()
+        self.state = EmotionState(timestamp=0.0)
+
+    def _observe(self, face_id: int, face: FaceObservation, now: float) -> None:
+        features = self.mapping.features(face.blendshapes)
+        state = self._faces.get(face_id)
+        if state is None:
+            state = _FaceState(
+                baseline=FaceBaseline(self.prior),
+                spring=CriticallyDamped(self.smooth_time),
+                last_time=now,
+                smoothed=self.mapping.predict_features(features, self.prior),
+                raw=self.mapping.predict_features(features, self.prior),
+            )
+            self._faces[face_id] = state
+        dt = max(now - state.last_time, 0.0)
+        base = state.baseline.update(features, dt) if self.learn_baseline else self.prior
+        raw = self.mapping.predict_features(features, base)
+        vector = state.spring.update(
+            np.array([*raw.probabilities, raw.valence, raw.arousal]), dt
+        )
+        state.raw = raw
+        state.smoothed = _reading_from_vector(vector)
+        state.last_time = now
+
+    def _publish(self, now: float, arrivals: int, departed: list[int]) -> EmotionState:
+        for face_id in list(self._faces):  # departed faces and dropped tentative ones
+            if face_id not in self.tracker.tracks:
+                del self._faces[face_id]
+        faces = []
+        for face_id, track in sorted(self.tracker.tracks.items()):
+            state = self._faces.get(face_id)
+            if state is None or not track.confirmed:
+                continue
+            faces.append(
+                FaceEmotion(
+                    face_id=face_id,
+                    center=track.center,
+                    size=track.size,
+                    smoothed=state.smoothed,
+                    raw=state.raw,
+                    age=now - track.first_seen,
+                    motion=track.speed,
+                    visible=track.last_seen == now,
+                )
+            )
+        crowd = self.crowd.update(faces, now, arrivals=arrivals, departures=len(departed))
+        self.state = EmotionState(timestamp=now, faces=tuple(faces), crowd=crowd)
+        return self.state
+
+
+def _reading_from_vector(vector: np.ndarray) -> EmotionReading:
+    n = len(EMOTIONS)
+    probabilities = np.clip(vector[:n], 0.0, None)
+    total = probabilities.sum()
+    probabilities = probabilities / total if total > 0 else np.eye(n)[0]
+    return EmotionReading(
+        probabilities=tuple(float(p) for p in probabilities),
+        valence=float(np.clip(vector[n], -1.0, 1.0)),
+        arousal=float(np.clip(vector[n + 1], -1.0, 1.0)),
+    )

@@ -1,0 +1,209 @@
+"""The calibrated blendshape -> emotion mapping used at runtime (numpy + tomllib only).
+
+This module owns reading `calibration/emotion.toml` (written by `performance.emotion.calibrate`)
+and applying it: features relative to a neutral baseline -> a linear softmax over EMOTIONS ->
+valence/arousal as the probability-weighted mean of each class's circumplex coordinates, less
+the resting face's own mean (`rest_offset`), so a face at its baseline reads (0, 0).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from performance.core.errors import ConfigError
+from performance.core.types import EMOTIONS, EmotionReading
+from performance.emotion.features import (
+    EXTENDED_FEATURE_NAMES,
+    FEATURE_NAMES,
+    features_from_blendshapes,
+    features_from_matrix,
+)
+
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "calibration" / "emotion.toml"
+
+
+@dataclass(frozen=True, eq=False)
+class EmotionMapping:
+    """A linear softmax model on baseline-relative features, plus circumplex coordinates."""
+
+    feature_names: tuple[str, ...]
+    population_baseline: np.ndarray      # (n_features,) resting/neutral face
+    weights: np.ndarray                  # (len(EMOTIONS), n_features)
+    bias: np.ndarray                     # (len(EMOTIONS),)
+    circumplex: np.ndarray               # (len(EMOTIONS), 2): valence, arousal per class
+    rest_offset: np.ndarray = field(default_factory=lambda: np.zeros(2))  # (valence, arousal)
+    resting_blendshapes: dict[str, float] = field(default_factory=dict)
+    source: str = "<memory>"
+    _extended: bool = field(init=False, repr=False)
+    _columns: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.feature_names)
+        unknown = [f for f in self.feature_names if f not in EXTENDED_FEATURE_NAMES]
+        if unknown:
+            raise ValueError(f"unknown feature names {unknown}")
+        k = len(EMOTIONS)
+        shapes = {
+            "population_baseline": (self.population_baseline.shape, (n,)),
+            "weights": (self.weights.shape, (k, n)),
+            "bias": (self.bias.shape, (k,)),
+            "circumplex": (self.circumplex.shape, (k, 2)),
+            "rest_offset": (self.rest_offset.shape, (2,)),
+        }
+        for name, (got, want) in shapes.items():
+            if got != want:
+                raise ValueError(f"{name} has shape {got}, expected {want}")
+        extended = any(f not in FEATURE_NAMES for f in self.feature_names)
+        catalogue = EXTENDED_FEATURE_NAMES if extended else FEATURE_NAMES
+        object.__setattr__(self, "_extended", extended)
+        object.__setattr__(
+            self, "_columns", np.array([catalogue.index(f) for f in self.feature_names])
+        )
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> EmotionMapping:
+        """Read a calibration TOML; raises ConfigError naming the file and key if malformed."""
+        path = DEFAULT_PATH if path is None else Path(path)
+        where = _display(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{where}: file not found (run `essence calibrate`)") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{where}: cannot be read ({exc})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{where}: not valid TOML ({exc})") from None
+        return _parse(data, where)
+
+    def features(self, scores: Mapping[str, float]) -> np.ndarray:
+        """This mapping's feature vector (absolute, not baseline-relative) for one face."""
+        full = features_from_blendshapes(scores, extended=self._extended)
+        return np.asarray(full[self._columns])
+
+    def features_matrix(self, matrix: np.ndarray, names: Sequence[str]) -> np.ndarray:
+        """Feature rows for a (faces, len(names)) matrix of blendshape scores."""
+        full = features_from_matrix(matrix, names, extended=self._extended)
+        return np.asarray(full[:, self._columns])
+
+    def predict(
+        self, scores: Mapping[str, float], baseline: np.ndarray | None = None
+    ) -> EmotionReading:
+        """Emotion of one face from its blendshape scores (baseline: its resting features)."""
+        return self.predict_features(self.features(scores), baseline)
+
+    def predict_features(
+        self, features: np.ndarray, baseline: np.ndarray | None = None
+    ) -> EmotionReading:
+        """Emotion from a feature vector (e.g. smoothed); `baseline` defaults to the population."""
+        f = np.asarray(features, dtype=np.float64)
+        b = self.population_baseline if baseline is None else np.asarray(baseline, np.float64)
+        if f.shape != self.population_baseline.shape or b.shape != f.shape:
+            want = self.population_baseline.shape
+            raise ValueError(f"features {f.shape} / baseline {b.shape}, expected {want}")
+        probs = self.probabilities(f - b)
+        valence, arousal = np.clip(probs @ self.circumplex - self.rest_offset, -1.0, 1.0)
+        return EmotionReading(
+            probabilities=tuple(float(p) for p in probs),
+            valence=float(valence),
+            arousal=float(arousal),
+        )
+
+    def probabilities(self, relative: np.ndarray) -> np.ndarray:
+        """Softmax class probabilities for baseline-relative features; rows or one vector."""
+        logits = relative @ self.weights.T + self.bias
+        logits = np.nan_to_num(logits, nan=0.0, posinf=50.0, neginf=-50.0)
+        logits = logits - logits.max(axis=-1, keepdims=True)
+        e = np.exp(logits)
+        return np.asarray(e / e.sum(axis=-1, keepdims=True))
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(DEFAULT_PATH.parents[1]))
+    except ValueError:
+        return str(path)
+
+
+def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: [{key}] table is missing")
+    return value
+
+
+def _numbers(value: Any, n: int, where: str, key: str) -> list[float]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: {key} must be a list of {n} numbers")
+    if len(value) != n:
+        raise ConfigError(f"{where}: {key} has {len(value)} values, expected {n}")
+    out = []
+    for i, v in enumerate(value):
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ConfigError(f"{where}: {key}[{i}] is {v!r}, expected a finite number")
+        out.append(float(v))
+    return out
+
+
+def _parse(data: Mapping[str, Any], where: str) -> EmotionMapping:
+    names = _table(data, "features", where).get("names")
+    if (
+        not isinstance(names, list) or not names
+        or not all(isinstance(n, str) for n in names)
+    ):
+        raise ConfigError(f"{where}: [features] names must be a non-empty list of strings")
+    unknown = [n for n in names if n not in EXTENDED_FEATURE_NAMES]
+    if unknown:
+        raise ConfigError(f"{where}: [features] names has unknown features {unknown}")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{where}: [features] names has duplicates")
+    n = len(names)
+
+    baseline = _table(data, "baseline", where)
+    base = _numbers(baseline.get("features"), n, where, "[baseline] features")
+    resting = baseline.get("blendshapes", {})
+    if not isinstance(resting, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in resting.values()
+    ):
+        raise ConfigError(f"{where}: [baseline.blendshapes] must map names to numbers")
+
+    model = _table(data, "model", where)
+    classes = model.get("classes", list(EMOTIONS))
+    if list(classes) != list(EMOTIONS):
+        raise ConfigError(f"{where}: [model] classes is {classes}, expected {list(EMOTIONS)}")
+    rows = model.get("weights")
+    k = len(EMOTIONS)
+    if not isinstance(rows, list):
+        raise ConfigError(f"{where}: [model] weights must be a list of {k} lists")
+    if len(rows) != k:
+        raise ConfigError(f"{where}: [model] weights has {len(rows)} rows, expected {k}")
+    weights = [
+        _numbers(r, n, where, f"[model] weights[{i}] ({EMOTIONS[i]})") for i, r in enumerate(rows)
+    ]
+    bias = _numbers(model.get("bias"), k, where, "[model] bias")
+
+    circ = _table(data, "circumplex", where)
+    coords = []
+    for emotion in EMOTIONS:
+        va = _numbers(circ.get(emotion), 2, where, f"[circumplex] {emotion}")
+        if not all(-1.0 <= x <= 1.0 for x in va):
+            raise ConfigError(f"{where}: [circumplex] {emotion} must lie in [-1, 1]")
+        coords.append(va)
+    offset = _numbers(circ.get("rest_offset", [0.0, 0.0]), 2, where, "[circumplex] rest_offset")
+
+    return EmotionMapping(
+        feature_names=tuple(names),
+        population_baseline=np.array(base),
+        weights=np.array(weights),
+        bias=np.array(bias),
+        circumplex=np.array(coords),
+        rest_offset=np.array(offset),
+        resting_blendshapes={str(key): float(v) for key, v in resting.items()},
+        source=where,
+    )

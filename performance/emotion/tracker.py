@@ -1,0 +1,144 @@
+"""Face identity across frames: a face keeps its id while it stays in view.
+
+Matching is greedy on centre distance measured in face widths (faces are few; greedy on
+sorted costs gives the same answer as an optimal assignment whenever faces are apart).
+A track that is not seen for `forget_after` seconds is forgotten and counted as a departure;
+an observation that matches no track starts a tentative track, which becomes a face (and
+counts as an arrival) once it has been seen `confirm_hits` times; a tentative track that is
+not seen again is dropped quietly, so one-frame false detections never reach the crowd.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from performance.core.types import FaceObservation
+
+
+@dataclass
+class Track:
+    """One face the tracker follows."""
+
+    face_id: int
+    bbox: tuple[float, float, float, float]
+    first_seen: float
+    last_seen: float
+    velocity: tuple[float, float] = (0.0, 0.0)
+    hits: int = 1
+    confirmed: bool = False
+
+    @property
+    def center(self) -> tuple[float, float]:
+        x0, y0, x1, y1 = self.bbox
+        return ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
+
+    @property
+    def size(self) -> float:
+        return max(self.bbox[2] - self.bbox[0], 1e-6)
+
+    @property
+    def speed(self) -> float:
+        """Centre speed in frame widths per second."""
+        return float((self.velocity[0] ** 2 + self.velocity[1] ** 2) ** 0.5)
+
+
+@dataclass
+class TrackUpdate:
+    """The result of one tracker step."""
+
+    matched: list[tuple[Track, FaceObservation]] = field(default_factory=list)
+    arrived: list[int] = field(default_factory=list)
+    departed: list[int] = field(default_factory=list)
+
+
+class FaceTracker:
+    """Assigns stable ids to faces from frame to frame."""
+
+    def __init__(
+        self, max_jump: float = 1.2, forget_after: float = 1.5, confirm_hits: int = 3
+    ) -> None:
+        """`max_jump`: how far a face may move between sightings, in face widths.
+
+        `forget_after`: seconds a face may be unseen before it is forgotten.
+        `confirm_hits`: sightings (in a row, allowing a 0.25 s gap) before a face counts.
+        """
+        self.max_jump = max_jump
+        self.forget_after = forget_after
+        self.confirm_hits = max(int(confirm_hits), 1)
+        self.tentative_gap = 0.25
+        self.tracks: dict[int, Track] = {}
+        self._next_id = 1
+
+    def reset(self) -> list[int]:
+        """Forget every face (for example between unrelated still images); return their ids."""
+        gone = list(self.tracks)
+        self.tracks.clear()
+        return gone
+
+    def update(self, faces: tuple[FaceObservation, ...], now: float) -> TrackUpdate:
+        """Match `faces` seen at time `now` to tracks; start and forget tracks as needed."""
+        result = TrackUpdate()
+        candidates: list[tuple[float, int, int]] = []
+        for track in self.tracks.values():
+            tx, ty = self._predict(track, now)
+            for index, face in enumerate(faces):
+                fx, fy = face.center
+                scale = max(track.size, face.size, 1e-3)
+                distance = ((fx - tx) ** 2 + (fy - ty) ** 2) ** 0.5 / scale
+                if distance <= self.max_jump:
+                    candidates.append((distance, track.face_id, index))
+        candidates.sort()
+        used_tracks: set[int] = set()
+        used_faces: set[int] = set()
+        for _distance, face_id, index in candidates:
+            if face_id in used_tracks or index in used_faces:
+                continue
+            used_tracks.add(face_id)
+            used_faces.add(index)
+            track = self.tracks[face_id]
+            self._advance(track, faces[index], now)
+            self._confirm(track, result)
+            result.matched.append((track, faces[index]))
+        for index, face in enumerate(faces):
+            if index in used_faces:
+                continue
+            track = Track(self._next_id, face.bbox, first_seen=now, last_seen=now)
+            self._next_id += 1
+            self.tracks[track.face_id] = track
+            self._confirm(track, result)
+            result.matched.append((track, face))
+        for face_id, track in list(self.tracks.items()):
+            unseen = now - track.last_seen
+            if track.confirmed and unseen > self.forget_after:
+                del self.tracks[face_id]
+                result.departed.append(face_id)
+            elif not track.confirmed and unseen > self.tentative_gap:
+                del self.tracks[face_id]
+        return result
+
+    def _confirm(self, track: Track, result: TrackUpdate) -> None:
+        if not track.confirmed and track.hits >= self.confirm_hits:
+            track.confirmed = True
+            result.arrived.append(track.face_id)
+
+    @staticmethod
+    def _predict(track: Track, now: float) -> tuple[float, float]:
+        dt = min(max(now - track.last_seen, 0.0), 0.5)
+        cx, cy = track.center
+        return (cx + track.velocity[0] * dt, cy + track.velocity[1] * dt)
+
+    @staticmethod
+    def _advance(track: Track, face: FaceObservation, now: float) -> None:
+        dt = now - track.last_seen
+        (ox, oy), (nx, ny) = track.center, face.center
+        if dt > 1e-6:
+            blend = 0.5
+            vx = (nx - ox) / dt
+            vy = (ny - oy) / dt
+            track.velocity = (
+                blend * vx + (1 - blend) * track.velocity[0],
+                blend * vy + (1 - blend) * track.velocity[1],
+            )
+        track.bbox = face.bbox
+        track.last_seen = now
+        track.hits += 1

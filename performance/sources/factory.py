@@ -1,0 +1,100 @@
+"""What an `--input` string means, in one place for every command.
+
+Owns the dispatch from a spec to a source: digits -> camera index; an existing folder or
+image file -> ImageSource; an existing other file -> VideoFileSource; "synthetic" ->
+SyntheticSource; a path-looking spec that does not exist -> InputError("no such file");
+anything else -> a camera name fragment. Also the file-kind helpers and the expansion of
+`essence analyze` arguments into media files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from performance.core.clock import Clock, MonotonicClock
+from performance.core.errors import InputError
+from performance.sources.base import FrameSource
+from performance.sources.camera import CameraSource
+from performance.sources.images import IMAGE_EXTENSIONS, ImageSource
+from performance.sources.synthetic import SyntheticSource
+from performance.sources.video import VIDEO_EXTENSIONS, VideoFileSource
+
+SYNTHETIC = "synthetic"
+
+
+def is_image_path(path: str | Path) -> bool:
+    """Whether the name has an image extension (jpg, jpeg, png, bmp, webp, tif, tiff)."""
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def is_video_path(path: str | Path) -> bool:
+    """Whether the name has a video extension (mp4, mov, avi, mkv, webm, ...)."""
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+
+
+def looks_like_path(spec: str) -> bool:
+    """Whether a spec is meant as a file: it has a separator, starts with . or ~, or has a
+    media extension. Camera names ("HD Webcam C920") do not."""
+    s = spec.strip()
+    if not s:
+        return False
+    if "/" in s or "\\" in s or os.sep in s or s.startswith((".", "~")):
+        return True
+    return is_image_path(s) or is_video_path(s)
+
+
+def open_source(
+    spec: str,
+    *,
+    loop: bool = False,
+    hold: bool = False,
+    clock: Clock | None = None,
+) -> FrameSource:
+    """Open the source an `--input` spec names (see the module docstring for the rules).
+
+    `loop`/`hold` apply to files and stills; `clock` times camera frames (a MonotonicClock
+    when not given). Raises InputError naming the file or device when it cannot be opened.
+    """
+    text = spec.strip()
+    if not text:
+        raise InputError("--input", "empty input: give a camera index, a file or a folder")
+    if text.isdigit():
+        return CameraSource(int(text), clock=clock or MonotonicClock())
+    if text.lower() == SYNTHETIC:
+        return SyntheticSource()
+    path = Path(text).expanduser()
+    if path.exists():
+        if path.is_dir() or is_image_path(path):
+            return ImageSource([path], loop=loop, hold=hold)
+        return VideoFileSource(path, loop=loop, hold=hold)
+    if looks_like_path(text):
+        raise InputError(path, "no such file")
+    return CameraSource(text, clock=clock or MonotonicClock())
+
+
+def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
+    """Files and folders -> the media files to analyse, in the order given.
+
+    A folder contributes its images and videos (not recursive), sorted by name; a file is
+    kept as given. InputError for a missing path or a folder without media.
+    """
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            found = sorted(
+                p for p in path.iterdir()
+                if p.is_file() and (is_image_path(p) or is_video_path(p))
+            )
+            if not found:
+                raise InputError(path, "folder contains no images or videos")
+            out.extend(found)
+        elif path.is_file():
+            out.append(path)
+        elif path.exists():
+            raise InputError(path, "is not a regular file or folder")
+        else:
+            raise InputError(path, "no such file")
+    return out

@@ -1,0 +1,42 @@
+"""Shared fixtures: the real test media (fetched once, pinned by hash) as `testdata`."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run from a checkout without installing the package
+    sys.path.insert(0, str(ROOT))
+
+
+def _load_fetcher() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "fetch_test_media", ROOT / "tools" / "fetch_test_media.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    """The folder with the real face clips and photos (downloaded on first use)."""
+    return Path(_load_fetcher().fetch(ROOT / ".cache" / "testdata"))
+
+
+@pytest.fixture(scope="session")
+def face_model() -> Path:
+    """The face model: $ESSENCE_FACE_MODEL, else the shared copy beside the checkout."""
+    import os
+
+    given = os.environ.get("ESSENCE_FACE_MODEL")
+    path = Path(given) if given else ROOT.parent / "shared" / "models" / "face_landmarker.task"
+    if not path.is_file():
+        pytest.skip(f"face model not found at {path} (set ESSENCE_FACE_MODEL)")
+    return path

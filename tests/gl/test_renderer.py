@@ -1,0 +1,83 @@
+"""Crossfades, inputs and unknown visuals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from performance.render.source import UnknownVisualError
+from performance.render.state import RenderState
+
+pytestmark = pytest.mark.gl
+STATE = RenderState(time=1.5, resolution=(128, 72), valence=0.5, presence=1.0)
+
+
+def _render(renderer, target, **kw) -> np.ndarray:  # type: ignore[no-untyped-def]
+    renderer.render(STATE, target.framebuffer, **kw)
+    return target.read_rgb().astype(np.int32)
+
+
+def test_crossfade_endpoints_and_middle(gl, renderer, target) -> None:  # type: ignore[no-untyped-def]
+    a = _render(renderer, target, visual="enclave", inputs={"grain": 0.0})
+    b = _render(renderer, target, visual="essence_module", inputs={"grain": 0.0})
+    prev = ("enclave", {"grain": 0.0})
+    kw = {"visual": "essence_module", "inputs": {"grain": 0.0}, "previous": prev}
+    assert np.array_equal(_render(renderer, target, mix=0.0, **kw), a)
+    assert np.array_equal(_render(renderer, target, mix=1.0, **kw), b)
+    mid = _render(renderer, target, mix=0.5, **kw)
+    assert np.abs(mid - (a + b) / 2).max() <= 1
+    assert 0 < np.abs(mid - a).mean() < np.abs(b - a).mean()
+    assert np.abs(_render(renderer, target, mix=0.001, **kw) - a).max() <= 1  # offscreen path
+
+
+def test_inputs_change_the_picture_and_are_clamped(gl, renderer, target) -> None:  # type: ignore[no-untyped-def]
+    normal = _render(renderer, target, visual="essence_module", inputs={"grain": 0.0})
+    dim = _render(renderer, target, visual="essence_module",
+                  inputs={"grain": 0.0, "intensity": 0.2, "not_declared": 3.0})
+    assert dim.mean() < normal.mean() - 5
+    over = _render(renderer, target, visual="essence_module", inputs={"grain": 0.0,
+                                                                      "intensity": 1e9})
+    top = _render(renderer, target, visual="essence_module", inputs={"grain": 0.0,
+                                                                     "intensity": 2.0})
+    assert np.array_equal(over, top)
+
+
+def test_state_inputs_are_the_default(gl, renderer, target) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    via_state = replace(STATE, inputs={"grain": 0.0, "intensity": 0.3})
+    renderer.render(via_state, target.framebuffer, visual="essence_module")
+    a = target.read_rgb()
+    renderer.render(STATE, target.framebuffer, visual="essence_module",
+                    inputs={"grain": 0.0, "intensity": 0.3})
+    assert np.array_equal(a, target.read_rgb())
+
+
+def test_unknown_visual_lists_available(gl, renderer, target) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(UnknownVisualError) as info:
+        renderer.render(STATE, target.framebuffer, visual="no_such_visual")
+    message = str(info.value)
+    assert "no_such_visual" in message
+    for name in ("essence_module", "enclave", "crowd_chaos", "blackout"):
+        assert name in message
+
+
+def test_every_input_type_reaches_the_shader(gl, tmp_path, target) -> None:  # type: ignore[no-untyped-def]
+    from performance.render.program import ShaderLibrary
+    from performance.render.renderer import Renderer
+
+    (tmp_path / "types.frag").write_text(
+        '#version 330\n/* {"INPUTS": [{"NAME": "on", "TYPE": "bool", "DEFAULT": true},\n'
+        '{"NAME": "n", "TYPE": "int", "DEFAULT": 2, "MIN": 0, "MAX": 5},\n'
+        '{"NAME": "pt", "TYPE": "point2D", "DEFAULT": [0.5, 0.5]}]} */\nout vec4 fragColor;\n'
+        "void main() { fragColor = vec4(in_on ? 1.0 : 0.0, float(in_n) / 5.0, in_pt.x, 1.0); }\n",
+        encoding="utf-8")
+    lib = ShaderLibrary(gl, tmp_path)
+    renderer = Renderer(gl, lib)
+    renderer.render(STATE, target.framebuffer, visual="types")
+    assert target.read_rgb()[0, 0].tolist() == [255, 102, 128]
+    renderer.render(STATE, target.framebuffer, visual="types",
+                    inputs={"on": False, "n": 3.4, "pt": [0.25, 2.0]})
+    assert target.read_rgb()[0, 0].tolist() == [0, 153, 64]
+    renderer.release()
+    lib.release()

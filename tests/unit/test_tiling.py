@@ -1,0 +1,125 @@
+"""Tiling geometry: coverage with overlap, duplicate merging, coordinate round trips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from performance.perception.tiling import (
+    Tile,
+    TilingSettings,
+    auto_grid,
+    bbox_of,
+    face_score,
+    from_frame,
+    iou,
+    make_tiles,
+    merge_faces,
+    resize_cubic,
+    to_frame,
+    upscale_and_pad,
+)
+
+
+@pytest.mark.parametrize("size", [(640, 480), (1920, 1080), (1000, 667), (1080, 1920)])
+@pytest.mark.parametrize("grid", [(3, 2), (2, 2), "auto"])
+def test_tiles_cover_frame_with_overlap(size: tuple[int, int], grid: object) -> None:
+    w, h = size
+    settings = TilingSettings(grid=grid, overlap=0.25, include_full_frame=True)  # type: ignore[arg-type]
+    tiles = make_tiles(w, h, settings)
+    assert tiles[0] == Tile(0, 0, w, h)
+    parts = tiles[1:]
+    covered = np.zeros((h, w), dtype=np.int32)
+    for t in parts:
+        assert 0 <= t.x0 < t.x1 <= w and 0 <= t.y0 < t.y1 <= h
+        covered[t.y0:t.y1, t.x0:t.x1] += 1
+    assert covered.min() >= 1, "every pixel lies in some tile"
+    cols = len({t.x0 for t in parts})
+    for a in parts:  # horizontal neighbours share about 25 % of a tile
+        right = [b for b in parts if b.y0 == a.y0 and b.x0 > a.x0]
+        if right:
+            b = min(right, key=lambda t: t.x0)
+            shared = a.x1 - b.x0
+            assert shared == pytest.approx(0.25 * a.width, abs=2)
+    assert cols >= 1
+
+
+def test_auto_grid_makes_gallery_faces_big_enough() -> None:
+    assert auto_grid(1920, 1080, TilingSettings()) == (3, 2)
+    assert auto_grid(640, 480, TilingSettings()) == (3, 2)
+    assert auto_grid(200, 200, TilingSettings()) == (1, 1)  # too small to cut
+    assert len(make_tiles(200, 200, TilingSettings())) == 1
+
+
+def test_without_full_frame() -> None:
+    tiles = make_tiles(1920, 1080, TilingSettings(grid=(3, 2), include_full_frame=False))
+    assert len(tiles) == 6 and Tile(0, 0, 1920, 1080) not in tiles
+
+
+def test_bad_settings_are_refused() -> None:
+    with pytest.raises(ValueError):
+        TilingSettings(overlap=0.95)
+    with pytest.raises(ValueError):
+        TilingSettings(grid=(0, 2))
+
+
+def test_coordinate_mapping_round_trips() -> None:
+    rng = np.random.default_rng(1)
+    region = Tile(640, 360, 1280, 900).region
+    pts = rng.uniform(0, 1, (50, 2))
+    frame_pts = to_frame(pts, region, 1920, 1080)
+    assert frame_pts[:, 0].min() >= 640 / 1920 and frame_pts[:, 0].max() <= 1280 / 1920
+    np.testing.assert_allclose(from_frame(frame_pts, region, 1920, 1080), pts, atol=1e-12)
+    np.testing.assert_allclose(to_frame(np.array([[0.5, 0.5]]), region, 1920, 1080),
+                               [[960 / 1920, 630 / 1080]])
+
+
+def test_merge_removes_duplicates_and_keeps_distinct_faces() -> None:
+    w, h = 1920, 1080
+    full = (0.0, 0.0, float(w), float(h))
+    left_tile = Tile(0, 0, 768, 617).region
+    # A face cut by the left tile's right edge, seen whole in the full frame.
+    whole = (0.38, 0.30, 0.44, 0.42)
+    cut = (0.38, 0.30, 0.40, 0.42)
+    other = (0.60, 0.30, 0.66, 0.42)
+    candidates = [
+        (cut, face_score(cut, left_tile, w, h), "cut"),
+        (whole, face_score(whole, full, w, h), "whole"),
+        (other, face_score(other, full, w, h), "other"),
+        ((0.601, 0.301, 0.659, 0.419), face_score(other, full, w, h) - 0.01, "other-again"),
+    ]
+    kept = merge_faces(candidates)
+    assert sorted(p for _, _, p in kept) == ["other", "whole"]
+
+
+def test_center_inside_counts_as_same_face() -> None:
+    big = (0.1, 0.1, 0.3, 0.4)
+    small = (0.15, 0.2, 0.2, 0.25)  # low IoU, centre inside
+    assert iou(big, small) < 0.3
+    assert len(merge_faces([(big, 1.0, "a"), (small, 0.5, "b")])) == 1
+
+
+def test_bbox_of_clips_to_frame() -> None:
+    assert bbox_of(np.array([[-0.1, 0.2], [0.5, 1.3]])) == (0.0, 0.2, 0.5, 1.0)
+
+
+def test_resize_cubic_matches_opencv() -> None:
+    cv2 = pytest.importorskip("cv2")
+    rng = np.random.default_rng(0)
+    for shape in [(48, 48, 3), (48, 48), (30, 50, 3)]:
+        img = rng.integers(0, 256, shape, dtype=np.uint8)
+        ours = resize_cubic(img, 160, 96)
+        ref = cv2.resize(img, (160, 96), interpolation=cv2.INTER_CUBIC)
+        assert np.abs(ours.astype(int) - ref.astype(int)).max() <= 1
+
+
+def test_upscale_and_pad_region_maps_back() -> None:
+    img = np.zeros((48, 64, 3), dtype=np.uint8)
+    img[10:20, 30:40] = 255
+    big, region = upscale_and_pad(img, 192, 0.25)
+    assert min(big.shape[:2]) == 288  # 192 + 2 * 48
+    ys, xs = np.nonzero(big[:, :, 0] > 127)
+    pts = np.array([[xs.min() / big.shape[1], ys.min() / big.shape[0]],
+                    [(xs.max() + 1) / big.shape[1], (ys.max() + 1) / big.shape[0]]])
+    back = to_frame(pts, region, 64, 48)
+    np.testing.assert_allclose(back, [[30 / 64, 10 / 48], [40 / 64, 20 / 48]], atol=0.02)
