@@ -34,6 +34,9 @@ class Settings:
     baseline: str = ""  # explicit calibrated baseline TOML (see `essence baseline`)
 
 
+# Command-line options (argparse dest names) that override a setting of the same name.
+SETTING_OPTIONS: tuple[str, ...] = ("face_model", "max_faces", "tiles", "baseline")
+
 _LIMITS: dict[str, tuple[float, float]] = {
     "max_faces": (1, 64),
     "smooth_time": (0.01, 30.0),

@@ -1,0 +1,78 @@
+"""Subcommands about faces and emotion: analyze, baseline, calibrate, model."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from performance.config import Settings
+
+
+def add_perception_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command that runs the face model shares."""
+    parser.add_argument("--face-model", help="face_landmarker.task (else $ESSENCE_FACE_MODEL)")
+    parser.add_argument("--max-faces", type=int, help="most faces per frame (default 8)")
+    parser.add_argument(
+        "--tiles", help="crowd detection on overlapping tiles: off, auto or CxR (e.g. 3x2)"
+    )
+
+
+def register(sub: Any) -> None:
+    """Add analyze, baseline, calibrate and model to the `essence` parser."""
+    analyze = sub.add_parser(
+        "analyze", help="emotion per face for images, folders and videos (CSV or a summary)"
+    )
+    analyze.add_argument("paths", nargs="+", help="image files, folders of images, video files")
+    analyze.add_argument("--csv", type=Path, metavar="OUT", help="write rows here ('-': stdout)")
+    add_perception_options(analyze)
+    analyze.add_argument("--baseline", help="explicit neutral baseline TOML (essence baseline)")
+    analyze.add_argument("--no-progress", action="store_true", help="no progress bar")
+    analyze.set_defaults(handler=_analyze)
+
+    baseline = sub.add_parser(
+        "baseline",
+        help="learn an explicit neutral baseline from resting faces (writes only when asked)",
+    )
+    baseline.add_argument("paths", nargs="+", help="images or clips of resting faces")
+    baseline.add_argument("--out", type=Path, required=True, help="baseline TOML to write")
+    add_perception_options(baseline)
+    baseline.set_defaults(handler=_baseline)
+
+    calibrate = sub.add_parser(
+        "calibrate", help="fit the emotion mapping to labelled blendshape tables (CSV)"
+    )
+    calibrate.add_argument("rest", nargs=argparse.REMAINDER, help="CSV files and options")
+    calibrate.set_defaults(handler=_calibrate)
+
+    model = sub.add_parser("model", help="find, check or download the face model")
+    model.add_argument("--face-model", help="face_landmarker.task to check")
+    model.add_argument("--no-download", action="store_true", help="never download")
+    model.set_defaults(handler=_model)
+
+
+def _analyze(args: argparse.Namespace, settings: Settings) -> int:
+    from performance.app.run_analyze import run_analyze
+
+    return run_analyze([str(p) for p in args.paths], settings, csv_out=args.csv,
+                       progress=not args.no_progress)
+
+
+def _baseline(args: argparse.Namespace, settings: Settings) -> int:
+    from performance.app.run_analyze import run_baseline
+
+    return run_baseline([str(p) for p in args.paths], settings, out=args.out)
+
+
+def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from performance.emotion.calibrate import main as calibrate_main
+
+    return calibrate_main(args.rest)
+
+
+def _model(args: argparse.Namespace, settings: Settings) -> int:
+    from performance.perception.model import resolve_model_path
+
+    path = resolve_model_path(settings.face_model or None, download=not args.no_download)
+    print(f"face model OK: {path}")
+    return 0

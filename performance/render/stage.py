@@ -1,0 +1,68 @@
+"""The stage: draws one ShowState with the room's emotion into a target framebuffer.
+
+This is the only place where the show's output (visual, fade, act) and the emotion layer's
+output (crowd, faces) meet the renderer; the live loop and the offline render both call it,
+so the window and the video file show the same picture for the same state.
+"""
+
+from __future__ import annotations
+
+import moderngl
+
+from performance.core.types import EmotionState
+from performance.render.renderer import Renderer
+from performance.render.state import RenderState
+from performance.show.state import Layer, ShowState
+
+
+def stage_render_state(
+    show: ShowState,
+    emotion: EmotionState,
+    *,
+    delta: float,
+    frame: int,
+    resolution: tuple[int, int],
+    mirror_x: bool = False,
+) -> RenderState:
+    """The uniform values for one frame of the show."""
+    return RenderState.from_crowd(
+        emotion.crowd,
+        emotion.faces,
+        time=show.time,
+        delta=delta,
+        frame=frame,
+        resolution=resolution,
+        act=show.act,
+        cue_progress=show.cue_progress,
+        inputs=dict(show.current.inputs),
+        mirror_x=mirror_x,
+    )
+
+
+def draw_stage(
+    renderer: Renderer,
+    target: moderngl.Framebuffer,
+    show: ShowState,
+    emotion: EmotionState,
+    *,
+    delta: float,
+    frame: int,
+    mirror_x: bool = False,
+) -> RenderState:
+    """Render `show` into `target`; a master level below 1 fades the picture to black."""
+    state = stage_render_state(
+        show, emotion, delta=delta, frame=frame, resolution=target.size, mirror_x=mirror_x
+    )
+    current, previous, mix = show.current, show.previous, show.mix
+    if show.master < 1.0:
+        # fade the whole stage to black: the blackout visual mixed over what is showing now
+        previous, current, mix = current, Layer("blackout"), 1.0 - max(show.master, 0.0)
+    renderer.render(
+        state,
+        target,
+        visual=current.visual,
+        inputs=current.inputs,
+        previous=None if previous is None else (previous.visual, previous.inputs),
+        mix=mix,
+    )
+    return state

@@ -1,0 +1,86 @@
+"""Commands: the only way control (OSC, keyboard) changes the show.
+
+Handlers on other threads build these small immutable values and queue them; the main loop
+hands them to the show between frames. Nothing here refers to the wire format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Go:
+    """Fire the next cue (or the armed one, overriding its audience condition)."""
+
+
+@dataclass(frozen=True)
+class Back:
+    """Step the playhead back to the previous cue and fire it."""
+
+
+@dataclass(frozen=True)
+class GotoCue:
+    """Fire the cue with this id (e.g. "3" or "3.5")."""
+
+    cue_id: str
+
+
+@dataclass(frozen=True)
+class SetPlayhead:
+    """Move the playhead without firing: "next" or "previous", or a cue id."""
+
+    target: str
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Stop waits and follows; the picture stays as it is."""
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Freeze time-based progress (transitions, waits) until Resume."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Continue after Pause."""
+
+
+@dataclass(frozen=True)
+class Panic:
+    """Fade picture and sound to nothing over the panic time; a second panic soon after cuts."""
+
+
+@dataclass(frozen=True)
+class Blackout:
+    """Toggle (or set) a blackout of picture and sound."""
+
+    on: bool | None = None
+
+
+@dataclass(frozen=True)
+class SetInput:
+    """Set a declared shader input of the current visual (clamped to its range)."""
+
+    name: str
+    value: float | tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class SetChaosMode:
+    """Turn crowd-chaos mode on or off."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class HoldCondition:
+    """Hold (True) or release (False) the armed cue's audience condition."""
+
+    hold: bool
+
+
+Command = (Go | Back | GotoCue | SetPlayhead | Stop | Pause | Resume | Panic | Blackout
+           | SetInput | SetChaosMode | HoldCondition)

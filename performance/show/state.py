@@ -1,0 +1,67 @@
+"""`ShowState`: what the show wants on stage at one instant (the show -> render/audio contract)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from performance.core.types import EmotionState
+
+InputValue = float | tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One visual with values for its declared inputs."""
+
+    visual: str
+    inputs: Mapping[str, InputValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SoundSetting:
+    """Per-act sound settings from the cue list (the audio engine reads these)."""
+
+    enabled: bool = True
+    level: float = 0.8  # 0..1 before the master fade
+    palette: str = "essence"  # a named harmonic palette of the synth
+
+
+@dataclass(frozen=True)
+class ShowState:
+    """The show's output for one frame.
+
+    `current` fades in over `previous` with `mix` (0 = previous only, 1 = current only).
+    `master` is the overall level of picture and sound (1 normal, 0 after a panic/blackout
+    fade has finished); the renderer shows blackout by fading to the `blackout` visual, the
+    audio engine multiplies its output by `master`.
+    """
+
+    time: float
+    current: Layer
+    previous: Layer | None = None
+    mix: float = 1.0
+    master: float = 1.0
+    act: int = 0
+    act_name: str = ""
+    cue_id: str | None = None
+    cue_name: str = ""
+    next_cue_id: str | None = None
+    cue_progress: float = 1.0
+    countdown: float | None = None  # seconds left of a pre/post-wait or an armed condition
+    status: str = "running"  # running, paused, armed, panic, blackout, ended
+    chaos_mode: bool = False
+    sound: SoundSetting = field(default_factory=SoundSetting)
+
+
+class Show(Protocol):
+    """Anything that turns time, the room's emotion and commands into a ShowState."""
+
+    def apply(self, command: object, now: float) -> None:
+        """Take one command from control (OSC, keys); the change shows on the next tick."""
+        ...
+
+    def tick(self, now: float, emotion: EmotionState) -> ShowState:
+        """Advance to `now` and return what should be on stage."""
+        ...
