@@ -54,3 +54,37 @@ class LatestSlot(Generic[T]):
         with self._cond:
             self.closed = True
             self._cond.notify_all()
+
+
+class CommandQueue(Generic[T]):
+    """A bounded, thread-safe queue of commands from control threads to the main loop.
+
+    `put` never blocks: when the queue is full the command is refused and counted, so a
+    flood from one controller cannot grow memory or stall a socket thread. The main loop
+    takes everything waiting with `drain()` between frames.
+    """
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        self._lock = threading.Lock()
+        self._items: list[T] = []
+        self.maxsize = maxsize
+        self.refused = 0
+
+    def put(self, item: T) -> bool:
+        """Queue `item`; False (and counted in `refused`) when the queue is full."""
+        with self._lock:
+            if len(self._items) >= self.maxsize:
+                self.refused += 1
+                return False
+            self._items.append(item)
+            return True
+
+    def drain(self) -> list[T]:
+        """Everything queued so far, oldest first; the queue is empty afterwards."""
+        with self._lock:
+            items, self._items = self._items, []
+            return items
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)

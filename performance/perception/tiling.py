@@ -1,6 +1,6 @@
 """Image geometry for perception: overlapping tiles, de-duplication, coordinate mapping.
 
-Owns the pure-numpy half of finding small faces (no MediaPipe, no OpenCV here):
+Owns the geometry half of finding small faces (no MediaPipe here):
 
 * `make_tiles` cuts a frame into overlapping tiles so that faces at gallery distance (5-10 % of
   the frame width) become large enough for the model's short-range face detector, which misses
@@ -8,7 +8,7 @@ Owns the pure-numpy half of finding small faces (no MediaPipe, no OpenCV here):
 * `merge_faces` removes the duplicates that overlapping tiles (and the full-frame pass) produce.
 * `to_frame` / `from_frame` map normalised coordinates between a region (a tile crop, or an
   upscaled-and-padded small still) and the full frame.
-* `resize_cubic` / `upscale_and_pad` enlarge tiny stills (48x48 data-set crops) the way the
+* `upscale_and_pad` enlarges tiny stills (48x48 data-set crops) the way the
   calibration tables were made: short side to 192 px (bicubic), then 25 % padding per side.
 
 Cost: with tiling the landmarker runs N tiles + 1 (full frame) inferences per frame: a 3x2
@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
+import cv2
 import numpy as np
 
 P = TypeVar("P")
@@ -224,37 +225,6 @@ def merge_faces(
     return kept
 
 
-def _cubic_matrix(src_len: int, dst_len: int, a: float = -0.75) -> np.ndarray:
-    """(dst_len, src_len) bicubic interpolation weights, OpenCV-style, border replicated."""
-    src = (np.arange(dst_len) + 0.5) * (src_len / dst_len) - 0.5
-    base = np.floor(src).astype(np.int64)
-    offsets = np.arange(-1, 3)
-    d = np.abs((src - base)[:, None] - offsets[None, :])
-    w = np.where(
-        d <= 1.0,
-        ((a + 2) * d - (a + 3)) * d * d + 1,
-        np.where(d < 2.0, ((a * d - 5 * a) * d + 8 * a) * d - 4 * a, 0.0),
-    )
-    idx = np.clip(base[:, None] + offsets[None, :], 0, src_len - 1)
-    matrix = np.zeros((dst_len, src_len))
-    np.add.at(matrix, (np.repeat(np.arange(dst_len), 4), idx.ravel()), w.ravel())
-    return matrix
-
-
-def resize_cubic(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Bicubic resize of a uint8 (H, W[, C]) image, matching OpenCV's INTER_CUBIC (a = -0.75,
-    pixel-centre alignment, replicated border) to within rounding."""
-    h, w = image.shape[:2]
-    img = image.astype(np.float64)
-    if img.ndim == 2:
-        img = img[:, :, None]
-    wy, wx = _cubic_matrix(h, height), _cubic_matrix(w, width)
-    out = np.einsum("Yh,hwc->Ywc", wy, img, optimize=True)
-    out = np.einsum("Xw,Ywc->YXc", wx, out, optimize=True)
-    out = np.clip(np.rint(out), 0, 255).astype(np.uint8)
-    return out[:, :, 0] if image.ndim == 2 else out
-
-
 def upscale_and_pad(
     image: np.ndarray, target_short: int = 192, pad: float = 0.25
 ) -> tuple[np.ndarray, Region]:
@@ -264,7 +234,7 @@ def upscale_and_pad(
     h, w = image.shape[:2]
     scale = target_short / min(h, w)
     uw, uh = max(1, round(w * scale)), max(1, round(h * scale))
-    up = resize_cubic(image, uw, uh)
+    up = cv2.resize(image, (uw, uh), interpolation=cv2.INTER_CUBIC)
     px, py = round(uw * pad), round(uh * pad)
     widths = ((py, py), (px, px)) + (((0, 0),) if up.ndim == 3 else ())
     padded = np.pad(up, widths, mode="constant")

@@ -15,7 +15,6 @@ from performance.perception.tiling import (
     iou,
     make_tiles,
     merge_faces,
-    resize_cubic,
     to_frame,
     upscale_and_pad,
 )
@@ -101,16 +100,6 @@ def test_center_inside_counts_as_same_face() -> None:
 
 def test_bbox_of_clips_to_frame() -> None:
     assert bbox_of(np.array([[-0.1, 0.2], [0.5, 1.3]])) == (0.0, 0.2, 0.5, 1.0)
-
-
-def test_resize_cubic_matches_opencv() -> None:
-    cv2 = pytest.importorskip("cv2")
-    rng = np.random.default_rng(0)
-    for shape in [(48, 48, 3), (48, 48), (30, 50, 3)]:
-        img = rng.integers(0, 256, shape, dtype=np.uint8)
-        ours = resize_cubic(img, 160, 96)
-        ref = cv2.resize(img, (160, 96), interpolation=cv2.INTER_CUBIC)
-        assert np.abs(ours.astype(int) - ref.astype(int)).max() <= 1
 
 
 def test_upscale_and_pad_region_maps_back() -> None:

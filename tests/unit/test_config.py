@@ -1,0 +1,61 @@
+"""Settings: one precedence chain (defaults < file < environment < options), clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from performance import config as config_module
+from performance.config import Settings, load_settings
+from performance.core.errors import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's own ~/.config file must not leak into these tests."""
+    monkeypatch.setattr(config_module, "default_config_path", lambda: tmp_path / "none.toml")
+
+
+def test_precedence_defaults_file_environment_options(tmp_path: Path) -> None:
+    config = tmp_path / "rig.toml"
+    config.write_text('[rig]\nmax_faces = 4\ntiles = "3x2"\nsmooth_time = 0.5\n')
+    assert load_settings(env={}) == Settings()
+    from_file = load_settings(config, env={})
+    assert (from_file.max_faces, from_file.tiles, from_file.smooth_time) == (4, "3x2", 0.5)
+    env = {"ESSENCE_MAX_FACES": "6", "ESSENCE_LEARN_BASELINE": "off"}
+    from_env = load_settings(config, env=env)
+    assert from_env.max_faces == 6 and from_env.learn_baseline is False
+    assert from_env.tiles == "3x2"
+    from_options = load_settings(config, env=env, overrides={"max_faces": 2, "tiles": None})
+    assert from_options.max_faces == 2 and from_options.tiles == "3x2"
+
+
+def test_config_file_from_environment_variable(tmp_path: Path) -> None:
+    config = tmp_path / "rig.toml"
+    config.write_text("max_faces = 3\n")
+    assert load_settings(env={"ESSENCE_CONFIG": str(config)}).max_faces == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[rig]\nmax_faces = 0\n", "max_faces = 0 is outside"),
+        ("[rig]\nmax_face = 3\n", "unknown setting 'max_face'"),
+        ("[rig]\nsmooth_time = 'fast'\n", "smooth_time must be float"),
+        ("[rig\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(config, env={})
+    assert str(config) in str(info.value) and message in str(info.value)
+
+
+def test_bad_environment_value_names_the_variable_source() -> None:
+    with pytest.raises(ConfigError, match=r"environment.*max_faces must be int"):
+        load_settings(env={"ESSENCE_MAX_FACES": "many"})
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_settings(Path("/nonexistent/rig.toml"), env={})
