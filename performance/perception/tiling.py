@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-import cv2
 import numpy as np
 
 P = TypeVar("P")
@@ -234,6 +233,8 @@ def upscale_and_pad(
     h, w = image.shape[:2]
     scale = target_short / min(h, w)
     uw, uh = max(1, round(w * scale)), max(1, round(h * scale))
+    import cv2  # imported here: importing perception must stay light (no OpenCV yet)
+
     up = cv2.resize(image, (uw, uh), interpolation=cv2.INTER_CUBIC)
     px, py = round(uw * pad), round(uh * pad)
     widths = ((py, py), (px, px)) + (((0, 0),) if up.ndim == 3 else ())
