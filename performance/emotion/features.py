@@ -1,11 +1,11 @@
 """FACS action-unit-like features built from MediaPipe's 52 blendshapes.
 
-This module owns the blendshape vocabulary (`BLENDSHAPE_NAMES`, MediaPipe's output order) and
-the feature vector the emotion mapping works on (`FEATURE_NAMES`). Each feature stands for one
-FACS action unit (AU), a combination used by EMFACS, or an asymmetry. Left/right pairs are
-averaged. Blendshapes the Face Landmarker barely produces (`noseSneer*`, `cheekSquint*`,
-`cheekPuff`, `jawForward`, `_neutral`) are not used: a feature built on them never fires.
-Pure numpy; no model, no state.
+This module owns the feature vector the emotion mapping works on (`FEATURE_NAMES`); the
+blendshape vocabulary itself is `performance.core.blendshapes.BLENDSHAPE_NAMES`. Each
+feature stands for one FACS action unit (AU), a combination used by EMFACS, or an asymmetry.
+Left/right pairs are averaged. Blendshapes the Face Landmarker barely produces
+(`noseSneer*`, `cheekSquint*`, `cheekPuff`, `jawForward`, `_neutral`) are not used: a
+feature built on them never fires. Pure numpy; no model, no state.
 """
 
 from __future__ import annotations
@@ -14,22 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-BLENDSHAPE_NAMES: tuple[str, ...] = (
-    "_neutral",
-    "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight",
-    "cheekPuff", "cheekSquintLeft", "cheekSquintRight",
-    "eyeBlinkLeft", "eyeBlinkRight",
-    "eyeLookDownLeft", "eyeLookDownRight", "eyeLookInLeft", "eyeLookInRight",
-    "eyeLookOutLeft", "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight",
-    "eyeSquintLeft", "eyeSquintRight", "eyeWideLeft", "eyeWideRight",
-    "jawForward", "jawLeft", "jawOpen", "jawRight",
-    "mouthClose", "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft", "mouthFrownRight",
-    "mouthFunnel", "mouthLeft", "mouthLowerDownLeft", "mouthLowerDownRight",
-    "mouthPressLeft", "mouthPressRight", "mouthPucker", "mouthRight",
-    "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper",
-    "mouthSmileLeft", "mouthSmileRight", "mouthStretchLeft", "mouthStretchRight",
-    "mouthUpperUpLeft", "mouthUpperUpRight", "noseSneerLeft", "noseSneerRight",
-)
+from performance.core.blendshapes import BLENDSHAPE_NAMES
 
 _Col = Callable[[str], np.ndarray]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from performance.core.types import FaceObservation
+from performance.core.types import BBox, FaceObservation, bbox_center, bbox_width
 
 
 @dataclass
@@ -20,7 +20,7 @@ class Track:
     """One face the tracker follows."""
 
     face_id: int
-    bbox: tuple[float, float, float, float]
+    bbox: BBox
     first_seen: float
     last_seen: float
     velocity: tuple[float, float] = (0.0, 0.0)
@@ -29,12 +29,11 @@ class Track:
 
     @property
     def center(self) -> tuple[float, float]:
-        x0, y0, x1, y1 = self.bbox
-        return ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
+        return bbox_center(self.bbox)
 
     @property
     def size(self) -> float:
-        return max(self.bbox[2] - self.bbox[0], 1e-6)
+        return bbox_width(self.bbox)
 
     @property
     def speed(self) -> float:

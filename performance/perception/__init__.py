@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from performance.perception.blendshapes import BLENDSHAPE_NAMES
+from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.perception.model import (
     ENV_VAR,
     MODEL_SHA256,

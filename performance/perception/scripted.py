@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
+from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.types import FaceObservation, Observations
-from performance.perception.blendshapes import BLENDSHAPE_NAMES
 
 MOODS: tuple[str, ...] = ("calm", "joy", "tension", "fear", "sad")
 HOLD_S = 8.0

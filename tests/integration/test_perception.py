@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
+from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.mailbox import LatestSlot
 from performance.core.types import FaceObservation, Frame, Observations
-from performance.perception.blendshapes import BLENDSHAPE_NAMES
 from performance.perception.tiling import TilingSettings, iou
 from performance.perception.worker import PerceptionWorker
 

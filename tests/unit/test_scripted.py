@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from performance.perception.blendshapes import BLENDSHAPE_NAMES
+from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.perception.scripted import (
     CYCLE_S,
     MOODS,
