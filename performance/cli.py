@@ -20,6 +20,8 @@ from performance.core.errors import EssenceError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "performance.app.cmd_analyze",
+    "performance.app.cmd_run",
+    "performance.app.cmd_check",
 )
 
 

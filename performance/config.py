@@ -32,15 +32,43 @@ class Settings:
     forget_after: float = 1.5  # seconds an unseen face keeps its id
     learn_baseline: bool = True  # learn each face's own resting expression while in view
     baseline: str = ""  # explicit calibrated baseline TOML (see `essence baseline`)
+    cues: str = ""  # show file (cue list, TOML) for run/rehearse/render; empty: the autopilot
+    sound: bool = True  # generated sound (live output, and the audio track of renders)
+    # OSC control (see docs/osc.md)
+    osc_host: str = "127.0.0.1"  # address the OSC servers bind to; 0.0.0.0 only when asked
+    osc_port: int = 53000  # UDP port for OSC control (QLab's); 0 turns UDP off
+    osc_tcp_port: int = 53000  # TCP port (SLIP or length-prefixed frames); 0 turns TCP off
+    osc_reply_port: int = 53001  # UDP replies/feedback go to the sender's host here; 0: its port
+    osc_allow: str = ""  # comma-separated sender IPs/networks allowed; empty: everyone
+    osc_passcode: str = ""  # when set, `/connect <passcode>` is needed before any change
+    osc_rate_limit: float = 20000.0  # most OSC packets per second from one sender
+    osc_max_packet: int = 8192  # largest OSC packet accepted, bytes
+    osc_updates_expire: float = 60.0  # a quiet UDP subscriber stops getting feedback after this
+    show_mode: bool = False  # lock editing addresses (/essence/param/*) during a show
+    min_go_interval: float = 0.25  # seconds between two GOs (a double tap fires once)
+    # sound (see docs/audio.md)
+    audio_device: str = ""  # output number or name fragment; empty: the default output
+    audio_block: int = 512  # frames per audio callback (512 at 48 kHz = 10.7 ms)
+    audio_latency: str = "low"  # PortAudio latency: low, high, or seconds (e.g. 0.05)
 
 
 # Command-line options (argparse dest names) that override a setting of the same name.
-SETTING_OPTIONS: tuple[str, ...] = ("face_model", "max_faces", "tiles", "baseline")
+SETTING_OPTIONS: tuple[str, ...] = (
+    "face_model", "max_faces", "tiles", "baseline", "cues", "osc_port", "audio_device", "sound",
+)
 
 _LIMITS: dict[str, tuple[float, float]] = {
     "max_faces": (1, 64),
     "smooth_time": (0.01, 30.0),
     "forget_after": (0.0, 600.0),
+    "osc_port": (0, 65535),
+    "osc_tcp_port": (0, 65535),
+    "osc_reply_port": (0, 65535),
+    "osc_rate_limit": (1.0, 1e6),
+    "osc_max_packet": (64, 65507),
+    "osc_updates_expire": (1.0, 86400.0),
+    "min_go_interval": (0.0, 10.0),
+    "audio_block": (16, 8192),
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -88,3 +88,16 @@ class CommandQueue(Generic[T]):
     def __len__(self) -> int:
         with self._lock:
             return len(self._items)
+
+
+class CommandSink(Protocol[T]):
+    """Where control puts commands and the main loop drains them (a CommandQueue, or the OSC
+    hub, which adds coalesced parameter values behind the queued transport commands)."""
+
+    def put(self, item: T) -> bool:
+        """Offer one command; False when it was refused (full)."""
+        ...
+
+    def drain(self) -> list[T]:
+        """Everything waiting, in the order the show should apply it."""
+        ...

@@ -82,5 +82,10 @@ class HoldCondition:
     hold: bool
 
 
+@dataclass(frozen=True)
+class HardStop:
+    """Cut picture and sound to nothing at once and stop every wait (QLab's /hardStop)."""
+
+
 Command = (Go | Back | GotoCue | SetPlayhead | Stop | Pause | Resume | Panic | Blackout
-           | SetInput | SetChaosMode | HoldCondition)
+           | SetInput | SetChaosMode | HoldCondition | HardStop)

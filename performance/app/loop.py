@@ -1,0 +1,311 @@
+"""The main loop: one frame = keys and commands -> emotion -> show -> reload -> draw -> present.
+
+Owns the order of work in a frame, frame pacing by the injected clock (and an injected
+`sleep`, so tests advance a ManualClock instead of sleeping) and the frame-time statistics.
+It never waits for a camera, inference, a socket or a file: observations are taken from a
+newest-wins slot without waiting, and nothing raised by the show or the stage stops the
+picture (each kind of error is logged once and counted). The pieces come in as small
+protocols so the same loop drives the window, the headless target and the unit tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Protocol, TypeVar
+
+from performance.app.keys import FULLSCREEN, QUIT, STATS, handle_keys
+from performance.core.clock import Clock
+from performance.core.mailbox import CommandSink, LatestSlot
+from performance.core.types import EmotionState, Observations
+from performance.show.commands import Command
+from performance.show.state import Layer, Show, ShowState
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DROP_FACTOR = 1.5  # a frame longer than this many target periods counts as dropped
+STATS_SHOWN_S = 6.0  # how long the `i` statistics stay on the operator overlay
+
+
+class Engine(Protocol):
+    """The emotion engine's part the loop uses (EmotionEngine)."""
+
+    def update(self, observations: Observations) -> EmotionState: ...
+
+    def idle(self, now: float) -> EmotionState: ...
+
+
+class Feed(Protocol):
+    """Where observations come from (camera + perception threads, or a scripted audience)."""
+
+    observations: LatestSlot[Observations]
+
+    @property
+    def status(self) -> str: ...
+
+    def pump(self, now: float) -> None:
+        """Called once a frame on the main thread (a scripted feed publishes here)."""
+        ...
+
+
+class Stage(Protocol):
+    """Draws the show into the audience image and hot-reloads its shaders."""
+
+    def draw(self, show: ShowState, emotion: EmotionState, *, delta: float, frame: int) -> None:
+        ...
+
+    def reload(self) -> list[str]:
+        """Reload changed shaders; returns one message per failed reload (for the operator)."""
+        ...
+
+
+@dataclass(frozen=True)
+class OperatorInfo:
+    """What the operator overlay may show for one frame (never drawn on the stage image)."""
+
+    now: float
+    frame: int
+    show: ShowState
+    emotion: EmotionState
+    input_status: str
+    messages: tuple[str, ...]
+    stats: str | None
+    observations: Observations | None
+
+
+class Output(Protocol):
+    """The window (or headless target): input events, presenting a frame, fullscreen."""
+
+    def events(self) -> list[str]: ...
+
+    def present(self, info: OperatorInfo) -> None: ...
+
+    def toggle_fullscreen(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class StatsSummary:
+    """Frame-time figures in milliseconds (over the last `window` frames) and counts."""
+
+    frames: int
+    dropped: int
+    mean_ms: float
+    p95_ms: float
+    p99_ms: float
+    work_ms: float  # mean time spent working in a frame (not waiting for the next one)
+    target_ms: float | None
+
+    @property
+    def fps(self) -> float:
+        return 1000.0 / self.mean_ms if self.mean_ms > 0 else 0.0
+
+    def format(self) -> str:
+        target = f" (target {self.target_ms:.1f})" if self.target_ms else " (uncapped)"
+        return (f"frames {self.frames}, {self.fps:.1f} fps; frame time ms: mean "
+                f"{self.mean_ms:.2f}, p95 {self.p95_ms:.2f}, p99 {self.p99_ms:.2f}{target}; "
+                f"work {self.work_ms:.2f} ms; dropped {self.dropped}")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(0, math.ceil(q / 100.0 * len(ordered)) - 1)
+    return ordered[rank]
+
+
+class FrameStats:
+    """Frame times (start to start) and work times; a frame over 1.5x the target is dropped."""
+
+    def __init__(self, target_period: float | None, window: int = 6000) -> None:
+        self.target_period = target_period
+        self.frames = 0
+        self.dropped = 0
+        self._times: deque[float] = deque(maxlen=window)
+        self._work: deque[float] = deque(maxlen=window)
+
+    def record(self, frame_time: float, work_time: float | None = None) -> None:
+        """Count one frame that took `frame_time` seconds from its start to the next start."""
+        self.frames += 1
+        self._times.append(frame_time)
+        self._work.append(frame_time if work_time is None else work_time)
+        if self.target_period and frame_time > DROP_FACTOR * self.target_period:
+            self.dropped += 1
+
+    def summary(self) -> StatsSummary:
+        times = list(self._times)
+        mean = sum(times) / len(times) if times else 0.0
+        work = sum(self._work) / len(self._work) if self._work else 0.0
+        return StatsSummary(
+            frames=self.frames,
+            dropped=self.dropped,
+            mean_ms=mean * 1000.0,
+            p95_ms=_percentile(times, 95) * 1000.0,
+            p99_ms=_percentile(times, 99) * 1000.0,
+            work_ms=work * 1000.0,
+            target_ms=None if not self.target_period else self.target_period * 1000.0,
+        )
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """`fps` 0 runs uncapped; `seconds`/`max_frames` end the run (None: until quit)."""
+
+    fps: float = 60.0
+    seconds: float | None = None
+    max_frames: int | None = None
+    reload_every: float = 0.25
+
+
+class MainLoop:
+    """Runs frames until quit, `seconds` or `max_frames`; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        show: Show,
+        engine: Engine,
+        feed: Feed,
+        stage: Stage,
+        output: Output,
+        commands: CommandSink[Command],
+        clock: Clock,
+        sleep: Callable[[float], None],
+        config: LoopConfig = LoopConfig(),
+        report: Callable[[str], None] = print,
+        publish: Callable[[ShowState, EmotionState], None] | None = None,
+    ) -> None:
+        self.publish = publish  # e.g. the audio engine's update, once a frame
+        self.show, self.engine, self.feed = show, engine, feed
+        self.stage, self.output, self.commands = stage, output, commands
+        self.clock, self.sleep, self.config, self.report = clock, sleep, config, report
+        self.period = 1.0 / config.fps if config.fps > 0 else None
+        self.stats = FrameStats(self.period)
+        self.frame = 0
+        self.quit = False
+        self.emotion = EmotionState(timestamp=clock.now())
+        self.show_state: ShowState | None = None
+        self.last_observations: Observations | None = None
+        self.observations_taken = 0
+        self.max_faces = 0  # most faces in one observation
+        self.max_tracked = 0  # most faces the emotion engine tracked at once
+        self.messages: dict[str, str] = {}  # operator messages by topic (shader errors)
+        self.errors: dict[str, int] = {}
+        self._stats_until = -math.inf
+        self._next_reload = -math.inf
+        self._start = clock.now()
+        self._last_start: float | None = None
+
+    # -- one frame ---------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Render one frame (never waits on inputs)."""
+        now = self.clock.now()
+        delta = 0.0 if self._last_start is None else now - self._last_start
+        self._controls(now)
+        self._emotion(now)
+        self.show_state = self._guard("show", lambda: self.show.tick(now, self.emotion)) \
+            or self.show_state or ShowState(time=now, current=Layer("fallback"))
+        if now >= self._next_reload:
+            self._next_reload = now + self.config.reload_every
+            failures = self._guard("reload", self.stage.reload) or []
+            self.messages = {f"shader {i}": text for i, text in enumerate(failures)}
+        state = self.show_state
+        if self.publish is not None:
+            self._guard("publish", partial(self.publish, state, self.emotion))
+        self._guard("draw", lambda: self.stage.draw(state, self.emotion, delta=delta,
+                                                    frame=self.frame))
+        self._guard("present", lambda: self.output.present(self._operator_info(now)))
+        self.frame += 1
+
+    def _controls(self, now: float) -> None:
+        local = handle_keys(self._guard("events", self.output.events) or [], self.commands,
+                            self.show_state)
+        for action in local:
+            if action == QUIT:
+                self.quit = True
+            elif action == STATS:
+                self.report("essence: " + self.stats.summary().format())
+                self._stats_until = now + STATS_SHOWN_S
+            elif action == FULLSCREEN:
+                self._guard("fullscreen", self.output.toggle_fullscreen)
+        for command in self.commands.drain():
+            self._guard("command", partial(self.show.apply, command, now))
+
+    def _emotion(self, now: float) -> None:
+        self._guard("input", lambda: self.feed.pump(now))
+        observations = self.feed.observations.take(timeout=0)
+        if observations is None:
+            self.emotion = self._guard("emotion", lambda: self.engine.idle(now)) or self.emotion
+            return
+        # re-stamped to the loop's clock: video files carry media time, cameras their own
+        observations = replace(observations, timestamp=max(now, self.emotion.timestamp))
+        self.last_observations = observations
+        self.observations_taken += 1
+        self.max_faces = max(self.max_faces, len(observations.faces))
+        self.emotion = self._guard("emotion", lambda: self.engine.update(observations)) \
+            or self.emotion
+        self.max_tracked = max(self.max_tracked, len(self.emotion.faces))
+
+    def _operator_info(self, now: float) -> OperatorInfo:
+        assert self.show_state is not None
+        stats = self.stats.summary().format() if now < self._stats_until else None
+        return OperatorInfo(
+            now=now, frame=self.frame, show=self.show_state, emotion=self.emotion,
+            input_status=self.feed.status, messages=tuple(self.messages.values()),
+            stats=stats, observations=self.last_observations,
+        )
+
+    def _guard(self, what: str, fn: Callable[[], T]) -> T | None:
+        """Run `fn`; an exception is logged once per (step, kind), counted, and swallowed."""
+        try:
+            return fn()
+        except Exception as exc:
+            key = f"{what}: {type(exc).__name__}"
+            if key not in self.errors:
+                log.error("%s failed (%s); the show goes on, further ones are counted",
+                          what, exc, exc_info=exc)
+                self.messages[key] = f"{what} failed: {exc}"
+            self.errors[key] = self.errors.get(key, 0) + 1
+            return None
+
+    # -- the run -----------------------------------------------------------------------
+
+    def finished(self) -> bool:
+        cfg = self.config
+        if self.quit:
+            return True
+        if cfg.max_frames is not None and self.frame >= cfg.max_frames:
+            return True
+        return cfg.seconds is not None and self.clock.now() - self._start >= cfg.seconds - 1e-9
+
+    def run(self) -> StatsSummary:
+        """Frames until finished, paced to `fps`; returns the statistics (also printed)."""
+        self._start = self.clock.now()
+        next_due = self._start
+        while not self.finished():
+            started = self.clock.now()
+            if self._last_start is not None:
+                self.stats.record(started - self._last_start, self._work)
+            self.step()
+            self._last_start = started
+            self._work = self.clock.now() - started
+            if self.period is not None:
+                next_due += self.period
+                wait = next_due - self.clock.now()
+                if wait > 0:
+                    self.sleep(wait)
+                elif wait < -0.5 * self.period:
+                    next_due = self.clock.now()  # behind: restart the schedule, no burst
+        if self._last_start is not None:
+            self.stats.record(self.clock.now() - self._last_start, self._work)
+        summary = self.stats.summary()
+        self.report("essence: " + summary.format())
+        return summary
+
+    _work: float = 0.0

@@ -1,0 +1,167 @@
+"""The operator's overlay: status text, shader errors, statistics and the camera preview.
+
+Owns what is drawn for the operator on top of the picture in the window — never into the
+stage (audience) image — and the only cv2 drawing in the app: the newest source frame with
+face boxes, ids and labels (rehearse mode), a status panel, and the "CAMERA LIVE" indicator
+shown whenever a camera is the source (privacy: people can see they are being watched).
+Images are RGBA uint8, row 0 at the top, rebuilt only when due (text 4x, preview 10x a
+second) so the window uploads little per frame. Frames stay in memory; nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from performance.app.loop import OperatorInfo
+from performance.core.types import EmotionState, Frame, Observations
+
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+TEXT_EVERY_S = 0.25
+PREVIEW_EVERY_S = 0.1
+PREVIEW_WIDTH = 320
+MARGIN = 12
+WHITE = (235, 235, 235, 255)
+RED = (255, 70, 60, 255)
+AMBER = (255, 190, 60, 255)
+
+
+@dataclass(frozen=True)
+class OverlayLayer:
+    """One overlay image: `image` None means "draw the last image of this key again"."""
+
+    key: str
+    image: np.ndarray | None
+    position: tuple[int, int]  # top-left, output pixels from the top-left
+
+
+def text_panel(lines: list[tuple[str, tuple[int, int, int, int]]], width: int) -> np.ndarray:
+    """Lines of (text, RGBA colour) on a translucent dark panel, as RGBA uint8."""
+    scale, thick, step = 0.45, 1, 18
+    height = step * len(lines) + 10
+    panel = np.zeros((height, width, 4), dtype=np.uint8)
+    panel[:, :, 3] = 170
+    for i, (text, colour) in enumerate(lines):
+        cv2.putText(panel, text, (8, 18 + i * step), FONT, scale, colour, thick, cv2.LINE_AA)
+    return panel
+
+
+def camera_indicator() -> np.ndarray:
+    """A small red dot with "CAMERA LIVE" (shown while a camera is the source)."""
+    panel = np.zeros((26, 132, 4), dtype=np.uint8)
+    panel[:, :, 3] = 140
+    cv2.circle(panel, (13, 13), 7, RED, -1, cv2.LINE_AA)
+    cv2.putText(panel, "CAMERA LIVE", (26, 18), FONT, 0.45, WHITE, 1, cv2.LINE_AA)
+    return panel
+
+
+def preview_image(
+    frame: Frame, observations: Observations | None, emotion: EmotionState,
+    width: int = PREVIEW_WIDTH,
+) -> np.ndarray:
+    """The frame scaled to `width` with a box per observed face, labelled with the tracked
+    face's id, emotion and valence/arousal when one is near it. RGBA uint8."""
+    h0, w0 = frame.image.shape[:2]
+    height = max(1, round(h0 * width / w0))
+    image = cv2.resize(np.ascontiguousarray(frame.image[:, :, :3]), (width, height),
+                       interpolation=cv2.INTER_AREA)
+    rgba = np.dstack([image, np.full((height, width), 255, np.uint8)])
+    faces = observations.faces if observations is not None else ()
+    for face in faces:
+        x0, y0, x1, y1 = face.bbox
+        p0 = (int(x0 * width), int(y0 * height))
+        p1 = (int(x1 * width), int(y1 * height))
+        cv2.rectangle(rgba, p0, p1, AMBER, 2, cv2.LINE_AA)
+        cx, cy = face.center
+        near = min(emotion.faces, default=None,
+                   key=lambda f: (f.center[0] - cx) ** 2 + (f.center[1] - cy) ** 2)
+        if near is not None and abs(near.center[0] - cx) < face.size:
+            r = near.smoothed
+            label = f"#{near.face_id} {r.label} v{r.valence:+.1f} a{r.arousal:+.1f}"
+            cv2.putText(rgba, label, (p0[0], max(12, p0[1] - 5)), FONT, 0.4, AMBER, 1,
+                        cv2.LINE_AA)
+    cv2.rectangle(rgba, (0, 0), (width - 1, height - 1), WHITE, 1)
+    return rgba
+
+
+class OperatorView:
+    """Decides which overlay layers to draw each frame.
+
+    `operator` False (the audience's window in `essence run`) shows only the camera
+    indicator; True adds status, messages, statistics and (with `latest_frame`) the preview.
+    """
+
+    def __init__(
+        self,
+        *,
+        operator: bool,
+        camera_live: Callable[[], bool],
+        latest_frame: Callable[[], Frame | None] | None = None,
+    ) -> None:
+        self.operator = operator
+        self.camera_live = camera_live
+        self.latest_frame = latest_frame
+        self._text_due = 0.0
+        self._preview_due = 0.0
+        self._last_text: list[tuple[str, tuple[int, int, int, int]]] | None = None
+        self._preview_index: int | None = None
+        self._indicator = camera_indicator()
+        self._built: set[str] = set()
+
+    def status_lines(self, info: OperatorInfo) -> list[tuple[str, tuple[int, int, int, int]]]:
+        """The status panel's text for `info`."""
+        show, crowd = info.show, info.emotion.crowd
+        lines = [
+            (f"act {show.act} {show.act_name} | {show.status}"
+             f"{' | CHAOS' if show.chaos_mode else ''} | t {info.now:6.1f}s", WHITE),
+            (f"input: {info.input_status} | faces {len(info.emotion.faces)} | valence "
+             f"{crowd.valence:+.2f} arousal {crowd.arousal:+.2f} chaos {crowd.chaos:.2f}",
+             RED if info.input_status.startswith("lost") else WHITE),
+        ]
+        lines += [(text[:110], RED) for text in info.messages]
+        if info.stats:
+            lines.append((info.stats[:110], AMBER))
+        return lines
+
+    def layers(self, info: OperatorInfo, output_size: tuple[int, int]) -> list[OverlayLayer]:
+        """The overlay layers for this frame (images only where they changed)."""
+        width, height = output_size
+        out: list[OverlayLayer] = []
+        if self.camera_live():
+            image = None if "camera" in self._built else self._indicator
+            out.append(self._layer("camera", image,
+                                   (width - self._indicator.shape[1] - MARGIN, MARGIN)))
+        if not self.operator:
+            return out
+        text = None
+        if info.now >= self._text_due:
+            self._text_due = info.now + TEXT_EVERY_S
+            lines = self.status_lines(info)
+            if lines != self._last_text:
+                self._last_text = lines
+                text = text_panel(lines, min(640, width - 2 * MARGIN))
+        out.append(self._layer("status", text, (MARGIN, MARGIN)))
+        frame = self.latest_frame() if self.latest_frame is not None else None
+        image = None
+        if frame is not None and info.now >= self._preview_due \
+                and frame.index != self._preview_index:
+            self._preview_due = info.now + PREVIEW_EVERY_S
+            self._preview_index = frame.index
+            image = preview_image(frame, info.observations, info.emotion,
+                                  min(PREVIEW_WIDTH, width // 3))
+        if frame is not None or "preview" in self._built:
+            shape = image.shape if image is not None else self._preview_shape
+            self._preview_shape = shape
+            out.append(self._layer("preview", image,
+                                   (width - shape[1] - MARGIN, height - shape[0] - MARGIN)))
+        return [layer for layer in out if layer.image is not None or layer.key in self._built]
+
+    _preview_shape: tuple[int, ...] = (0, 0, 4)
+
+    def _layer(self, key: str, image: np.ndarray | None, pos: tuple[int, int]) -> OverlayLayer:
+        if image is not None:
+            self._built.add(key)
+        return OverlayLayer(key, image, pos)

@@ -1,0 +1,45 @@
+"""Show files and the visual catalog they are checked against.
+
+The catalog (visual name -> declared inputs) is read from the shader headers without a GL
+context; the app hands it to the cue loader, so the show layer never imports the renderer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CUES = Path(__file__).resolve().parents[2] / "cues" / "neo_lumen.toml"
+BUILTIN_VISUALS = ("fallback", "blackout")
+
+
+def scan_visuals(root: Path | None = None) -> tuple[dict[str, tuple[Any, ...]], dict[str, str]]:
+    """Declared inputs of every visual in a shader folder, read from the shader headers
+    without a GL context, plus the header errors by visual (such a visual has no inputs)."""
+    from performance.render.source import ShaderError, load_shader
+    from performance.render.uniforms import SHADER_ROOT
+
+    folder = Path(root) if root is not None else SHADER_ROOT
+    catalog: dict[str, tuple[Any, ...]] = {name: () for name in BUILTIN_VISUALS}
+    errors: dict[str, str] = {}
+    for path in sorted(folder.glob("*.frag")):
+        if path.stem == "fallback":
+            continue
+        try:
+            catalog[path.stem] = load_shader(path, root=folder).inputs
+        except ShaderError as exc:
+            catalog[path.stem] = ()
+            errors[path.stem] = str(exc)
+    return catalog, errors
+
+
+def shader_catalog(root: Path | None = None) -> dict[str, tuple[Any, ...]]:
+    """Visual name -> declared inputs, for `load_cue_file` (see `scan_visuals`)."""
+    return scan_visuals(root)[0]
+
+
+def load_show(path: Path | None = None, shaders: Path | None = None) -> Any:
+    """Load a show file (default: the Neo-Lumen show) against the shader catalog."""
+    from performance.show.cueload import load_cue_file
+
+    return load_cue_file(path or DEFAULT_CUES, shader_catalog(shaders))

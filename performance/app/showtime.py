@@ -1,0 +1,175 @@
+"""Show services for a live run: the show itself, OSC control, cue OSC out, and the sound.
+
+Owns which show runs (the sequencer of a cue list, or the autopilot), the OSC servers and
+the sender for the messages cues send to lighting and sound desks, the live audio output,
+and `publish`, which the main loop calls once a frame after the show's tick: it sends the
+cues' outgoing OSC, hands OSC subscribers the new status, steers the sound, follows show
+mode, and reloads an edited show file (a broken edit keeps the running version). The main
+loop knows none of these; they never block it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from performance.config import Settings
+from performance.core.clock import Clock
+from performance.core.mailbox import CommandQueue, CommandSink
+from performance.core.types import EmotionState
+from performance.show.autopilot import Autopilot
+from performance.show.commands import Command
+from performance.show.state import Show, ShowState
+
+log = logging.getLogger(__name__)
+
+RELOAD_EVERY = 0.5  # seconds between two looks at the show file's modification time
+
+
+def build_show(settings: Settings, *, visual: str | None, visuals: list[str]) -> Show:
+    """The sequencer of `settings.cues`, else the autopilot (holding `visual` if given)."""
+    from performance.core.errors import ConfigError
+
+    if settings.cues:
+        from performance.app.shows import load_show
+        from performance.show.sequencer import Sequencer, SequencerOptions
+
+        cuelist = load_show(Path(settings.cues))
+        options = SequencerOptions(min_go_interval=settings.min_go_interval)
+        return Sequencer(cuelist, options, locked=settings.show_mode)
+    if visual is None:
+        return Autopilot()
+    if visual not in visuals:
+        raise ConfigError(f"--visual: no visual named {visual!r}; available: "
+                          + ", ".join(visuals))
+    return Autopilot(programme=((visual, 3600.0),))
+
+
+@dataclass
+class ShowServices:
+    """Everything around the show that a live run starts, feeds once a frame, and stops."""
+
+    show: Show
+    commands: CommandSink[Command]
+    clock: Clock
+    hub: Any = None  # control.hub.ControlHub when OSC is on
+    server: Any = None  # control.server.OscServer
+    sender: Any = None  # control.sender.OscSender
+    audio: Any = None  # audio.engine.AudioEngine when sound is on
+    output: Any = None  # audio.device.AudioOutput
+    fps: float = 0.0
+    show_file_error: str | None = None
+    _last_publish: float | None = None
+    _next_reload: float = 0.0
+    _show_mtime: float | None = field(default=None, repr=False)
+
+    @property
+    def sequencer(self) -> Any:
+        """The cue sequencer, or None when the autopilot runs."""
+        return self.show if hasattr(self.show, "take_outbox") else None
+
+    def publish(self, state: ShowState, emotion: EmotionState) -> None:
+        """Once a frame, on the main thread: sound, cue OSC out, feedback, show file."""
+        now = self.clock.now()
+        if self._last_publish is not None and now > self._last_publish:
+            self.fps += 0.1 * (1.0 / (now - self._last_publish) - self.fps)
+        self._last_publish = now
+        if self.audio is not None:
+            self.audio.update(state, emotion.crowd)
+        seq = self.sequencer
+        if seq is None:
+            return
+        if self.hub is not None:
+            seq.locked = self.hub.show_mode
+        for message in seq.take_outbox():
+            if self.sender is not None:
+                self.sender.send(message.host, message.port, message.address, message.args)
+        if self.hub is not None:
+            from performance.control.feedback import rig_status_from
+
+            health = "ok" if self.audio is None or not self.output or not self.output.silent \
+                else "silent"
+            self.hub.publish(rig_status_from(
+                seq.status(), faces=round(emotion.crowd.face_count), chaos=emotion.crowd.chaos,
+                fps=self.fps, health=health))
+        if now >= self._next_reload:
+            self._next_reload = now + RELOAD_EVERY
+            self._reload_if_edited(seq)
+
+    def _reload_if_edited(self, seq: Any) -> None:
+        try:
+            mtime = os.stat(seq.cues.path).st_mtime
+        except OSError as exc:
+            if self.show_file_error is None:
+                log.warning("show file %s unreadable (%s); keeping the running version",
+                            seq.cues.path, exc)
+            self.show_file_error = str(exc)
+            return
+        if self._show_mtime is None:
+            self._show_mtime = mtime
+        elif mtime != self._show_mtime:
+            self._show_mtime = mtime
+            outcome = seq.reload_file()
+            self.show_file_error = None if outcome.accepted else outcome.reason
+            if outcome.accepted:
+                log.info("show file %s reloaded", seq.cues.path)
+
+    def status_line(self) -> str:
+        """One line about sound and control for the end-of-run report."""
+        parts = []
+        if self.audio is not None:
+            parts.append(self.audio.status)
+        if self.hub is not None:
+            counts = self.hub.counts()
+            parts.append("osc: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+        return "; ".join(parts)
+
+    def close(self) -> None:
+        """Stop servers, sender and sound (each stops promptly)."""
+        for part in (self.server, self.sender, self.output):
+            if part is not None:
+                part.stop()
+
+
+def start_services(show: Show, settings: Settings, *, clock: Clock, osc: bool = True,
+                   sound: bool = True) -> ShowServices:
+    """Start OSC (when `osc` and a port is set) and sound (when `sound` and enabled)."""
+    services = ShowServices(show=show, commands=CommandQueue(), clock=clock)
+    try:
+        if osc and (settings.osc_port or settings.osc_tcp_port):
+            from performance.control.hub import ControlHub, HubOptions
+            from performance.control.sender import OscSender
+            from performance.control.server import OscServer
+
+            services.hub = ControlHub(HubOptions.from_settings(settings))
+            services.commands = services.hub
+            services.server = OscServer.from_settings(services.hub, settings)
+            services.server.start()
+            services.sender = OscSender()
+            services.sender.start()
+        if sound and settings.sound:
+            services.audio, services.output = _start_sound(settings)
+    except BaseException:
+        services.close()
+        raise
+    return services
+
+
+def _start_sound(settings: Settings) -> tuple[Any, Any]:
+    from performance.audio.device import AudioOutput
+    from performance.audio.engine import AudioEngine
+    from performance.audio.synth import Synth
+
+    device: int | str | None = settings.audio_device or None
+    if isinstance(device, str) and device.isdigit():
+        device = int(device)
+    latency: str | float = settings.audio_latency
+    with contextlib.suppress(ValueError):  # "low"/"high" stay names, "0.05" becomes seconds
+        latency = float(latency)
+    output = AudioOutput(Synth(), device=device, blocksize=settings.audio_block, latency=latency)
+    output.start()  # False: no device, the show runs silent and the output says why
+    return AudioEngine(output), output

@@ -1,0 +1,280 @@
+"""The OSC address table: address + arguments -> what the rig should do (pure, no sockets).
+
+QLab's workspace-level subset (`/go`, `/stop`, `/panic`, `/cue/{id}/start`, `/thump`, ...),
+also under a `/workspace/{id}` prefix, so existing QLab templates for TouchOSC and Companion
+work unchanged; plus the rig's own `/essence/...` addresses. docs/osc.md lists them all.
+
+`resolve()` returns an `Action`: a transport `Command` for the bounded queue, a `ParamSet`
+that is coalesced newest-wins, a `SessionOp` the server answers itself (thump, connect,
+updates, state, showmode), or `Ignored` (a button's release). Anything else raises
+`AddressError` whose `kind` is one of "unknown_address", "bad_type", "bad_value".
+
+Address patterns are never expanded: `*`, `?`, `[...]`, `{...}` are taken literally and match
+nothing, so one message can never fire many cues. Nothing from OSC is evaluated or used as a
+file path; names and cue ids must match strict patterns.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from performance.control.wire import Args
+from performance.show.commands import (
+    Back,
+    Blackout,
+    Command,
+    Go,
+    GotoCue,
+    HardStop,
+    HoldCondition,
+    Panic,
+    Pause,
+    Resume,
+    SetChaosMode,
+    SetInput,
+    SetPlayhead,
+    Stop,
+)
+
+CUE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+WORKSPACE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+MAX_ABS_PARAM = 1e6  # without declared ranges, a parameter value must stay within this
+NUMERIC = frozenset("ifdh")
+
+
+class AddressError(ValueError):
+    """A message the rig refuses; `kind` names the problem for the drop counters."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        self.kind = kind
+        super().__init__(f"{kind}: {detail}")
+
+
+@dataclass(frozen=True)
+class Transport:
+    """A command for the bounded queue (never coalesced, never reordered)."""
+
+    command: Command
+
+
+@dataclass(frozen=True)
+class ParamSet:
+    """A parameter value; only the newest per name reaches the show."""
+
+    name: str
+    value: float | tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class SessionOp:
+    """Answered by the hub: thump, workspaces, connect, disconnect, updates, state, showmode."""
+
+    op: str
+    value: bool | str | None = None
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """Valid but deliberately does nothing (e.g. a TouchOSC button's release, value 0)."""
+
+    reason: str
+
+
+Action = Transport | ParamSet | SessionOp | Ignored
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a message means, with the rules that apply to it."""
+
+    action: Action
+    route: str  # the table entry, e.g. "/cue/{id}/start"
+    editing: bool  # refused in show mode
+    needs_auth: bool  # refused before `/connect <passcode>` when a passcode is set
+
+
+@dataclass(frozen=True)
+class AddressInfo:
+    """One row of the address table (also the source of docs/osc.md's table)."""
+
+    route: str
+    args: str
+    does: str
+    editing: bool = False
+    needs_auth: bool = True
+
+
+ADDRESS_TABLE: tuple[AddressInfo, ...] = (
+    AddressInfo("/go", "[1]", "GO: fire the next (or armed) cue"),
+    AddressInfo("/stop", "[1]", "stop waits and follows; the picture stays"),
+    AddressInfo("/panic", "[1]", "fade picture and sound out (a second panic soon after cuts)"),
+    AddressInfo("/hardStop", "[1]", "cut picture and sound at once"),
+    AddressInfo("/pause", "[1]", "freeze transitions and waits"),
+    AddressInfo("/resume", "[1]", "continue after pause"),
+    AddressInfo("/playhead/next", "[1]", "move the playhead to the next cue (no fire)"),
+    AddressInfo("/playhead/previous", "[1]", "move the playhead to the previous cue"),
+    AddressInfo("/playhead/{id}", "[1]", "move the playhead to cue {id} (no fire)"),
+    AddressInfo("/cue/{id}/start", "[1]", "fire cue {id} (e.g. 3 or 3.5)"),
+    AddressInfo("/thump", "", "heartbeat: replies ok", needs_auth=False),
+    AddressInfo("/workspaces", "", "list the one workspace (QLab discovery)", needs_auth=False),
+    AddressInfo("/connect", "[passcode]", "authenticate this sender", needs_auth=False),
+    AddressInfo("/disconnect", "", "forget this sender's session", needs_auth=False),
+    AddressInfo("/updates", "0|1", "subscribe this sender to feedback"),
+    AddressInfo("/essence/go", "[1]", "GO"),
+    AddressInfo("/essence/back", "[1]", "step back to the previous cue and fire it"),
+    AddressInfo("/essence/goto", "id", "fire cue id"),
+    AddressInfo("/essence/param/{name}", "float (or 2-4 floats)",
+                "set a declared input of the current visual", editing=True),
+    AddressInfo("/essence/chaos", "0|1", "crowd-chaos mode off/on"),
+    AddressInfo("/essence/blackout", "[0|1]", "blackout toggle (no argument) or off/on"),
+    AddressInfo("/essence/hold", "0|1", "release/hold the armed cue's audience condition"),
+    AddressInfo("/essence/state", "", "reply with the current status as JSON"),
+    AddressInfo("/essence/showmode", "0|1", "unlock/lock editing addresses"),
+)
+_INFO = {info.route: info for info in ADDRESS_TABLE}
+
+# Addresses without a variable part: route -> what a trigger (no argument or non-zero) does.
+_TRIGGERS: dict[str, Callable[[], Action]] = {
+    "/go": lambda: Transport(Go()),
+    "/essence/go": lambda: Transport(Go()),
+    "/essence/back": lambda: Transport(Back()),
+    "/stop": lambda: Transport(Stop()),
+    "/panic": lambda: Transport(Panic()),
+    "/hardStop": lambda: Transport(HardStop()),
+    "/pause": lambda: Transport(Pause()),
+    "/resume": lambda: Transport(Resume()),
+    "/playhead/next": lambda: Transport(SetPlayhead("next")),
+    "/playhead/previous": lambda: Transport(SetPlayhead("previous")),
+    "/thump": lambda: SessionOp("thump"),
+    "/workspaces": lambda: SessionOp("workspaces"),
+    "/essence/state": lambda: SessionOp("state"),
+    "/disconnect": lambda: SessionOp("disconnect"),
+}
+_SWITCHES: dict[str, Callable[[bool], Action]] = {
+    "/updates": lambda on: SessionOp("updates", on),
+    "/essence/chaos": lambda on: Transport(SetChaosMode(on)),
+    "/essence/hold": lambda on: Transport(HoldCondition(on)),
+    "/essence/showmode": lambda on: SessionOp("showmode", on),
+}
+
+
+def strip_workspace(address: str) -> str:
+    """`/workspace/{id}/go` -> `/go` (any well-formed id); other addresses unchanged."""
+    if address.startswith("/workspace/"):
+        parts = address.split("/", 3)
+        if len(parts) == 4 and WORKSPACE_ID.fullmatch(parts[2]):
+            return "/" + parts[3]
+        raise AddressError("unknown_address", f"{address}: bad workspace prefix")
+    return address
+
+
+def resolve(
+    address: str,
+    args: Args,
+    types: str,
+    params: Mapping[str, tuple[float, float]] | None = None,
+) -> Resolved:
+    """Map one message to an action. `params`, when given, is every declared input's range."""
+    path = strip_workspace(address)
+    if path in _TRIGGERS:
+        return _done(path, _trigger(path, args, types, _TRIGGERS[path]))
+    if path in _SWITCHES:
+        return _done(path, _SWITCHES[path](_switch(path, args, types)))
+    if path == "/connect":
+        if not args:
+            return _done(path, SessionOp("connect", ""))
+        if len(args) == 1 and types in ("s", "i", "h"):
+            return _done(path, SessionOp("connect", str(args[0])))
+        raise AddressError("bad_type", f"{address}: expects one passcode")
+    if path == "/essence/blackout":
+        on = None if not args else _switch(path, args, types)
+        return _done(path, Transport(Blackout(on)))
+    if path == "/essence/goto":
+        if len(args) != 1:
+            raise AddressError("bad_type", f"{address}: expects one cue id")
+        return _done(path, Transport(GotoCue(_cue_id(address, args[0], types))))
+    parts = path.split("/")
+    if len(parts) == 4 and parts[1] == "cue" and parts[3] == "start":
+        cue = _cue_id(address, parts[2], "s")
+        return _done("/cue/{id}/start",
+                     _trigger(path, args, types, lambda: Transport(GotoCue(cue))))
+    if len(parts) == 3 and parts[1] == "playhead":
+        cue = _cue_id(address, parts[2], "s")
+        return _done("/playhead/{id}",
+                     _trigger(path, args, types, lambda: Transport(SetPlayhead(cue))))
+    if len(parts) == 4 and parts[1] == "essence" and parts[2] == "param":
+        return _done("/essence/param/{name}", _param(address, parts[3], args, types, params))
+    raise AddressError("unknown_address", address)
+
+
+def _done(route: str, action: Action) -> Resolved:
+    info = _INFO[route]
+    return Resolved(action, route, info.editing, info.needs_auth)
+
+
+def _trigger(address: str, args: Args, types: str, make: Callable[[], Action]) -> Action:
+    """No argument, or one number/bool: non-zero fires, zero is a button release."""
+    if not args:
+        return make()
+    if len(args) == 1 and types in ("i", "h", "f", "d", "T", "F"):
+        value = args[0]
+        if isinstance(value, float) and not math.isfinite(value):
+            raise AddressError("bad_value", f"{address}: {value}")
+        return make() if value else Ignored("release")
+    raise AddressError("bad_type", f"{address}: expects no argument or one number")
+
+
+def _switch(address: str, args: Args, types: str) -> bool:
+    """One 0/1 value: int, float (0.0/1.0 from toggles) or OSC true/false."""
+    if len(args) != 1 or types not in ("i", "h", "f", "d", "T", "F"):
+        raise AddressError("bad_type", f"{address}: expects one 0|1 argument")
+    value = args[0]
+    if value in (0, 1):
+        return bool(value)
+    raise AddressError("bad_value", f"{address}: {value!r} is not 0 or 1")
+
+
+def _cue_id(address: str, value: object, types: str) -> str:
+    if types in ("i", "h") and isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    elif types in ("f", "d") and isinstance(value, float):
+        if not math.isfinite(value):
+            raise AddressError("bad_value", f"{address}: cue id {value}")
+        text = format(value, ".6g")
+    elif types == "s" and isinstance(value, str):
+        text = value
+    else:
+        raise AddressError("bad_type", f"{address}: cue id must be a number or a string")
+    if not CUE_ID.fullmatch(text):
+        raise AddressError("bad_value", f"{address}: {text[:40]!r} is not a cue id")
+    return text
+
+
+def _param(
+    address: str,
+    name: str,
+    args: Args,
+    types: str,
+    params: Mapping[str, tuple[float, float]] | None,
+) -> ParamSet:
+    if not PARAM_NAME.fullmatch(name):
+        raise AddressError("unknown_address", f"{address}: bad parameter name")
+    if params is not None and name not in params:
+        raise AddressError("unknown_address", f"{address}: no such input")
+    if not 1 <= len(args) <= 4 or any(t not in NUMERIC for t in types):
+        raise AddressError("bad_type", f"{address}: expects 1 to 4 numbers")
+    values = tuple(float(v) for v in args if isinstance(v, int | float))
+    low, high = params[name] if params is not None else (-MAX_ABS_PARAM, MAX_ABS_PARAM)
+    for v in values:
+        if not math.isfinite(v) or not low <= v <= high:
+            raise AddressError("bad_value", f"{address}: {v} outside [{low}, {high}]")
+    return ParamSet(name, values[0] if len(values) == 1 else values)
+
+
+def param_command(param: ParamSet) -> SetInput:
+    """The show command for a coalesced parameter value."""
+    return SetInput(param.name, param.value)

@@ -1,0 +1,163 @@
+"""Feedback to controllers: `RigStatus` (what the app publishes) -> OSC status messages.
+
+The app builds a `RigStatus` each frame from the sequencer's status, the crowd and the frame
+stats and puts it in the hub's `LatestSlot`. Subscribers (`/updates 1`) get only what changed:
+strings when different, numbers when they moved by more than a small epsilon, at most
+`max_rate` times a second each. Addresses are listed in `STATUS_ADDRESSES` (docs/osc.md).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from performance.control.wire import ArgValue
+
+PREFIX = "/essence/status/"
+PLAYBACK_POSITION = "/update/workspace/essence/cueList/main/playbackPosition"
+
+
+@dataclass(frozen=True)
+class RigStatus:
+    """What the rig shows an operator: the show's position, the room and the machine."""
+
+    act: int = 0
+    act_name: str = ""
+    cue_id: str | None = None
+    cue_name: str = ""
+    next_cue_id: str | None = None
+    countdown: float | None = None  # seconds left of a wait or an armed condition
+    state: str = "standby"  # the sequencer's state: standby, pre_wait, armed, ready, ...
+    faces: int = 0
+    chaos: float = 0.0  # crowd spread 0..1
+    fps: float = 0.0
+    health: str = "ok"  # "ok" or a short description of what is wrong
+
+
+def rig_status_from(
+    seq: Any, *, faces: int = 0, chaos: float = 0.0, fps: float = 0.0, health: str = "ok"
+) -> RigStatus:
+    """A `RigStatus` from the sequencer's status object (read by attribute name, so this
+    module does not import the sequencer) plus the crowd and frame stats.
+
+    The countdown is the first running one of pre-wait, post-wait, follow and condition.
+    """
+    countdown = next(
+        (getattr(seq, name) for name in
+         ("pre_wait_left", "post_wait_left", "follow_left", "condition_left")
+         if getattr(seq, name, None) is not None),
+        None,
+    )
+    return RigStatus(
+        act=int(getattr(seq, "act", 0)),
+        act_name=str(getattr(seq, "act_name", "")),
+        cue_id=getattr(seq, "cue_id", None),
+        cue_name=str(getattr(seq, "cue_name", "")),
+        next_cue_id=getattr(seq, "next_cue_id", None),
+        countdown=None if countdown is None else float(countdown),
+        state=str(getattr(seq, "state", "")),
+        faces=int(faces),
+        chaos=float(chaos),
+        fps=float(fps),
+        health=health,
+    )
+
+
+# field -> (status address suffix, epsilon for numbers; None for exact comparison)
+STATUS_FIELDS: dict[str, tuple[str, float | None]] = {
+    "act": ("act", None),
+    "act_name": ("act_name", None),
+    "cue_id": ("cue", None),
+    "cue_name": ("cue_name", None),
+    "next_cue_id": ("next", None),
+    "countdown": ("countdown", 0.1),
+    "state": ("state", None),
+    "faces": ("faces", None),
+    "chaos": ("chaos", 0.01),
+    "fps": ("fps", 0.5),
+    "health": ("health", None),
+}
+STATUS_ADDRESSES: tuple[str, ...] = tuple(PREFIX + a for a, _ in STATUS_FIELDS.values())
+
+
+def status_json(status: RigStatus | None) -> dict[str, Any]:
+    """The status as a JSON-ready dict (for `/essence/state` replies); {} before the first."""
+    if status is None:
+        return {}
+    data = asdict(status)
+    for key, value in data.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            data[key] = None
+    return data
+
+
+def status_text(status: RigStatus | None) -> str:
+    """`status_json` as a compact JSON string."""
+    return json.dumps(status_json(status), separators=(",", ":"))
+
+
+def _wire_value(name: str, value: object) -> ArgValue:
+    if value is None:
+        return -1.0 if name == "countdown" else ""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else -1.0
+    return str(value)
+
+
+def _changed(old: object, new: object, epsilon: float | None) -> bool:
+    if epsilon is None or not isinstance(old, int | float) or not isinstance(new, int | float):
+        return old != new
+    return abs(float(new) - float(old)) > epsilon or (new == 0) != (old == 0)
+
+
+def status_messages(
+    old: RigStatus | None, new: RigStatus
+) -> list[tuple[str, tuple[ArgValue, ...]]]:
+    """(address, args) for every field of `new` that differs from `old` (all when None)."""
+    out: list[tuple[str, tuple[ArgValue, ...]]] = []
+    for name, (suffix, epsilon) in STATUS_FIELDS.items():
+        value = getattr(new, name)
+        if old is not None and not _changed(getattr(old, name), value, epsilon):
+            continue
+        out.append((PREFIX + suffix, (_wire_value(name, value),)))
+        if name == "next_cue_id":  # what QLab's Companion module watches for "next cue"
+            out.append((PLAYBACK_POSITION, (_wire_value(name, value),)))
+    return out
+
+
+class FeedbackState:
+    """One subscriber's view: what it was last sent and when."""
+
+    def __init__(self, max_rate: float = 10.0) -> None:
+        self.interval = 1.0 / max_rate
+        self.sent: RigStatus | None = None
+        self.last_time = -math.inf
+
+    def due(self, status: RigStatus | None, now: float) -> list[tuple[str, tuple[ArgValue, ...]]]:
+        """The messages to send now (empty when nothing changed or it is too soon)."""
+        if status is None or now - self.last_time < self.interval or status == self.sent:
+            return []
+        messages = status_messages(self.sent, status)
+        if not messages:
+            return []
+        self.last_time = now
+        self.sent = _merge(self.sent, status)
+        return messages
+
+
+def _merge(old: RigStatus | None, new: RigStatus) -> RigStatus:
+    """What the subscriber now shows: new values, except numbers that moved less than epsilon."""
+    if old is None:
+        return new
+    kept = {
+        name: getattr(old, name)
+        for name, (_, epsilon) in STATUS_FIELDS.items()
+        if not _changed(getattr(old, name), getattr(new, name), epsilon)
+    }
+    return RigStatus(**{**asdict(new), **kept})

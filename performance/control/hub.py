@@ -1,0 +1,255 @@
+"""`ControlHub`: where OSC packets become commands, replies and feedback (no sockets here).
+
+Socket threads call `handle_packet()` and send the replies it returns; the main loop calls
+`drain()` between frames and hands the commands to the show. Transport commands (GO, stop,
+panic, cue start, ...) go through the bounded `CommandQueue` in arrival order; parameter
+values are coalesced newest-wins per name, so a flood of fader moves can never push a GO out.
+The app publishes a `RigStatus` with `publish()`; socket threads collect feedback with
+`feedback_due()`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from performance.config import Settings
+from performance.control.access import AccessPolicy, SenderKey, Session
+from performance.control.addresses import (
+    AddressError,
+    Ignored,
+    ParamSet,
+    SessionOp,
+    Transport,
+    param_command,
+    resolve,
+)
+from performance.control.counters import DropCounter
+from performance.control.feedback import FeedbackState, RigStatus, status_json
+from performance.control.wire import Message, WireError, build_message, parse_packet
+from performance.core.mailbox import CommandQueue, LatestSlot
+from performance.show.commands import Command, Go
+
+WORKSPACE_ID = "essence"
+
+
+@dataclass(frozen=True)
+class HubOptions:
+    """Behaviour of the hub (normally from `Settings`)."""
+
+    passcode: str = ""
+    allow: str = ""
+    rate_limit: float = 20000.0
+    max_packet: int = 8192
+    show_mode: bool = False
+    min_go_interval: float = 0.25
+    updates_expire: float = 60.0
+    feedback_rate: float = 10.0  # most feedback bursts per second per subscriber
+    queue_size: int = 256
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HubOptions:
+        """The hub's options from the rig's settings."""
+        return cls(
+            passcode=settings.osc_passcode,
+            allow=settings.osc_allow,
+            rate_limit=settings.osc_rate_limit,
+            max_packet=settings.osc_max_packet,
+            show_mode=settings.show_mode,
+            min_go_interval=settings.min_go_interval,
+            updates_expire=settings.osc_updates_expire,
+        )
+
+
+def reply_packet(address: str, status: str, data: Any = None) -> bytes:
+    """A QLab-style reply: `/reply<address>` with one JSON string argument."""
+    body: dict[str, Any] = {"workspace_id": WORKSPACE_ID, "address": address, "status": status}
+    if data is not None:
+        body["data"] = data
+    return build_message("/reply" + address, [json.dumps(body, separators=(",", ":"))])
+
+
+class ControlHub:
+    """Thread-safe meeting point of the OSC threads and the main loop."""
+
+    def __init__(
+        self,
+        options: HubOptions | None = None,
+        *,
+        queue: CommandQueue[Command] | None = None,
+        params: Mapping[str, tuple[float, float]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.options = options or HubOptions()
+        self.queue: CommandQueue[Command] = (
+            queue if queue is not None else CommandQueue(self.options.queue_size)
+        )
+        self.status: LatestSlot[RigStatus] = LatestSlot()
+        self.drops = DropCounter()
+        self.clock = clock
+        self.show_mode = self.options.show_mode
+        self.param_ranges = params
+        self.access = AccessPolicy(
+            allow=self.options.allow,
+            passcode=self.options.passcode,
+            rate_limit=self.options.rate_limit,
+            max_packet=self.options.max_packet,
+        )
+        self.packets = 0  # admitted packets
+        self.messages = 0  # messages that acted (queued, coalesced or answered)
+        self.coalesced = 0  # parameter values overwritten before the main loop took them
+        self._lock = threading.Lock()
+        self._params: dict[str, ParamSet] = {}
+        self._last_go = -float("inf")
+
+    # --- main loop side -----------------------------------------------------------------
+
+    def put(self, command: Command) -> bool:
+        """Queue a command from a local control (keyboard) behind the OSC ones."""
+        return self.queue.put(command)
+
+    def drain(self) -> list[Command]:
+        """Transport commands in arrival order, then the newest value of each parameter."""
+        commands = self.queue.drain()
+        with self._lock:
+            params, self._params = self._params, {}
+        commands.extend(param_command(p) for p in params.values())
+        return commands
+
+    def publish(self, status: RigStatus) -> None:
+        """Offer the newest status (subscribers get what changed, rate limited)."""
+        self.status.put(status)
+
+    def set_param_ranges(self, params: Mapping[str, tuple[float, float]] | None) -> None:
+        """Declared inputs (name -> (min, max)); None accepts any finite value by name."""
+        self.param_ranges = dict(params) if params is not None else None
+
+    # --- socket thread side -------------------------------------------------------------
+
+    def handle_packet(
+        self, data: bytes, sender: SenderKey, now: float | None = None
+    ) -> list[bytes]:
+        """Act on one packet from `sender`; returns the reply packets for that sender."""
+        now = self.clock() if now is None else now
+        with self._lock:
+            session, why = self.access.admit(sender, len(data), now)
+        if session is None or why:
+            self.drops.drop(why, f"{len(data)} bytes from {sender[1]}:{sender[2]}", now)
+            return []
+        try:
+            messages = parse_packet(data)
+        except WireError as exc:
+            self.drops.drop(exc.kind, f"from {sender[1]}: {exc}", now)
+            return []
+        with self._lock:
+            self.packets += 1
+            replies = [r for m in messages if (r := self._handle_message(m, session, now))]
+        return replies
+
+    def forget(self, sender: SenderKey) -> None:
+        """The sender is gone (TCP connection closed): drop its session and subscription."""
+        with self._lock:
+            self.access.forget(sender)
+
+    def feedback_due(
+        self, transport: str, now: float | None = None
+    ) -> list[tuple[SenderKey, bytes]]:
+        """Status packets owed to subscribers of one transport ("udp"/"tcp") right now."""
+        now = self.clock() if now is None else now
+        status = self.status.peek()
+        out: list[tuple[SenderKey, bytes]] = []
+        with self._lock:
+            self.access.expire_subscriptions(now, self.options.updates_expire)
+            if status is None:
+                return out
+            for session in self.access.subscribers(transport):
+                state = session.feedback
+                if not isinstance(state, FeedbackState):
+                    state = session.feedback = FeedbackState(self.options.feedback_rate)
+                for address, args in state.due(status, now):
+                    out.append((session.key, build_message(address, args)))
+        return out
+
+    # --- one message (called with the lock held) ---------------------------------------
+
+    def _handle_message(self, message: Message, session: Session, now: float) -> bytes | None:
+        address = message.address
+        try:
+            resolved = resolve(address, message.args, message.types, self.param_ranges)
+        except AddressError as exc:
+            self.drops.drop(exc.kind, f"from {session.host}: {exc}", now)
+            return self._error_reply(session, address, "error", exc.kind, now)
+        action = resolved.action
+        if isinstance(action, SessionOp) and action.op == "connect":
+            ok = self.access.connect(session, str(action.value or ""))
+            if not ok:
+                self.drops.drop("bad_passcode", f"from {session.host}", now)
+            return reply_packet(address, "ok" if ok else "denied", "ok" if ok else "badpass")
+        if isinstance(action, Ignored):  # a button's release: nothing to allow or refuse
+            return None
+        refusal = self.access.permit(
+            session, resolved.needs_auth, resolved.editing, self.show_mode
+        )
+        if refusal:
+            self.drops.drop("denied", f"{address} from {session.host}: {refusal}", now)
+            return self._error_reply(session, address, "denied", refusal, now)
+        self.messages += 1
+        if isinstance(action, ParamSet):
+            if action.name in self._params:
+                self.coalesced += 1
+            self._params.pop(action.name, None)  # newest value, newest position
+            self._params[action.name] = action
+            return None
+        if isinstance(action, SessionOp):
+            return self._session_op(action, session, address)
+        return self._transport(action, session, address, now)
+
+    def _transport(self, action: Transport, session: Session, address: str,
+                   now: float) -> bytes | None:
+        command = action.command
+        if isinstance(command, Go) and now - self._last_go < self.options.min_go_interval:
+            self.drops.drop("too_soon", f"{address} from {session.host}", now)
+            return reply_packet(address, "denied", "too soon")
+        if not self.queue.put(command):
+            self.drops.drop("queue_full", f"{address} from {session.host}", now)
+            return reply_packet(address, "error", "queue full")
+        if isinstance(command, Go):
+            self._last_go = now
+        return reply_packet(address, "ok")
+
+    def _session_op(self, action: SessionOp, session: Session, address: str) -> bytes:
+        if action.op == "updates":
+            session.subscribed = bool(action.value)
+            session.feedback = None  # a new subscription gets the full status first
+        elif action.op == "showmode":
+            self.show_mode = bool(action.value)
+        elif action.op == "disconnect":
+            session.authed = not self.access.passcode
+            session.subscribed = False
+        elif action.op == "state":
+            return reply_packet(address, "ok", status_json(self.status.peek()))
+        elif action.op == "thump":
+            return reply_packet(address, "ok", "thump")
+        elif action.op == "workspaces":
+            return reply_packet(address, "ok", [{
+                "uniqueID": WORKSPACE_ID, "displayName": "Essence rig",
+                "hasPasscode": bool(self.access.passcode)}])
+        return reply_packet(address, "ok")
+
+    def _error_reply(self, session: Session, address: str, status: str, data: str,
+                     now: float) -> bytes | None:
+        """Replies to refused messages, rate limited per sender (no reflection floods)."""
+        if not session.error_replies.take(now):
+            return None
+        return reply_packet(address, status, data)
+
+    def counts(self) -> dict[str, int]:
+        """Counters for a status display: drops by kind plus packets/messages/coalesced."""
+        with self._lock:
+            base = {"packets": self.packets, "messages": self.messages,
+                    "coalesced": self.coalesced, "queue_refused": self.queue.refused}
+        return {**base, **self.drops.counts()}

@@ -1,0 +1,258 @@
+"""`OscServer`: the UDP and TCP sockets, each served by its own thread and `select` loop.
+
+Threads only decode and hand packets to the `ControlHub` (which queues commands); the show
+changes on the main loop. Each loop waits at most `poll` seconds, so `stop()` is prompt, and
+between waits sends the feedback the hub says is due. Sends never block: UDP uses a
+non-blocking socket (a full send buffer drops the reply), TCP keeps a bounded per-connection
+output buffer (a controller that stops reading is disconnected).
+
+UDP replies go to the sender's host on `reply_port` (QLab's 53001 by default), or to the
+port the packet came from when `reply_port` is 0. TCP replies use the same connection and
+the same framing the controller used (SLIP or length prefix, see wire.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import socket
+import threading
+from dataclasses import dataclass, field
+
+from performance.config import Settings
+from performance.control.access import SenderKey
+from performance.control.hub import ControlHub
+from performance.control.wire import StreamDecoder
+from performance.core.errors import ConfigError
+
+log = logging.getLogger("performance.control")
+
+MAX_DATAGRAM = 65535
+MAX_TCP_OUTBUF = 1 << 20
+RECV_BATCH = 512  # datagrams read per wake-up before feedback gets a turn
+
+
+@dataclass
+class _Connection:
+    sock: socket.socket
+    key: SenderKey
+    decoder: StreamDecoder
+    out: bytearray = field(default_factory=bytearray)
+
+
+class OscServer:
+    """OSC over UDP and TCP for one `ControlHub`. Ports: None = off, 0 = any free port."""
+
+    def __init__(
+        self,
+        hub: ControlHub,
+        *,
+        host: str = "127.0.0.1",
+        udp_port: int | None = 53000,
+        tcp_port: int | None = 53000,
+        reply_port: int = 53001,
+        poll: float = 0.02,
+        max_connections: int = 16,
+    ) -> None:
+        self.hub = hub
+        self.host = host
+        self.udp_port = udp_port
+        self.tcp_port = tcp_port
+        self.reply_port = reply_port
+        self.poll = poll
+        self.max_connections = max_connections
+        self.udp_address: tuple[str, int] | None = None
+        self.tcp_address: tuple[str, int] | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._udp: socket.socket | None = None
+        self._tcp: socket.socket | None = None
+        self._conns: dict[socket.socket, _Connection] = {}
+        self._next_conn = 0
+
+    @classmethod
+    def from_settings(cls, hub: ControlHub, settings: Settings) -> OscServer:
+        """A server on the configured address and ports (port 0 in the settings means off)."""
+        return cls(
+            hub,
+            host=settings.osc_host,
+            udp_port=settings.osc_port or None,
+            tcp_port=settings.osc_tcp_port or None,
+            reply_port=settings.osc_reply_port,
+        )
+
+    # --- life cycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Bind the sockets and start the threads; ConfigError names a port in use."""
+        try:
+            if self.udp_port is not None:
+                udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+                udp.bind((self.host, self.udp_port))
+                udp.setblocking(False)
+                self._udp, self.udp_address = udp, udp.getsockname()[:2]
+            if self.tcp_port is not None:
+                tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                tcp.bind((self.host, self.tcp_port))
+                tcp.listen(8)
+                tcp.setblocking(False)
+                self._tcp, self.tcp_address = tcp, tcp.getsockname()[:2]
+        except OSError as exc:
+            self._close_sockets()
+            raise ConfigError(
+                f"OSC: cannot listen on {self.host} (udp {self.udp_port}, tcp {self.tcp_port}):"
+                f" {exc.strerror or exc}"
+            ) from exc
+        self._stop.clear()
+        if self._udp is not None:
+            self._threads.append(threading.Thread(target=self._udp_loop, name="osc-udp",
+                                                  daemon=True))
+        if self._tcp is not None:
+            self._threads.append(threading.Thread(target=self._tcp_loop, name="osc-tcp",
+                                                  daemon=True))
+        for thread in self._threads:
+            thread.start()
+        log.info("OSC listening: udp %s, tcp %s", self.udp_address, self.tcp_address)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the threads (within about one poll interval) and close every socket."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+        self._close_sockets()
+
+    def __enter__(self) -> OscServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _close_sockets(self) -> None:
+        for conn in list(self._conns.values()):
+            conn.sock.close()
+        self._conns.clear()
+        for sock in (self._udp, self._tcp):
+            if sock is not None:
+                sock.close()
+        self._udp = self._tcp = None
+
+    # --- UDP ----------------------------------------------------------------------------
+
+    def _udp_reply_to(self, key: SenderKey) -> tuple[str, int]:
+        return key[1], self.reply_port or key[2]
+
+    def _udp_send(self, sock: socket.socket, packet: bytes, dest: tuple[str, int]) -> None:
+        try:
+            sock.sendto(packet, dest)
+        except OSError as exc:  # full buffer, unreachable: a reply is never worth waiting
+            self.hub.drops.drop("send_failed", f"to {dest[0]}:{dest[1]}: {exc}",
+                                self.hub.clock())
+
+    def _udp_loop(self) -> None:
+        sock = self._udp
+        assert sock is not None
+        while not self._stop.is_set():
+            readable, _, _ = select.select([sock], [], [], self.poll)
+            if readable:
+                for _ in range(RECV_BATCH):
+                    try:
+                        data, addr = sock.recvfrom(MAX_DATAGRAM)
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    except OSError as exc:
+                        self.hub.drops.drop("recv_failed", str(exc), self.hub.clock())
+                        break
+                    key: SenderKey = ("udp", addr[0], addr[1])
+                    for reply in self.hub.handle_packet(data, key):
+                        self._udp_send(sock, reply, self._udp_reply_to(key))
+            for key, packet in self.hub.feedback_due("udp"):
+                self._udp_send(sock, packet, self._udp_reply_to(key))
+
+    # --- TCP ----------------------------------------------------------------------------
+
+    def _tcp_loop(self) -> None:
+        listener = self._tcp
+        assert listener is not None
+        while not self._stop.is_set():
+            socks = [listener, *self._conns]
+            writers = [c.sock for c in self._conns.values() if c.out]
+            readable, writable, _ = select.select(socks, writers, [], self.poll)
+            for sock in readable:
+                if sock is listener:
+                    self._accept(listener)
+                elif sock in self._conns:
+                    self._read(self._conns[sock])
+            for sock in writable:
+                if sock in self._conns:
+                    self._flush(self._conns[sock])
+            by_key = {c.key: c for c in self._conns.values()}
+            for key, packet in self.hub.feedback_due("tcp"):
+                conn = by_key.get(key)
+                if conn is not None:
+                    self._queue_out(conn, packet)
+
+    def _accept(self, listener: socket.socket) -> None:
+        try:
+            sock, addr = listener.accept()
+        except OSError:
+            return
+        now = self.hub.clock()
+        if len(self._conns) >= self.max_connections:
+            self.hub.drops.drop("too_many_connections", f"from {addr[0]}", now)
+            sock.close()
+            return
+        if not self.hub.access.host_allowed(addr[0]):
+            self.hub.drops.drop("not_allowed", f"tcp from {addr[0]}", now)
+            sock.close()
+            return
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._next_conn += 1
+        key: SenderKey = ("tcp", addr[0], self._next_conn)
+        self._conns[sock] = _Connection(sock, key, StreamDecoder(self.hub.options.max_packet))
+
+    def _read(self, conn: _Connection) -> None:
+        try:
+            data = conn.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._close(conn)
+            return
+        before = conn.decoder.oversized
+        for packet in conn.decoder.feed(data):
+            for reply in self.hub.handle_packet(packet, conn.key):
+                self._queue_out(conn, reply)
+        if conn.decoder.oversized != before:
+            self.hub.drops.drop("oversized", f"tcp frame from {conn.key[1]}", self.hub.clock())
+        if conn.decoder.broken:
+            self._close(conn)
+
+    def _queue_out(self, conn: _Connection, packet: bytes) -> None:
+        conn.out += conn.decoder.encode(packet)
+        if len(conn.out) > MAX_TCP_OUTBUF:
+            self.hub.drops.drop("slow_reader", f"tcp {conn.key[1]}", self.hub.clock())
+            self._close(conn)
+            return
+        self._flush(conn)
+
+    def _flush(self, conn: _Connection) -> None:
+        try:
+            sent = conn.sock.send(conn.out)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._close(conn)
+            return
+        del conn.out[:sent]
+
+    def _close(self, conn: _Connection) -> None:
+        if self._conns.pop(conn.sock, None) is not None:
+            conn.sock.close()
+            self.hub.forget(conn.key)

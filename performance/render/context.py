@@ -1,0 +1,161 @@
+"""GL context and compositing for the live output: the window's context, the stage, the layers.
+
+Owns what moderngl does for the live rig besides drawing visuals: the context made from the
+window's current OpenGL context (`context_from_current_window`), the stage target the show is
+drawn into (the audience image: nothing else is ever drawn there), and `Compositor`, which
+puts that stage scaled and letterboxed onto the output framebuffer (the window's screen, or
+an offscreen one when headless) and draws the operator's RGBA overlay images on top of it.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import moderngl
+import numpy as np
+
+from performance.render.headless import OffscreenTarget
+
+QUAD_VERTEX = """#version 330
+uniform vec4 u_rect;   // x0, y0, x1, y1 in normalised device coordinates
+uniform int u_flip;    // 1: the texture's row 0 is the top (numpy images)
+out vec2 v_uv;
+void main() {
+    vec2 corner = vec2(gl_VertexID & 1, (gl_VertexID >> 1) & 1);
+    v_uv = u_flip == 1 ? vec2(corner.x, 1.0 - corner.y) : corner;
+    gl_Position = vec4(mix(u_rect.xy, u_rect.zw, corner), 0.0, 1.0);
+}
+"""
+
+QUAD_FRAGMENT = """#version 330
+uniform sampler2D u_image;
+in vec2 v_uv;
+out vec4 fragColor;
+void main() {
+    fragColor = texture(u_image, v_uv);
+}
+"""
+
+
+def context_from_current_window() -> moderngl.Context:
+    """A moderngl context wrapping the OpenGL 3.3 context the window made current."""
+    return moderngl.create_context(require=330)
+
+
+def fit_rect(inner: tuple[int, int], outer: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The largest rectangle of `inner`'s aspect centred in `outer`: (x, y, width, height)."""
+    iw, ih = inner
+    ow, oh = outer
+    scale = min(ow / iw, oh / ih)
+    w, h = max(1, round(iw * scale)), max(1, round(ih * scale))
+    return ((ow - w) // 2, (oh - h) // 2, w, h)
+
+
+@dataclass
+class _Layer:
+    texture: moderngl.Texture
+    size: tuple[int, int]
+
+
+class Compositor:
+    """The stage target plus the output framebuffer it is shown on, with overlay layers.
+
+    `output` None makes an offscreen output of `output_size` (headless); otherwise it is the
+    window's screen framebuffer, whose size the window reports through `resize`.
+    """
+
+    def __init__(
+        self,
+        ctx: moderngl.Context,
+        stage_size: tuple[int, int],
+        *,
+        output: moderngl.Framebuffer | None = None,
+        output_size: tuple[int, int] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.stage = OffscreenTarget(ctx, *stage_size)
+        self.stage.texture.filter = (moderngl.LINEAR, moderngl.LINEAR)
+        self._own_output: OffscreenTarget | None = None
+        if output is None:
+            self._own_output = OffscreenTarget(ctx, *(output_size or stage_size))
+            output = self._own_output.framebuffer
+        self.output = output
+        self.output_size: tuple[int, int] = tuple(output.size)  # type: ignore[assignment]
+        self._program = ctx.program(vertex_shader=QUAD_VERTEX, fragment_shader=QUAD_FRAGMENT)
+        self._vao = ctx.vertex_array(self._program, [])
+        self._layers: dict[str, _Layer] = {}
+
+    @property
+    def stage_framebuffer(self) -> moderngl.Framebuffer:
+        """Where the show is drawn: the audience image and nothing else."""
+        return self.stage.framebuffer
+
+    def resize(self, size: tuple[int, int]) -> None:
+        """The output (window) changed size; the stage keeps its resolution."""
+        self.output_size = (max(1, size[0]), max(1, size[1]))
+
+    def begin(self) -> None:
+        """Clear the output and draw the stage onto it, scaled to fit (letterboxed)."""
+        self.output.use()
+        self.output.viewport = (0, 0, *self.output_size)
+        self.ctx.clear(0.0, 0.0, 0.0, 1.0)
+        x, y, w, h = fit_rect(self.stage.size, self.output_size)
+        self.ctx.disable(moderngl.BLEND)
+        self._quad(self.stage.texture, (x, y, w, h), flip=False, from_top=False)
+
+    def overlay(self, key: str, image: np.ndarray | None, position: tuple[int, int]) -> None:
+        """Draw an RGBA uint8 image (row 0 at the top) with its top-left corner at `position`
+        (output pixels from the top-left). `image` None redraws the last image under `key`."""
+        layer = self._layers.get(key)
+        if image is not None:
+            h, w = image.shape[:2]
+            if layer is None or layer.size != (w, h):
+                if layer is not None:
+                    layer.texture.release()
+                layer = _Layer(self.ctx.texture((w, h), 4), (w, h))
+                self._layers[key] = layer
+            layer.texture.write(np.ascontiguousarray(image, dtype=np.uint8).tobytes())
+        if layer is None:
+            return
+        self.ctx.enable(moderngl.BLEND)
+        self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
+        x, y = position
+        w, h = layer.size
+        self._quad(layer.texture, (x, y, w, h), flip=True, from_top=True)
+        self.ctx.disable(moderngl.BLEND)
+
+    def _quad(
+        self, texture: moderngl.Texture, rect: tuple[int, int, int, int], *, flip: bool,
+        from_top: bool,
+    ) -> None:
+        ow, oh = self.output_size
+        x, y, w, h = rect
+        if from_top:
+            y = oh - y - h
+        ndc = (2 * x / ow - 1, 2 * y / oh - 1, 2 * (x + w) / ow - 1, 2 * (y + h) / oh - 1)
+        self._program["u_rect"].write(struct.pack("4f", *ndc))  # type: ignore[union-attr]
+        self._program["u_flip"].write(struct.pack("i", int(flip)))  # type: ignore[union-attr]
+        self._program["u_image"].write(struct.pack("i", 0))  # type: ignore[union-attr]
+        texture.use(0)
+        self._vao.render(moderngl.TRIANGLE_STRIP, vertices=4)
+
+    def read_output(self) -> np.ndarray:
+        """What the output shows now as (H, W, 3) uint8, row 0 at the top."""
+        w, h = self.output_size
+        data = self.output.read(viewport=(0, 0, w, h), components=3, alignment=1)
+        return np.frombuffer(data, dtype=np.uint8).reshape(h, w, 3)[::-1].copy()
+
+    def read_stage(self) -> np.ndarray:
+        """The audience image as (H, W, 3) uint8, row 0 at the top."""
+        return self.stage.read_rgb()
+
+    def release(self) -> None:
+        for layer in self._layers.values():
+            layer.texture.release()
+        self._layers.clear()
+        self._vao.release()
+        self._program.release()
+        self.stage.release()
+        if self._own_output is not None:
+            self._own_output.release()

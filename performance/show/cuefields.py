@@ -1,0 +1,254 @@
+"""Validators for the fields of a show file; each raises `Problem(reason, *key_path)`.
+
+The key path lets the loader find the offending line (see `cuelines.LineIndex.key`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from performance.show.cues import (
+    METRICS,
+    NEXT_ACTIONS,
+    Catalog,
+    Condition,
+    InputMapping,
+    InputSpec,
+    OscMessage,
+    Transition,
+    parse_target,
+)
+from performance.show.easing import get_easing
+from performance.show.state import InputValue, SoundSetting
+
+_ID = re.compile(r"^\d+(\.\d+)*$")
+_PALETTE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+_OSC_ADDRESS = re.compile(r"^/[!-~]*$")
+_WIDTH = {"float": 1, "int": 1, "long": 1, "bool": 1, "point2D": 2, "color": 4}
+
+
+class Problem(Exception):
+    """One invalid field: the reason and the key path to it (e.g. "inputs", "speed")."""
+
+    def __init__(self, reason: str, *key: str | int) -> None:
+        super().__init__(reason)
+        self.reason, self.key = reason, key
+
+
+
+def items_of(table: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
+    """The items of an optional table."""
+    return list(table.items()) if table else []
+
+
+def as_table(raw: Any, key: str) -> dict[str, Any]:
+    """A TOML table."""
+    if not isinstance(raw, dict):
+        raise Problem(f"{key} must be a table, got {raw!r}", key)
+    return raw
+
+
+def known_keys(table: Mapping[str, Any], known: tuple[str, ...], what: str) -> None:
+    """Refuse keys outside `known` (catches typos)."""
+    for key in table:
+        if key not in known:
+            raise Problem(f"unknown key {key!r} in {what} (known: {', '.join(known)})", key)
+
+
+def as_string(raw: Any, key: str) -> str:
+    """A string value."""
+    if not isinstance(raw, str):
+        raise Problem(f"{key} must be a string, got {raw!r}", key)
+    return raw
+
+
+def _number(raw: Any, key: str, *path: str | int) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise Problem(f"{key} must be a number, got {raw!r}", *(path or (key,)))
+    return float(raw)
+
+
+def as_seconds(raw: Any, key: str, *path: str | int) -> float:
+    """A non-negative number of seconds."""
+    value = _number(raw, key, *path)
+    if value < 0:
+        raise Problem(f"{key} must not be negative, got {raw!r}", *(path or (key,)))
+    return value
+
+
+def parse_cue_id(raw: Any) -> str:
+    """A cue id: number-like text such as "3" or "3.5"."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        return str(raw)
+    if raw is None:
+        raise Problem("cue has no id (add id = \"1\")")
+    if isinstance(raw, str) and _ID.match(raw):
+        return raw
+    hint = " (write decimal ids as strings, e.g. id = \"3.5\")" if isinstance(raw, float) else ""
+    raise Problem(f"bad cue id {raw!r}: use numbers like \"3\" or \"3.5\"{hint}", "id")
+
+
+def check_act(raw: Any, acts: set[int]) -> int:
+    """The act number a cue names (must be a declared act)."""
+    if raw is None:
+        raise Problem("cue names no act (add act = 1)")
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw not in acts:
+        known = ", ".join(str(a) for a in sorted(acts)) or "none: add [[act]] tables"
+        raise Problem(f"unknown act {raw!r} (known: {known})", "act")
+    return raw
+
+
+def check_visual(raw: Any, catalog: Catalog) -> str:
+    """A visual name known to the catalog."""
+    if raw is None:
+        raise Problem("cue names no visual (add visual = \"...\")")
+    if not isinstance(raw, str) or raw not in catalog:
+        raise Problem(f"unknown visual {raw!r} (known: {', '.join(sorted(catalog))})", "visual")
+    return raw
+
+
+def check_input(visual: str, specs: dict[str, InputSpec], key: str, raw: Any) -> InputValue:
+    """A value for a declared input, checked against its type and MIN..MAX."""
+    spec = specs.get(key)
+    if spec is None:
+        declared = ", ".join(specs) or "none"
+        raise Problem(f"unknown input {key!r} for visual {visual!r} (declared: {declared})",
+                       "inputs", key)
+    width = _WIDTH.get(spec.type, 1)
+    if spec.type == "bool":
+        if not isinstance(raw, bool):
+            raise Problem(f"input {key!r} is a bool: write true or false, got {raw!r}",
+                           "inputs", key)
+        return 1.0 if raw else 0.0
+    values = raw if isinstance(raw, list) else [raw]
+    if len(values) != width or any(isinstance(v, bool) or not isinstance(v, int | float)
+                                   or not math.isfinite(v) for v in values):
+        raise Problem(f"input {key!r} ({spec.type}) takes {width} number(s), got {raw!r}",
+                       "inputs", key)
+    if spec.type in ("int", "long") and not float(values[0]).is_integer():
+        raise Problem(f"input {key!r} is an int, got {raw!r}", "inputs", key)
+    lo, hi = _bounds(spec.minimum, width), _bounds(spec.maximum, width)
+    for n, v in enumerate(values):
+        if (lo is not None and v < lo[n]) or (hi is not None and v > hi[n]):
+            raise Problem(f"input {key!r} = {raw!r} is outside its range "
+                           f"{_fmt(spec.minimum)}..{_fmt(spec.maximum)}", "inputs", key)
+    return spec.coerce(values if width > 1 else values[0])
+
+
+def _bounds(v: float | tuple[float, ...] | None, width: int) -> list[float] | None:
+    if v is None:
+        return None
+    return [float(x) for x in v] if isinstance(v, tuple) else [float(v)] * width
+
+
+def _fmt(v: float | tuple[float, ...] | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v:g}" if isinstance(v, float | int) else "(" + ", ".join(f"{x:g}" for x in v) + ")"
+
+
+def parse_transition(raw: Any) -> Transition:
+    """A transition: duration and easing."""
+    table = as_table(raw, "transition")
+    known_keys(table, ("duration", "easing"), "transition")
+    duration = as_seconds(table.get("duration", Transition.duration), "transition duration",
+                        "transition", "duration")
+    easing = table.get("easing", Transition.easing)
+    try:
+        get_easing(easing)
+    except ValueError as exc:
+        raise Problem(str(exc), "transition", "easing") from None
+    return Transition(duration, easing)
+
+
+def parse_next(raw: Any) -> str:
+    """The next action: none, auto_continue or auto_follow."""
+    if raw not in NEXT_ACTIONS:
+        raise Problem(f"unknown next action {raw!r} (known: {', '.join(NEXT_ACTIONS)})", "next")
+    return str(raw)
+
+
+def parse_osc(raw: Any, default_target: str | None) -> tuple[OscMessage, ...]:
+    """OSC messages a cue sends: address, args, target."""
+    items = raw if isinstance(raw, list) else [raw]
+    out = []
+    for n, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise Problem(f"osc[{n}] must be a table with address, args, target", "osc", n)
+        known_keys(item, ("address", "args", "target"), "an osc message")
+        address = item.get("address")
+        if not isinstance(address, str) or not _OSC_ADDRESS.match(address):
+            raise Problem(f"OSC address must start with '/' and have no spaces, got "
+                           f"{address!r}", "osc", n, "address")
+        args = item.get("args", [])
+        args = args if isinstance(args, list) else [args]
+        for a in args:
+            if isinstance(a, bool) or not isinstance(a, int | float | str):
+                raise Problem(f"OSC args must be numbers or strings, got {a!r}",
+                               "osc", n, "args")
+        target = item.get("target")
+        if target is None and default_target is None:
+            raise Problem(f"OSC message {address} has no target and [show] has no osc_target",
+                           "osc", n, "address")
+        if target is not None:
+            try:
+                parse_target(target)
+            except ValueError as exc:
+                raise Problem(str(exc), "osc", n, "target") from None
+        out.append(OscMessage(address, tuple(args), target))
+    return tuple(out)
+
+
+def parse_sound(raw: Any) -> SoundSetting:
+    """A sound setting: enabled, level 0..1, palette name."""
+    table = as_table(raw, "sound")
+    known_keys(table, ("enabled", "level", "palette"), "sound")
+    enabled = table.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise Problem(f"sound enabled must be true or false, got {enabled!r}",
+                       "sound", "enabled")
+    level = _number(table.get("level", SoundSetting.level), "sound level", "sound", "level")
+    if not 0.0 <= level <= 1.0:
+        raise Problem(f"sound level {level:g} is outside 0..1", "sound", "level")
+    palette = table.get("palette", SoundSetting.palette)
+    if not isinstance(palette, str) or not _PALETTE.match(palette):
+        raise Problem(f"sound palette must be a name, got {palette!r}", "sound", "palette")
+    return SoundSetting(enabled, level, palette)
+
+
+def _metric(raw: Any, *path: str | int) -> str:
+    if raw not in METRICS:
+        raise Problem(f"unknown metric {raw!r} (known: {', '.join(METRICS)})", *path)
+    return str(raw)
+
+
+def parse_mapping(key: str, raw: Any) -> InputMapping:
+    """One act mapping: `input = "metric"` or a {source, scale, offset} table."""
+    if isinstance(raw, str):
+        return InputMapping(key, _metric(raw, "map", key))
+    table = as_table(raw, f"map.{key}")
+    known_keys(table, ("source", "scale", "offset"), f"mapping {key!r}")
+    source = _metric(table.get("source"), "map", key)
+    scale = _number(table.get("scale", 1.0), "scale", "map", key)
+    offset = _number(table.get("offset", 0.0), "offset", "map", key)
+    return InputMapping(key, source, scale, offset)
+
+
+def parse_condition(raw: Any) -> Condition:
+    """A `when` audience condition."""
+    table = as_table(raw, "when")
+    known_keys(table, ("metric", "above", "below", "for_s", "min_faces"), "a condition")
+    metric = table.get("metric")
+    if metric not in METRICS:
+        raise Problem(f"unknown condition metric {metric!r} (known: {', '.join(METRICS)})",
+                       "when", "metric")
+    above = _number(table["above"], "above", "when", "above") if "above" in table else None
+    below = _number(table["below"], "below", "when", "below") if "below" in table else None
+    if above is None and below is None:
+        raise Problem("a condition needs above = ... or below = ...", "when")
+    for_s = as_seconds(table.get("for_s", 0.0), "for_s", "when", "for_s")
+    min_faces = as_seconds(table.get("min_faces", 0), "min_faces", "when", "min_faces")
+    return Condition(str(metric), above, below, for_s, min_faces)

@@ -1,0 +1,61 @@
+"""`essence check` on the real show file, real shaders (EGL), the real face model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from performance.app.cmd_check import run_check
+from performance.app.shows import DEFAULT_CUES
+from performance.cli import main
+
+pytestmark = pytest.mark.integration
+
+
+def test_check_passes_on_the_default_show(face_model: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--face-model", str(face_model)]) == 0
+    out = capsys.readouterr().out
+    assert f"OK    show file {DEFAULT_CUES}: 7 acts" in out
+    assert "OK    shaders:" in out and "essence_module" in out
+    assert f"OK    face model: {face_model}" in out
+    assert out.rstrip().endswith("check passed")
+
+
+def test_check_fails_clearly_on_a_broken_copy(tmp_path: Path, face_model: Path) -> None:
+    broken = tmp_path / "neo_lumen.toml"
+    text = DEFAULT_CUES.read_text(encoding="utf-8")
+    text = text.replace('name = "The Bureau descends"\nact = 4\nvisual = "crowd_chaos"',
+                        'name = "The Bureau descends"\nact = 4\nvisual = "crowd_chaoz"')
+    broken.write_text(text, encoding="utf-8")
+    line = next(n for n, ln in enumerate(text.splitlines(), 1) if "crowd_chaoz" in ln)
+    lines: list[str] = []
+    assert run_check(broken, face_model=str(face_model), emit=lines.append) == 1
+    report = "\n".join(lines)
+    assert f"{broken}:{line}: cue 7: unknown visual 'crowd_chaoz'" in report
+    assert "FAIL  show file" in report and report.endswith("check FAILED: 1 problem(s)")
+
+
+def test_check_reports_a_shader_that_does_not_compile(tmp_path: Path, face_model: Path) -> None:
+    shaders = tmp_path / "shaders"
+    shutil.copytree(DEFAULT_CUES.parents[1] / "shaders", shaders)
+    frag = shaders / "enclave.frag"
+    frag.write_text(frag.read_text(encoding="utf-8").replace("void main() {",
+                                                            "void main() { nope;", 1),
+                    encoding="utf-8")
+    lines: list[str] = []
+    assert run_check(None, face_model=str(face_model), shaders=shaders,
+                     emit=lines.append) == 1
+    assert any(ln.startswith("FAIL  shader enclave:") and "enclave.frag:" in ln
+               for ln in lines), lines
+
+
+def test_check_fails_without_a_face_model(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ESSENCE_FACE_MODEL", raising=False)
+    missing = tmp_path / "none.task"
+    lines: list[str] = []
+    assert run_check(None, face_model=str(missing), gl=False, emit=lines.append) == 1
+    assert any(ln.startswith("FAIL  face model:") and str(missing) in ln for ln in lines)

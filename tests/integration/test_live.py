@@ -1,0 +1,271 @@
+"""`essence run` / `rehearse`: the real window under Xvfb, headless EGL, real video and model."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from performance.app.live import LiveOptions, RunReport, run_live
+from performance.config import Settings
+from performance.core.errors import ConfigError, InputError
+from performance.core.types import Frame, Observations
+from performance.show.autopilot import Autopilot
+from performance.show.commands import Go, Panic
+from performance.sources.base import FrameSource, SourceLost
+from performance.sources.synthetic import SyntheticSource
+
+pytestmark = [pytest.mark.integration, pytest.mark.gl]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def xvfb() -> Iterator[str]:
+    """A private X server (Xvfb) on a free display number; yields e.g. ":97"."""
+    if shutil.which("Xvfb") is None:
+        pytest.fail("Xvfb is not installed (apt-get install xvfb)")
+    number = next(n for n in range(97, 200)
+                  if not Path(f"/tmp/.X11-unix/X{n}").exists()
+                  and not Path(f"/tmp/.X{n}-lock").exists())
+    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x720x24", "-nolisten",
+                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    deadline = time.monotonic() + 10.0
+    while not socket.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # waiting for a server process to come up, not pacing a test
+    assert socket.exists(), f"Xvfb :{number} did not start"
+    yield f":{number}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def on_xvfb(xvfb: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("DISPLAY", xvfb)
+    monkeypatch.setenv("SDL_VIDEODRIVER", "x11")
+    return xvfb
+
+
+class RecordingShow(Autopilot):
+    """The autopilot, remembering the commands it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.applied: list[object] = []
+
+    def apply(self, command: object, now: float) -> None:
+        self.applied.append(command)
+
+
+def settings_with_model(face_model: Path) -> Settings:
+    return Settings(face_model=str(face_model))
+
+
+# -- the real window ------------------------------------------------------------------------
+
+
+def test_window_presents_changing_frames_and_keys_become_commands(on_xvfb: str) -> None:
+    from performance.app.window import post_key
+
+    grabs: dict[int, np.ndarray] = {}
+    show = RecordingShow()
+
+    def inspect(frame: int, compositor: object) -> None:
+        if frame in (5, 40):
+            grabs[frame] = compositor.read_output()  # type: ignore[attr-defined]
+        if frame == 10:
+            post_key("space")
+        if frame == 12:
+            post_key("escape")
+        if frame == 50:
+            post_key("q", ctrl=True)
+
+    report = run_live(LiveOptions(input="scripted", size=(320, 180), fps=60, max_frames=500,
+                                  vsync=False), Settings(), show=show, inspect=inspect,
+                      report=lambda _: None)
+    assert report.frames == 52  # ctrl+q posted while drawing frame 50 ends the run after 51
+    assert show.applied == [Go(), Panic()]
+    first, later = grabs[5], grabs[40]
+    assert first.shape == (180, 320, 3)
+    assert first.mean() > 10  # not black
+    assert np.abs(first.astype(int) - later.astype(int)).mean() > 1.0  # the picture moves
+
+
+def test_unknown_display_index_is_a_clear_error(on_xvfb: str) -> None:
+    with pytest.raises(InputError, match="display 7: no such display"):
+        run_live(LiveOptions(input="scripted", display=7, max_frames=1), Settings())
+
+
+def test_list_displays_reports_the_xvfb_screen(on_xvfb: str) -> None:
+    from performance.app.window import list_displays
+
+    displays = list_displays()
+    assert [d.index for d in displays] == [0]
+    assert displays[0].size == (1280, 720)
+
+
+# -- headless runs ------------------------------------------------------------------------
+
+
+def test_cli_headless_scripted_prints_plausible_frame_stats() -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-m", "performance", "run", "--headless", "--input", "scripted",
+         "--seconds", "2", "--size", "160x90"],
+        capture_output=True, text=True, timeout=60, env=env, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    match = re.search(r"frames (\d+), ([\d.]+) fps; frame time ms: mean ([\d.]+), p95 ([\d.]+)"
+                      r", p99 ([\d.]+).*dropped (\d+)", done.stdout)
+    assert match, done.stdout
+    frames, fps, mean, p95, p99, dropped = (float(g) for g in match.groups())
+    assert 60 <= frames <= 125  # 2 s at a 60 fps target on a slow shared CPU
+    assert 30 <= fps <= 61
+    assert 15.0 <= mean <= p99 < 1000 and p95 <= p99
+    assert dropped < frames / 2
+    assert "most faces 3" in done.stdout  # the scripted audience reached the engine
+
+
+def test_rehearse_runs_perception_on_a_worker_and_the_engine_sees_the_face(
+    testdata: Path, face_model: Path
+) -> None:
+    grabs: dict[str, np.ndarray] = {}
+
+    def inspect(frame: int, compositor: object) -> None:
+        if frame % 10 == 0:
+            grabs["output"] = compositor.read_output()  # type: ignore[attr-defined]
+            grabs["stage"] = compositor.read_stage()  # type: ignore[attr-defined]
+
+    report = run_live(
+        LiveOptions(input=str(testdata / "single_face.mp4"), headless=True, seconds=2.0,
+                    size=(320, 180), fps=30, operator=True, preview=True),
+        settings_with_model(face_model), inspect=inspect, report=lambda _: None,
+    )
+    assert report.perception_frames >= 5
+    assert report.max_faces == 1
+    assert report.max_tracked == 1
+    assert report.frames >= 10  # drawing shares 2 cores with MediaPipe
+    # the operator preview (bottom-right) is on the operator's output, never on the stage
+    out, stage = grabs["output"].astype(int), grabs["stage"].astype(int)
+    preview = np.abs(out[110:165, 205:305] - stage[110:165, 205:305]).mean()
+    middle = np.abs(out[70:100, 20:190] - stage[70:100, 20:190]).mean()
+    assert preview > 20
+    assert middle < 2
+
+
+class StuckDetector:
+    """A detector that blocks inside `detect` until the test opens its gate."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.finished = 0
+
+    def detect(self, frame: Frame) -> Observations:
+        self.entered.set()
+        self.gate.wait(30)
+        self.finished += 1
+        return Observations(frame.timestamp, frame.index, frame.source, ())
+
+    def close(self) -> None:
+        self.gate.set()
+
+
+def test_loop_never_waits_for_a_stuck_detector() -> None:
+    detector = StuckDetector()
+    during: list[int] = []
+
+    def inspect(frame: int, compositor: object) -> None:
+        if detector.entered.is_set() and detector.finished == 0:
+            during.append(frame)
+        if frame == 59:
+            detector.gate.set()
+
+    report = run_live(
+        LiveOptions(input="synthetic", headless=True, size=(160, 90), fps=0, max_frames=60),
+        Settings(), source_factory=lambda: SyntheticSource(64, 48),
+        detector_factory=lambda: detector, inspect=inspect, report=lambda _: None,
+    )
+    assert report.frames == 60
+    assert len(during) >= 40  # most frames were drawn while inference was stuck
+    assert report.observations_taken == 0
+
+
+class LosingSource(FrameSource):
+    """A real video that 'unplugs' after `after` frames, like a camera pulled out.
+
+    Not live, so the capture worker paces it to its 30 fps as a camera would deliver it.
+    """
+
+    def __init__(self, inner: FrameSource, after: int) -> None:
+        self.inner, self.after, self.name = inner, after, "camera 0 (test)"
+        self.read_count = 0
+
+    def read(self) -> Frame | None:
+        if self.read_count >= self.after:
+            raise SourceLost(self.name, "camera stopped delivering frames")
+        self.read_count += 1
+        return self.inner.read()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_lost_camera_keeps_rendering_shows_lost_and_decays_to_no_audience(
+    testdata: Path, face_model: Path
+) -> None:
+    from performance.sources.video import VideoFileSource
+
+    opened: list[int] = []
+
+    def factory() -> FrameSource:
+        opened.append(1)
+        if len(opened) > 1:
+            raise SourceLost("camera 0", "no such device")
+        return LosingSource(VideoFileSource(testdata / "single_face.mp4"), after=45)
+
+    report: RunReport = run_live(
+        LiveOptions(input="0", headless=True, size=(160, 90), fps=30, seconds=4.0,
+                    operator=True),
+        settings_with_model(face_model), source_factory=factory, report=lambda _: None,
+    )
+    assert report.max_tracked == 1  # the face was seen before the camera went
+    assert report.input_status.startswith("lost: camera 0")
+    assert report.frames >= 60  # the picture went on
+    assert report.final_faces == 0  # forgotten: the no-audience state
+
+
+# -- bad input -----------------------------------------------------------------------------
+
+
+def test_unknown_input_file_names_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.mp4"
+    with pytest.raises(InputError, match=re.escape(f"{missing}: no such file")):
+        run_live(LiveOptions(input=str(missing), headless=True, max_frames=1), Settings())
+
+
+def test_cli_bad_size_and_missing_rehearsal_video_are_clear_errors(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from performance.cli import main
+
+    assert main(["run", "--headless", "--input", "scripted", "--size", "wide"]) == 2
+    assert "--size: expected WIDTHxHEIGHT" in capsys.readouterr().err
+    assert main(["rehearse", "missing_clip.mp4", "--headless"]) == 2
+    assert "missing_clip.mp4: no such video file" in capsys.readouterr().err
+
+
+def test_unknown_visual_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match=r"no visual named 'nebula'; available: .*enclave"):
+        run_live(LiveOptions(input="scripted", headless=True, max_frames=1, visual="nebula"),
+                 Settings())

@@ -1,0 +1,365 @@
+"""Real OSC over 127.0.0.1 with an independent client: liblo's `oscsend` drives the rig,
+`oscdump` receives its replies and feedback (Debian's liblo-tools).
+
+liblo 0.31's `oscsend osc.tcp://...` frames TCP packets with a 4-byte length prefix (OSC 1.0
+style), not SLIP; the rig detects the framing per connection, and OSC 1.1 SLIP (QLab,
+Companion) is tested with a small SLIP client below. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import queue
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from performance.control import ControlHub, HubOptions, OscSender, OscServer, RigStatus
+from performance.control.wire import StreamDecoder, build_message, parse_packet, slip_encode
+from performance.show.commands import Command, Go, GotoCue, SetInput, Stop
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.timeout(60),
+    pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
+                       reason="liblo-tools (oscsend, oscdump) not installed"),
+]
+
+LOCAL = "127.0.0.1"
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((LOCAL, 0))
+        return int(s.getsockname()[1])
+
+
+def oscsend(target: str | int, address: str, types: str = "", *values: str) -> None:
+    """Send one message with liblo (`target`: a UDP port on 127.0.0.1, or a liblo URL)."""
+    where = [LOCAL, str(target)] if isinstance(target, int) else [target]
+    subprocess.run(["oscsend", *where, address, *([types] if types else []), *values],
+                   check=True, timeout=5, capture_output=True)
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+@dataclass
+class Dump:
+    """oscdump's received messages as (address, types, text of the values)."""
+
+    port: int
+    lines: queue.Queue[tuple[str, str, str]] = field(default_factory=queue.Queue)
+    seen: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def expect(self, address: str, value: str | None = None,
+               timeout: float = 3.0) -> tuple[str, str, str]:
+        """The first (new or already seen) message to `address` (with `value`), or fail."""
+
+        def match(item: tuple[str, str, str]) -> bool:
+            return item[0] == address and (value is None or item[2] == value)
+
+        for item in self.seen:
+            if match(item):
+                self.seen.remove(item)
+                return item
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                item = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if match(item):
+                return item
+            self.seen.append(item)
+        raise AssertionError(f"oscdump got no {address} in {timeout}s (saw {self.seen})")
+
+    def reply(self, address: str) -> dict[str, object]:
+        """The JSON body of the QLab-style reply to `address`."""
+        _, types, text = self.expect("/reply" + address)
+        assert types == "s"
+        body = json.loads(text[1:-1])  # oscdump prints a string in double quotes
+        assert isinstance(body, dict)
+        return body
+
+
+@pytest.fixture
+def dump() -> Iterator[Dump]:
+    port = free_udp_port()
+    proc = subprocess.Popen(["oscdump", "-L", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    result = Dump(port)
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            parts = line.rstrip("\n").split(" ", 3)
+            if len(parts) >= 2 and parts[1].startswith("/"):
+                result.lines.put((parts[1], parts[2] if len(parts) > 2 else "",
+                                  parts[3] if len(parts) > 3 else ""))
+
+    threading.Thread(target=read, daemon=True).start()
+    time.sleep(0.2)  # oscdump binds its port
+    assert proc.poll() is None, "oscdump did not start"
+    yield result
+    proc.terminate()
+    proc.wait(timeout=5)
+
+
+@pytest.fixture
+def rig(dump: Dump) -> Iterator[Callable[..., tuple[ControlHub, OscServer]]]:
+    """Start a hub + server on free loopback ports, replies to oscdump's port."""
+    servers: list[OscServer] = []
+
+    def start(**options: object) -> tuple[ControlHub, OscServer]:
+        hub = ControlHub(HubOptions(**options))  # type: ignore[arg-type]
+        server = OscServer(hub, host=LOCAL, udp_port=0, tcp_port=0, reply_port=dump.port)
+        server.start()
+        servers.append(server)
+        return hub, server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def collect(hub: ControlHub, until: Callable[[list[Command]], bool],
+            timeout: float = 3.0) -> list[Command]:
+    """Drain like the main loop does until `until(all so far)` holds or time is up."""
+    got: list[Command] = []
+
+    def step() -> bool:
+        got.extend(hub.drain())
+        return until(got)
+
+    wait_for(step, timeout)
+    return got
+
+
+def udp_port(server: OscServer) -> int:
+    assert server.udp_address is not None
+    return server.udp_address[1]
+
+
+def tcp_port(server: OscServer) -> int:
+    assert server.tcp_address is not None
+    return server.tcp_address[1]
+
+
+def test_liblo_udp_and_tcp_commands_reach_the_hub(rig: Callable[..., tuple[ControlHub, OscServer]],
+                                                 dump: Dump) -> None:
+    hub, server = rig(min_go_interval=0.0)
+    oscsend(udp_port(server), "/go")
+    oscsend(udp_port(server), "/workspace/ABCD/cue/3.5/start")
+    oscsend(udp_port(server), "/essence/param/glow", "f", "0.5")
+    oscsend(f"osc.tcp://{LOCAL}:{tcp_port(server)}", "/stop", "i", "1")
+    got = collect(hub, lambda g: len(g) >= 4)
+    assert Go() in got and GotoCue("3.5") in got and Stop() in got
+    assert SetInput("glow", 0.5) in got
+    assert dump.reply("/go")["status"] == "ok"
+    assert dump.reply("/workspace/ABCD/cue/3.5/start")["status"] == "ok"
+
+
+def test_thump_and_connect_replies_arrive_at_oscdump(
+        rig: Callable[..., tuple[ControlHub, OscServer]], dump: Dump) -> None:
+    hub, server = rig(passcode="2468")
+    oscsend(udp_port(server), "/thump")
+    thump = dump.reply("/thump")
+    assert thump == {"workspace_id": "essence", "address": "/thump", "status": "ok",
+                     "data": "thump"}
+    oscsend(udp_port(server), "/connect", "s", "1111")
+    assert dump.reply("/connect")["status"] == "denied"
+    oscsend(udp_port(server), "/connect", "s", "2468")
+    assert dump.reply("/connect")["status"] == "ok"
+    # oscsend uses a new source port each time: that is a new, unauthenticated sender
+    oscsend(udp_port(server), "/go")
+    assert dump.reply("/go") == {"workspace_id": "essence", "address": "/go",
+                                 "status": "denied", "data": "connect first"}
+    # a controller keeping its port connects once and is then obeyed
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ctl:
+        ctl.bind((LOCAL, 0))
+        ctl.sendto(build_message("/connect", ["2468"]), (LOCAL, udp_port(server)))
+        ctl.sendto(build_message("/go"), (LOCAL, udp_port(server)))
+        assert collect(hub, lambda g: Go() in g) == [Go()]
+    assert hub.counts()["denied"] == 1 and hub.counts()["bad_passcode"] == 1
+
+
+def test_go_survives_a_flood_of_parameters(rig: Callable[..., tuple[ControlHub, OscServer]],
+                                           dump: Dump) -> None:
+    hub, server = rig()
+    rate, seconds = 10_000, 1.0
+    total = int(rate * seconds)
+    packets = [build_message("/essence/param/glow", [i / total]) for i in range(total)]
+    final = build_message("/essence/param/glow", [0.125])  # after the burst: must win
+    target = (LOCAL, udp_port(server))
+    flood_done, main_done = threading.Event(), threading.Event()
+    drained: list[tuple[float, Command]] = []
+
+    def flood() -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            start = time.monotonic()
+            for i in range(0, total, 100):  # paced in batches of 100 every 10 ms
+                for packet in packets[i:i + 100]:
+                    s.sendto(packet, target)
+                delay = start + (i + 100) / rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            time.sleep(0.02)
+            s.sendto(final, target)
+        flood_done.set()
+
+    def main_loop() -> None:  # drains every 5 ms, as the render loop does between frames
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not main_done.is_set():
+            now = time.monotonic()
+            drained.extend((now, c) for c in hub.drain())
+            time.sleep(0.005)
+
+    threads = [threading.Thread(target=flood), threading.Thread(target=main_loop)]
+    flood_start = time.monotonic()
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds / 2)
+    go_start = time.monotonic()
+    oscsend(udp_port(server), "/go")  # with liblo, in the middle of the flood
+    time.sleep(seconds / 4)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        cue_sent = time.monotonic()
+        s.sendto(build_message("/cue/9/start"), target)
+    assert flood_done.wait(10)
+    flood_time = time.monotonic() - flood_start
+    wait_for(lambda: any(c == SetInput("glow", 0.125) for _, c in drained), 3.0)
+    main_done.set()
+    for thread in threads:
+        thread.join(5)
+    commands = [c for _, c in drained]
+    params = [c for c in commands if isinstance(c, SetInput)]
+    assert commands.count(Go()) == 1 and commands.count(GotoCue("9")) == 1
+    go_at = next(t for t, c in drained if c == Go())
+    cue_at = next(t for t, c in drained if c == GotoCue("9"))
+    assert params[-1] == SetInput("glow", 0.125)  # newest wins
+    assert len(params) < total / 20  # coalesced: at most one per drained frame
+    assert dump.reply("/go")["status"] == "ok"
+    handled = hub.counts()["packets"]
+    assert handled >= 0.95 * total
+    print(f"\nflood: {handled}/{total + 3} packets handled in {flood_time:.2f}s; "
+          f"{len(params)} SetInput reached the main loop; GO drained "
+          f"{1000 * (go_at - go_start):.1f} ms after oscsend started; /cue/9/start drained "
+          f"{1000 * (cue_at - cue_sent):.1f} ms after its sendto")
+
+
+def test_bad_packets_change_nothing_and_are_counted(
+        rig: Callable[..., tuple[ControlHub, OscServer]], dump: Dump) -> None:
+    hub, server = rig(max_packet=1024)
+    port = udp_port(server)
+    oscsend(port, "/no/such/thing")
+    oscsend(port, "/essence/chaos", "s", "yes")  # wrong type
+    oscsend(port, "/essence/chaos", "i", "3")  # out of range
+    oscsend(port, "/essence/param/glow", "f", "nan")
+    oscsend(port, "/essence/param/glow", "d", "inf")
+    oscsend(port, "/cue/*/start")  # patterns are not expanded
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(b"\x13\x37 not osc at all", (LOCAL, port))
+        s.sendto(b"#bundle\x00" + b"\x00" * 8 + b"\x00\x00\x01\x00/go\x00", (LOCAL, port))
+        s.sendto(build_message("/essence/param/" + "x" * 40, ["y" * 2000]), (LOCAL, port))
+    expected = {"unknown_address": 1, "bad_type": 1, "bad_value": 4, "malformed": 2,
+                "oversized": 1}
+    assert wait_for(lambda: all(hub.counts().get(k, 0) >= n for k, n in expected.items()))
+    assert {k: hub.counts().get(k, 0) for k in expected} == expected
+    assert dump.reply("/no/such/thing")["status"] == "error"
+    assert hub.drain() == []
+
+
+def test_allow_list_refuses_other_loopback_sources(
+        rig: Callable[..., tuple[ControlHub, OscServer]]) -> None:
+    hub, server = rig(allow="127.0.0.1")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+        other.bind(("127.0.0.2", 0))
+        other.sendto(build_message("/go"), (LOCAL, udp_port(server)))
+    assert wait_for(lambda: hub.counts().get("not_allowed", 0) == 1)
+    oscsend(udp_port(server), "/stop")
+    assert collect(hub, lambda g: bool(g)) == [Stop()]
+
+
+def test_show_mode_refuses_editing(rig: Callable[..., tuple[ControlHub, OscServer]],
+                                   dump: Dump) -> None:
+    hub, server = rig(show_mode=True)
+    oscsend(udp_port(server), "/essence/param/glow", "f", "0.5")
+    assert dump.reply("/essence/param/glow") == {
+        "workspace_id": "essence", "address": "/essence/param/glow", "status": "denied",
+        "data": "show mode"}
+    oscsend(udp_port(server), "/go")
+    assert collect(hub, lambda g: bool(g)) == [Go()]
+
+
+def test_feedback_reaches_a_udp_subscriber(rig: Callable[..., tuple[ControlHub, OscServer]],
+                                           dump: Dump) -> None:
+    hub, server = rig()
+    hub.publish(RigStatus(act=1, act_name="Arrival", cue_id="2", next_cue_id="3", faces=2))
+    oscsend(udp_port(server), "/updates", "i", "1")
+    assert dump.reply("/updates")["status"] == "ok"
+    assert dump.expect("/essence/status/act")[1:] == ("i", "1")
+    assert dump.expect("/essence/status/next")[1:] == ("s", '"3"')
+    assert dump.expect("/essence/status/faces")[1:] == ("i", "2")
+    hub.publish(RigStatus(act=1, act_name="Arrival", cue_id="3", next_cue_id="4", faces=7))
+    assert dump.expect("/essence/status/faces", "7")[1] == "i"
+    assert dump.expect("/update/workspace/essence/cueList/main/playbackPosition", '"4"')
+
+
+def test_slip_tcp_client_gets_framed_replies_and_feedback(
+        rig: Callable[..., tuple[ControlHub, OscServer]]) -> None:
+    hub, server = rig()
+    hub.publish(RigStatus(act=3, state="armed"))
+    decoder = StreamDecoder(max_packet=8192)
+    received: list[tuple[str, tuple[object, ...]]] = []
+    with socket.create_connection((LOCAL, tcp_port(server)), timeout=3) as tcp:
+        tcp.sendall(slip_encode(build_message("/updates", [1])) + slip_encode(
+            build_message("/cue/5/start")))
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and not any(
+                a == "/essence/status/state" for a, _ in received):
+            for packet in decoder.feed(tcp.recv(65536)):
+                received += [(m.address, m.args) for m in parse_packet(packet)]
+        assert decoder.mode == "slip"
+        addresses = [a for a, _ in received]
+        assert "/reply/updates" in addresses and "/reply/cue/5/start" in addresses
+        assert ("/essence/status/state", ("armed",)) in received
+        assert len(hub.access.subscribers("tcp")) == 1
+    assert wait_for(lambda: not hub.access.subscribers("tcp"))  # closed: unsubscribed
+    assert collect(hub, lambda g: bool(g)) == [GotoCue("5")]
+
+
+def test_sender_delivers_cue_messages_to_a_desk(dump: Dump) -> None:
+    sender = OscSender()
+    sender.start()
+    try:
+        assert sender.send_to(f"{LOCAL}:{dump.port}", "/eos/cue/1/5/fire", [5, 0.5, "go"])
+        _, types, text = dump.expect("/eos/cue/1/5/fire")
+        assert types == "ifs" and text.split(" ")[0] == "5"
+        assert math.isclose(float(text.split(" ")[1]), 0.5)
+        assert not sender.send_to("nowhere", "/x")  # bad target refused at once
+    finally:
+        sender.stop()
+    assert sender.sent == 1 and sender.errors == 1
+
+
+def test_stop_is_prompt(rig: Callable[..., tuple[ControlHub, OscServer]]) -> None:
+    _, server = rig()
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 0.5
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # the port is free again
+        s.bind((LOCAL, udp_port(server)))

@@ -1,0 +1,253 @@
+"""The main loop and its frame statistics with a ManualClock: no GL, no window, no sleep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import pytest
+
+from performance.app.keys import handle_keys
+from performance.app.loop import FrameStats, LoopConfig, MainLoop, OperatorInfo
+from performance.core.clock import ManualClock
+from performance.core.mailbox import CommandQueue, LatestSlot
+from performance.core.types import EmotionState, FaceObservation, Observations
+from performance.show.commands import (
+    Blackout,
+    Go,
+    Panic,
+    Pause,
+    Resume,
+    SetChaosMode,
+    SetPlayhead,
+)
+from performance.show.state import Layer, ShowState
+
+# -- FrameStats ----------------------------------------------------------------------------
+
+
+def test_frame_stats_mean_percentiles_and_drops() -> None:
+    stats = FrameStats(target_period=0.02)
+    for _ in range(97):
+        stats.record(0.02, 0.005)
+    stats.record(0.031)  # over 1.5 x 20 ms: dropped
+    stats.record(0.05)
+    stats.record(0.03)  # exactly 1.5 x: not dropped
+    s = stats.summary()
+    assert s.frames == 100
+    assert s.dropped == 2
+    assert s.mean_ms == pytest.approx((97 * 20 + 31 + 50 + 30) / 100)
+    assert s.p95_ms == pytest.approx(20.0)
+    assert s.p99_ms == pytest.approx(31.0)
+    assert s.target_ms == pytest.approx(20.0)
+    assert "dropped 2" in s.format()
+
+
+def test_frame_stats_uncapped_counts_no_drops() -> None:
+    stats = FrameStats(target_period=None)
+    for t in (0.001, 0.5, 0.002):
+        stats.record(t)
+    s = stats.summary()
+    assert s.dropped == 0 and s.frames == 3
+    assert s.p99_ms == pytest.approx(500.0)
+    assert "uncapped" in s.format()
+
+
+# -- fakes at the loop's boundaries ---------------------------------------------------------
+
+
+class FakeShow:
+    def __init__(self) -> None:
+        self.applied: list[object] = []
+        self.ticks: list[tuple[float, int]] = []
+        self.status = "running"
+
+    def apply(self, command: object, now: float) -> None:
+        self.applied.append(command)
+        if isinstance(command, Pause):
+            self.status = "paused"
+
+    def tick(self, now: float, emotion: EmotionState) -> ShowState:
+        self.ticks.append((now, len(emotion.faces)))
+        return ShowState(time=now, current=Layer("enclave"), status=self.status)
+
+
+class FakeEngine:
+    def __init__(self) -> None:
+        self.updates: list[Observations] = []
+        self.idles: list[float] = []
+
+    def update(self, observations: Observations) -> EmotionState:
+        self.updates.append(observations)
+        return EmotionState(timestamp=observations.timestamp)
+
+    def idle(self, now: float) -> EmotionState:
+        self.idles.append(now)
+        return EmotionState(timestamp=now)
+
+
+@dataclass
+class FakeFeed:
+    observations: LatestSlot[Observations] = field(default_factory=LatestSlot)
+    status: str = "live"
+
+    def pump(self, now: float) -> None:
+        pass
+
+
+class FakeStage:
+    """Draw takes `cost` seconds of the manual clock (more on frames listed in `slow`)."""
+
+    def __init__(self, clock: ManualClock, cost: float = 0.004,
+                 slow: dict[int, float] | None = None) -> None:
+        self.clock, self.cost, self.slow = clock, cost, slow or {}
+        self.frames: list[int] = []
+        self.reloads = 0
+        self.failures: list[str] = []
+        self.fail_draw = False
+
+    def draw(self, show: ShowState, emotion: EmotionState, *, delta: float, frame: int) -> None:
+        self.frames.append(frame)
+        self.clock.advance(self.slow.get(frame, self.cost))
+        if self.fail_draw:
+            raise RuntimeError("GL_INVALID_OPERATION")
+
+    def reload(self) -> list[str]:
+        self.reloads += 1
+        return list(self.failures)
+
+
+class FakeOutput:
+    def __init__(self) -> None:
+        self.keys: dict[int, list[str]] = {}
+        self.presented: list[OperatorInfo] = []
+        self.fullscreen_toggles = 0
+
+    def events(self) -> list[str]:
+        return self.keys.pop(len(self.presented), [])
+
+    def present(self, info: OperatorInfo) -> None:
+        self.presented.append(info)
+
+    def toggle_fullscreen(self) -> None:
+        self.fullscreen_toggles += 1
+
+
+def make_loop(fps: float = 50.0, seconds: float | None = 1.0, publish=None,
+              **stage_args: object):
+    clock = ManualClock(100.0)
+    parts = dict(show=FakeShow(), engine=FakeEngine(), feed=FakeFeed(),
+                 stage=FakeStage(clock, **stage_args), output=FakeOutput(),
+                 commands=CommandQueue())
+    reports: list[str] = []
+    loop = MainLoop(**parts, clock=clock, sleep=clock.advance, report=reports.append,
+                    config=LoopConfig(fps=fps, seconds=seconds), publish=publish)
+    return loop, parts, clock, reports
+
+
+# -- pacing and statistics --------------------------------------------------------------------
+
+
+def test_paces_to_the_target_fps_by_the_injected_clock() -> None:
+    loop, _parts, clock, reports = make_loop(fps=50.0, seconds=1.0)
+    summary = loop.run()
+    assert summary.frames == 50
+    assert loop.frame == 50
+    assert summary.mean_ms == pytest.approx(20.0)
+    assert summary.work_ms == pytest.approx(4.0)
+    assert summary.dropped == 0
+    assert clock.now() == pytest.approx(101.0)
+    assert reports and "50.0 fps" in reports[-1]
+
+
+def test_slow_frames_count_as_dropped_and_the_schedule_recovers_without_a_burst() -> None:
+    loop, parts, _clock, _ = make_loop(fps=50.0, seconds=1.0, slow={10: 0.1, 20: 0.035})
+    summary = loop.run()
+    assert summary.dropped == 2
+    assert summary.p99_ms == pytest.approx(100.0)
+    # after the 100 ms frame the loop restarts its schedule instead of rushing 4 frames
+    starts = [t for t, _ in parts["show"].ticks]
+    gaps = [b - a for a, b in pairwise(starts)]
+    assert min(gaps) >= 0.02 - 1e-9
+
+
+def test_uncapped_runs_back_to_back() -> None:
+    loop, _parts, _clock, _ = make_loop(fps=0, seconds=0.1)
+    summary = loop.run()
+    assert summary.frames == 25  # 4 ms a frame, no waiting
+    assert summary.dropped == 0
+
+
+# -- keys, commands, observations ---------------------------------------------------------
+
+
+def test_keys_become_commands_for_the_show_and_ctrl_q_quits() -> None:
+    loop, parts, _clock, reports = make_loop(seconds=None)
+    parts["output"].keys = {2: ["space"], 3: ["escape", "x"], 4: ["right", "b"],
+                            5: ["f", "i"], 7: ["ctrl+q"]}
+    loop.run()
+    assert loop.frame == 8
+    assert parts["show"].applied == [Go(), Panic(), SetPlayhead("next"), Blackout()]
+    assert parts["output"].fullscreen_toggles == 1
+    assert any("fps" in r for r in reports[:-1])  # `i` printed the statistics mid-run
+    assert parts["output"].presented[6].stats is not None  # and put them on the overlay
+
+
+def test_window_close_quits() -> None:
+    loop, parts, _clock, _reports = make_loop(seconds=None)
+    parts["output"].keys = {3: ["quit"]}
+    loop.run()
+    assert loop.frame == 4
+
+
+def test_toggles_follow_the_show_state() -> None:
+    queue: CommandQueue = CommandQueue()
+    paused = ShowState(time=0.0, current=Layer("x"), status="paused", chaos_mode=True)
+    running = ShowState(time=0.0, current=Layer("x"))
+    assert handle_keys(["p", "c"], queue, running) == []
+    assert handle_keys(["p", "c", "i", "f", "ctrl+q"], queue, paused) == \
+        ["stats", "fullscreen", "quit"]
+    assert queue.drain() == [Pause(), SetChaosMode(True), Resume(), SetChaosMode(False)]
+
+
+def test_newest_observations_are_restamped_to_the_loop_clock_else_idle() -> None:
+    loop, parts, _clock, _ = make_loop(seconds=None)
+    face = FaceObservation(bbox=(0.4, 0.4, 0.6, 0.6), blendshapes={})
+    slot = parts["feed"].observations
+    slot.put(Observations(timestamp=3.0, frame_index=90, source="clip", faces=(face,)))
+    slot.put(Observations(timestamp=3.1, frame_index=93, source="clip", faces=(face, face)))
+    loop.step()
+    loop.step()
+    engine = parts["engine"]
+    assert [o.frame_index for o in engine.updates] == [93]  # only the newest, once
+    assert engine.updates[0].timestamp == pytest.approx(100.0)  # media time -> loop clock
+    assert engine.idles == [pytest.approx(100.004)]
+    assert loop.max_faces == 2 and loop.observations_taken == 1
+
+
+def test_nothing_raised_in_a_frame_stops_the_picture() -> None:
+    loop, parts, _clock, _ = make_loop(seconds=0.2)
+    parts["stage"].fail_draw = True
+    summary = loop.run()
+    assert summary.frames == 10
+    assert loop.errors == {"draw: RuntimeError": 10}
+    assert any("GL_INVALID_OPERATION" in m for m in parts["output"].presented[-1].messages)
+
+
+def test_hot_reload_polls_four_times_a_second_and_errors_reach_the_operator_only() -> None:
+    loop, parts, _clock, _ = make_loop(fps=60.0, seconds=1.0)
+    parts["stage"].failures = ["enclave: shaders/enclave.frag:12: syntax error"]
+    loop.run()
+    assert parts["stage"].reloads == 4
+    info = parts["output"].presented[-1]
+    assert info.messages == ("enclave: shaders/enclave.frag:12: syntax error",)
+
+
+def test_publish_gets_each_frames_show_state_and_emotion() -> None:
+    published: list[tuple[float, float]] = []
+    loop, _parts, _clock, _ = make_loop(
+        fps=50.0, seconds=0.1, publish=lambda s, e: published.append((s.time, e.timestamp)))
+    loop.run()
+    assert len(published) == 5
+    assert published[0] == (pytest.approx(100.0), pytest.approx(100.0))
+    assert published[-1][0] == pytest.approx(100.08)

@@ -1,0 +1,173 @@
+"""Access control and the hub's rules: passcode sessions, allow-list, limits, show mode,
+minimum GO interval, queue priority and coalescing, replies and feedback (no sockets)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from performance.config import Settings
+from performance.control.access import AccessPolicy, TokenBucket, parse_allow
+from performance.control.feedback import RigStatus
+from performance.control.hub import ControlHub, HubOptions
+from performance.control.wire import build_message, parse_packet
+from performance.core.errors import ConfigError
+from performance.core.mailbox import CommandQueue
+from performance.show.commands import Command, Go, GotoCue, Panic, SetInput, Stop
+
+A = ("udp", "127.0.0.1", 40001)
+B = ("udp", "127.0.0.1", 40002)
+
+
+def reply(packet: bytes) -> tuple[str, dict[str, object]]:
+    [m] = parse_packet(packet)
+    assert isinstance(m.args[0], str)
+    return m.address, json.loads(m.args[0])
+
+
+def send(hub: ControlHub, sender: tuple[str, str, int], address: str, *args: object,
+         now: float = 0.0) -> list[bytes]:
+    return hub.handle_packet(build_message(address, list(args)), sender, now)  # type: ignore[arg-type]
+
+
+def test_token_bucket_limits_rate_and_refills() -> None:
+    bucket = TokenBucket(rate=10.0, burst=3.0, now=0.0)
+    assert [bucket.take(0.0) for _ in range(4)] == [True, True, True, False]
+    assert bucket.take(0.1) and not bucket.take(0.1)
+
+
+def test_allow_list_parses_networks_and_refuses_others() -> None:
+    policy = AccessPolicy(allow="127.0.0.1, 10.1.0.0/16")
+    assert policy.host_allowed("127.0.0.1") and policy.host_allowed("10.1.2.3")
+    assert not policy.host_allowed("127.0.0.2") and not policy.host_allowed("not-an-ip")
+    assert AccessPolicy().host_allowed("192.168.1.9")
+    with pytest.raises(ConfigError, match="osc_allow"):
+        parse_allow("127.0.0.1, localhost")
+
+
+def test_session_table_is_bounded() -> None:
+    policy = AccessPolicy(max_sessions=3)
+    for port in range(10):
+        policy.admit(("udp", "127.0.0.1", port), 16, 0.0)
+    assert len(policy) == 3
+
+
+def test_passcode_required_per_sender_before_any_change() -> None:
+    hub = ControlHub(HubOptions(passcode="4321"))
+    address, body = reply(send(hub, A, "/go")[0])
+    assert (address, body["status"], body["data"]) == ("/reply/go", "denied", "connect first")
+    assert hub.drain() == []
+    # heartbeat and discovery work without a session
+    assert reply(send(hub, A, "/thump")[0])[1]["status"] == "ok"
+    _, listing = reply(send(hub, A, "/workspaces")[0])
+    assert listing["data"] == [{"uniqueID": "essence", "displayName": "Essence rig",
+                                "hasPasscode": True}]
+    assert reply(send(hub, A, "/connect", "0000")[0])[1]["status"] == "denied"
+    assert reply(send(hub, A, "/connect", "4321")[0])[1] == {
+        "workspace_id": "essence", "address": "/connect", "status": "ok", "data": "ok"}
+    assert reply(send(hub, A, "/go")[0])[1]["status"] == "ok"
+    # another port on the same host is another sender
+    assert reply(send(hub, B, "/stop", now=1.0)[0])[1]["status"] == "denied"
+    assert hub.drain() == [Go()]
+    counts = hub.counts()
+    assert counts["denied"] == 2 and counts["bad_passcode"] == 1
+
+
+def test_show_mode_refuses_editing_and_needs_the_passcode_to_change() -> None:
+    hub = ControlHub(HubOptions(passcode="pw", show_mode=True))
+    send(hub, A, "/connect", "pw")
+    _, body = reply(send(hub, A, "/essence/param/glow", 0.5)[0])
+    assert (body["status"], body["data"]) == ("denied", "show mode")
+    assert reply(send(hub, B, "/essence/showmode", 0)[0])[1]["status"] == "denied"
+    assert hub.show_mode
+    send(hub, A, "/essence/showmode", 0)
+    assert not hub.show_mode
+    assert send(hub, A, "/essence/param/glow", 0.5) == []  # accepted params are not answered
+    assert hub.drain() == [SetInput("glow", 0.5)]
+
+
+def test_min_go_interval_refuses_a_double_tap() -> None:
+    hub = ControlHub(HubOptions(min_go_interval=0.25))
+    assert reply(send(hub, A, "/go", now=10.0)[0])[1]["status"] == "ok"
+    _, body = reply(send(hub, B, "/go", now=10.1)[0])
+    assert (body["status"], body["data"]) == ("denied", "too soon")
+    send(hub, A, "/stop", now=10.1)  # other commands are not limited
+    assert reply(send(hub, A, "/essence/go", now=10.4)[0])[1]["status"] == "ok"
+    assert hub.drain() == [Go(), Stop(), Go()]
+    assert hub.counts()["too_soon"] == 1
+
+
+def test_params_coalesce_newest_wins_and_transport_commands_keep_order() -> None:
+    hub = ControlHub(HubOptions(rate_limit=1e6, min_go_interval=0.0))
+    for i in range(1000):
+        send(hub, A, "/essence/param/glow", i / 1024)
+        send(hub, A, "/essence/param/speed", float(i))
+        if i == 500:
+            send(hub, B, "/go")
+            send(hub, B, "/cue/4/start")
+            send(hub, B, "/panic")
+    assert hub.drain() == [Go(), GotoCue("4"), Panic(), SetInput("glow", 999 / 1024),
+                           SetInput("speed", 999.0)]
+    assert hub.coalesced == 1998 and hub.drain() == []
+
+
+def test_full_queue_refuses_and_says_so() -> None:
+    queue: CommandQueue[Command] = CommandQueue(maxsize=2)
+    hub = ControlHub(HubOptions(min_go_interval=0.0), queue=queue)
+    statuses = [reply(send(hub, A, "/stop")[0])[1] for _ in range(3)]
+    assert [s["status"] for s in statuses] == ["ok", "ok", "error"]
+    assert statuses[2]["data"] == "queue full"
+    assert queue.refused == 1 and hub.counts()["queue_full"] == 1
+
+
+def test_bad_input_is_counted_and_error_replies_are_rate_limited() -> None:
+    hub = ControlHub(HubOptions(max_packet=128))
+    replies = []
+    for i in range(50):
+        replies += send(hub, A, "/no/such/address", now=i * 0.001)
+    assert 1 <= len(replies) <= 12  # a reflection flood is not answered in full
+    assert reply(replies[0])[1]["status"] == "error"
+    assert hub.handle_packet(b"\x00garbage", A, 1.0) == []
+    assert hub.handle_packet(build_message("/x", ["y" * 300]), A, 1.0) == []
+    send(hub, A, "/essence/chaos", 7, now=1.0)
+    counts = hub.counts()
+    assert counts["unknown_address"] == 50 and counts["malformed"] == 1
+    assert counts["oversized"] == 1 and counts["bad_value"] == 1
+    assert hub.drain() == []
+
+
+def test_rate_limit_per_sender() -> None:
+    hub = ControlHub(HubOptions(rate_limit=100.0))
+    for _ in range(200):
+        send(hub, A, "/essence/param/glow", 0.5)
+    send(hub, B, "/go")  # another sender keeps its own budget
+    assert hub.counts()["rate_limited"] > 100
+    assert hub.drain()[0] == Go()
+
+
+def test_state_reply_and_feedback_to_subscribers() -> None:
+    hub = ControlHub()
+    hub.publish(RigStatus(act=2, act_name="Enclave", cue_id="3", faces=4))
+    _, body = reply(send(hub, A, "/essence/state")[0])
+    assert body["data"]["act_name"] == "Enclave" and body["data"]["faces"] == 4  # type: ignore[index]
+    assert hub.feedback_due("udp", now=0.0) == []  # nobody subscribed
+    send(hub, A, "/updates", 1)
+    first = hub.feedback_due("udp", now=0.0)
+    assert {k for k, _ in first} == {A}
+    addresses = {parse_packet(p)[0].address for _, p in first}
+    assert "/essence/status/act" in addresses and "/essence/status/faces" in addresses
+    hub.publish(RigStatus(act=2, act_name="Enclave", cue_id="3", faces=5))
+    assert hub.feedback_due("udp", now=0.05) == []  # at most 10 a second
+    [(_, packet)] = hub.feedback_due("udp", now=0.2)
+    assert parse_packet(packet)[0].args == (5,)
+    # a quiet UDP subscriber expires
+    hub.publish(RigStatus(faces=9))
+    assert hub.feedback_due("udp", now=1000.0) == []
+    assert hub.access.subscribers() == []
+
+
+def test_hub_options_from_settings() -> None:
+    settings = Settings(osc_passcode="x", min_go_interval=0.5, show_mode=True)
+    options = HubOptions.from_settings(settings)
+    assert (options.passcode, options.min_go_interval, options.show_mode) == ("x", 0.5, True)
