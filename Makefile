@@ -20,10 +20,15 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # liblo-tools (an independent OSC peer for tests), PortAudio (sound).
 APT_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libglib2.0-0 xvfb xauth liblo-tools libportaudio2
 
-.PHONY: demo test lint unit sysdeps venv testdata check clean
+.PHONY: demo test lint unit bench sysdeps venv testdata check clean
 
-demo: sysdeps $(STAMP) testdata
-	$(BIN)/essence analyze $(TESTDATA)/multi_face.jpg $(TESTDATA)/single_face.mp4 --tiles auto
+# The whole story (cues/neo_lumen.toml, GO pressed after 0.5 s of waiting) rendered offline
+# with its sound from the built-in scripted audience: no camera, no display, no GPU needed.
+demo: sysdeps $(STAMP)
+	$(BIN)/essence render --input scripted --cues cues/neo_lumen.toml --auto-go 0.5 \
+	  --seconds 135 --size 384x216 --fps 15 --out out/demo.mp4
+	@echo "demo video:    $(abspath out/demo.mp4)"
+	@echo "contact sheet: $(abspath out/demo.contact.png)"
 
 test: sysdeps $(STAMP) testdata lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
@@ -34,6 +39,14 @@ lint: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+# Benchmarks (ratios measured in one run): the audio callback's share of its block period
+# and underflows while rendering and inference load the machine.
+bench: sysdeps $(STAMP) testdata
+	ALSA_CONFIG_PATH=$(abspath tests/data/alsa-null.conf) $(BIN)/python tools/bench_audio.py
+
+check: $(STAMP)
+	$(BIN)/essence check
 
 venv: $(STAMP)
 

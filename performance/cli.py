@@ -21,7 +21,9 @@ from performance.core.errors import EssenceError
 COMMAND_MODULES: tuple[str, ...] = (
     "performance.app.cmd_analyze",
     "performance.app.cmd_run",
+    "performance.app.cmd_render",
     "performance.app.cmd_check",
+    "performance.app.cmd_devices",
 )
 
 

@@ -34,6 +34,7 @@ class Settings:
     baseline: str = ""  # explicit calibrated baseline TOML (see `essence baseline`)
     cues: str = ""  # show file (cue list, TOML) for run/rehearse/render; empty: the autopilot
     sound: bool = True  # generated sound (live output, and the audio track of renders)
+    auto_go: float = 0.0  # with a cue list: press GO after the show waited this long; 0: never
     # OSC control (see docs/osc.md)
     osc_host: str = "127.0.0.1"  # address the OSC servers bind to; 0.0.0.0 only when asked
     osc_port: int = 53000  # UDP port for OSC control (QLab's); 0 turns UDP off
@@ -55,6 +56,7 @@ class Settings:
 # Command-line options (argparse dest names) that override a setting of the same name.
 SETTING_OPTIONS: tuple[str, ...] = (
     "face_model", "max_faces", "tiles", "baseline", "cues", "osc_port", "audio_device", "sound",
+    "auto_go",
 )
 
 _LIMITS: dict[str, tuple[float, float]] = {
@@ -68,6 +70,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "osc_max_packet": (64, 65507),
     "osc_updates_expire": (1.0, 86400.0),
     "min_go_interval": (0.0, 10.0),
+    "auto_go": (0.0, 3600.0),
     "audio_block": (16, 8192),
 }
 

@@ -43,6 +43,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-vsync", action="store_true", help="do not wait for vsync")
     parser.add_argument("--cues", metavar="FILE",
                         help="show file (cue list) to run; default: the autopilot")
+    parser.add_argument("--auto-go", type=float, metavar="S",
+                        help="with --cues: press GO after the show waited S seconds (kiosk)")
     parser.add_argument("--osc-port", type=int, metavar="PORT",
                         help="OSC control port, UDP and TCP (default 53000; 0: no OSC)")
     parser.add_argument("--audio-device", metavar="N|NAME",
@@ -128,10 +130,10 @@ def _show(options: Any, settings: Settings) -> int:
     try:
         report = run_live(replace(options, visual=None), settings, show=show,
                           commands=services.commands, clock=clock, publish=services.publish)
+        extra = cast(str, services.status_line())
     finally:
         services.close()
     _print_report(report)
-    extra = cast(str, services.status_line())
     if extra:
         print(f"essence: {extra}")
     return 0

@@ -31,7 +31,8 @@ RELOAD_EVERY = 0.5  # seconds between two looks at the show file's modification 
 
 
 def build_show(settings: Settings, *, visual: str | None, visuals: list[str]) -> Show:
-    """The sequencer of `settings.cues`, else the autopilot (holding `visual` if given)."""
+    """The sequencer of `settings.cues` (pressing GO by itself after `settings.auto_go`
+    seconds of waiting, when set), else the autopilot (holding `visual` if given)."""
     from performance.core.errors import ConfigError
 
     if settings.cues:
@@ -40,7 +41,12 @@ def build_show(settings: Settings, *, visual: str | None, visuals: list[str]) ->
 
         cuelist = load_show(Path(settings.cues))
         options = SequencerOptions(min_go_interval=settings.min_go_interval)
-        return Sequencer(cuelist, options, locked=settings.show_mode)
+        sequencer = Sequencer(cuelist, options, locked=settings.show_mode)
+        if settings.auto_go > 0:
+            from performance.show.autogo import AutoGo
+
+            return AutoGo(sequencer, settings.auto_go)
+        return sequencer
     if visual is None:
         return Autopilot()
     if visual not in visuals:
@@ -60,7 +66,7 @@ class ShowServices:
     server: Any = None  # control.server.OscServer
     sender: Any = None  # control.sender.OscSender
     audio: Any = None  # audio.engine.AudioEngine when sound is on
-    output: Any = None  # audio.device.AudioOutput
+    output: Any = None  # audio.process.AudioProcess
     fps: float = 0.0
     show_file_error: str | None = None
     _last_publish: float | None = None
@@ -124,8 +130,8 @@ class ShowServices:
         if self.audio is not None:
             parts.append(self.audio.status)
         if self.hub is not None:
-            counts = self.hub.counts()
-            parts.append("osc: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+            counts = ", ".join(f"{k} {v}" for k, v in self.hub.counts().items() if v)
+            parts.append(f"osc: {counts or 'no messages'}")
         return "; ".join(parts)
 
     def close(self) -> None:
@@ -160,9 +166,11 @@ def start_services(show: Show, settings: Settings, *, clock: Clock, osc: bool = 
 
 
 def _start_sound(settings: Settings) -> tuple[Any, Any]:
-    from performance.audio.device import AudioOutput
+    """The sound runs in its own process: in the render's process the audio callback waits
+    for the interpreter lock behind rendering and inference (measured: a whole block period
+    on average, against a quarter out of process; see docs/audio.md)."""
     from performance.audio.engine import AudioEngine
-    from performance.audio.synth import Synth
+    from performance.audio.process import AudioProcess
 
     device: int | str | None = settings.audio_device or None
     if isinstance(device, str) and device.isdigit():
@@ -170,6 +178,6 @@ def _start_sound(settings: Settings) -> tuple[Any, Any]:
     latency: str | float = settings.audio_latency
     with contextlib.suppress(ValueError):  # "low"/"high" stay names, "0.05" becomes seconds
         latency = float(latency)
-    output = AudioOutput(Synth(), device=device, blocksize=settings.audio_block, latency=latency)
+    output = AudioProcess(device=device, blocksize=settings.audio_block, latency=latency)
     output.start()  # False: no device, the show runs silent and the output says why
     return AudioEngine(output), output

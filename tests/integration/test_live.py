@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,40 +17,12 @@ from performance.config import Settings
 from performance.core.errors import ConfigError, InputError
 from performance.core.types import Frame, Observations
 from performance.show.autopilot import Autopilot
-from performance.show.commands import Go, Panic
 from performance.sources.base import FrameSource, SourceLost
 from performance.sources.synthetic import SyntheticSource
 
 pytestmark = [pytest.mark.integration, pytest.mark.gl]
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def xvfb() -> Iterator[str]:
-    """A private X server (Xvfb) on a free display number; yields e.g. ":97"."""
-    if shutil.which("Xvfb") is None:
-        pytest.fail("Xvfb is not installed (apt-get install xvfb)")
-    number = next(n for n in range(97, 200)
-                  if not Path(f"/tmp/.X11-unix/X{n}").exists()
-                  and not Path(f"/tmp/.X{n}-lock").exists())
-    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x720x24", "-nolisten",
-                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    deadline = time.monotonic() + 10.0
-    while not socket.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)  # waiting for a server process to come up, not pacing a test
-    assert socket.exists(), f"Xvfb :{number} did not start"
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-@pytest.fixture
-def on_xvfb(xvfb: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("DISPLAY", xvfb)
-    monkeypatch.setenv("SDL_VIDEODRIVER", "x11")
-    return xvfb
 
 
 class RecordingShow(Autopilot):
@@ -69,49 +38,6 @@ class RecordingShow(Autopilot):
 
 def settings_with_model(face_model: Path) -> Settings:
     return Settings(face_model=str(face_model))
-
-
-# -- the real window ------------------------------------------------------------------------
-
-
-def test_window_presents_changing_frames_and_keys_become_commands(on_xvfb: str) -> None:
-    from performance.app.window import post_key
-
-    grabs: dict[int, np.ndarray] = {}
-    show = RecordingShow()
-
-    def inspect(frame: int, compositor: object) -> None:
-        if frame in (5, 40):
-            grabs[frame] = compositor.read_output()  # type: ignore[attr-defined]
-        if frame == 10:
-            post_key("space")
-        if frame == 12:
-            post_key("escape")
-        if frame == 50:
-            post_key("q", ctrl=True)
-
-    report = run_live(LiveOptions(input="scripted", size=(320, 180), fps=60, max_frames=500,
-                                  vsync=False), Settings(), show=show, inspect=inspect,
-                      report=lambda _: None)
-    assert report.frames == 52  # ctrl+q posted while drawing frame 50 ends the run after 51
-    assert show.applied == [Go(), Panic()]
-    first, later = grabs[5], grabs[40]
-    assert first.shape == (180, 320, 3)
-    assert first.mean() > 10  # not black
-    assert np.abs(first.astype(int) - later.astype(int)).mean() > 1.0  # the picture moves
-
-
-def test_unknown_display_index_is_a_clear_error(on_xvfb: str) -> None:
-    with pytest.raises(InputError, match="display 7: no such display"):
-        run_live(LiveOptions(input="scripted", display=7, max_frames=1), Settings())
-
-
-def test_list_displays_reports_the_xvfb_screen(on_xvfb: str) -> None:
-    from performance.app.window import list_displays
-
-    displays = list_displays()
-    assert [d.index for d in displays] == [0]
-    assert displays[0].size == (1280, 720)
 
 
 # -- headless runs ------------------------------------------------------------------------

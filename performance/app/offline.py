@@ -1,0 +1,387 @@
+"""The offline render: the show drawn frame by frame into a video file, on the media clock.
+
+Owns the offline driver. Output frame i is at t = i / fps (never the wall clock). For a video
+or image input, the source is read sequentially and frame i shows the newest source frame
+whose time is <= t (the last one is held at the end); every new source frame goes through
+perception synchronously (nothing is dropped, so the same input gives the same file). For
+`scripted`, the built-in ScriptedAudience stands in for perception. Emotion -> show ->
+draw_stage into an offscreen target -> RGB -> VideoWriter, with an optional audio block per
+frame (sample-accurate) and a contact sheet of sampled frames beside the video.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from performance.app.contact_sheet import ContactSheet
+from performance.app.video_writer import VideoWriter, check_size, check_writable, fps_fraction
+from performance.config import Settings
+from performance.core.errors import InputError
+from performance.core.types import EmotionState, Observations
+from performance.emotion.engine import EmotionEngine
+from performance.emotion.mapping import EmotionMapping
+from performance.show.autopilot import DEFAULT_PROGRAMME, Autopilot
+from performance.show.state import Show, ShowState
+from performance.sources.base import FrameSource
+from performance.sources.video import VideoFileSource
+
+log = logging.getLogger(__name__)
+
+SCRIPTED = "scripted"
+DEFAULT_SECONDS = 30.0  # scripted audience and still images
+MAX_FPS = 240.0
+
+ShowFactory = Callable[[Sequence[str]], Show]
+"""Builds the show for one render; gets the names of the visuals the shader library knows
+(so a cue list can be checked against them before the first frame)."""
+
+
+class AudioBlocks(Protocol):
+    """What the offline render asks for sound: exactly `samples` frames after each picture."""
+
+    sample_rate: int
+    channels: int
+
+    def render(self, show: ShowState, emotion: EmotionState, samples: int) -> np.ndarray:
+        """float32 (samples, channels) in [-1, 1] following `show` and `emotion`."""
+        ...
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """What to render: input ('scripted', a video or an image), output, length, size, rate."""
+
+    input: str
+    out: Path
+    seconds: float | None = None  # default: the video's duration, else DEFAULT_SECONDS
+    size: tuple[int, int] = (1280, 720)
+    fps: float = 30.0
+    visual: str | None = None  # the visual the default show starts with
+    scripted_faces: int = 3
+    seed: int = 0
+    contact_frames: int = 12
+
+
+@dataclass
+class ActSummary:
+    """What happened during one act of the rendered show."""
+
+    act: int
+    name: str
+    start: float
+    end: float
+    frames: int = 0
+    frames_with_faces: int = 0
+    max_faces: int = 0
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    """The result of one offline render."""
+
+    output: Path
+    contact_sheet: Path | None
+    frames: int
+    seconds: float
+    size: tuple[int, int]
+    fps: float
+    acts: tuple[ActSummary, ...]
+    elapsed: float  # wall seconds the render took (reporting only)
+    audio_samples: int = 0
+    source: str = ""
+    source_frames: int = 0  # input frames that went through the face model
+    perception_seconds: float = 0.0  # wall seconds of that (reporting only)
+    shader_errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def render_fps(self) -> float:
+        return self.frames / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def max_faces(self) -> int:
+        return max((a.max_faces for a in self.acts), default=0)
+
+    def summary(self) -> str:
+        """Lines for the terminal."""
+        w, h = self.size
+        lines = [f"wrote {self.output} ({self.frames} frames, {self.seconds:.2f} s, {w}x{h} "
+                 f"@ {self.fps:g} fps) in {self.elapsed:.1f} s ({self.render_fps:.1f} frames/s)"]
+        if self.source_frames:
+            per_frame = 1000.0 * self.perception_seconds / self.source_frames
+            lines.append(f"face model: {self.source_frames} source frames, "
+                         f"{self.perception_seconds:.1f} s ({per_frame:.0f} ms each)")
+        if self.contact_sheet is not None:
+            lines.append(f"contact sheet: {self.contact_sheet}")
+        for a in self.acts:
+            lines.append(f"  act {a.act} {a.name:<16} {a.start:7.2f}-{a.end:7.2f} s  faces: "
+                         f"max {a.max_faces}, in {a.frames_with_faces}/{a.frames} frames")
+        return "\n".join(lines)
+
+
+def contact_sheet_path(out: Path) -> Path:
+    """Where the contact sheet of `out` goes: show.mp4 -> show.contact.png."""
+    return out.with_name(f"{out.stem}.contact.png")
+
+
+def autopilot_from(visual: str | None) -> ShowFactory:
+    """The default show: the Autopilot, its programme rotated to start with `visual`."""
+
+    def build(visuals: Sequence[str]) -> Show:
+        programme = list(DEFAULT_PROGRAMME)
+        if visual is not None:
+            names = [name for name, _ in programme]
+            if visual in names:
+                k = names.index(visual)
+                programme = programme[k:] + programme[:k]
+            else:
+                programme.insert(0, (visual, DEFAULT_PROGRAMME[0][1]))
+        return Autopilot(programme)
+
+    return build
+
+
+# -- the audience: what the emotion engine is fed at each output time -----------------------
+
+
+class _Audience(Protocol):
+    name: str
+    duration: float | None
+
+    def advance(self, t: float) -> EmotionState: ...
+    def close(self) -> None: ...
+
+
+class _Scripted:
+    def __init__(self, engine: EmotionEngine, faces: int, seed: int) -> None:
+        from performance.perception.scripted import ScriptedAudience
+
+        self.engine = engine
+        self.audience = ScriptedAudience(faces=faces, seed=seed)
+        self.name = f"scripted audience ({faces} faces)"
+        self.duration: float | None = None
+
+    def advance(self, t: float) -> EmotionState:
+        return self.engine.update(self.audience.observe(t))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class _Perceived:
+    """A file source read in step with the media clock, each new frame perceived at once."""
+
+    def __init__(self, source: FrameSource, detector: Any, engine: EmotionEngine) -> None:
+        self.source, self.detector, self.engine = source, detector, engine
+        self.name = source.name
+        self.duration = None
+        if isinstance(source, VideoFileSource) and source.fps and source.frame_count:
+            self.duration = source.frame_count / source.fps
+        self._pending = source.read()
+        self._shown = False
+        self._last: Observations | None = None
+        self.source_frames = 0
+        self.perception_seconds = 0.0  # wall time spent in the face model (reporting only)
+
+    def advance(self, t: float) -> EmotionState:
+        while self._pending is not None and (
+            not self._shown or self._pending.timestamp <= t + 1e-9
+        ):
+            frame, self._shown = self._pending, True
+            started = time.perf_counter()
+            self._last = self.detector.detect(frame)
+            self.perception_seconds += time.perf_counter() - started
+            self.engine.update(self._last)
+            self.source_frames += 1
+            self._pending = self.source.read()
+        if self._pending is None and self._last is not None and t > self._last.timestamp:
+            # The last frame is held: it is still what the audience "shows".
+            self._last = replace(self._last, timestamp=t, media_time=t)
+            self.engine.update(self._last)
+        return self.engine.state
+
+    def close(self) -> None:
+        self.source.close()
+        self.detector.close()
+
+
+def _engine(settings: Settings, mapping: EmotionMapping) -> EmotionEngine:
+    from performance.emotion.baseline import load_baseline
+
+    baseline = None
+    if settings.baseline:
+        baseline = load_baseline(Path(settings.baseline), mapping.feature_names)
+    return EmotionEngine(mapping, smooth_time=settings.smooth_time,
+                         forget_after=settings.forget_after, baseline=baseline,
+                         learn_baseline=settings.learn_baseline)
+
+
+def _open_audience(job: RenderJob, settings: Settings) -> _Audience:
+    engine = _engine(settings, EmotionMapping.load())
+    spec = job.input.strip()
+    if spec.lower() == SCRIPTED:
+        return _Scripted(engine, job.scripted_faces, job.seed)
+    if not spec:
+        raise InputError("--input", "empty: give a video, an image or 'scripted'")
+    if spec.isdigit():
+        raise InputError("--input", f"'{spec}' is a live camera; an offline render needs a "
+                                    "video file, an image or 'scripted'")
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise InputError(path, "no such file")
+    from performance.app.run_analyze import parse_tiles
+    from performance.perception.landmarker import FaceLandmarkerAdapter
+    from performance.perception.model import resolve_model_path
+    from performance.sources.factory import open_source
+
+    tiling = parse_tiles(settings.tiles)
+    source = open_source(str(path))
+    try:
+        detector = FaceLandmarkerAdapter(resolve_model_path(settings.face_model or None),
+                                         max_faces=settings.max_faces, mode="video",
+                                         tiling=tiling)
+    except BaseException:
+        source.close()
+        raise
+    return _Perceived(source, detector, engine)
+
+
+# -- the render -------------------------------------------------------------------------------
+
+
+def _check_job(job: RenderJob) -> tuple[int, int]:
+    size = check_size(job.size)
+    if not (math.isfinite(job.fps) and 0 < job.fps <= MAX_FPS):
+        raise InputError("--fps", f"must be more than 0 and at most {MAX_FPS:g}, got {job.fps}")
+    fps_fraction(job.fps)
+    if job.seconds is not None and not (math.isfinite(job.seconds) and job.seconds > 0):
+        raise InputError("--seconds", f"must be a positive number, got {job.seconds}")
+    if job.out.suffix.lower() != ".mp4":
+        raise InputError(job.out, "--out must be an .mp4 file")
+    spec = Path(job.input.strip()).expanduser()
+    if spec.exists() and spec.resolve() == job.out.expanduser().resolve():
+        raise InputError(job.out, "--out is the input file; choose another name")
+    return size
+
+
+def _label(t: float, state: ShowState) -> tuple[str, str]:
+    minutes, seconds = divmod(t, 60.0)
+    return (f"{int(minutes):02d}:{seconds:04.1f}  ACT {state.act}",
+            state.act_name or state.current.visual)
+
+
+def render_offline(
+    job: RenderJob,
+    settings: Settings | None = None,
+    *,
+    show_factory: ShowFactory | None = None,
+    audio: AudioBlocks | None = None,
+    progress: bool = False,
+) -> RenderReport:
+    """Render `job` to its .mp4 (and contact sheet); returns what was rendered.
+
+    Every option and the output path are checked before the first frame; on any error the
+    temp files are removed and an existing output is left as it was.
+    """
+    settings = settings or Settings()
+    width, height = _check_job(job)
+    out = job.out.expanduser()
+    sheet_path = contact_sheet_path(out) if job.contact_frames > 0 else None
+    check_writable(out)
+    if sheet_path is not None:
+        check_writable(sheet_path)
+    audience = _open_audience(job, settings)
+    try:
+        seconds = job.seconds or audience.duration or DEFAULT_SECONDS
+        total = max(1, round(seconds * job.fps))
+        return _render(job, settings, audience, out, sheet_path, total, (width, height),
+                       show_factory or autopilot_from(job.visual), audio, progress)
+    finally:
+        audience.close()
+
+
+def _render(
+    job: RenderJob, settings: Settings, audience: _Audience, out: Path, sheet_path: Path | None,
+    total: int, size: tuple[int, int], show_factory: ShowFactory, audio: AudioBlocks | None,
+    progress: bool,
+) -> RenderReport:
+    from tqdm import tqdm
+
+    from performance.render.headless import OffscreenTarget, create_headless_context
+    from performance.render.program import ShaderLibrary
+    from performance.render.renderer import Renderer
+    from performance.render.stage import draw_stage
+
+    ctx = create_headless_context()
+    try:
+        library = ShaderLibrary(ctx)
+        errors = library.errors()
+        for name, error in errors.items():
+            log.warning("visual %s does not compile, the render shows the fallback: %s",
+                        name, error)
+        visuals = library.visuals()
+        if job.visual is not None and job.visual not in visuals:
+            raise InputError("--visual", f"unknown visual '{job.visual}' "
+                                         f"(known: {', '.join(visuals)})")
+        show = show_factory(visuals)
+        renderer = Renderer(ctx, library)
+        target = OffscreenTarget(ctx, *size)
+        sheet = ContactSheet(total, size, count=job.contact_frames) if sheet_path else None
+        acts: dict[int, ActSummary] = {}
+        started = time.perf_counter()
+        with VideoWriter(out, size, job.fps,
+                         audio_rate=audio.sample_rate if audio else None,
+                         audio_channels=audio.channels if audio else 2) as writer, \
+                tqdm(total=total, unit="frame", desc="render", disable=not progress,
+                     file=sys.stderr) as bar:
+            for i in range(total):
+                t = i / job.fps
+                emotion = audience.advance(t)
+                state = show.tick(t, emotion)
+                draw_stage(renderer, target.framebuffer, state, emotion,
+                           delta=1.0 / job.fps, frame=i)
+                rgb = target.read_rgb()
+                writer.write_frame(rgb)
+                if audio is not None:
+                    need = writer.audio_target - writer.queued_samples
+                    writer.write_audio(audio.render(state, emotion, need))
+                _count(acts, state, emotion, t)
+                if sheet is not None and sheet.wants(i):
+                    sheet.add(i, rgb, _label(t, state))
+                bar.update(1)
+            audio_samples = writer.audio_target
+        elapsed = time.perf_counter() - started
+        if sheet is not None and sheet_path is not None:
+            sheet.save(sheet_path)
+        target.release()
+        renderer.release()
+        library.release()
+    finally:
+        ctx.release()
+    return RenderReport(
+        output=out, contact_sheet=sheet_path, frames=total, seconds=total / job.fps,
+        size=size, fps=job.fps, acts=tuple(acts.values()), elapsed=elapsed,
+        audio_samples=audio_samples, source=audience.name, shader_errors=errors,
+        source_frames=getattr(audience, "source_frames", 0),
+        perception_seconds=getattr(audience, "perception_seconds", 0.0),
+    )
+
+
+def _count(acts: dict[int, ActSummary], state: ShowState, emotion: EmotionState,
+           t: float) -> None:
+    summary = acts.get(state.act)
+    if summary is None:
+        summary = acts[state.act] = ActSummary(state.act, state.act_name, t, t)
+    faces = sum(1 for f in emotion.faces if f.visible)
+    summary.end = t
+    summary.frames += 1
+    summary.max_faces = max(summary.max_faces, faces)
+    summary.frames_with_faces += faces > 0

@@ -1,0 +1,50 @@
+"""AutoGo: an operator stand-in that presses GO after the show has waited for it a while.
+
+For unattended runs of a cue list (a kiosk looping the story, an offline render of the whole
+show): whenever the sequencer is ready for GO (or armed on an audience condition that has
+not come), GO is pressed once the show has waited `after` seconds. Everything else passes
+through untouched, so a real operator can still take over at any time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from performance.core.types import EmotionState
+from performance.show.commands import Go
+from performance.show.state import ShowState
+
+WAITING = ("standby", "ready", "armed")
+
+
+class AutoGo:
+    """Wraps a sequencer (anything with `apply`, `tick` and `status()`)."""
+
+    def __init__(self, sequencer: Any, after: float) -> None:
+        if not after >= 0:
+            raise ValueError(f"auto-go time must be 0 or more seconds (got {after})")
+        self.sequencer = sequencer
+        self.after = float(after)
+        self.presses = 0
+        self._waiting_since: float | None = None
+
+    def apply(self, command: object, now: float) -> None:
+        """Commands from people go straight through."""
+        self.sequencer.apply(command, now)
+
+    def tick(self, now: float, emotion: EmotionState) -> ShowState:
+        """Tick the show, pressing GO when it has waited `after` seconds for one."""
+        if self.sequencer.status().state in WAITING:
+            if self._waiting_since is None:
+                self._waiting_since = now
+            elif now - self._waiting_since >= self.after:
+                self.sequencer.apply(Go(), now)
+                self.presses += 1
+                self._waiting_since = None
+        else:
+            self._waiting_since = None
+        return self.sequencer.tick(now, emotion)
+
+    def __getattr__(self, name: str) -> Any:
+        """status(), take_outbox(), locked, cues … are the sequencer's."""
+        return getattr(self.sequencer, name)
