@@ -99,7 +99,7 @@ def _print_report(report: Any) -> None:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    return _show(options_from_args(args, args.input), settings)
+    return _show(options_from_args(args, args.input), _osc_option(args, settings))
 
 
 def _rehearse(args: argparse.Namespace, settings: Settings) -> int:
@@ -109,7 +109,16 @@ def _rehearse(args: argparse.Namespace, settings: Settings) -> int:
 
     if not Path(args.video).expanduser().is_file():
         raise InputError(args.video, "no such video file")
-    return _show(options_from_args(args, args.video), settings)
+    return _show(options_from_args(args, args.video), _osc_option(args, settings))
+
+
+def _osc_option(args: argparse.Namespace, settings: Settings) -> Settings:
+    """--osc-port sets the UDP and the TCP port together (0: no OSC at all)."""
+    from dataclasses import replace
+
+    if args.osc_port is None:
+        return settings
+    return replace(settings, osc_port=args.osc_port, osc_tcp_port=args.osc_port)
 
 
 def _show(options: Any, settings: Settings) -> int:

@@ -70,6 +70,7 @@ class ShowServices:
     fps: float = 0.0
     show_file_error: str | None = None
     _last_publish: float | None = None
+    _visual: str | None = None
     _next_reload: float = 0.0
     _show_mtime: float | None = field(default=None, repr=False)
 
@@ -91,6 +92,9 @@ class ShowServices:
             return
         if self.hub is not None:
             seq.locked = self.hub.show_mode
+            if state.current.visual != self._visual:
+                self._visual = state.current.visual
+                self.hub.set_param_ranges(input_ranges(seq.cues.inputs_of(self._visual)))
         for message in seq.take_outbox():
             if self.sender is not None:
                 self.sender.send(message.host, message.port, message.address, message.args)
@@ -139,6 +143,22 @@ class ShowServices:
         for part in (self.server, self.sender, self.output):
             if part is not None:
                 part.stop()
+
+
+def input_ranges(inputs: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """name -> (min, max) of a visual's declared inputs, for checking OSC values at the door
+    (a vector input's widest component range; an input without a range takes any finite
+    value, which the show then clamps)."""
+    from performance.control.addresses import MAX_ABS_PARAM
+
+    def bound(value: Any, pick: Any, fallback: float) -> float:
+        if value is None:
+            return fallback
+        return float(pick(value)) if isinstance(value, tuple) else float(value)
+
+    return {name: (bound(getattr(spec, "minimum", None), min, -MAX_ABS_PARAM),
+                   bound(getattr(spec, "maximum", None), max, MAX_ABS_PARAM))
+            for name, spec in inputs.items()}
 
 
 def start_services(show: Show, settings: Settings, *, clock: Clock, osc: bool = True,

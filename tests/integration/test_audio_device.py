@@ -139,3 +139,20 @@ def test_audio_process_plays_and_reports(monkeypatch: pytest.MonkeyPatch) -> Non
     silent = AudioProcess()
     assert silent.start() is False and silent.silent is True
     assert "no audio output device" in silent.reason
+
+
+@pytest.mark.parametrize(("conf", "expected"), [
+    ("alsa-null.conf", "sound: playing on 0: default [ALSA]"),
+    ("alsa-none.conf", "sound: silent ("),
+])
+def test_the_live_show_plays_its_sound_or_runs_silent(conf: str, expected: str) -> None:
+    """`essence run` itself: the picture runs either way, and the end report says which."""
+    env = dict(os.environ, ALSA_CONFIG_PATH=str(DATA / conf))
+    done = subprocess.run(
+        [sys.executable, "-m", "performance", "run", "--headless", "--input", "scripted",
+         "--seconds", "2", "--size", "96x54", "--fps", "30", "--osc-port", "0"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert expected in done.stdout
+    frames = int(done.stdout.split(" frames in ")[0].rsplit("essence: ", 1)[-1])
+    assert frames > 30

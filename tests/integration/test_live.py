@@ -47,7 +47,7 @@ def test_cli_headless_scripted_prints_plausible_frame_stats() -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(
         [sys.executable, "-m", "performance", "run", "--headless", "--input", "scripted",
-         "--seconds", "2", "--size", "160x90"],
+         "--seconds", "2", "--size", "160x90", "--osc-port", "0", "--no-sound"],
         capture_output=True, text=True, timeout=60, env=env, cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr

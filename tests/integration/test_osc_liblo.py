@@ -25,12 +25,14 @@ from performance.control import ControlHub, HubOptions, OscSender, OscServer, Ri
 from performance.control.wire import StreamDecoder, build_message, parse_packet, slip_encode
 from performance.show.commands import Command, Go, GotoCue, SetInput, Stop
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.timeout(60),
-    pytest.mark.skipif(shutil.which("oscsend") is None or shutil.which("oscdump") is None,
-                       reason="liblo-tools (oscsend, oscdump) not installed"),
-]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
+
+
+@pytest.fixture(autouse=True)
+def _liblo_tools() -> None:
+    """The independent OSC peer is required: `make test` installs it (liblo-tools)."""
+    if shutil.which("oscsend") is None or shutil.which("oscdump") is None:
+        pytest.fail("liblo-tools (oscsend, oscdump) is not installed: apt-get install liblo-tools")
 
 LOCAL = "127.0.0.1"
 
