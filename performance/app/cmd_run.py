@@ -138,7 +138,8 @@ def _show(options: Any, settings: Settings) -> int:
     services = start_services(show, settings, clock=clock)
     try:
         report = run_live(replace(options, visual=None), settings, show=show,
-                          commands=services.commands, clock=clock, publish=services.publish)
+                          commands=services.commands, clock=clock, publish=services.publish,
+                          watch_input=services.watch_input)
         extra = cast(str, services.status_line())
     finally:
         services.close()

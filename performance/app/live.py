@@ -287,8 +287,12 @@ def run_live(
     inspect: Inspect | None = None,
     report: Callable[[str], None] = print,
     publish: Callable[[ShowState, EmotionState], None] | None = None,
+    watch_input: Callable[[Callable[[], str]], None] | None = None,
 ) -> RunReport:
     """Run the show until quit or `options.seconds`; returns what happened.
+
+    `watch_input` is handed a getter of the input's status line ("live", "lost: …"), for
+    whoever reports health (OSC feedback).
 
     Bad input, a bad display or a missing model raise EssenceError before anything opens.
     """
@@ -304,6 +308,8 @@ def run_live(
                                                      clock=clock)
         feed = CaptureFeed(source_factory, detector_factory or landmarker_factory(settings),
                            clock=clock, live=live)
+    if watch_input is not None:
+        watch_input(lambda: feed.status)
     engine = build_engine(settings)
     window = None
     if options.headless:

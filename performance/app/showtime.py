@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,7 @@ class ShowServices:
     output: Any = None  # audio.process.AudioProcess
     fps: float = 0.0
     show_file_error: str | None = None
+    input_status: Callable[[], str] | None = None
     _last_publish: float | None = None
     _visual: str | None = None
     _next_reload: float = 0.0
@@ -101,14 +103,28 @@ class ShowServices:
         if self.hub is not None:
             from performance.control.feedback import rig_status_from
 
-            health = "ok" if self.audio is None or not self.output or not self.output.silent \
-                else "silent"
             self.hub.publish(rig_status_from(
                 seq.status(), faces=round(emotion.crowd.face_count), chaos=emotion.crowd.chaos,
-                fps=self.fps, health=health))
+                fps=self.fps, health=self.health()))
         if now >= self._next_reload:
             self._next_reload = now + RELOAD_EVERY
             self._reload_if_edited(seq)
+
+    def watch_input(self, status: Callable[[], str]) -> None:
+        """Follow the input's status line (the live run hands its getter here)."""
+        self.input_status = status
+
+    def health(self) -> str:
+        """`ok`, or what is wrong: a lost input, a silent sound, a refused show-file edit."""
+        problems = []
+        status = self.input_status() if self.input_status is not None else ""
+        if status.startswith("lost"):
+            problems.append(f"input {status}")
+        if self.output is not None and self.output.silent:
+            problems.append("sound silent")
+        if self.show_file_error:
+            problems.append("show file edit refused")
+        return "; ".join(problems) or "ok"
 
     def _reload_if_edited(self, seq: Any) -> None:
         try:

@@ -1,0 +1,108 @@
+"""Show services around a live run: cue OSC out, feedback, show-file reload, health."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from performance.app.shows import DEFAULT_CUES
+from performance.app.showtime import ShowServices, build_show
+from performance.config import Settings
+from performance.control.hub import ControlHub
+from performance.control.sender import OscSender
+from performance.control.wire import parse_packet
+from performance.core.clock import ManualClock
+from performance.core.types import EmotionState
+from performance.show.autogo import AutoGo
+from performance.show.commands import GotoCue
+
+pytestmark = pytest.mark.integration
+
+ROOM = EmotionState(timestamp=0.0)
+
+
+def services_for(cues: Path, clock: ManualClock) -> ShowServices:
+    show = build_show(Settings(cues=str(cues)), visual=None, visuals=[])
+    return ShowServices(show=show, commands=ControlHub(), clock=clock, hub=None)
+
+
+def test_a_fired_cue_sends_its_osc_to_the_desk(tmp_path: Path) -> None:
+    desk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    desk.bind(("127.0.0.1", 0))
+    desk.settimeout(5.0)
+    port = desk.getsockname()[1]
+    fire = 'address = "/eos/cue/1/7/fire"'
+    text = DEFAULT_CUES.read_text(encoding="utf-8").replace(
+        fire, f'{fire}\ntarget = "127.0.0.1:{port}"')
+    cues = tmp_path / "show.toml"
+    cues.write_text(text, encoding="utf-8")
+    clock = ManualClock()
+    services = services_for(cues, clock)
+    services.sender = OscSender()
+    services.sender.start()
+    try:
+        services.show.apply(GotoCue("7"), 0.0)
+        services.publish(services.show.tick(0.0, ROOM), ROOM)
+        (message,) = parse_packet(desk.recv(2048))
+        assert message.address == "/eos/cue/1/7/fire"
+    finally:
+        services.sender.stop()
+        desk.close()
+
+
+def test_feedback_health_and_parameter_ranges_follow_the_show(tmp_path: Path) -> None:
+    clock = ManualClock()
+    services = services_for(DEFAULT_CUES, clock)
+    services.hub = ControlHub()
+    services.watch_input(lambda: "lost: camera 0 (/dev/video0): no frame")
+    services.show.apply(GotoCue("1"), 0.0)
+    services.publish(services.show.tick(0.0, ROOM), ROOM)
+    status = services.hub.status.peek()
+    assert status is not None and status.cue_id == "1"
+    assert status.health == "input lost: camera 0 (/dev/video0): no frame"
+    assert services.hub.param_ranges is not None
+    assert services.hub.param_ranges["intensity"] == (0.0, 2.0)  # the enclave's input
+
+
+def test_an_edited_show_file_reloads_and_a_broken_edit_keeps_the_running_show(
+    tmp_path: Path,
+) -> None:
+    cues = tmp_path / "show.toml"
+    shutil.copy(DEFAULT_CUES, cues)
+    clock = ManualClock()
+    services = services_for(cues, clock)
+    show = services.show
+    show.apply(GotoCue("1"), 0.0)
+    services.publish(show.tick(0.0, ROOM), ROOM)  # remembers the file's time
+
+    renamed = cues.read_text().replace('name = "The gates of Neo-Lumen"', 'name = "The gates"')
+    cues.write_text(renamed)
+    _touch_later(cues)
+    clock.advance(1.0)
+    services.publish(show.tick(clock.now(), ROOM), ROOM)
+    assert show.status().cue_name == "The gates" and services.show_file_error is None
+
+    cues.write_text(renamed.replace('visual = "enclave"', 'visual = "enclav"', 1))
+    _touch_later(cues)
+    clock.advance(1.0)
+    services.publish(show.tick(clock.now(), ROOM), ROOM)
+    assert services.show_file_error is not None and "unknown visual 'enclav'" in \
+        services.show_file_error and "show.toml:" in services.show_file_error
+    assert show.status().cue_id == "1" and show.status().cue_name == "The gates"
+    assert services.health() == "show file edit refused"
+
+
+def test_auto_go_setting_wraps_the_sequencer() -> None:
+    show = build_show(Settings(cues=str(DEFAULT_CUES), auto_go=3.0), visual=None, visuals=[])
+    assert isinstance(show, AutoGo) and show.after == 3.0
+
+
+def _touch_later(path: Path) -> None:
+    """Make sure the modification time differs even on a coarse file-system clock."""
+    import os
+
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))

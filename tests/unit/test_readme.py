@@ -1,0 +1,27 @@
+"""The README's examples are real: its cue-list example loads, its OSC table is complete."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from performance.app.shows import shader_catalog
+from performance.control.addresses import ADDRESS_TABLE
+from performance.show.cueload import parse_cue_text
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_cue_list_example_loads_against_the_real_shaders() -> None:
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(\[\[act\]\].*?)```", text, re.S)
+    assert block is not None
+    cuelist = parse_cue_text(block.group(1), README, shader_catalog())
+    (cue,) = cuelist.cues
+    assert cue.id == "7" and cue.visual == "crowd_chaos" and cue.when is not None
+
+
+def test_every_osc_address_is_in_the_readme_table() -> None:
+    text = README.read_text(encoding="utf-8")
+    rows = {m.group(1) for m in re.finditer(r"^\| `(/[^`]*)` \|", text, re.M)}
+    assert {entry.route for entry in ADDRESS_TABLE} <= rows
