@@ -14,22 +14,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO
 
-from performance.core.types import EMOTIONS, EmotionReading, Frame, Observations
+from performance.core.types import EMOTIONS, EmotionReading
 from performance.emotion.engine import EmotionEngine
+from performance.perception.worker import Detector
 from performance.sources.base import FrameSource
 
 COLUMNS = ("path", "frame", "time_s", "face_id", "label",
            *(f"p_{name}" for name in EMOTIONS), "valence", "arousal")
-
-
-class Detector(Protocol):
-    """What analyze needs from perception (the MediaPipe adapter satisfies it)."""
-
-    def detect(self, frame: Frame) -> Observations: ...
-
-    def close(self) -> None: ...
 
 
 @dataclass

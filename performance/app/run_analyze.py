@@ -23,6 +23,7 @@ from performance.emotion.baseline import load_baseline, save_baseline
 from performance.emotion.engine import EmotionEngine
 from performance.emotion.mapping import EmotionMapping
 from performance.perception.tiling import TilingSettings
+from performance.perception.worker import Detector
 from performance.sources.base import FrameSource
 from performance.sources.factory import expand_inputs, is_image_path
 from performance.sources.images import ImageSource
@@ -51,9 +52,9 @@ class _Detectors:
         self.model = resolve_model_path(settings.face_model or None)
         self.max_faces = settings.max_faces
         self.tiling = parse_tiles(settings.tiles)
-        self._still: object | None = None
+        self._still: Detector | None = None
 
-    def for_source(self, still: bool) -> contextlib.AbstractContextManager:
+    def for_source(self, still: bool) -> contextlib.AbstractContextManager[Detector]:
         from performance.perception.landmarker import FaceLandmarkerAdapter
 
         if still:
@@ -68,7 +69,7 @@ class _Detectors:
 
     def close(self) -> None:
         if self._still is not None:
-            self._still.close()  # type: ignore[attr-defined]
+            self._still.close()
 
 
 def _open(path: Path) -> FrameSource:

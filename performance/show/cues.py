@@ -187,6 +187,17 @@ class CueList:
                 return i
         return None
 
+    def outgoing(self, cue: Cue) -> list[OutgoingOsc]:
+        """The cue's OSC messages with their targets resolved (the show's default target for
+        a message that names none; a message with no target at all is not sent)."""
+        out = []
+        for msg in cue.osc:
+            target = msg.target or self.osc_target
+            if target is not None:
+                host, port = parse_target(target)
+                out.append(OutgoingOsc(host, port, msg.address, msg.args, cue.id))
+        return out
+
     def act(self, number: int) -> Act | None:
         """The act with this number, or None."""
         for act in self.acts:

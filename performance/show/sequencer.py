@@ -29,7 +29,7 @@ from performance.show.commands import (
     Stop,
 )
 from performance.show.cueload import CueListError, load_cue_file
-from performance.show.cues import Catalog, Cue, CueList, OutgoingOsc, parse_target
+from performance.show.cues import Catalog, Cue, CueList, OutgoingOsc
 from performance.show.mixing import Crossfade, LevelFade, lerp_inputs
 from performance.show.seqoptions import EDITING_COMMANDS, Outcome, SequencerOptions
 from performance.show.state import InputValue, Layer, ShowState, SoundSetting
@@ -121,14 +121,7 @@ class Sequencer:
         cue, nxt = self._cue(self._current), self._cue(self._next_index())
         act = self.cues.act(cue.act) if cue else None
         armed = self._armed()
-        pre = self._pending[1] - self._t if self._pending else None
-        post = follow = None
-        if self._auto is not None and cue is not None:
-            left = max(self._auto - self._t, 0.0)
-            post, follow = (left, None) if cue.next == "auto_continue" else (None, left)
-        cond_left = None
-        if armed is not None and armed.when is not None and self._met_since is not None:
-            cond_left = max(armed.when.for_s - (self._t - self._met_since), 0.0)
+        pre, post, follow, cond_left = self._waits()
         return SequencerStatus(
             state=self._state(), act=act.number if act else 0, act_name=act.name if act else "",
             cue_id=cue.id if cue else None, cue_name=cue.name if cue else "",
@@ -330,23 +323,13 @@ class Sequencer:
         self._held, self._met_since = False, None
         act = self.cues.act(cue.act)
         self._sound = cue.sound or (act.sound if act else None) or self._sound
-        self._outbox.extend(self._resolve_osc(cue))
+        self._outbox.extend(self.cues.outgoing(cue))
         self._auto = None
         if follow and cue.next == "auto_follow":
             self._auto = at + cue.transition.duration
         elif follow and cue.next == "auto_continue":
             self._auto = at + cue.post_wait
         log.info("cue %s fired", cue.label)
-
-    def _resolve_osc(self, cue: Cue) -> list[OutgoingOsc]:
-        out = []
-        for msg in cue.osc:
-            target = msg.target or self.cues.osc_target
-            if target is None:
-                continue
-            host, port = parse_target(target)
-            out.append(OutgoingOsc(host, port, msg.address, msg.args, cue.id))
-        return out
 
     def _armed(self) -> Cue | None:
         """The cue on the playhead when it waits for its audience condition."""
@@ -416,15 +399,21 @@ class Sequencer:
     def _next_index(self) -> int:
         return self._pending[0] if self._pending else self._playhead
 
-    def _countdown(self) -> float | None:
-        if self._pending is not None:
-            return max(self._pending[1] - self._t, 0.0)
-        if self._auto is not None:
-            return max(self._auto - self._t, 0.0)
+    def _waits(self) -> tuple[float | None, float | None, float | None, float | None]:
+        """Seconds left of (pre-wait, post-wait, follow, audience condition); None: idle."""
+        pre = max(self._pending[1] - self._t, 0.0) if self._pending else None
+        post = follow = cond = None
+        cue = self._cue(self._current)
+        if self._auto is not None and cue is not None:
+            left = max(self._auto - self._t, 0.0)
+            post, follow = (left, None) if cue.next == "auto_continue" else (None, left)
         armed = self._armed()
         if armed is not None and armed.when is not None and self._met_since is not None:
-            return max(armed.when.for_s - (self._t - self._met_since), 0.0)
-        return None
+            cond = max(armed.when.for_s - (self._t - self._met_since), 0.0)
+        return pre, post, follow, cond
+
+    def _countdown(self) -> float | None:
+        return next((left for left in self._waits() if left is not None), None)
 
     def _show_status(self) -> str:
         if self._mode in ("panic", "blackout"):
