@@ -36,6 +36,7 @@ test: sysdeps $(STAMP) testdata lint
 lint: $(STAMP)
 	$(BIN)/ruff check performance tests tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
