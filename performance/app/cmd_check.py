@@ -142,7 +142,7 @@ def check_audio(report: Report) -> None:
         report.fail("audio", f"cannot list output devices ({exc})")
         return
     if not devices:
-        report.info("audio", "no output devices (the null output will be used)")
+        report.info("audio", "no output devices: the show will run silent")
     else:
         report.ok("audio", f"{len(devices)} output(s): " + "; ".join(str(d) for d in devices))
 

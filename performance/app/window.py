@@ -34,13 +34,21 @@ class DisplayInfo:
     size: tuple[int, int]
 
 
+NO_SCREEN_DRIVERS = ("offscreen", "dummy")  # SDL's fallbacks when there is no window system
+
+
 def _init_video() -> None:
+    where = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or "display"
     try:
         pygame.display.init()
     except pygame.error as exc:
-        where = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or "display"
         raise InputError(where, f"cannot open the window system ({exc}); "
                                 "use --headless on a machine without a display") from exc
+    driver = pygame.display.get_driver()
+    if driver in NO_SCREEN_DRIVERS and not os.environ.get("SDL_VIDEODRIVER"):
+        pygame.display.quit()  # a window nobody can see is no show: say so instead
+        raise InputError(where, f"no window system found (SDL fell back to its '{driver}' "
+                                "driver); use --headless on a machine without a display")
 
 
 def list_displays() -> list[DisplayInfo]:

@@ -64,3 +64,14 @@ def test_unknown_display_index_is_a_clear_error(xvfb: str) -> None:
 
 def test_list_displays_reports_the_xvfb_screen(xvfb: str) -> None:
     assert scenario("displays", xvfb)["displays"] == [[0, [1280, 720]]]
+
+
+def test_without_a_window_system_run_says_so_instead_of_drawing_unseen() -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    done = subprocess.run(
+        [sys.executable, "-m", "performance", "run", "--input", "scripted", "--seconds", "1",
+         "--osc-port", "0", "--no-sound"],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "no window system found" in done.stderr and "--headless" in done.stderr
