@@ -2,8 +2,10 @@
 
 For unattended runs of a cue list (a kiosk looping the story, an offline render of the whole
 show): whenever the sequencer is ready for GO (or armed on an audience condition that has
-not come), GO is pressed once the show has waited `after` seconds. Everything else passes
-through untouched, so a real operator can still take over at any time.
+not come), GO is pressed once the show has waited `after` seconds; when the show has ended,
+it holds the end for `hold_end` seconds (at least `after`) and starts again from the first
+cue (a gallery loops the story).
+Everything else passes through untouched, so a real operator can still take over at any time.
 """
 
 from __future__ import annotations
@@ -11,21 +13,23 @@ from __future__ import annotations
 from typing import Any
 
 from performance.core.types import EmotionState
-from performance.show.commands import Go
+from performance.show.commands import Go, GotoCue
 from performance.show.state import ShowState
 
-WAITING = ("standby", "ready", "armed")
+WAITING = ("standby", "ready", "armed", "ended")
 
 
 class AutoGo:
     """Wraps a sequencer (anything with `apply`, `tick` and `status()`)."""
 
-    def __init__(self, sequencer: Any, after: float) -> None:
+    def __init__(self, sequencer: Any, after: float, *, hold_end: float = 10.0) -> None:
         if not after >= 0:
             raise ValueError(f"auto-go time must be 0 or more seconds (got {after})")
         self.sequencer = sequencer
         self.after = float(after)
+        self.hold_end = max(float(hold_end), self.after)
         self.presses = 0
+        self.restarts = 0
         self._waiting_since: float | None = None
 
     def apply(self, command: object, now: float) -> None:
@@ -37,13 +41,20 @@ class AutoGo:
         if self.sequencer.status().state in WAITING:
             if self._waiting_since is None:
                 self._waiting_since = now
-            elif now - self._waiting_since >= self.after:
-                self.sequencer.apply(Go(), now)
-                self.presses += 1
+            elif now - self._waiting_since >= self._wait_for():
+                if self.sequencer.status().state == "ended":
+                    self.sequencer.apply(GotoCue(self.sequencer.cues.cues[0].id), now)
+                    self.restarts += 1
+                else:
+                    self.sequencer.apply(Go(), now)
+                    self.presses += 1
                 self._waiting_since = None
         else:
             self._waiting_since = None
         return self.sequencer.tick(now, emotion)
+
+    def _wait_for(self) -> float:
+        return self.hold_end if self.sequencer.status().state == "ended" else self.after
 
     def __getattr__(self, name: str) -> Any:
         """status(), take_outbox(), locked, cues … are the sequencer's."""
