@@ -20,7 +20,7 @@ def test_autogo_walks_the_default_show_and_waits_between_cues() -> None:
             fired.append((clock.now(), state.cue_id))
         clock.advance(0.1)
     ids = [c.id for c in show.cues.cues]
-    assert [cue for _, cue in fired] == ids + [ids[0]]  # the whole story, then again
+    assert [cue for _, cue in fired] == [*ids, ids[0]]  # the whole story, then again
     manual = [c for c in show.cues.cues if c.next == "none"]
     assert show.presses == len(manual)
     assert fired[0][0] >= 4.0  # it waited before the first GO
