@@ -13,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from performance.show.state import Show, ShowState
 log = logging.getLogger(__name__)
 
 RELOAD_EVERY = 0.5  # seconds between two looks at the show file's modification time
+END_FADE = 0.25  # seconds the sound takes to fade out when the run ends
 
 
 def build_show(settings: Settings, *, visual: str | None, visuals: list[str]) -> Show:
@@ -154,8 +156,11 @@ class ShowServices:
             parts.append(f"osc: {counts or 'no messages'}")
         return "; ".join(parts)
 
-    def close(self) -> None:
-        """Stop servers, sender and sound (each stops promptly)."""
+    def close(self, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        """Stop servers, sender and sound; the sound fades out with the picture, not a click."""
+        if self.audio is not None and self.output is not None and not self.output.silent:
+            self.output.publish(replace(self.audio.params, master=0.0))
+            sleep(END_FADE)
         for part in (self.server, self.sender, self.output):
             if part is not None:
                 part.stop()

@@ -106,3 +106,28 @@ def _touch_later(path: Path) -> None:
 
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+
+
+def test_the_end_of_a_run_fades_the_sound_before_stopping_it() -> None:
+    from performance.audio.engine import AudioEngine
+    from performance.audio.params import AudioParams
+
+    events: list[tuple[str, float]] = []
+
+    class Output:  # records what reaches the audio process, in order
+        silent, reason = False, "playing"
+
+        def publish(self, params: AudioParams) -> None:
+            events.append(("publish", params.master))
+
+        def stop(self) -> None:
+            events.append(("stop", 0.0))
+
+    output = Output()
+    services = ShowServices(show=build_show(Settings(), visual=None, visuals=[]),
+                            commands=ControlHub(), clock=ManualClock(),
+                            audio=AudioEngine(output), output=output)
+    services.publish(services.show.tick(0.0, ROOM), ROOM)
+    services.close(sleep=lambda s: events.append(("sleep", s)))
+    assert events[0] == ("publish", 1.0)
+    assert events[1:] == [("publish", 0.0), ("sleep", 0.25), ("stop", 0.0)]
