@@ -45,7 +45,7 @@ class Settings:
     osc_rate_limit: float = 20000.0  # most OSC packets per second from one sender
     osc_max_packet: int = 8192  # largest OSC packet accepted, bytes
     osc_updates_expire: float = 60.0  # a quiet UDP subscriber stops getting feedback after this
-    show_mode: bool = False  # lock editing addresses (/essence/param/*) during a show
+    show_mode: bool = False  # lock editing (inputs, chaos mode, cue jumps, playhead) during a show
     min_go_interval: float = 0.25  # seconds between two GOs (a double tap fires once)
     # sound (see docs/audio.md)
     audio_device: str = ""  # output number or name fragment; empty: the default output
@@ -75,6 +75,9 @@ _LIMITS: dict[str, tuple[float, float]] = {
 }
 
 
+_DEFAULTS = Settings()
+
+
 def default_config_path() -> Path:
     """Where the user's config file lives when none is named."""
     from platformdirs import user_config_dir
@@ -90,7 +93,7 @@ def load_settings(
 ) -> Settings:
     """Build Settings from defaults, a TOML file, the environment and explicit overrides."""
     environ = os.environ if env is None else env
-    settings = Settings()
+    settings = _DEFAULTS
     path = config or (Path(environ["ESSENCE_CONFIG"]) if environ.get("ESSENCE_CONFIG") else None)
     if path is not None and not path.is_file():
         raise ConfigError(f"{path}: no such config file")
@@ -118,7 +121,7 @@ def _apply(settings: Settings, values: Mapping[str, Any], where: str) -> Setting
     for key, raw in values.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown setting '{key}' (known: {', '.join(known)})")
-        default = getattr(Settings(), key)
+        default = getattr(_DEFAULTS, key)
         changes[key] = _coerce(key, raw, type(default), where)
     return replace(settings, **changes)
 

@@ -32,11 +32,14 @@ def testdata() -> Path:
 
 @pytest.fixture(scope="session")
 def face_model() -> Path:
-    """The face model: $ESSENCE_FACE_MODEL, else the shared copy beside the checkout."""
+    """The face model: $ESSENCE_FACE_MODEL, else the shared copy beside the checkout, else the
+    user cache (downloaded once from its published address, SHA-256 checked)."""
     import os
 
+    from performance.perception.model import resolve_model_path
+
     given = os.environ.get("ESSENCE_FACE_MODEL")
-    path = Path(given) if given else ROOT.parent / "shared" / "models" / "face_landmarker.task"
-    if not path.is_file():
-        pytest.skip(f"face model not found at {path} (set ESSENCE_FACE_MODEL)")
-    return path
+    shared = ROOT.parent / "shared" / "models" / "face_landmarker.task"
+    if not given and shared.is_file():
+        given = str(shared)
+    return resolve_model_path(given or None)

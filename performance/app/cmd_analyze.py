@@ -73,6 +73,6 @@ def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
 def _model(args: argparse.Namespace, settings: Settings) -> int:
     from performance.perception.model import resolve_model_path
 
-    path = resolve_model_path(settings.face_model or None, download=not args.no_download)
+    path = resolve_model_path(settings.face_model, download=not args.no_download)
     print(f"face model OK: {path}")
     return 0

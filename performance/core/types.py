@@ -98,6 +98,16 @@ NEUTRAL_READING = EmotionReading(
 )
 
 
+def distribution(weights: np.ndarray) -> tuple[float, ...]:
+    """Smoothed class weights as probabilities over EMOTIONS (negatives clipped, summing to 1;
+    all-zero weights read as neutral)."""
+    clipped = np.clip(np.asarray(weights, dtype=np.float64), 0.0, None)
+    total = float(clipped.sum())
+    if total <= 0:
+        return NEUTRAL_READING.probabilities
+    return tuple(float(p) for p in clipped / total)
+
+
 @dataclass(frozen=True)
 class FaceEmotion:
     """A tracked face: stable id, where it is, its smoothed emotion and the raw one.

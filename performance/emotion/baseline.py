@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from performance.core.errors import ConfigError
+from performance.core.files import write_atomic
+from performance.emotion.smoothing import exponential_alpha
 
 
 class FaceBaseline:
@@ -46,8 +48,8 @@ class FaceBaseline:
             self._envelope = x.copy()
         else:
             step = max(dt, 0.0)
-            down = 1.0 - math.exp(-step / self.fall_time)
-            up = 1.0 - math.exp(-step / self.rise_time)
+            down = exponential_alpha(step, self.fall_time)
+            up = exponential_alpha(step, self.rise_time)
             rate = np.where(x < self._envelope, down, up)
             self._envelope = self._envelope + rate * (x - self._envelope)
             self.age += step
@@ -90,16 +92,9 @@ def load_baseline(path: Path, feature_names: tuple[str, ...]) -> np.ndarray:
 
 def save_baseline(path: Path, feature_names: tuple[str, ...], values: np.ndarray) -> None:
     """Write a baseline TOML atomically (only when the user asks for one)."""
-    import os
-    import tempfile
-
     lines = [
         "# Essence rig: explicit neutral baseline (mean resting features).",
         "[baseline]",
         *(f"{name} = {float(v):.6f}" for name, v in zip(feature_names, values, strict=True)),
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, "\n".join(lines) + "\n")

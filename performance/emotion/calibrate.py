@@ -14,9 +14,7 @@ import argparse
 import csv
 import json
 import math
-import os
 import sys
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ import numpy as np
 
 from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.errors import EssenceError, InputError
+from performance.core.files import write_atomic
 from performance.core.types import EMOTIONS
 from performance.emotion.features import (
     EXTENDED_FEATURE_NAMES,
@@ -239,7 +238,7 @@ def calibrate(
     )
     resting_map = {n: float(v) for n, v in zip(BLENDSHAPE_NAMES, resting, strict=True)}
     text = _toml(report, paths, names, baseline[cols], resting_map, weights, bias)
-    _write_atomic(Path(out), text)
+    write_atomic(Path(out), text)
     return report
 
 
@@ -310,18 +309,6 @@ def _toml(report: CalibrationReport, paths: Sequence[Path], names: Sequence[str]
               "# (class weighting leaves some probability on the negative classes at rest).",
               f"rest_offset = {_arr(offset)}"]
     return "\n".join(lines) + "\n"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from performance.core.types import NEUTRAL_READING, CrowdState, FaceEmotion
+from performance.core.types import NEUTRAL_READING, CrowdState, FaceEmotion, distribution
 from performance.emotion.smoothing import CriticallyDamped
 
 # Order of the vector the spring smooths.
@@ -71,9 +71,7 @@ class CrowdAggregator:
         departures_pm = self._per_minute(self._departures, now)
         target, emotions = self._targets(faces, arrivals_pm, departures_pm)
         smoothed = self._spring.update(target, dt)
-        mood = self._emotions.update(emotions, dt)
-        mood = np.clip(mood, 0.0, None)
-        mood = mood / mood.sum() if mood.sum() > 0 else np.array(NEUTRAL_READING.probabilities)
+        mood = distribution(self._emotions.update(emotions, dt))
         values = dict(zip(_FIELDS, (float(v) for v in smoothed), strict=True))
         self.state = CrowdState(
             face_count=max(values["face_count"], 0.0),
@@ -81,7 +79,7 @@ class CrowdAggregator:
             departures_per_min=max(values["departures"], 0.0),
             valence=_clamp(values["valence"], -1.0, 1.0),
             arousal=_clamp(values["arousal"], -1.0, 1.0),
-            emotions=tuple(float(p) for p in mood),
+            emotions=mood,
             spread=_clamp(values["spread"], 0.0, 1.0),
             motion=_clamp(values["motion"], 0.0, 1.0),
             chaos=_clamp(values["chaos"], 0.0, 1.0),
@@ -99,8 +97,8 @@ class CrowdAggregator:
     ) -> tuple[np.ndarray, np.ndarray]:
         w = self.weights
         if not faces:
-            target = np.array([0.0, arrivals_pm, departures_pm, 0, 0, 0, 0, 0, 0])
-            return target, np.array(NEUTRAL_READING.probabilities)
+            return _vector(arrivals=arrivals_pm, departures=departures_pm), \
+                np.array(NEUTRAL_READING.probabilities)
         va = np.array([(f.smoothed.valence, f.smoothed.arousal) for f in faces])
         probabilities = np.array([f.smoothed.probabilities for f in faces])
         valence, arousal = (float(v) for v in va.mean(axis=0))
@@ -111,8 +109,9 @@ class CrowdAggregator:
         raw = (w.spread * spread + w.arousal * max(arousal, 0.0) + w.churn * churn
                + w.motion * motion) / (w.spread + w.arousal + w.churn + w.motion)
         chaos = min(max(raw * crowd_scale * 1.6, 0.0), 1.0)
-        target = np.array([len(faces), arrivals_pm, departures_pm, valence, arousal, spread,
-                           motion, chaos, 1.0])
+        target = _vector(face_count=len(faces), arrivals=arrivals_pm, departures=departures_pm,
+                         valence=valence, arousal=arousal, spread=spread, motion=motion,
+                         chaos=chaos, presence=1.0)
         return target, probabilities.mean(axis=0)
 
 
@@ -134,6 +133,13 @@ def crowd_spread(valence_arousal: np.ndarray, probabilities: np.ndarray) -> floa
     max_entropy = math.log(min(len(labels), probabilities.shape[1]))
     diversity = entropy / max_entropy if max_entropy > 0 else 0.0
     return min(0.5 * min(distance, 1.0) + 0.5 * diversity, 1.0)
+
+
+def _vector(**values: float) -> np.ndarray:
+    """The spring's target in _FIELDS order; fields not given are 0 (no audience)."""
+    unknown = set(values) - set(_FIELDS)
+    assert not unknown, unknown
+    return np.array([float(values.get(name, 0.0)) for name in _FIELDS])
 
 
 def _clamp(value: float, low: float, high: float) -> float:

@@ -15,11 +15,13 @@ import numpy as np
 
 from performance.core.types import (
     EMOTIONS,
+    NEUTRAL_READING,
     EmotionReading,
     EmotionState,
     FaceEmotion,
     FaceObservation,
     Observations,
+    distribution,
 )
 from performance.emotion.baseline import FaceBaseline
 from performance.emotion.crowd import CrowdAggregator
@@ -66,7 +68,7 @@ class EmotionEngine:
 
     def read_still(self, face: FaceObservation) -> EmotionReading:
         """The unsmoothed reading of a face in a still image, against the prior baseline."""
-        return self.mapping.predict_features(self.mapping.features(face.blendshapes), self.prior)
+        return self.mapping.predict(face.blendshapes, self.prior)
 
     def update(self, observations: Observations) -> EmotionState:
         """Fold in the faces of one frame and return the new state."""
@@ -96,8 +98,8 @@ class EmotionEngine:
                 baseline=FaceBaseline(self.prior),
                 spring=CriticallyDamped(self.smooth_time),
                 last_time=now,
-                smoothed=self.mapping.predict_features(features, self.prior),
-                raw=self.mapping.predict_features(features, self.prior),
+                smoothed=NEUTRAL_READING,  # both replaced below, before anyone reads them
+                raw=NEUTRAL_READING,
             )
             self._faces[face_id] = state
         dt = max(now - state.last_time, 0.0)
@@ -138,11 +140,8 @@ class EmotionEngine:
 
 def _reading_from_vector(vector: np.ndarray) -> EmotionReading:
     n = len(EMOTIONS)
-    probabilities = np.clip(vector[:n], 0.0, None)
-    total = probabilities.sum()
-    probabilities = probabilities / total if total > 0 else np.eye(n)[0]
     return EmotionReading(
-        probabilities=tuple(float(p) for p in probabilities),
+        probabilities=distribution(vector[:n]),
         valence=float(np.clip(vector[n], -1.0, 1.0)),
         arousal=float(np.clip(vector[n + 1], -1.0, 1.0)),
     )

@@ -29,13 +29,13 @@ from typing import Any
 import platformdirs
 
 from performance.core.errors import ModelError
+from performance.core.files import write_atomic
 
 MODEL_URL = (
     "https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/"
     "float16/1/face_landmarker.task"
 )
 MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
-MODEL_SIZE = 3_758_596
 MODEL_FILENAME = "face_landmarker.task"
 ENV_VAR = "ESSENCE_FACE_MODEL"
 VERIFIED_FILENAME = "verified.json"
@@ -79,13 +79,8 @@ def _load_verified(cache_dir: Path) -> dict[str, list[Any]]:
 def _store_verified(cache_dir: Path, key: tuple[str, int, int], digest: str) -> None:
     data = _load_verified(cache_dir)
     data[key[0]] = [key[1], key[2], digest]
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cache_dir / f".{VERIFIED_FILENAME}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        tmp.replace(cache_dir / VERIFIED_FILENAME)
-    except OSError:
-        pass  # a read-only cache only costs a re-hash next start
+    with contextlib.suppress(OSError):  # a read-only cache only costs a re-hash next start
+        write_atomic(cache_dir / VERIFIED_FILENAME, json.dumps(data, indent=1))
 
 
 def verify_model(

@@ -26,8 +26,10 @@ from typing import Literal, TypeVar
 
 import numpy as np
 
+from performance.core.errors import ConfigError
+from performance.core.types import BBox, bbox_center
+
 P = TypeVar("P")
-BBox = tuple[float, float, float, float]
 Region = tuple[float, float, float, float]
 
 DETECTOR_MIN_FACE = 0.15
@@ -82,6 +84,20 @@ class TilingSettings:
             raise ValueError(f"tiling overlap must be in [0, 0.9), got {self.overlap}")
         if self.grid != "auto" and (len(self.grid) != 2 or min(self.grid) < 1):
             raise ValueError(f"tiling grid must be (columns, rows) >= 1 or 'auto', got {self.grid}")
+
+    @classmethod
+    def parse(cls, text: str) -> TilingSettings | None:
+        """The `tiles` setting: `off` -> None, `auto` -> automatic grid, `CxR` -> that many
+        columns and rows. Anything else raises ConfigError naming the setting."""
+        value = text.strip().lower()
+        if value in ("", "off", "none", "0"):
+            return None
+        if value == "auto":
+            return cls()
+        columns, sep, rows = value.partition("x")
+        if sep and columns.isdigit() and rows.isdigit() and int(columns) >= 1 and int(rows) >= 1:
+            return cls(grid=(int(columns), int(rows)))
+        raise ConfigError(f"tiles: expected off, auto or CxR such as 3x2, got {text!r}")
 
 
 def _tile_span(length: int, count: int, overlap: float) -> float:
@@ -174,7 +190,7 @@ def iou(a: BBox, b: BBox) -> float:
 
 
 def _center_inside(a: BBox, b: BBox) -> bool:
-    cx, cy = (a[0] + a[2]) / 2.0, (a[1] + a[3]) / 2.0
+    cx, cy = bbox_center(a)
     return b[0] <= cx <= b[2] and b[1] <= cy <= b[3]
 
 

@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 class Detector(Protocol):
     """Anything that turns a frame into observations (the MediaPipe adapter, a fake)."""
 
-    def detect(self, frame: Frame) -> Observations: ...
+    def detect(self, frame: Frame) -> Observations:
+        """The faces in `frame`, ordered left to right (by box centre)."""
+        ...
 
     def close(self) -> None: ...
 

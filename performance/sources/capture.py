@@ -50,7 +50,6 @@ class CaptureWorker:
         retry_s: float = 2.0,
         on_status: Callable[[str], None] | None = None,
         pace: bool | None = None,
-        close_slot_on_end: bool = True,
         name: str = "capture",
     ) -> None:
         if retry_s <= 0:
@@ -61,7 +60,6 @@ class CaptureWorker:
         self.retry_s = retry_s
         self._on_status = on_status
         self._pace = pace
-        self._close_slot_on_end = close_slot_on_end
         self._stop = threading.Event()
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -160,8 +158,7 @@ class CaptureWorker:
                 if ended:
                     self.end_note = source.end_note
                     self._set_status(ENDED)
-                    if self._close_slot_on_end:
-                        self.slot.close()
+                    self.slot.close()  # consumers get the last frame, then None
                     return
                 if not self._stop.is_set() and not self._wait_until(
                     self.clock.now() + self.retry_s

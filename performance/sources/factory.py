@@ -17,21 +17,11 @@ from performance.core.clock import Clock, MonotonicClock
 from performance.core.errors import InputError
 from performance.sources.base import FrameSource
 from performance.sources.camera import CameraSource
-from performance.sources.images import IMAGE_EXTENSIONS, ImageSource
+from performance.sources.images import ImageSource, expand_paths, is_image_path
 from performance.sources.synthetic import SyntheticSource
-from performance.sources.video import VIDEO_EXTENSIONS, VideoFileSource
+from performance.sources.video import VideoFileSource, is_video_path
 
 SYNTHETIC = "synthetic"
-
-
-def is_image_path(path: str | Path) -> bool:
-    """Whether the name has an image extension (jpg, jpeg, png, bmp, webp, tif, tiff)."""
-    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
-
-
-def is_video_path(path: str | Path) -> bool:
-    """Whether the name has a video extension (mp4, mov, avi, mkv, webm, ...)."""
-    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
 def looks_like_path(spec: str) -> bool:
@@ -80,21 +70,5 @@ def expand_inputs(paths: Sequence[str | Path]) -> list[Path]:
     A folder contributes its images and videos (not recursive), sorted by name; a file is
     kept as given. InputError for a missing path or a folder without media.
     """
-    out: list[Path] = []
-    for raw in paths:
-        path = Path(raw).expanduser()
-        if path.is_dir():
-            found = sorted(
-                p for p in path.iterdir()
-                if p.is_file() and (is_image_path(p) or is_video_path(p))
-            )
-            if not found:
-                raise InputError(path, "folder contains no images or videos")
-            out.extend(found)
-        elif path.is_file():
-            out.append(path)
-        elif path.exists():
-            raise InputError(path, "is not a regular file or folder")
-        else:
-            raise InputError(path, "no such file")
-    return out
+    return expand_paths(paths, lambda p: is_image_path(p) or is_video_path(p),
+                        "folder contains no images or videos")

@@ -7,7 +7,7 @@ missing paths, corrupt files and folders without images.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
@@ -22,14 +22,35 @@ IMAGE_EXTENSIONS: frozenset[str] = frozenset({
 })
 
 
-def is_image_name(path: Path) -> bool:
-    """Whether the file name has one of IMAGE_EXTENSIONS (case-insensitive)."""
-    return path.suffix.lower() in IMAGE_EXTENSIONS
+def is_image_path(path: str | Path) -> bool:
+    """Whether the name has an image extension (jpg, jpeg, png, bmp, webp, tif, tiff)."""
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
-def images_in_folder(folder: Path) -> list[Path]:
-    """The image files directly inside `folder`, sorted by name (not recursive)."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and is_image_name(p))
+def expand_paths(
+    paths: Sequence[str | Path], accept: Callable[[Path], bool], none_found: str
+) -> list[Path]:
+    """Files and folders -> files, in the order given.
+
+    A file is kept as given (decoding decides what it is); a folder contributes the files
+    `accept` takes, sorted by name, not recursive; a folder with none is InputError
+    `none_found`. A missing path is InputError naming it.
+    """
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and accept(p))
+            if not found:
+                raise InputError(path, none_found)
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        elif path.exists():
+            raise InputError(path, "is not a regular file or folder")
+        else:
+            raise InputError(path, "no such file or folder")
+    return files
 
 
 def load_rgb(path: Path) -> np.ndarray:
@@ -44,10 +65,6 @@ def load_rgb(path: Path) -> np.ndarray:
     image = cv2.imdecode(data, cv2.IMREAD_COLOR_RGB)
     if image is None or image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
         raise InputError(path, "not a readable image (corrupt or unsupported format)")
-    if image.dtype == np.uint16:  # defensive: IMREAD_COLOR_* already gives 8-bit
-        image = (image.astype(np.uint32) // 257).astype(np.uint8)
-    elif image.dtype != np.uint8:
-        raise InputError(path, f"not a readable image (unsupported pixel type {image.dtype})")
     return np.ascontiguousarray(image)
 
 
@@ -57,21 +74,8 @@ def resolve_image_paths(paths: Sequence[str | Path]) -> list[Path]:
     A file is kept whatever its extension (decoding decides); a folder contributes its images
     sorted by name. InputError for a missing path or a folder without images.
     """
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw).expanduser()
-        if path.is_dir():
-            found = images_in_folder(path)
-            if not found:
-                exts = ", ".join(sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS))
-                raise InputError(path, f"folder contains no images ({exts})")
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        elif path.exists():
-            raise InputError(path, "is not a regular file or folder")
-        else:
-            raise InputError(path, "no such file or folder")
+    exts = ", ".join(sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS))
+    files = expand_paths(paths, is_image_path, f"folder contains no images ({exts})")
     if not files:
         raise InputError("(no input)", "no image files given")
     return files

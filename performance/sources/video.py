@@ -25,6 +25,11 @@ VIDEO_EXTENSIONS: frozenset[str] = frozenset({
     ".gif", ".ts", ".mts", ".3gp", ".ogv",
 })
 
+
+def is_video_path(path: str | Path) -> bool:
+    """Whether the name has a video extension (mp4, mov, avi, mkv, webm, ...)."""
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+
 # Still-image signatures: FFmpeg happily opens a JPEG renamed .mp4 as a one-frame "video".
 _IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "a JPEG image"),

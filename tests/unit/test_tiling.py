@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from performance.core.errors import ConfigError
 from performance.perception.tiling import (
     Tile,
     TilingSettings,
@@ -40,7 +41,8 @@ def test_tiles_cover_frame_with_overlap(size: tuple[int, int], grid: object) -> 
             b = min(right, key=lambda t: t.x0)
             shared = a.x1 - b.x0
             assert shared == pytest.approx(0.25 * a.width, abs=2)
-    assert cols >= 1
+    expected = grid if isinstance(grid, tuple) else auto_grid(w, h, settings)
+    assert (cols, len({t.y0 for t in parts})) == expected
 
 
 def test_auto_grid_makes_gallery_faces_big_enough() -> None:
@@ -60,6 +62,22 @@ def test_bad_settings_are_refused() -> None:
         TilingSettings(overlap=0.95)
     with pytest.raises(ValueError):
         TilingSettings(grid=(0, 2))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("off", None), ("", None), (" None ", None), ("0", None),
+    ("auto", TilingSettings()), (" AUTO", TilingSettings()),
+    ("3x2", TilingSettings(grid=(3, 2))), ("1X1", TilingSettings(grid=(1, 1))),
+])
+def test_the_tiles_setting_parses(text: str, expected: TilingSettings | None) -> None:
+    assert TilingSettings.parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["3", "3x", "x2", "0x2", "3x0", "-1x2", "three", "3x2x1"])
+def test_a_bad_tiles_setting_names_the_setting(text: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        TilingSettings.parse(text)
+    assert str(info.value) == f"tiles: expected off, auto or CxR such as 3x2, got {text!r}"
 
 
 def test_coordinate_mapping_round_trips() -> None:
