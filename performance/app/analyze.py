@@ -81,15 +81,14 @@ def analyze_source(
     label: str,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[list[Row]]:
-    """Yield the rows of each frame of `source` in order."""
+    """Yield the rows of each frame of `source` in order. A still's faces are numbered 1, 2,
+    ... in the order the detector gives them (left to right); a clip's keep their track ids."""
     engine.reset()
     for frame in source:
         observations = detector.detect(frame)
-        if frame.is_still:
-            engine.reset()
-            ordered = sorted(observations.faces, key=lambda f: (f.center[0], f.center[1]))
+        if frame.is_still:  # read against the prior: no state carries from frame to frame
             rows = [Row(label, frame.index, 0.0, i + 1, engine.read_still(face))
-                    for i, face in enumerate(ordered)]
+                    for i, face in enumerate(observations.faces)]
         else:
             state = engine.update(observations)
             rows = [Row(label, frame.index, frame.media_time, f.face_id, f.smoothed)

@@ -16,6 +16,8 @@ from performance.config import Settings
 from performance.core.errors import InputError
 
 DEFAULT_SIZE = "1280x720"
+
+
 def register(sub: Any) -> None:
     """Add `render` to the `essence` parser."""
     render = sub.add_parser(

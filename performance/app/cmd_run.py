@@ -133,7 +133,8 @@ def _show(options: Any, settings: Settings) -> int:
 
     if options.visual is not None and settings.cues:
         raise ConfigError("--visual and --cues exclude each other: the cue list picks visuals")
-    show = build_show(settings, visual=options.visual, visuals=sorted(shader_catalog()))
+    visuals = sorted(shader_catalog()) if options.visual is not None else []  # only to check
+    show = build_show(settings, visual=options.visual, visuals=visuals)
     clock = MonotonicClock()
     services = start_services(show, settings, clock=clock)
     try:

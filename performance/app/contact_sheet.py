@@ -1,100 +1,52 @@
 """The contact sheet of an offline render: a labelled grid of frames sampled through the show.
 
-Owns which frames are sampled (evenly, first and last included), shrinking them (area
-average, numpy only), the grid layout, the labels (a built-in 5x7 bitmap font, no font
-files), and writing the PNG (zlib, atomic temp file + rename). Only rendered pictures go in
-here, never a camera frame.
+Owns which frames are sampled (evenly, first and last included), the grid layout and the
+labels; OpenCV shrinks the frames (area average), draws the labels (its built-in Hershey
+font, no font files) and encodes the PNG, which is saved atomically. Only rendered pictures
+go in here, never a camera frame.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import struct
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
+
+from performance.core.files import write_atomic
 
 GAP = 6  # pixels between cells and around the grid
 BACKGROUND = (12, 12, 16)
 LABEL_COLOUR = (230, 230, 235)
 MAX_THUMB_WIDTH = 320
-
-# 5x7 glyphs; each row is 5 bits, the highest bit is the leftmost pixel.
-_FONT: dict[str, tuple[int, ...]] = {
-    " ": (0, 0, 0, 0, 0, 0, 0),
-    "0": (14, 17, 19, 21, 25, 17, 14), "1": (4, 12, 4, 4, 4, 4, 14),
-    "2": (14, 17, 1, 2, 4, 8, 31), "3": (31, 2, 4, 2, 1, 17, 14),
-    "4": (2, 6, 10, 18, 31, 2, 2), "5": (31, 16, 30, 1, 1, 17, 14),
-    "6": (6, 8, 16, 30, 17, 17, 14), "7": (31, 1, 2, 4, 8, 8, 8),
-    "8": (14, 17, 17, 14, 17, 17, 14), "9": (14, 17, 17, 15, 1, 2, 12),
-    "A": (14, 17, 17, 31, 17, 17, 17), "B": (30, 17, 17, 30, 17, 17, 30),
-    "C": (14, 17, 16, 16, 16, 17, 14), "D": (28, 18, 17, 17, 17, 18, 28),
-    "E": (31, 16, 16, 30, 16, 16, 31), "F": (31, 16, 16, 30, 16, 16, 16),
-    "G": (14, 17, 16, 23, 17, 17, 15), "H": (17, 17, 17, 31, 17, 17, 17),
-    "I": (14, 4, 4, 4, 4, 4, 14), "J": (7, 2, 2, 2, 2, 18, 12),
-    "K": (17, 18, 20, 24, 20, 18, 17), "L": (16, 16, 16, 16, 16, 16, 31),
-    "M": (17, 27, 21, 21, 17, 17, 17), "N": (17, 17, 25, 21, 19, 17, 17),
-    "O": (14, 17, 17, 17, 17, 17, 14), "P": (30, 17, 17, 30, 16, 16, 16),
-    "Q": (14, 17, 17, 17, 21, 18, 13), "R": (30, 17, 17, 30, 20, 18, 17),
-    "S": (15, 16, 16, 14, 1, 1, 30), "T": (31, 4, 4, 4, 4, 4, 4),
-    "U": (17, 17, 17, 17, 17, 17, 14), "V": (17, 17, 17, 17, 17, 10, 4),
-    "W": (17, 17, 17, 21, 21, 21, 10), "X": (17, 17, 10, 4, 10, 17, 17),
-    "Y": (17, 17, 17, 10, 4, 4, 4), "Z": (31, 1, 2, 4, 8, 16, 31),
-    ".": (0, 0, 0, 0, 0, 12, 12), ":": (0, 12, 12, 0, 12, 12, 0),
-    "-": (0, 0, 0, 31, 0, 0, 0), "/": (1, 1, 2, 4, 8, 16, 16),
-    "_": (0, 0, 0, 0, 0, 0, 31), "#": (10, 10, 31, 10, 31, 10, 10),
-    "(": (2, 4, 8, 8, 8, 4, 2), ")": (8, 4, 2, 2, 2, 4, 8),
-    "?": (14, 17, 1, 2, 4, 0, 4),
-}
-GLYPH_W, GLYPH_H = 5, 7
-
-
-def text_width(text: str, scale: int = 1) -> int:
-    """Pixels `text` takes in the built-in font (one pixel of space between glyphs)."""
-    return max(len(text) * (GLYPH_W + 1) - 1, 0) * scale
-
-
-def draw_text(
-    image: np.ndarray, x: int, y: int, text: str,
-    colour: tuple[int, int, int] = LABEL_COLOUR, scale: int = 1,
-) -> None:
-    """Draw `text` (upper-cased; unknown characters as '?') into RGB `image` at (x, y)."""
-    height, width = image.shape[:2]
-    for k, char in enumerate(text.upper()):
-        rows = _FONT.get(char, _FONT["?"])
-        gx = x + k * (GLYPH_W + 1) * scale
-        for r, bits in enumerate(rows):
-            for c in range(GLYPH_W):
-                if bits & (1 << (GLYPH_W - 1 - c)):
-                    x0, y0 = gx + c * scale, y + r * scale
-                    if x0 >= 0 and x0 + scale <= width and y0 >= 0 and y0 + scale <= height:
-                        image[y0:y0 + scale, x0:x0 + scale] = colour
-
-
-def fit_text(text: str, width: int, scale: int = 1) -> str:
-    """`text` cut so it fits in `width` pixels."""
-    keep = (width // scale + 1) // (GLYPH_W + 1)
-    return text[: max(keep, 0)]
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+FONT_SCALE = 0.4  # at layout scale 1: capitals 9 px high
+LINE_H = 14  # pixels per label line at layout scale 1 (ascent + descent + spacing)
+_ASCENT = 11  # from a line's top to its baseline at layout scale 1
 
 
 def shrink(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     """Area-average `rgb` (H, W, 3) down to (height, width, 3) uint8 (no upscaling)."""
     src_h, src_w = rgb.shape[:2]
-    if (src_w, src_h) == (width, height):
-        return rgb.copy()
     if width > src_w or height > src_h:
         raise ValueError(f"cannot shrink {src_w}x{src_h} to a larger {width}x{height}")
-    rows = (np.arange(height) * src_h) // height
-    cols = (np.arange(width) * src_w) // width
-    row_n = np.diff(np.append(rows, src_h)).astype(np.float32)
-    col_n = np.diff(np.append(cols, src_w)).astype(np.float32)
-    acc = np.add.reduceat(rgb.astype(np.float32), rows, axis=0)
-    acc = np.add.reduceat(acc, cols, axis=1)
-    acc /= row_n[:, None, None] * col_n[None, :, None]
-    return np.clip(np.rint(acc), 0, 255).astype(np.uint8)
+    return cv2.resize(np.ascontiguousarray(rgb, dtype=np.uint8), (width, height),
+                      interpolation=cv2.INTER_AREA)
+
+
+def fit_text(text: str, width: int, scale: int = 1) -> str:
+    """`text` cut so it fits in `width` pixels at layout `scale`."""
+    while text and cv2.getTextSize(text, FONT, FONT_SCALE * scale, scale)[0][0] > width:
+        text = text[:-1]
+    return text
+
+
+def draw_label(image: np.ndarray, x: int, y: int, text: str, scale: int = 1) -> None:
+    """Draw one label line of `text` into RGB `image`, its line box's top-left at (x, y)."""
+    cv2.putText(image, text, (x, y + _ASCENT * scale), FONT, FONT_SCALE * scale,
+                LABEL_COLOUR, scale, cv2.LINE_AA)
 
 
 def sample_indices(total_frames: int, count: int = 12) -> list[int]:
@@ -119,7 +71,7 @@ class SheetLayout:
 
     @property
     def label_height(self) -> int:
-        return self.label_lines * (GLYPH_H + 3) * self.scale + 2
+        return self.label_lines * LINE_H * self.scale + 2
 
     @property
     def cell(self) -> tuple[int, int]:
@@ -189,37 +141,15 @@ class ContactSheet:
             x, y = self.layout.origin(k)
             sheet[y:y + th, x:x + tw] = thumb
             for n, line in enumerate(lines[: self.layout.label_lines]):
-                ty = y + th + 3 + n * (GLYPH_H + 3) * scale
-                draw_text(sheet, x + 1, ty, fit_text(line, tw - 2, scale), scale=scale)
+                ty = y + th + 2 + n * LINE_H * scale
+                draw_label(sheet, x + 1, ty, fit_text(line, tw - 2, scale), scale=scale)
         return sheet
 
     def save(self, path: Path) -> Path:
-        """Write the sheet as a PNG at `path` (atomically)."""
-        return write_png(path, self.build())
+        """Write the sheet as a PNG at `path` (atomically: whole or not at all)."""
+        ok, png = cv2.imencode(".png", cv2.cvtColor(self.build(), cv2.COLOR_RGB2BGR))
+        if not ok:
+            raise ValueError(f"{path}: OpenCV could not encode the contact sheet as PNG")
+        write_atomic(Path(path), png.tobytes())
+        return Path(path)
 
-
-def encode_png(rgb: np.ndarray) -> bytes:
-    """An 8-bit RGB PNG of `rgb` (H, W, 3) uint8."""
-    height, width = rgb.shape[:2]
-    raw = np.zeros((height, width * 3 + 1), np.uint8)  # filter byte 0 (None) per row
-    raw[:, 1:] = np.ascontiguousarray(rgb, dtype=np.uint8).reshape(height, width * 3)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + chunk(b"IEND", b""))
-
-
-def write_png(path: Path, rgb: np.ndarray) -> Path:
-    """Write `rgb` as a PNG to `path` via a temp file beside it and a rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        tmp.write_bytes(encode_png(rgb))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path

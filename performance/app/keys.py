@@ -42,18 +42,6 @@ KEYMAP: dict[str, str] = {
     "quit": QUIT,  # the window's close button
 }
 
-HELP: tuple[tuple[str, str], ...] = (
-    ("space", "Go (fire the next cue)"),
-    ("escape", "Panic (fade picture and sound out)"),
-    ("b", "Blackout on/off"),
-    ("p", "Pause / Resume"),
-    ("left / right", "playhead to the previous / next cue"),
-    ("c", "crowd-chaos mode on/off"),
-    ("i", "frame-time statistics (printed, and on the operator overlay)"),
-    ("f", "fullscreen on/off"),
-    ("ctrl+q, window close", "quit"),
-)
-
 
 def command_for(action: str, show: ShowState | None) -> Command | None:
     """The Command for a show action, given the show's last state (for the toggles)."""

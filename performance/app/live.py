@@ -3,37 +3,35 @@
 Owns what one `--input` becomes (a camera, a video file or image through `open_source` with
 capture and perception workers, or `scripted`: a ScriptedAudience publishing observations
 from the clock), the GL stage with hot reload, the output (a pygame window or a headless EGL
-target), and the `RunReport` a run returns. The show object is injectable (the autopilot by
-default; a cue sequencer later), and so are the command queue (OSC feeds the same one), the
-clock, the source and detector factories (tests fake the camera and a slow detector there).
+target), and the `RunReport` a run returns. The show object is injectable (by default the
+one `showtime.build_show` makes from the settings), and so are the command queue (OSC feeds
+the same one), the clock, the source and detector factories (tests fake the camera and a
+slow detector there). Everything a run opens is released however it ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from performance.app.loop import LoopConfig, MainLoop, OperatorInfo, StatsSummary
+from performance.app.pipeline import SCRIPTED, engine_from_settings, landmarker_factory
 from performance.app.preview import OperatorView
 from performance.config import Settings
 from performance.core.clock import Clock, MonotonicClock
-from performance.core.errors import ConfigError
 from performance.core.mailbox import CommandQueue, CommandSink, LatestSlot
 from performance.core.types import EmotionState, Frame, Observations
-from performance.emotion.engine import EmotionEngine
 from performance.perception.worker import Detector, PerceptionWorker
-from performance.show.autopilot import Autopilot
 from performance.show.commands import Command
 from performance.show.state import Show, ShowState
 from performance.sources.base import FrameSource
 
 log = logging.getLogger(__name__)
 
-SCRIPTED = "scripted"
 SCRIPTED_RATE = 30.0  # observations per second from the scripted audience
 
 
@@ -148,44 +146,26 @@ class CaptureFeed:
         self.perception.stop(timeout=2.0)
 
 
-def first_then_reopen(spec: str, *, loop: bool, clock: Clock) -> tuple[Callable[[], FrameSource],
-                                                                        bool]:
+def first_then_reopen(spec: str, *, loop: bool, clock: Clock,
+                      cleanup: contextlib.ExitStack) -> tuple[Callable[[], FrameSource], bool]:
     """Open `spec` now (bad input fails at boot, naming it) and a factory that hands out that
-    source first and reopens it after a loss. Also whether it is a live camera."""
+    source first and reopens it after a loss. Also whether it is a live camera. `cleanup`
+    closes the first source if the run ends before capture took it."""
     from performance.sources.factory import open_source
 
     opened = [open_source(spec, loop=loop, clock=clock)]
     live = opened[0].is_live
 
+    def close_unused() -> None:
+        while opened:
+            opened.pop().close()
+
+    cleanup.callback(close_unused)
+
     def factory() -> FrameSource:
         return opened.pop() if opened else open_source(spec, loop=loop, clock=clock)
 
     return factory, live
-
-
-def landmarker_factory(settings: Settings) -> Callable[[], Detector]:
-    """The MediaPipe detector (VIDEO mode, tiling per settings), model resolved now."""
-    from performance.app.run_analyze import parse_tiles
-    from performance.perception.landmarker import FaceLandmarkerAdapter
-    from performance.perception.model import resolve_model_path
-
-    model = resolve_model_path(settings.face_model or None)
-    tiling = parse_tiles(settings.tiles)
-    return lambda: FaceLandmarkerAdapter(model, max_faces=settings.max_faces, mode="video",
-                                         tiling=tiling)
-
-
-def build_engine(settings: Settings) -> EmotionEngine:
-    """The emotion engine configured from settings (explicit baseline if given)."""
-    from performance.emotion.baseline import load_baseline
-    from performance.emotion.mapping import EmotionMapping
-
-    mapping = EmotionMapping.load()
-    baseline = load_baseline(Path(settings.baseline), mapping.feature_names) \
-        if settings.baseline else None
-    return EmotionEngine(mapping, smooth_time=settings.smooth_time,
-                         forget_after=settings.forget_after, baseline=baseline,
-                         learn_baseline=settings.learn_baseline)
 
 
 # -- GL stage and outputs ----------------------------------------------------------------
@@ -198,12 +178,16 @@ class GLStage:
         from performance.render.program import ShaderLibrary
         from performance.render.renderer import Renderer
 
-        self.library = ShaderLibrary(ctx)
-        self.renderer = Renderer(ctx, self.library)
+        self.library = ShaderLibrary(ctx)  # compiles every visual
+        try:
+            self.renderer = Renderer(ctx, self.library)
+        except BaseException:
+            self.library.release()
+            raise
         self.compositor = compositor
         self.mirror = mirror
         self._reported: dict[str, str] = {}
-        self.reload()
+        self._report()
 
     def draw(self, show: ShowState, emotion: EmotionState, *, delta: float, frame: int) -> None:
         from performance.render.stage import draw_stage
@@ -213,6 +197,10 @@ class GLStage:
 
     def reload(self) -> list[str]:
         self.library.poll()
+        return self._report()
+
+    def _report(self) -> list[str]:
+        """Log what changed since the last report; one line per visual in error."""
         errors = self.library.errors()
         for name, text in errors.items():
             if self._reported.get(name) != text:
@@ -294,45 +282,42 @@ def run_live(
     `watch_input` is handed a getter of the input's status line ("live", "lost: …"), for
     whoever reports health (OSC feedback).
 
-    Bad input, a bad display or a missing model raise EssenceError before anything opens.
+    `show` None: `showtime.build_show` from `settings` (holding `options.visual` if given).
+    Bad input, a bad display, a missing model or an unknown visual raise EssenceError
+    before the first frame, and whatever was opened by then is released.
     """
     clock = clock or MonotonicClock()
     commands = commands if commands is not None else CommandQueue()
-    feed: ScriptedFeed | CaptureFeed
-    if source_factory is None and options.input.strip().lower() == SCRIPTED:
-        feed = ScriptedFeed(options.scripted_faces)
-    else:
-        live = False
-        if source_factory is None:
-            source_factory, live = first_then_reopen(options.input, loop=options.loop_video,
-                                                     clock=clock)
-        feed = CaptureFeed(source_factory, detector_factory or landmarker_factory(settings),
-                           clock=clock, live=live)
-    if watch_input is not None:
-        watch_input(lambda: feed.status)
-    engine = build_engine(settings)
-    window = None
-    if options.headless:
-        from performance.render.headless import create_headless_context
+    with contextlib.ExitStack() as stack:  # whatever opened is released, on any exit
+        feed: ScriptedFeed | CaptureFeed
+        if source_factory is None and options.input.strip().lower() == SCRIPTED:
+            feed = ScriptedFeed(options.scripted_faces)
+        else:
+            live = False
+            if source_factory is None:
+                source_factory, live = first_then_reopen(
+                    options.input, loop=options.loop_video, clock=clock, cleanup=stack)
+            feed = CaptureFeed(source_factory,
+                               detector_factory or landmarker_factory(settings, "video"),
+                               clock=clock, live=live)
+        if watch_input is not None:
+            watch_input(lambda: feed.status)
+        engine = engine_from_settings(settings)
+        ctx, window = _open_output(options, stack)
+        from performance.render.context import Compositor
 
-        ctx = create_headless_context()
-    else:
-        from performance.app.window import Window
-        from performance.render.context import context_from_current_window
-
-        window = Window(options.size, fullscreen=options.fullscreen, display=options.display,
-                        vsync=options.vsync, hide_cursor=not options.operator)
-        ctx = context_from_current_window()
-    from performance.render.context import Compositor
-
-    compositor = Compositor(ctx, options.size, output=None if window is None else ctx.screen,
-                            output_size=options.size)
-    if window is not None:
-        compositor.resize(window.size)
-    stage = GLStage(ctx, compositor, mirror=options.mirror)
-    try:
+        compositor = Compositor(ctx, options.size,
+                                output=None if window is None else ctx.screen,
+                                output_size=options.size)
+        stack.callback(compositor.release)
+        if window is not None:
+            compositor.resize(window.size)
+        stage = GLStage(ctx, compositor, mirror=options.mirror)
+        stack.callback(stage.release)
         if show is None:
-            show = _default_show(options, stage.library.visuals())
+            from performance.app.showtime import build_show
+
+            show = build_show(settings, visual=options.visual, visuals=stage.library.visuals())
         view = OperatorView(
             operator=options.operator,
             camera_live=lambda: isinstance(feed, CaptureFeed) and feed.camera_live,
@@ -346,13 +331,10 @@ def run_live(
                         publish=publish,
                         config=LoopConfig(fps=options.fps, seconds=options.seconds,
                                           max_frames=options.max_frames))
-        feed.start()
-        started = clock.now()
-        try:
+        with _running(feed):
+            started = clock.now()
             stats = loop.run()
             status = feed.status
-        finally:
-            feed.stop()
         return RunReport(
             frames=loop.frame, seconds=clock.now() - started, stats=stats,
             max_faces=loop.max_faces, max_tracked=loop.max_tracked,
@@ -362,20 +344,30 @@ def run_live(
             final_faces=len(loop.emotion.faces),
             errors=dict(loop.errors),
         )
+
+
+def _open_output(options: LiveOptions, stack: contextlib.ExitStack) -> tuple[Any, Any]:
+    """The GL context and the window (None headless), closed by `stack`."""
+    if options.headless:
+        from performance.render.headless import create_headless_context
+
+        ctx = create_headless_context()
+        stack.callback(ctx.release)
+        return ctx, None
+    from performance.app.window import Window
+    from performance.render.context import context_from_current_window
+
+    window = Window(options.size, fullscreen=options.fullscreen, display=options.display,
+                    vsync=options.vsync, hide_cursor=not options.operator)
+    stack.callback(window.close)  # the window's context goes with it
+    return context_from_current_window(), window
+
+
+@contextlib.contextmanager
+def _running(feed: ScriptedFeed | CaptureFeed) -> Iterator[None]:
+    """The feed's threads run inside; stopped on the way out (also after a failed start)."""
+    try:
+        feed.start()
+        yield
     finally:
-        stage.release()
-        compositor.release()
-        if window is not None:
-            window.close()
-        else:
-            ctx.release()
-
-
-def _default_show(options: LiveOptions, visuals: list[str]) -> Show:
-    """The autopilot; with `visual`, one visual held (validated against the library)."""
-    if options.visual is None:
-        return Autopilot()
-    if options.visual not in visuals:
-        raise ConfigError(f"--visual: no visual named {options.visual!r}; available: "
-                          + ", ".join(visuals))
-    return Autopilot(programme=((options.visual, 3600.0),))
+        feed.stop()

@@ -30,6 +30,7 @@ T = TypeVar("T")
 
 DROP_FACTOR = 1.5  # a frame longer than this many target periods counts as dropped
 STATS_SHOWN_S = 6.0  # how long the `i` statistics stay on the operator overlay
+STATS_REFRESH_S = 0.25  # how often the statistics shown on the overlay are recomputed
 
 
 class Engine(Protocol):
@@ -111,10 +112,10 @@ class StatsSummary:
                 f"work {self.work_ms:.2f} ms; dropped {self.dropped}")
 
 
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
+def _percentile(ordered: list[float], q: float) -> float:
+    """The `q`th percentile (nearest rank) of values already sorted ascending."""
+    if not ordered:
         return 0.0
-    ordered = sorted(values)
     rank = max(0, math.ceil(q / 100.0 * len(ordered)) - 1)
     return ordered[rank]
 
@@ -138,7 +139,7 @@ class FrameStats:
             self.dropped += 1
 
     def summary(self) -> StatsSummary:
-        times = list(self._times)
+        times = sorted(self._times)  # one sort for every percentile
         mean = sum(times) / len(times) if times else 0.0
         work = sum(self._work) / len(self._work) if self._work else 0.0
         return StatsSummary(
@@ -194,9 +195,12 @@ class MainLoop:
         self.observations_taken = 0
         self.max_faces = 0  # most faces in one observation
         self.max_tracked = 0  # most faces the emotion engine tracked at once
-        self.messages: dict[str, str] = {}  # operator messages by topic (shader errors)
+        self.shader_messages: tuple[str, ...] = ()  # the last reload's failures, replaced
+        self.messages: dict[str, str] = {}  # what `_guard` caught, by kind (kept for the run)
         self.errors: dict[str, int] = {}
         self._stats_until = -math.inf
+        self._stats_text: str | None = None
+        self._stats_due = -math.inf
         self._next_reload = -math.inf
         self._start = clock.now()
         self._last_start: float | None = None
@@ -213,8 +217,7 @@ class MainLoop:
             or self.show_state or ShowState(time=now, current=Layer("fallback"))
         if now >= self._next_reload:
             self._next_reload = now + self.config.reload_every
-            failures = self._guard("reload", self.stage.reload) or []
-            self.messages = {f"shader {i}": text for i, text in enumerate(failures)}
+            self.shader_messages = tuple(self._guard("reload", self.stage.reload) or ())
         state = self.show_state
         if self.publish is not None:
             self._guard("publish", partial(self.publish, state, self.emotion))
@@ -230,8 +233,10 @@ class MainLoop:
             if action == QUIT:
                 self.quit = True
             elif action == STATS:
-                self.report("essence: " + self.stats.summary().format())
+                self._stats_text = self.stats.summary().format()
+                self._stats_due = now + STATS_REFRESH_S
                 self._stats_until = now + STATS_SHOWN_S
+                self.report("essence: " + self._stats_text)
             elif action == FULLSCREEN:
                 self._guard("fullscreen", self.output.toggle_fullscreen)
         for command in self.commands.drain():
@@ -254,12 +259,22 @@ class MainLoop:
 
     def _operator_info(self, now: float) -> OperatorInfo:
         assert self.show_state is not None
-        stats = self.stats.summary().format() if now < self._stats_until else None
         return OperatorInfo(
             now=now, frame=self.frame, show=self.show_state, emotion=self.emotion,
-            input_status=self.feed.status, messages=tuple(self.messages.values()),
-            stats=stats, observations=self.last_observations,
+            input_status=self.feed.status,
+            messages=self.shader_messages + tuple(self.messages.values()),
+            stats=self._stats_shown(now), observations=self.last_observations,
         )
+
+    def _stats_shown(self, now: float) -> str | None:
+        """The statistics line while `i` shows it, recomputed at most 4 times a second."""
+        if now >= self._stats_until:
+            self._stats_text = None
+            return None
+        if self._stats_text is None or now >= self._stats_due:
+            self._stats_text = self.stats.summary().format()
+            self._stats_due = now + STATS_REFRESH_S
+        return self._stats_text
 
     def _guard(self, what: str, fn: Callable[[], T]) -> T | None:
         """Run `fn`; an exception is logged once per (step, kind), counted, and swallowed."""

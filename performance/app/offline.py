@@ -11,6 +11,7 @@ frame (sample-accurate) and a contact sheet of sampled frames beside the video.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import sys
@@ -23,12 +24,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from performance.app.contact_sheet import ContactSheet
+from performance.app.pipeline import SCRIPTED, engine_from_settings, landmarker_factory
 from performance.app.video_writer import VideoWriter, check_size, check_writable, fps_fraction
 from performance.config import Settings
 from performance.core.errors import InputError
 from performance.core.types import EmotionState, Observations
 from performance.emotion.engine import EmotionEngine
-from performance.emotion.mapping import EmotionMapping
 from performance.show.autopilot import DEFAULT_PROGRAMME, Autopilot
 from performance.show.state import Show, ShowState
 from performance.sources.base import FrameSource
@@ -36,7 +37,6 @@ from performance.sources.video import VideoFileSource
 
 log = logging.getLogger(__name__)
 
-SCRIPTED = "scripted"
 DEFAULT_SECONDS = 30.0  # scripted audience and still images
 MAX_FPS = 240.0
 
@@ -213,19 +213,8 @@ class _Perceived:
         self.detector.close()
 
 
-def _engine(settings: Settings, mapping: EmotionMapping) -> EmotionEngine:
-    from performance.emotion.baseline import load_baseline
-
-    baseline = None
-    if settings.baseline:
-        baseline = load_baseline(Path(settings.baseline), mapping.feature_names)
-    return EmotionEngine(mapping, smooth_time=settings.smooth_time,
-                         forget_after=settings.forget_after, baseline=baseline,
-                         learn_baseline=settings.learn_baseline)
-
-
 def _open_audience(job: RenderJob, settings: Settings) -> _Audience:
-    engine = _engine(settings, EmotionMapping.load())
+    engine = engine_from_settings(settings)
     spec = job.input.strip()
     if spec.lower() == SCRIPTED:
         return _Scripted(engine, job.scripted_faces, job.seed)
@@ -237,17 +226,12 @@ def _open_audience(job: RenderJob, settings: Settings) -> _Audience:
     path = Path(spec).expanduser()
     if not path.exists():
         raise InputError(path, "no such file")
-    from performance.app.run_analyze import parse_tiles
-    from performance.perception.landmarker import FaceLandmarkerAdapter
-    from performance.perception.model import resolve_model_path
     from performance.sources.factory import open_source
 
-    tiling = parse_tiles(settings.tiles)
+    make_detector = landmarker_factory(settings, "video")
     source = open_source(str(path))
     try:
-        detector = FaceLandmarkerAdapter(resolve_model_path(settings.face_model or None),
-                                         max_faces=settings.max_faces, mode="video",
-                                         tiling=tiling)
+        detector = make_detector()
     except BaseException:
         source.close()
         raise
@@ -269,6 +253,13 @@ def _check_job(job: RenderJob) -> tuple[int, int]:
     spec = Path(job.input.strip()).expanduser()
     if spec.exists() and spec.resolve() == job.out.expanduser().resolve():
         raise InputError(job.out, "--out is the input file; choose another name")
+    if job.visual is not None:
+        from performance.app.shows import shader_catalog
+
+        visuals = sorted(shader_catalog())
+        if job.visual not in visuals:
+            raise InputError("--visual", f"unknown visual '{job.visual}' "
+                                         f"(known: {', '.join(visuals)})")
     return size
 
 
@@ -320,20 +311,20 @@ def _render(
     from performance.render.renderer import Renderer
     from performance.render.stage import draw_stage
 
-    ctx = create_headless_context()
-    try:
+    with contextlib.ExitStack() as stack:  # every GL object is released, on any exit
+        ctx = create_headless_context()
+        stack.callback(ctx.release)
         library = ShaderLibrary(ctx)
+        stack.callback(library.release)
         errors = library.errors()
         for name, error in errors.items():
             log.warning("visual %s does not compile, the render shows the fallback: %s",
                         name, error)
-        visuals = library.visuals()
-        if job.visual is not None and job.visual not in visuals:
-            raise InputError("--visual", f"unknown visual '{job.visual}' "
-                                         f"(known: {', '.join(visuals)})")
-        show = show_factory(visuals)
+        show = show_factory(library.visuals())
         renderer = Renderer(ctx, library)
+        stack.callback(renderer.release)
         target = OffscreenTarget(ctx, *size)
+        stack.callback(target.release)
         sheet = ContactSheet(total, size, count=job.contact_frames) if sheet_path else None
         acts: dict[int, ActSummary] = {}
         started = time.perf_counter()
@@ -361,11 +352,6 @@ def _render(
         elapsed = time.perf_counter() - started
         if sheet is not None and sheet_path is not None:
             sheet.save(sheet_path)
-        target.release()
-        renderer.release()
-        library.release()
-    finally:
-        ctx.release()
     return RenderReport(
         output=out, contact_sheet=sheet_path, frames=total, seconds=total / job.fps,
         size=size, fps=job.fps, acts=tuple(acts.values()), elapsed=elapsed,

@@ -17,12 +17,11 @@ from performance.app.analyze import (
     stderr_is_terminal,
     write_csv,
 )
+from performance.app.pipeline import engine_from_settings, landmarker_factory
 from performance.config import Settings
 from performance.core.errors import ConfigError
-from performance.emotion.baseline import load_baseline, save_baseline
-from performance.emotion.engine import EmotionEngine
+from performance.emotion.baseline import save_baseline
 from performance.emotion.mapping import EmotionMapping
-from performance.perception.tiling import TilingSettings
 from performance.perception.worker import Detector
 from performance.sources.base import FrameSource
 from performance.sources.factory import expand_inputs, is_image_path
@@ -30,42 +29,20 @@ from performance.sources.images import ImageSource
 from performance.sources.video import VideoFileSource
 
 
-def parse_tiles(value: str) -> TilingSettings | None:
-    """`off` -> None, `auto` -> automatic grid, `CxR` -> that many columns and rows."""
-    text = value.strip().lower()
-    if text in ("", "off", "none", "0"):
-        return None
-    if text == "auto":
-        return TilingSettings()
-    columns, sep, rows = text.partition("x")
-    if sep and columns.isdigit() and rows.isdigit() and int(columns) >= 1 and int(rows) >= 1:
-        return TilingSettings(grid=(int(columns), int(rows)))
-    raise ConfigError(f"tiles: expected off, auto or CxR such as 3x2, got {value!r}")
-
-
 class _Detectors:
     """One IMAGE-mode detector shared by stills, a fresh VIDEO-mode one per clip."""
 
     def __init__(self, settings: Settings) -> None:
-        from performance.perception.model import resolve_model_path
-
-        self.model = resolve_model_path(settings.face_model or None)
-        self.max_faces = settings.max_faces
-        self.tiling = parse_tiles(settings.tiles)
+        self._image = landmarker_factory(settings, "image")  # the model is resolved here
+        self._video = landmarker_factory(settings, "video")
         self._still: Detector | None = None
 
     def for_source(self, still: bool) -> contextlib.AbstractContextManager[Detector]:
-        from performance.perception.landmarker import FaceLandmarkerAdapter
-
         if still:
             if self._still is None:
-                self._still = FaceLandmarkerAdapter(
-                    self.model, max_faces=self.max_faces, mode="image", tiling=self.tiling
-                )
+                self._still = self._image()
             return contextlib.nullcontext(self._still)
-        return FaceLandmarkerAdapter(
-            self.model, max_faces=self.max_faces, mode="video", tiling=self.tiling
-        )
+        return contextlib.closing(self._video())
 
     def close(self) -> None:
         if self._still is not None:
@@ -76,17 +53,14 @@ def _open(path: Path) -> FrameSource:
     return ImageSource([path]) if is_image_path(path) else VideoFileSource(path)
 
 
-def _engine(settings: Settings, mapping: EmotionMapping) -> EmotionEngine:
-    baseline = None
-    if settings.baseline:
-        baseline = load_baseline(Path(settings.baseline), mapping.feature_names)
-    return EmotionEngine(
-        mapping,
-        smooth_time=settings.smooth_time,
-        forget_after=settings.forget_after,
-        baseline=baseline,
-        learn_baseline=settings.learn_baseline,
-    )
+def _check_inputs(paths: Sequence[Path]) -> int:
+    """Open every input once, so a bad one fails before any work (naming it); returns the
+    frames they hold (a still counts one). Each is opened again when its turn comes."""
+    total = 0
+    for path in paths:
+        with _open(path) as source:
+            total += 1 if source.frame_count is None else source.frame_count
+    return total
 
 
 def _all_rows(
@@ -94,28 +68,27 @@ def _all_rows(
 ) -> Iterator[list[Row]]:
     from tqdm import tqdm
 
-    mapping = EmotionMapping.load()
-    engine = _engine(settings, mapping)
+    engine = engine_from_settings(settings)
     detectors = _Detectors(settings)
-    sources = [_open(p) for p in paths]  # opening checks every input before any work
-    total = sum(1 if s.frame_count is None else s.frame_count for s in sources)
-    bar = tqdm(total=total, unit="frame", disable=not progress or total < 30, file=sys.stderr)
     try:
-        for path, source in zip(paths, sources, strict=True):
-            summary = InputSummary(str(path))
-            summaries.append(summary)
-            still = is_image_path(path)
-            with source, detectors.for_source(still) as detector:
-                for rows in analyze_source(
-                    source, detector, engine, label=str(path), progress=bar.update
-                ):
-                    summary.add(rows)
-                    yield rows
+        total = _check_inputs(paths)
+        bar = tqdm(total=total, unit="frame", disable=not progress or total < 30,
+                   file=sys.stderr)
+        try:
+            for path in paths:
+                summary = InputSummary(str(path))
+                summaries.append(summary)
+                still = is_image_path(path)
+                with _open(path) as source, detectors.for_source(still) as detector:
+                    for rows in analyze_source(
+                        source, detector, engine, label=str(path), progress=bar.update
+                    ):
+                        summary.add(rows)
+                        yield rows
+        finally:
+            bar.close()
     finally:
-        bar.close()
         detectors.close()
-        for source in sources:
-            source.close()
 
 
 def run_analyze(
@@ -134,9 +107,12 @@ def run_analyze(
     else:
         csv_out.parent.mkdir(parents=True, exist_ok=True)
         partial = csv_out.with_name(f".{csv_out.name}.partial")
-        with partial.open("w", encoding="utf-8", newline="") as fh:
-            write_csv(rows, fh)
-        partial.replace(csv_out)
+        try:  # streamed beside the target, renamed when whole; a failure leaves neither
+            with partial.open("w", encoding="utf-8", newline="") as fh:
+                write_csv(rows, fh)
+            partial.replace(csv_out)
+        finally:
+            partial.unlink(missing_ok=True)
         print(f"wrote {csv_out} ({sum(s.readings for s in summaries)} face rows)")
     return 0
 

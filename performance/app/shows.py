@@ -10,26 +10,28 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_CUES = Path(__file__).resolve().parents[2] / "cues" / "neo_lumen.toml"
-BUILTIN_VISUALS = ("fallback", "blackout")
 
 
 def scan_visuals(root: Path | None = None) -> tuple[dict[str, tuple[Any, ...]], dict[str, str]]:
     """Declared inputs of every visual in a shader folder, read from the shader headers
     without a GL context, plus the header errors by visual (such a visual has no inputs)."""
-    from performance.render.source import ShaderError, load_shader
+    from performance.render.source import (
+        BUILTIN_VISUALS,
+        ShaderError,
+        load_shader,
+        shader_files,
+    )
     from performance.render.uniforms import SHADER_ROOT
 
     folder = Path(root) if root is not None else SHADER_ROOT
     catalog: dict[str, tuple[Any, ...]] = {name: () for name in BUILTIN_VISUALS}
     errors: dict[str, str] = {}
-    for path in sorted(folder.glob("*.frag")):
-        if path.stem == "fallback":
-            continue
+    for name, path in shader_files(folder).items():
         try:
-            catalog[path.stem] = load_shader(path, root=folder).inputs
+            catalog[name] = load_shader(path, root=folder).inputs
         except ShaderError as exc:
-            catalog[path.stem] = ()
-            errors[path.stem] = str(exc)
+            catalog[name] = ()
+            errors[name] = str(exc)
     return catalog, errors
 
 

@@ -187,7 +187,3 @@ def post_key(name: str, *, ctrl: bool = False) -> None:
     key = pygame.key.key_code(name)
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=mod, unicode=""))
 
-
-def post_quit() -> None:
-    """Queue a window-close request."""
-    pygame.event.post(pygame.event.Event(pygame.QUIT))

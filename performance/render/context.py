@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import moderngl
 import numpy as np
 
-from performance.render.headless import OffscreenTarget
+from performance.render.headless import OffscreenTarget, read_rgb
 
 QUAD_VERTEX = """#version 330
 uniform vec4 u_rect;   // x0, y0, x1, y1 in normalised device coordinates
@@ -142,9 +142,7 @@ class Compositor:
 
     def read_output(self) -> np.ndarray:
         """What the output shows now as (H, W, 3) uint8, row 0 at the top."""
-        w, h = self.output_size
-        data = self.output.read(viewport=(0, 0, w, h), components=3, alignment=1)
-        return np.frombuffer(data, dtype=np.uint8).reshape(h, w, 3)[::-1].copy()
+        return read_rgb(self.output, self.output_size)
 
     def read_stage(self) -> np.ndarray:
         """The audience image as (H, W, 3) uint8, row 0 at the top."""

@@ -22,6 +22,13 @@ def release_framebuffer(ctx: moderngl.Context, fbo: moderngl.Framebuffer) -> Non
     fbo.release()
 
 
+def read_rgb(framebuffer: moderngl.Framebuffer, size: tuple[int, int]) -> np.ndarray:
+    """The bottom-left `size` pixels of `framebuffer` as (H, W, 3) uint8, row 0 at the top."""
+    width, height = size
+    data = framebuffer.read(viewport=(0, 0, width, height), components=3, alignment=1)
+    return np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3)[::-1].copy()
+
+
 class OffscreenTarget:
     """An RGBA8 framebuffer of a fixed size, for tests, previews and offline renders."""
 
@@ -36,9 +43,7 @@ class OffscreenTarget:
 
     def read_rgb(self) -> np.ndarray:
         """The picture as (H, W, 3) uint8, row 0 at the top."""
-        width, height = self.size
-        data = self.framebuffer.read(components=3, alignment=1)
-        return np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3)[::-1].copy()
+        return read_rgb(self.framebuffer, self.size)
 
     def release(self) -> None:
         release_framebuffer(self.ctx, self.framebuffer)

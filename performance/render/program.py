@@ -9,17 +9,18 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import moderngl
 
 from performance.render.source import (
+    BUILTIN_VISUALS,
     ShaderError,
     ShaderInput,
     ShaderSource,
     UnknownVisualError,
     display_path,
     load_shader,
+    shader_files,
 )
 from performance.render.uniforms import SHADER_ROOT
 
@@ -50,8 +51,6 @@ out vec4 fragColor;
 void main() { fragColor = vec4(0.0, 0.0, 0.0, 1.0); }
 """
 
-BUILTIN_NAMES = ("fallback", "blackout")
-
 StatFn = Callable[[Path], os.stat_result]
 
 
@@ -63,9 +62,6 @@ class CompiledProgram:
     program: moderngl.Program
     vao: moderngl.VertexArray
     inputs: tuple[ShaderInput, ...] = ()
-
-    def has(self, uniform: str) -> bool:
-        return uniform in self.program
 
     def release(self) -> None:
         self.vao.release()
@@ -159,16 +155,9 @@ class ShaderLibrary:
         self.blackout = compile_text(ctx, "blackout", BLACKOUT_SOURCE)
         self.poll()
 
-    def _scan(self) -> dict[str, Path]:
-        try:
-            entries = sorted(self.root.glob("*.frag"))
-        except OSError:
-            return {}
-        return {p.stem: p for p in entries if p.stem not in ("fallback",)}
-
     def visuals(self) -> list[str]:
         """Names a cue can use: every shader file stem plus the built-ins."""
-        return sorted(set(self._slots) | set(BUILTIN_NAMES))
+        return sorted(set(self._slots) | set(BUILTIN_VISUALS))
 
     def load(self, name: str, path: Path) -> ReloadResult:
         """(Re)load one visual from its file now."""
@@ -186,7 +175,7 @@ class ShaderLibrary:
     def poll(self) -> list[ReloadResult]:
         """Reload new or changed visuals; returns one result per visual that was reloaded."""
         results = []
-        found = self._scan()
+        found = shader_files(self.root)
         for name, path in found.items():
             slot = self._slots.get(name)
             if slot is None or any(
@@ -212,7 +201,7 @@ class ShaderLibrary:
         """The program to draw for `name`: last good, or `fallback` if it never compiled."""
         slot = self._slots.get(name)
         if slot is None:
-            if name in BUILTIN_NAMES:
+            if name in BUILTIN_VISUALS:
                 return self.fallback if name == "fallback" else self.blackout
             raise UnknownVisualError(name, self.visuals(), self.root)
         if slot.current is None:
@@ -233,11 +222,3 @@ class ShaderLibrary:
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"ShaderLibrary({self.root}, visuals={self.visuals()})"
 
-
-def describe_inputs(inputs: tuple[ShaderInput, ...]) -> list[dict[str, Any]]:
-    """Inputs as plain dicts (for a generated controller layout or the operator view)."""
-    return [
-        {"name": i.name, "type": i.type, "default": i.default, "min": i.minimum,
-         "max": i.maximum, "label": i.label, "uniform": i.uniform}
-        for i in inputs
-    ]

@@ -1,4 +1,5 @@
-"""The renderer: draws a visual (or a crossfade of two) into any moderngl framebuffer."""
+"""The renderer: draws a visual (or a crossfade of two) at a master level into any moderngl
+framebuffer."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import moderngl
 
-from performance.render.headless import release_framebuffer
+from performance.render.headless import OffscreenTarget
 from performance.render.program import CompiledProgram, ShaderLibrary, compile_text
 from performance.render.state import InputValue, RenderState
 
@@ -17,13 +18,24 @@ out vec4 fragColor;
 uniform sampler2D u_a;
 uniform sampler2D u_b;
 uniform float u_mix;
+uniform float u_master;
 void main() {
     ivec2 p = ivec2(gl_FragCoord.xy);
     vec3 a = texelFetch(u_a, p, 0).rgb;
     vec3 b = texelFetch(u_b, p, 0).rgb;
-    fragColor = vec4(mix(a, b, u_mix), 1.0);
+    fragColor = vec4(mix(a, b, u_mix) * u_master, 1.0);
 }
 """
+
+
+_Pass = tuple[CompiledProgram, Mapping[str, InputValue], float]
+"""One visual to draw: its program, its input values and its share of the crossfade."""
+
+
+def _unit(value: float, nan: float) -> float:
+    """`value` clamped to 0..1 (NaN becomes `nan`)."""
+    value = float(value)
+    return min(max(value, 0.0), 1.0) if value == value else nan
 
 
 def _write(program: moderngl.Program, name: str, value: Any) -> None:
@@ -48,8 +60,7 @@ class Renderer:
         self.ctx = ctx
         self.library = library
         self._mix = compile_text(ctx, "mix", MIX_SOURCE)
-        self._buffers: list[tuple[moderngl.Texture, moderngl.Framebuffer]] = []
-        self._size: tuple[int, int] = (0, 0)
+        self._buffers: list[OffscreenTarget] = []
 
     def render(
         self,
@@ -60,44 +71,62 @@ class Renderer:
         inputs: Mapping[str, InputValue] | None = None,
         previous: tuple[str, Mapping[str, InputValue]] | None = None,
         mix: float = 1.0,
+        master: float = 1.0,
     ) -> None:
         """Draw `visual` into `target`; with `previous`, fade from it (mix 0) to `visual` (1).
 
+        `master` (0..1) scales the finished picture, crossfade included (0 is black).
         `inputs` defaults to `state.inputs`; unknown names are ignored and values clamped to
         the declared range. u_resolution is always the target's size. Raises
         UnknownVisualError for a name the library does not know.
         """
-        mix = min(max(float(mix), 0.0), 1.0) if mix == mix else 1.0
+        mix, master = _unit(mix, 1.0), _unit(master, 1.0)
         current = self.library.get(visual)
         chosen = state.inputs if inputs is None else inputs
         self.ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST)
+        fading: _Pass | None = None  # the previous visual, mixed out
+        coming: _Pass | None = None  # `visual`, mixed in
         if previous is None or mix >= 1.0:
-            self._draw(current, state, chosen, target, 1.0)
+            coming, mix = (current, chosen, 1.0), 1.0
+        elif mix <= 0.0:
+            fading = (self.library.get(previous[0]), previous[1], 1.0)
+        else:
+            fading = (self.library.get(previous[0]), previous[1], 1.0 - mix)
+            coming = (current, chosen, mix)
+        if master <= 0.0:  # dark: nothing to draw (no visual keeps state between frames)
+            target.use()
+            target.viewport = (0, 0, *target.size)
+            target.clear(0.0, 0.0, 0.0, 1.0)
             return
-        old = self.library.get(previous[0])
-        if mix <= 0.0:
-            self._draw(old, state, previous[1], target, 1.0)
+        if master >= 1.0 and (fading is None or coming is None):
+            alone = coming if coming is not None else fading
+            assert alone is not None
+            self._draw(*alone, state, target)  # one picture, straight into the target
             return
-        (tex_a, fbo_a), (tex_b, fbo_b) = self._offscreen(target.size)
-        self._draw(old, state, previous[1], fbo_a, 1.0 - mix)
-        self._draw(current, state, chosen, fbo_b, mix)
+        # the mix pass: two offscreen pictures crossfaded, at the master level
+        a, b = self._offscreen(target.size)
+        if fading is not None:
+            self._draw(*fading, state, a.framebuffer)
+        if coming is not None:
+            self._draw(*coming, state, b.framebuffer)
         target.use()
         target.viewport = (0, 0, *target.size)
-        tex_a.use(0)
-        tex_b.use(1)
+        a.texture.use(0)
+        b.texture.use(1)
         prog = self._mix.program
         _write(prog, "u_a", 0)
         _write(prog, "u_b", 1)
-        _write(prog, "u_mix", mix)
+        _write(prog, "u_mix", mix)  # 0 or 1 exactly when only one picture was drawn
+        _write(prog, "u_master", master)
         self._mix.vao.render(moderngl.TRIANGLES, vertices=3)
 
     def _draw(
         self,
         compiled: CompiledProgram,
-        state: RenderState,
         inputs: Mapping[str, InputValue],
-        target: moderngl.Framebuffer,
         transition: float,
+        state: RenderState,
+        target: moderngl.Framebuffer,
     ) -> None:
         program = compiled.program
         width, height = target.size
@@ -118,22 +147,18 @@ class Renderer:
         target.viewport = (0, 0, width, height)
         compiled.vao.render(moderngl.TRIANGLES, vertices=3)
 
-    def _offscreen(
-        self, size: tuple[int, int]
-    ) -> list[tuple[moderngl.Texture, moderngl.Framebuffer]]:
-        if size != self._size or not self._buffers:
+    def _offscreen(self, size: tuple[int, int]) -> list[OffscreenTarget]:
+        """The two pictures a crossfade mixes, at `size` (made again when it changes)."""
+        if not self._buffers or self._buffers[0].size != size:
             self._release_buffers()
-            for _ in range(2):
-                tex = self.ctx.texture(size, 4)
-                tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
-                self._buffers.append((tex, self.ctx.framebuffer(color_attachments=[tex])))
-            self._size = size
+            self._buffers = [OffscreenTarget(self.ctx, *size) for _ in range(2)]
+            for buffer in self._buffers:
+                buffer.texture.filter = (moderngl.NEAREST, moderngl.NEAREST)
         return self._buffers
 
     def _release_buffers(self) -> None:
-        for tex, fbo in self._buffers:
-            release_framebuffer(self.ctx, fbo)
-            tex.release()
+        for buffer in self._buffers:
+            buffer.release()
         self._buffers = []
 
     def release(self) -> None:

@@ -33,6 +33,22 @@ INPUT_TYPES: dict[str, str] = {
 _WIDTH = {"float": 1, "int": 1, "long": 1, "bool": 1, "point2D": 2, "color": 4}
 
 
+BUILTIN_VISUALS = ("fallback", "blackout")
+"""Visuals every library has without a file: `fallback` (shown for a visual that never
+compiled; a `fallback.frag` is ignored) and `blackout` (pure black; a `blackout.frag` may
+replace it)."""
+
+
+def shader_files(root: Path) -> dict[str, Path]:
+    """The visuals in a shaders folder: file stem -> path of each `*.frag`, sorted by name,
+    without `fallback` (built in, never replaced). An unreadable folder has none."""
+    try:
+        entries = sorted(Path(root).glob("*.frag"))
+    except OSError:
+        return {}
+    return {p.stem: p for p in entries if p.stem != "fallback"}
+
+
 class ShaderError(EssenceError):
     """A shader could not be loaded or compiled; the message names file and line."""
 
@@ -48,7 +64,6 @@ class UnknownVisualError(ShaderError):
     """A visual name that is not a shader in the library (lists the ones that are)."""
 
     def __init__(self, name: str, available: list[str], root: Path) -> None:
-        self.available = available
         super().__init__(root, None, f"no visual named {name!r}; available: "
                          + (", ".join(available) or "(none)"))
 

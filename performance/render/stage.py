@@ -12,7 +12,7 @@ import moderngl
 from performance.core.types import EmotionState
 from performance.render.renderer import Renderer
 from performance.render.state import RenderState
-from performance.show.state import Layer, ShowState
+from performance.show.state import ShowState
 
 
 def stage_render_state(
@@ -24,7 +24,8 @@ def stage_render_state(
     resolution: tuple[int, int],
     mirror_x: bool = False,
 ) -> RenderState:
-    """The uniform values for one frame of the show."""
+    """The shared uniform values for one frame of the show (each layer's shader inputs are
+    passed to the renderer with its layer, see `draw_stage`)."""
     return RenderState.from_crowd(
         emotion.crowd,
         emotion.faces,
@@ -34,7 +35,6 @@ def stage_render_state(
         resolution=resolution,
         act=show.act,
         cue_progress=show.cue_progress,
-        inputs=dict(show.current.inputs),
         mirror_x=mirror_x,
     )
 
@@ -49,20 +49,19 @@ def draw_stage(
     frame: int,
     mirror_x: bool = False,
 ) -> RenderState:
-    """Render `show` into `target`; a master level below 1 fades the picture to black."""
+    """Render `show` into `target`: its visual, fading from the previous one while a
+    crossfade runs, at the show's master level (below 1 darkens the whole picture)."""
     state = stage_render_state(
         show, emotion, delta=delta, frame=frame, resolution=target.size, mirror_x=mirror_x
     )
-    current, previous, mix = show.current, show.previous, show.mix
-    if show.master < 1.0:
-        # fade the whole stage to black: the blackout visual mixed over what is showing now
-        previous, current, mix = current, Layer("blackout"), 1.0 - max(show.master, 0.0)
+    current, previous = show.current, show.previous
     renderer.render(
         state,
         target,
         visual=current.visual,
         inputs=current.inputs,
         previous=None if previous is None else (previous.visual, previous.inputs),
-        mix=mix,
+        mix=show.mix,
+        master=show.master,
     )
     return state

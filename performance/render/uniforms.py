@@ -18,8 +18,6 @@ MAX_FACES = 8
 SHADER_ROOT = Path(__file__).resolve().parents[2] / "shaders"
 INPUT_PREFIX = "in_"
 
-_COMPONENTS = {"float": 1, "int": 1, "bool": 1, "vec2": 2, "vec3": 3, "vec4": 4}
-
 
 @dataclass(frozen=True)
 class Uniform:
@@ -31,10 +29,6 @@ class Uniform:
     maximum: float
     meaning: str
     array: int = 0
-
-    @property
-    def components(self) -> int:
-        return _COMPONENTS[self.glsl_type]
 
     def declaration(self) -> str:
         suffix = f"[{self.array}]" if self.array else ""

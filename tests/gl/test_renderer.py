@@ -30,6 +30,50 @@ def test_crossfade_endpoints_and_middle(gl, renderer, target) -> None:  # type: 
     assert np.abs(_render(renderer, target, mix=0.001, **kw) - a).max() <= 1  # offscreen path
 
 
+def test_master_scales_the_finished_picture_crossfade_included(gl, renderer, target) -> None:  # type: ignore[no-untyped-def]
+    prev = ("enclave", {"grain": 0.0})
+    kw = {"visual": "essence_module", "inputs": {"grain": 0.0}, "previous": prev, "mix": 0.4}
+    crossfade = _render(renderer, target, **kw)
+    half = _render(renderer, target, master=0.5, **kw)
+    assert crossfade.max() > 100  # a bright picture, so halving it shows
+    assert np.abs(half - crossfade / 2).max() <= 1  # rounding only
+    assert _render(renderer, target, master=0.0, **kw).max() == 0
+    assert np.array_equal(_render(renderer, target, master=1.0, **kw), crossfade)
+    assert np.array_equal(_render(renderer, target, master=float("nan"), **kw), crossfade)
+    # one visual alone (no crossfade, or one at either end) goes through the same pass
+    alone = _render(renderer, target, visual="enclave", inputs={"grain": 0.0})
+    for extra in ({}, {"previous": ("essence_module", {"grain": 0.0}), "mix": 1.0},
+                  {"previous": prev, "visual": "essence_module", "mix": 0.0}):
+        args = {"visual": "enclave", "inputs": {"grain": 0.0}, **extra}
+        assert np.abs(_render(renderer, target, master=0.5, **args) - alone / 2).max() <= 1
+        assert _render(renderer, target, master=-3.0, **args).max() == 0
+
+
+def test_stage_master_dims_a_crossfade_instead_of_cutting_it(gl, renderer, target) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from performance.core.types import EmotionState
+    from performance.render.stage import draw_stage
+    from performance.show.state import Layer, ShowState
+
+    show = ShowState(time=1.5, current=Layer("essence_module", {"grain": 0.0}),
+                     previous=Layer("enclave", {"grain": 0.0}), mix=0.5)
+    emotion = EmotionState(timestamp=1.5)
+
+    def stage(state: ShowState) -> np.ndarray:
+        draw_stage(renderer, target.framebuffer, state, emotion, delta=0.02, frame=3)
+        return target.read_rgb().astype(np.int32)
+
+    full = stage(show)
+    old = stage(replace(show, current=Layer("enclave", {"grain": 0.0}), previous=None))
+    new = stage(replace(show, previous=None))
+    assert np.abs(full - (old + new) / 2).max() <= 1  # mid-crossfade
+    assert np.abs(stage(replace(show, master=0.5)) - full / 2).max() <= 1  # no jump
+    assert stage(replace(show, master=0.0)).max() == 0
+    # `blackout` stays a visual a cue can fade to
+    assert stage(replace(show, current=Layer("blackout"), mix=1.0)).max() == 0
+
+
 def test_inputs_change_the_picture_and_are_clamped(gl, renderer, target) -> None:  # type: ignore[no-untyped-def]
     normal = _render(renderer, target, visual="essence_module", inputs={"grain": 0.0})
     dim = _render(renderer, target, visual="essence_module",

@@ -139,6 +139,52 @@ def test_bad_inputs_give_a_clear_error_naming_the_file(
     assert "Traceback" not in err
 
 
+def test_every_input_is_checked_before_any_is_analysed(
+    testdata: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = _write(tmp_path / "notes.mp4", b"this is not a video\n" * 50)
+    good = str(testdata / "single_face.jpg")
+    assert main(["analyze", good, str(bad), "--csv", "-", "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [",".join(COLUMNS)]  # no row of the good photo
+    assert "notes.mp4" in captured.err
+    out = tmp_path / "faces.csv"
+    assert main(["analyze", good, str(bad), "--csv", str(out), "--no-progress"]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.mp4"]  # no CSV, no partial
+
+
+def test_one_input_is_open_at_a_time(
+    testdata: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import performance.app.run_analyze as run_analyze
+
+    open_now: list[str] = []
+    most = 0
+    real_open = run_analyze._open
+
+    def tracking_open(path: Path):  # type: ignore[no-untyped-def]
+        nonlocal most
+        source = real_open(path)
+        real_close = source.close
+        open_now.append(path.name)
+        most = max(most, len(open_now))
+
+        def close() -> None:
+            if path.name in open_now:
+                open_now.remove(path.name)
+            real_close()
+
+        source.close = close  # type: ignore[method-assign]
+        return source
+
+    monkeypatch.setattr(run_analyze, "_open", tracking_open)
+    rows = analyze_rows(capsys, str(testdata / "single_face.mp4"), str(testdata / "no_face.mp4"),
+                        str(testdata / "single_face.jpg"))
+    assert {Path(r["path"]).name for r in rows} == {"single_face.mp4", "no_face.mp4",
+                                                     "single_face.jpg"}
+    assert most == 1 and open_now == []
+
+
 def test_csv_file_is_written_whole(testdata: Path, tmp_path: Path,
                                    capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out" / "faces.csv"

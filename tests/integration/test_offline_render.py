@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 
 import av
@@ -15,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from performance.app.contact_sheet import GAP, GLYPH_H, shrink
+from performance.app.contact_sheet import BACKGROUND, GAP, LINE_H, shrink
 from performance.app.offline import RenderJob, RenderReport, contact_sheet_path, render_offline
 from performance.app.video_writer import VideoWriter, audio_samples_for
 from performance.cli import main
@@ -195,11 +196,12 @@ def test_contact_sheet_is_a_grid_of_the_rendered_frames(face_render: RenderRepor
     assert path.name == "face.contact.png"
     sheet = cv2.imread(str(path), cv2.IMREAD_COLOR_RGB)
     assert sheet is not None
-    label_h = 2 * (GLYPH_H + 3) + 2  # two label lines under each 160x90 thumbnail
+    label_h = 2 * LINE_H + 2  # two label lines under each 160x90 thumbnail
     assert sheet.shape == (3 * (90 + label_h) + 4 * GAP, 4 * 160 + 5 * GAP, 3)
     assert sheet.std() > 10  # not blank
     frames = _decode(face_render.output)
     samples = [round(k * 71 / 11) for k in range(12)]
+    labels = []
     for k, index in enumerate(samples):
         x = GAP + (k % 4) * (160 + GAP)
         y = GAP + (k // 4) * (90 + label_h + GAP)
@@ -207,6 +209,11 @@ def test_contact_sheet_is_a_grid_of_the_rendered_frames(face_render: RenderRepor
         assert np.abs(cell - shrink(frames[index], 160, 90)).mean() < 4.0  # H.264 loss only
         label = sheet[y + 90:y + 90 + label_h, x:x + 160]
         assert (label.max(axis=2) > 200).sum() > 50  # the time/act text is drawn
+        labels.append(label)
+    assert all(not np.array_equal(a, b) for a, b in pairwise(labels))
+    # the gaps between cells stay background: labels stay inside their cells
+    gap_column = sheet[:, 160 + GAP:160 + 2 * GAP]
+    assert (gap_column == BACKGROUND).all()
 
 
 # -- the audio track ---------------------------------------------------------------------------

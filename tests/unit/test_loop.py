@@ -234,6 +234,42 @@ def test_nothing_raised_in_a_frame_stops_the_picture() -> None:
     assert any("GL_INVALID_OPERATION" in m for m in parts["output"].presented[-1].messages)
 
 
+def test_errors_stay_on_the_overlay_through_shader_reloads() -> None:
+    loop, parts, clock, _ = make_loop(fps=50.0, seconds=1.5)
+    parts["stage"].fail_draw = True
+    parts["stage"].failures = ["enclave: shaders/enclave.frag:12: syntax error"]
+    loop.run()
+    assert parts["stage"].reloads >= 5  # the shader messages were replaced several times
+    last = parts["output"].presented[-1]
+    assert last.now >= 101.0  # more than a second of loop time
+    assert last.messages == ("enclave: shaders/enclave.frag:12: syntax error",
+                             "draw failed: GL_INVALID_OPERATION")
+    parts["stage"].failures = []  # the shader is fixed: only the draw error remains
+    clock.advance(0.25)
+    loop.step()
+    assert parts["output"].presented[-1].messages == ("draw failed: GL_INVALID_OPERATION",)
+
+
+def test_shown_statistics_are_recomputed_at_most_four_times_a_second() -> None:
+    loop, parts, _clock, reports = make_loop(fps=50.0, seconds=2.0)
+    parts["output"].keys = {0: ["i"]}
+    summaries = 0
+    real_summary = loop.stats.summary
+
+    def counting_summary():  # type: ignore[no-untyped-def]
+        nonlocal summaries
+        summaries += 1
+        return real_summary()
+
+    loop.stats.summary = counting_summary  # type: ignore[method-assign]
+    loop.run()
+    shown = [info.stats for info in parts["output"].presented]
+    assert all(text is not None for text in shown)  # 2 s, inside the 6 s it stays up
+    assert summaries <= 1 + 2 * 4 + 1  # the key, 4 a second, the final report
+    assert len(set(shown)) >= 5  # but it does follow the run
+    assert reports[0].removeprefix("essence: ") == shown[0]
+
+
 def test_hot_reload_polls_four_times_a_second_and_errors_reach_the_operator_only() -> None:
     loop, parts, _clock, _ = make_loop(fps=60.0, seconds=1.0)
     parts["stage"].failures = ["enclave: shaders/enclave.frag:12: syntax error"]
