@@ -2,14 +2,14 @@
 
 Validates the show file (every problem with file:line and cue), compiles every shader
 headless (EGL), finds and verifies the face model without downloading, and lists the audio
-outputs when the audio layer is present. Prints one OK/FAIL line per check and exits
-non-zero when anything failed.
+outputs. Prints one OK/FAIL line per check and exits non-zero when anything failed. A shader
+whose header is broken is reported once: by the compile check, or by the show-file check
+when GL is off (`--no-gl`).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,20 +50,24 @@ class Report:
         self.emit(f"INFO  {what}: {detail}")
 
 
-def check_cues(report: Report, path: Path, shaders: Path | None) -> None:
-    """The show file against the shader headers (and the audio palettes when present)."""
+def check_cues(report: Report, path: Path, shaders: Path | None, *,
+               headers: bool = True) -> None:
+    """The show file against the shader headers and the audio palettes. `headers`: also
+    report the shader header errors (off when `check_shaders` compiles them and reports
+    the same errors itself)."""
+    from performance.audio.palettes import palette_names
     from performance.show.cueload import CueListError, load_cue_file
 
     catalog, header_errors = scan_visuals(shaders)
-    for name, error in header_errors.items():
+    for name, error in header_errors.items() if headers else ():
         report.fail(f"visual {name}", error)
     try:
         cues = load_cue_file(path, catalog)
     except CueListError as exc:
         report.fail(f"show file {path}", f"{len(exc.errors)} problem(s)\n{exc}")
         return
-    palettes = _audio_palettes()
-    bad = sorted({s.palette for s in _sounds(cues)} - set(palettes)) if palettes else []
+    palettes = palette_names()
+    bad = sorted({s.palette for s in _sounds(cues)} - set(palettes))
     if bad:
         report.fail(f"show file {path}", f"unknown sound palette(s) {', '.join(bad)} "
                     f"(known: {', '.join(palettes)})")
@@ -76,15 +80,6 @@ def check_cues(report: Report, path: Path, shaders: Path | None) -> None:
 def _sounds(cues: Any) -> list[Any]:
     found = [a.sound for a in cues.acts if a.sound is not None]
     return found + [c.sound for c in cues.cues if c.sound is not None]
-
-
-def _audio_palettes() -> list[str]:
-    try:
-        module = importlib.import_module("performance.audio.palettes")
-    except ImportError:
-        return []
-    names = getattr(module, "palette_names", None)
-    return list(names()) if callable(names) else []
 
 
 def check_shaders(report: Report, shaders: Path | None) -> None:
@@ -125,19 +120,11 @@ def check_face_model(report: Report, option: str | None) -> None:
 
 
 def check_audio(report: Report) -> None:
-    """List audio outputs when the audio device layer exists (absence is not a failure)."""
+    """List the audio outputs (none is not a failure: the show runs silent)."""
+    from performance.audio.device import list_audio_devices
+
     try:
-        module = importlib.import_module("performance.audio.device")
-    except ImportError:
-        report.info("audio", "no audio device layer in this build; skipped")
-        return
-    lister = next((getattr(module, n) for n in ("list_output_devices", "output_devices",
-                                                "list_devices") if hasattr(module, n)), None)
-    if lister is None:
-        report.info("audio", "the audio layer cannot list devices; skipped")
-        return
-    try:
-        devices = list(lister())
+        devices = list_audio_devices()
     except Exception as exc:  # PortAudio errors are findings, reported not raised
         report.fail("audio", f"cannot list output devices ({exc})")
         return
@@ -151,7 +138,7 @@ def run_check(cues: Path | None, *, face_model: str | None, shaders: Path | None
               gl: bool = True, emit: Callable[[str], None] = print) -> int:
     """Run every check; returns 0 when all passed, 1 otherwise."""
     report = Report(emit)
-    check_cues(report, cues or DEFAULT_CUES, shaders)
+    check_cues(report, cues or DEFAULT_CUES, shaders, headers=not gl)
     if gl:
         check_shaders(report, shaders)
     check_face_model(report, face_model)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
-from collections.abc import Callable
 from typing import Any
 
 from performance.config import Settings
@@ -41,26 +39,16 @@ def _camera_lines() -> list[str]:
 
 def _display_lines() -> list[str]:
     try:
-        window = importlib.import_module("performance.app.window")
-    except ImportError as exc:
+        from performance.app.window import list_displays
+    except ImportError as exc:  # pygame (SDL) missing: say so, list the rest
         return [f"  unknown: displays are listed by the window module ({exc})"]
-    lister: Callable[[], Any] | None = getattr(window, "list_displays", None)
-    if lister is None:
-        return ["  unknown: this build's window module cannot list displays"]
     try:
-        displays = list(lister())
+        displays = list_displays()
     except Exception as exc:  # no X server / no display: say so, list the rest
         return [f"  none: {exc}"]
     if not displays:
         return ["  none (no display found)"]
-    return ["  " + _display_line(d) for d in displays]
-
-
-def _display_line(display: Any) -> str:
-    index, size = getattr(display, "index", None), getattr(display, "size", None)
-    if index is None or not size:
-        return str(display)
-    return f"{index}: {size[0]}x{size[1]}"
+    return [f"  {d.index}: {d.size[0]}x{d.size[1]}" for d in displays]
 
 
 def _devices(args: argparse.Namespace, settings: Settings) -> int:

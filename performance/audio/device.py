@@ -89,9 +89,6 @@ def list_audio_devices() -> list[AudioDeviceInfo]:
     return found
 
 
-list_output_devices = list_audio_devices  # the name `essence check` looks for
-
-
 def _listing(devices: list[AudioDeviceInfo]) -> str:
     if not devices:
         return "no audio output devices are available"
@@ -156,6 +153,11 @@ class AudioStats:
         """Slowest callback as a share of the block period (> 1 would underflow a card)."""
         return self.callback_time_max / self.block_period
 
+    @property
+    def share_p99(self) -> float:
+        """The 99th percentile callback time as a share of the block period."""
+        return self.callback_time_p99 / self.block_period
+
 
 class AudioOutput:
     """Plays `synth` on an output device; `publish(params)` steers it from the main loop.
@@ -163,12 +165,14 @@ class AudioOutput:
     `device`: None (default output), a number or a name fragment; `latency`: "low", "high"
     or seconds. A device spec that names nothing raises AudioDeviceError (a configuration
     error, found at start); when there is no device or it cannot be opened, `start()`
-    returns False, logs "no audio device: running silent (<reason>)" once, and `silent`
-    and `reason` say so.
+    returns False, logs "no audio device: running silent (<reason>)" once (not at all with
+    `log_silent=False`, for an owner that reports it itself), and `silent` and `reason` say
+    so.
     """
 
     def __init__(self, synth: Synth, *, device: int | str | None = None, blocksize: int = 512,
-                 latency: str | float = "low", sample_rate: int | None = None) -> None:
+                 latency: str | float = "low", sample_rate: int | None = None,
+                 log_silent: bool = True) -> None:
         if sample_rate is not None and int(sample_rate) != synth.sample_rate:
             raise ValueError(f"sample_rate {sample_rate} differs from the synth's "
                              f"{synth.sample_rate}")
@@ -182,7 +186,7 @@ class AudioOutput:
         self.reason = "not started"
         self.silent = True
         self._stream: Any = None
-        self._warned = False
+        self._warned = not log_silent
         self._params = AudioParams()
         self._period = self.blocksize / synth.sample_rate
         self._times = np.zeros(TIMES_KEPT)

@@ -79,5 +79,3 @@ class AudioParams:
             act=show.act,
         )
 
-
-SILENCE = AudioParams(enabled=False, master=0.0, level=0.0)

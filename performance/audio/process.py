@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+from dataclasses import astuple, fields
 from typing import Any
 
 from performance.audio.device import AudioDeviceError, AudioStats
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 _FIELDS = 10  # valence arousal chaos face_count presence master level enabled palette act
 _PALETTES = list(PALETTES)
+_STAT_FIELDS = len(fields(AudioStats))  # 8
 # shared layout: [slot index, version, slot 0 (10), slot 1 (10), stats (8)]
 _STATS = 2 + 2 * _FIELDS
 
@@ -40,6 +42,17 @@ def _decode(v: Any) -> AudioParams:
                        palette=_PALETTES[int(v[8])], act=int(v[9]))
 
 
+def _write_stats(shared: Any, s: AudioStats) -> None:
+    """The child's counters into the shared stats block (field order of AudioStats)."""
+    shared[_STATS:_STATS + _STAT_FIELDS] = [float(v) for v in astuple(s)]
+
+
+def _read_stats(shared: Any, period: float) -> AudioStats:
+    v = shared[_STATS:_STATS + _STAT_FIELDS]
+    return AudioStats(int(v[0]), int(v[1]), int(v[2]), int(v[3]), v[4], v[5], v[6],
+                      v[7] or period)
+
+
 def _child(shared: Any, conn: Any, stop: Any, options: dict[str, Any]) -> None:
     from performance.audio.device import AudioOutput
     from performance.audio.synth import Synth
@@ -47,7 +60,7 @@ def _child(shared: Any, conn: Any, stop: Any, options: dict[str, Any]) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     synth = Synth(options["sample_rate"], options["channels"], options["seed"])
     output = AudioOutput(synth, device=options["device"], blocksize=options["blocksize"],
-                         latency=options["latency"])
+                         latency=options["latency"], log_silent=False)  # the parent logs it
     try:
         started = output.start()
     except AudioDeviceError as exc:
@@ -65,15 +78,9 @@ def _child(shared: Any, conn: Any, stop: Any, options: dict[str, Any]) -> None:
         tick += 1
         if tick % 20:
             continue
-        s = output.stats()  # every 0.1 s: the percentile is not free
-        shared[_STATS:_STATS + 8] = [s.callbacks, s.underflows, s.late, s.errors,
-                                     s.callback_time_mean, s.callback_time_max,
-                                     s.callback_time_p99, s.block_period]
+        _write_stats(shared, output.stats())  # every 0.1 s: the percentile is not free
     output.stop()
-    s = output.stats()
-    shared[_STATS:_STATS + 8] = [s.callbacks, s.underflows, s.late, s.errors,
-                                 s.callback_time_mean, s.callback_time_max,
-                                 s.callback_time_p99, s.block_period]
+    _write_stats(shared, output.stats())
 
 
 class AudioProcess:
@@ -86,7 +93,7 @@ class AudioProcess:
         self._options: dict[str, Any] = dict(device=device, blocksize=blocksize, latency=latency,
                              sample_rate=sample_rate, channels=channels, seed=seed)
         self._ctx = mp.get_context("spawn")
-        self._shared: Any = self._ctx.RawArray("d", _STATS + 8)
+        self._shared: Any = self._ctx.RawArray("d", _STATS + _STAT_FIELDS)
         self._stop = self._ctx.Event()
         self._proc: Any = None
         self._timeout = start_timeout
@@ -131,9 +138,7 @@ class AudioProcess:
 
     def stats(self) -> AudioStats:
         """The child's counters as last written (every 0.1 s, and at stop)."""
-        v = self._shared[_STATS:_STATS + 8]
-        period = v[7] or self._period
-        return AudioStats(int(v[0]), int(v[1]), int(v[2]), int(v[3]), v[4], v[5], v[6], period)
+        return _read_stats(self._shared, self._period)
 
     def stop(self) -> None:
         """Stop the stream and the child (safe when it never started)."""

@@ -38,12 +38,14 @@ from performance.show.commands import (
     SetPlayhead,
     Stop,
 )
+from performance.show.seqoptions import EDITING_COMMANDS
 
 CUE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 WORKSPACE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 MAX_ABS_PARAM = 1e6  # without declared ranges, a parameter value must stay within this
 NUMERIC = frozenset("ifdh")
+SWITCH_TYPES = ("i", "h", "f", "d", "T", "F")  # what one trigger or 0|1 argument may be
 
 
 class AddressError(ValueError):
@@ -93,7 +95,7 @@ class Resolved:
 
     action: Action
     route: str  # the table entry, e.g. "/cue/{id}/start"
-    editing: bool  # refused in show mode
+    editing: bool  # refused in show mode (see `is_editing`)
     needs_auth: bool  # refused before `/connect <passcode>` when a passcode is set
 
 
@@ -104,7 +106,7 @@ class AddressInfo:
     route: str
     args: str
     does: str
-    editing: bool = False
+    editing: bool = False  # for the docs only: `is_editing` decides (a test keeps them equal)
     needs_auth: bool = True
 
 
@@ -115,10 +117,12 @@ ADDRESS_TABLE: tuple[AddressInfo, ...] = (
     AddressInfo("/hardStop", "[1]", "cut picture and sound at once"),
     AddressInfo("/pause", "[1]", "freeze transitions and waits"),
     AddressInfo("/resume", "[1]", "continue after pause"),
-    AddressInfo("/playhead/next", "[1]", "move the playhead to the next cue (no fire)"),
-    AddressInfo("/playhead/previous", "[1]", "move the playhead to the previous cue"),
-    AddressInfo("/playhead/{id}", "[1]", "move the playhead to cue {id} (no fire)"),
-    AddressInfo("/cue/{id}/start", "[1]", "fire cue {id} (e.g. 3 or 3.5)"),
+    AddressInfo("/playhead/next", "[1]", "move the playhead to the next cue (no fire)",
+                editing=True),
+    AddressInfo("/playhead/previous", "[1]", "move the playhead to the previous cue",
+                editing=True),
+    AddressInfo("/playhead/{id}", "[1]", "move the playhead to cue {id} (no fire)", editing=True),
+    AddressInfo("/cue/{id}/start", "[1]", "fire cue {id} (e.g. 3 or 3.5)", editing=True),
     AddressInfo("/thump", "", "heartbeat: replies ok", needs_auth=False),
     AddressInfo("/workspaces", "", "list the one workspace (QLab discovery)", needs_auth=False),
     AddressInfo("/connect", "[passcode]", "authenticate this sender", needs_auth=False),
@@ -126,10 +130,10 @@ ADDRESS_TABLE: tuple[AddressInfo, ...] = (
     AddressInfo("/updates", "0|1", "subscribe this sender to feedback"),
     AddressInfo("/essence/go", "[1]", "GO"),
     AddressInfo("/essence/back", "[1]", "step back to the previous cue and fire it"),
-    AddressInfo("/essence/goto", "id", "fire cue id"),
+    AddressInfo("/essence/goto", "id", "fire cue id", editing=True),
     AddressInfo("/essence/param/{name}", "float (or 2-4 floats)",
                 "set a declared input of the current visual", editing=True),
-    AddressInfo("/essence/chaos", "0|1", "crowd-chaos mode off/on"),
+    AddressInfo("/essence/chaos", "0|1", "crowd-chaos mode off/on", editing=True),
     AddressInfo("/essence/blackout", "[0|1]", "blackout toggle (no argument) or off/on"),
     AddressInfo("/essence/hold", "0|1", "release/hold the armed cue's audience condition"),
     AddressInfo("/essence/state", "", "reply with the current status as JSON"),
@@ -211,16 +215,23 @@ def resolve(
     raise AddressError("unknown_address", address)
 
 
+def is_editing(action: Action) -> bool:
+    """Whether show mode refuses `action`: a parameter value, or a command the locked
+    sequencer refuses (`EDITING_COMMANDS`, the one list of them)."""
+    if isinstance(action, ParamSet):
+        return True
+    return isinstance(action, Transport) and isinstance(action.command, EDITING_COMMANDS)
+
+
 def _done(route: str, action: Action) -> Resolved:
-    info = _INFO[route]
-    return Resolved(action, route, info.editing, info.needs_auth)
+    return Resolved(action, route, is_editing(action), _INFO[route].needs_auth)
 
 
 def _trigger(address: str, args: Args, types: str, make: Callable[[], Action]) -> Action:
     """No argument, or one number/bool: non-zero fires, zero is a button release."""
     if not args:
         return make()
-    if len(args) == 1 and types in ("i", "h", "f", "d", "T", "F"):
+    if len(args) == 1 and types in SWITCH_TYPES:
         value = args[0]
         if isinstance(value, float) and not math.isfinite(value):
             raise AddressError("bad_value", f"{address}: {value}")
@@ -230,7 +241,7 @@ def _trigger(address: str, args: Args, types: str, make: Callable[[], Action]) -
 
 def _switch(address: str, args: Args, types: str) -> bool:
     """One 0/1 value: int, float (0.0/1.0 from toggles) or OSC true/false."""
-    if len(args) != 1 or types not in ("i", "h", "f", "d", "T", "F"):
+    if len(args) != 1 or types not in SWITCH_TYPES:
         raise AddressError("bad_type", f"{address}: expects one 0|1 argument")
     value = args[0]
     if value in (0, 1):

@@ -8,12 +8,12 @@ strings when different, numbers when they moved by more than a small epsilon, at
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from performance.control.wire import ArgValue
+from performance.show.status import SequencerStatus
 
 PREFIX = "/essence/status/"
 PLAYBACK_POSITION = "/update/workspace/essence/cueList/main/playbackPosition"
@@ -37,27 +37,21 @@ class RigStatus:
 
 
 def rig_status_from(
-    seq: Any, *, faces: int = 0, chaos: float = 0.0, fps: float = 0.0, health: str = "ok"
+    seq: SequencerStatus, *, faces: int = 0, chaos: float = 0.0, fps: float = 0.0,
+    health: str = "ok",
 ) -> RigStatus:
-    """A `RigStatus` from the sequencer's status object (read by attribute name, so this
-    module does not import the sequencer) plus the crowd and frame stats.
-
-    The countdown is the first running one of pre-wait, post-wait, follow and condition.
-    """
-    countdown = next(
-        (getattr(seq, name) for name in
-         ("pre_wait_left", "post_wait_left", "follow_left", "condition_left")
-         if getattr(seq, name, None) is not None),
-        None,
-    )
+    """A `RigStatus` from the sequencer's status plus the crowd and frame stats (the
+    countdown is the status's: the first running one of pre-wait, post-wait, follow and
+    condition)."""
+    countdown = seq.countdown
     return RigStatus(
-        act=int(getattr(seq, "act", 0)),
-        act_name=str(getattr(seq, "act_name", "")),
-        cue_id=getattr(seq, "cue_id", None),
-        cue_name=str(getattr(seq, "cue_name", "")),
-        next_cue_id=getattr(seq, "next_cue_id", None),
+        act=int(seq.act),
+        act_name=seq.act_name,
+        cue_id=seq.cue_id,
+        cue_name=seq.cue_name,
+        next_cue_id=seq.next_cue_id,
         countdown=None if countdown is None else float(countdown),
-        state=str(getattr(seq, "state", "")),
+        state=seq.state,
         faces=int(faces),
         chaos=float(chaos),
         fps=float(fps),
@@ -91,11 +85,6 @@ def status_json(status: RigStatus | None) -> dict[str, Any]:
         if isinstance(value, float) and not math.isfinite(value):
             data[key] = None
     return data
-
-
-def status_text(status: RigStatus | None) -> str:
-    """`status_json` as a compact JSON string."""
-    return json.dumps(status_json(status), separators=(",", ":"))
 
 
 def _wire_value(name: str, value: object) -> ArgValue:

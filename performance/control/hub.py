@@ -145,9 +145,19 @@ class ControlHub:
         except WireError as exc:
             self.drops.drop(exc.kind, f"from {sender[1]}: {exc}", now)
             return []
+        replies: list[bytes] = []
         with self._lock:
             self.packets += 1
-            replies = [r for m in messages if (r := self._handle_message(m, session, now))]
+            for message in messages:
+                try:
+                    reply = self._handle_message(message, session, now)
+                except Exception as exc:  # a bug in one message's handling must never
+                    # stop the socket thread: count it, drop the message, go on
+                    self.drops.drop("internal_error",
+                                    f"{message.address} from {session.host}: {exc!r}", now)
+                    continue
+                if reply:
+                    replies.append(reply)
         return replies
 
     def forget(self, sender: SenderKey) -> None:

@@ -1,8 +1,9 @@
 """`OscSender`: cue OSC messages out to lighting and sound desks, never blocking the caller.
 
-The main loop calls `send()` (or `send_to("host:port", ...)`) with the messages from the
-sequencer's outbox; they wait in a bounded queue and a worker thread builds and sends them
-over UDP. A full queue refuses the message and counts it in `dropped`.
+The main loop calls `send(host, port, address, args)` with the messages from the
+sequencer's outbox (targets already resolved by the cue list); they wait in a bounded queue
+and a worker thread builds and sends them over UDP. A full queue refuses the message and
+counts it in `dropped`.
 """
 
 from __future__ import annotations
@@ -29,14 +30,6 @@ class OutMessage:
     port: int
     address: str
     args: tuple[ArgValue, ...] = ()
-
-
-def parse_target(target: str) -> tuple[str, int]:
-    """"host:port" -> (host, port); ValueError names what is wrong."""
-    host, sep, port_text = target.rpartition(":")
-    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ValueError(f"OSC target {target!r} is not host:port")
-    return host.strip("[]"), int(port_text)
 
 
 class OscSender:
@@ -85,16 +78,6 @@ class OscSender:
             self.dropped += 1
             return False
         return True
-
-    def send_to(self, target: str, address: str, args: Sequence[ArgValue] = ()) -> bool:
-        """`send` with a "host:port" target (as cue lists write it)."""
-        try:
-            host, port = parse_target(target)
-        except ValueError as exc:
-            self.errors += 1
-            log.warning("OSC sender: %s", exc)
-            return False
-        return self.send(host, port, address, args)
 
     def _run(self) -> None:
         while True:

@@ -3,8 +3,8 @@
 For unattended runs of a cue list (a kiosk looping the story, an offline render of the whole
 show): whenever the sequencer is ready for GO (or armed on an audience condition that has
 not come), GO is pressed once the show has waited `after` seconds; when the show has ended,
-it holds the end for `hold_end` seconds (at least `after`) and starts again from the first
-cue (a gallery loops the story).
+it holds the end for `hold_end` seconds (at least `after`), rewinds to the first cue and
+presses GO again (a gallery loops the story; a locked show may loop too).
 Everything else passes through untouched, so a real operator can still take over at any time.
 """
 
@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from performance.core.types import EmotionState
-from performance.show.commands import Go, GotoCue
+from performance.show.commands import Go
 from performance.show.state import ShowState
 
 WAITING = ("standby", "ready", "armed", "ended")
 
 
 class AutoGo:
-    """Wraps a sequencer (anything with `apply`, `tick` and `status()`)."""
+    """Wraps a sequencer (anything with `apply`, `handle`, `tick`, `status()` and `rewind()`)."""
 
     def __init__(self, sequencer: Any, after: float, *, hold_end: float = 10.0) -> None:
         if not after >= 0:
@@ -38,23 +38,30 @@ class AutoGo:
 
     def tick(self, now: float, emotion: EmotionState) -> ShowState:
         """Tick the show, pressing GO when it has waited `after` seconds for one."""
-        if self.sequencer.status().state in WAITING:
-            if self._waiting_since is None:
-                self._waiting_since = now
-            elif now - self._waiting_since >= self._wait_for():
-                if self.sequencer.status().state == "ended":
-                    self.sequencer.apply(GotoCue(self.sequencer.cues.cues[0].id), now)
+        state = self.sequencer.status().state
+        if state not in WAITING:
+            self._waiting_since = None
+        elif self._waiting_since is None:
+            self._waiting_since = now
+        elif now - self._waiting_since >= (self.hold_end if state == "ended" else self.after):
+            if state == "ended":  # back to the first cue (the lock allows it), then GO
+                self.sequencer.rewind()
+                if self.sequencer.handle(Go(), now).accepted:
                     self.restarts += 1
-                else:
-                    self.sequencer.apply(Go(), now)
-                    self.presses += 1
-                self._waiting_since = None
-        else:
+            else:
+                self.sequencer.apply(Go(), now)
+                self.presses += 1
             self._waiting_since = None
         return self.sequencer.tick(now, emotion)
 
-    def _wait_for(self) -> float:
-        return self.hold_end if self.sequencer.status().state == "ended" else self.after
+    @property
+    def locked(self) -> bool:
+        """The sequencer's show-mode lock (set through the wrapper, e.g. by /essence/showmode)."""
+        return bool(self.sequencer.locked)
+
+    @locked.setter
+    def locked(self, value: bool) -> None:
+        self.sequencer.locked = value
 
     def __getattr__(self, name: str) -> Any:
         """status(), take_outbox(), locked, cues … are the sequencer's."""

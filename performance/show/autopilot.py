@@ -9,9 +9,9 @@ the emotion state it is given.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from performance.core.types import EmotionState
+from performance.show.mixing import Crossfade
 from performance.show.state import Layer, ShowState
 
 DEFAULT_PROGRAMME: tuple[tuple[str, float], ...] = (
@@ -19,12 +19,6 @@ DEFAULT_PROGRAMME: tuple[tuple[str, float], ...] = (
     ("enclave", 24.0),
     ("crowd_chaos", 16.0),
 )
-
-
-@dataclass
-class _Fade:
-    previous: Layer
-    start: float
 
 
 class Autopilot:
@@ -46,7 +40,7 @@ class Autopilot:
         self.chaos_on, self.chaos_off, self.chaos_faces = chaos_on, chaos_off, chaos_faces
         self.chaos_mode = False
         self._layer: Layer | None = None
-        self._fade: _Fade | None = None
+        self._fade: Crossfade | None = None
         self._start: float | None = None
 
     def apply(self, command: object, now: float) -> None:
@@ -78,12 +72,11 @@ class Autopilot:
         if self._layer is None:
             self._layer = layer
         elif layer != self._layer:
-            self._fade = _Fade(previous=self._layer, start=now)
+            self._fade = Crossfade(self._layer, now, self.crossfade, "linear")
             self._layer = layer
         mix, previous = 1.0, None
         if self._fade is not None:
-            mix = min((now - self._fade.start) / self.crossfade, 1.0) if self.crossfade else 1.0
-            previous = self._fade.previous
+            mix, previous = self._fade.mix(now), self._fade.previous
             if mix >= 1.0:
                 self._fade, previous = None, None
         return ShowState(

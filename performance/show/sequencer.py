@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ["EDITING_COMMANDS", "Outcome", "Sequencer", "SequencerOptions"]
 
+# The states a ShowState reports as they are; every other state shows as "running".
+SHOW_STATES = ("panic", "blackout", "paused", "armed", "ended")
+
+
 class Sequencer:
     """Runs a CueList; implements the Show protocol (`apply`, `tick`) plus `status()`."""
 
@@ -98,15 +102,13 @@ class Sequencer:
         current, previous, mix, progress = self._compose(self._t)
         if self._fade is not None and self._fade.progress(self._t) >= 1.0:
             self._fade = None
-        cue = self._cue(self._current)
-        act = self.cues.act(cue.act) if cue else None
-        upcoming = self._cue(self._next_index())
+        status = self.status()
         return ShowState(
             time=now, current=current, previous=previous, mix=mix,
-            master=self._level.at(now), act=act.number if act else 0,
-            act_name=act.name if act else "", cue_id=cue.id if cue else None,
-            cue_name=cue.name if cue else "", next_cue_id=upcoming.id if upcoming else None,
-            cue_progress=progress, countdown=self._countdown(), status=self._show_status(),
+            master=self._level.at(now), act=status.act, act_name=status.act_name,
+            cue_id=status.cue_id, cue_name=status.cue_name, next_cue_id=status.next_cue_id,
+            cue_progress=progress, countdown=status.countdown,
+            status=status.state if status.state in SHOW_STATES else "running",
             chaos_mode=self._chaos, sound=self._sound,
         )
 
@@ -133,6 +135,13 @@ class Sequencer:
             master=self._level.at(self._now or 0.0), ignored_gos=self.ignored_gos,
             last_refusal=self.last_refusal,
         )
+
+    def rewind(self) -> None:
+        """Put the playhead back on the first cue, cancelling waits and follows; nothing
+        fires and the picture stays (for a show that loops: GO then starts it again). Not a
+        command, so the show-mode lock does not refuse it."""
+        self._playhead, self._pending, self._auto = 0, None, None
+        self._held, self._met_since = False, None
 
     def reload(self, new: CueList) -> None:
         """Switch to an edited cue list, keeping the position by cue id."""
@@ -411,20 +420,6 @@ class Sequencer:
         if armed is not None and armed.when is not None and self._met_since is not None:
             cond = max(armed.when.for_s - (self._t - self._met_since), 0.0)
         return pre, post, follow, cond
-
-    def _countdown(self) -> float | None:
-        return next((left for left in self._waits() if left is not None), None)
-
-    def _show_status(self) -> str:
-        if self._mode in ("panic", "blackout"):
-            return self._mode
-        if self._paused:
-            return "paused"
-        if self._armed() is not None and not self._held:
-            return "armed"
-        if self._state() == "ended":
-            return "ended"
-        return "running"
 
     def _state(self) -> str:
         if self._mode in ("panic", "blackout"):

@@ -34,8 +34,8 @@ class ShowState:
 
     `current` fades in over `previous` with `mix` (0 = previous only, 1 = current only).
     `master` is the overall level of picture and sound (1 normal, 0 after a panic/blackout
-    fade has finished); the renderer shows blackout by fading to the `blackout` visual, the
-    audio engine multiplies its output by `master`.
+    fade has finished); the renderer multiplies the picture (crossfade included) by `master`,
+    the audio engine its output.
     """
 
     time: float

@@ -34,3 +34,10 @@ class SequencerStatus:
     master: float = 1.0
     ignored_gos: int = 0
     last_refusal: str = ""
+
+    @property
+    def countdown(self) -> float | None:
+        """Seconds left of the first running one of pre-wait, post-wait, follow and the
+        armed condition; None when none runs."""
+        waits = (self.pre_wait_left, self.post_wait_left, self.follow_left, self.condition_left)
+        return next((left for left in waits if left is not None), None)

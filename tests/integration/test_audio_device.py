@@ -135,10 +135,28 @@ def test_audio_process_plays_and_reports(monkeypatch: pytest.MonkeyPatch) -> Non
     assert s.callbacks >= 50 and s.errors == 0
     assert 0.0 < s.share_mean < 0.5
 
-    monkeypatch.setenv("ALSA_CONFIG_PATH", str(DATA / "alsa-none.conf"))
+
+
+SILENT_CHILD = r"""
+import json, logging, sys
+from performance.audio.process import AudioProcess
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     silent = AudioProcess()
-    assert silent.start() is False and silent.silent is True
-    assert "no audio output device" in silent.reason
+    started = silent.start()
+    print(json.dumps(dict(started=started, silent=silent.silent, reason=silent.reason)))
+"""
+
+
+def test_audio_process_without_a_device_runs_silent_and_says_so_once() -> None:
+    """Neither the child's AudioOutput nor the parent logs it twice (both write stderr)."""
+    done = run_python(SILENT_CHILD, "alsa-none.conf")
+    assert done.returncode == 0, done.stderr
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    assert r["started"] is False and r["silent"] is True
+    assert "no audio output device" in r["reason"]
+    assert done.stderr.count("no audio device: running silent") == 1, done.stderr
 
 
 @pytest.mark.parametrize(("conf", "expected"), [

@@ -59,3 +59,23 @@ def test_check_fails_without_a_face_model(tmp_path: Path,
     lines: list[str] = []
     assert run_check(None, face_model=str(missing), gl=False, emit=lines.append) == 1
     assert any(ln.startswith("FAIL  face model:") and str(missing) in ln for ln in lines)
+
+
+@pytest.mark.parametrize("gl", [True, False])
+def test_a_broken_shader_header_is_one_problem(tmp_path: Path, face_model: Path,
+                                               gl: bool) -> None:
+    """Reported once: by the compile check with GL, by the show-file check without."""
+    shaders = tmp_path / "shaders"
+    shutil.copytree(DEFAULT_CUES.parents[1] / "shaders", shaders)
+    text = (shaders / "enclave.frag").read_text(encoding="utf-8")
+    assert '"INPUTS": [' in text
+    (shaders / "extra.frag").write_text(text.replace('"INPUTS": [', '"INPUTS": [,', 1),
+                                        encoding="utf-8")
+    lines: list[str] = []
+    assert run_check(None, face_model=str(face_model), shaders=shaders, gl=gl,
+                     emit=lines.append) == 1
+    failed = [ln for ln in lines if ln.startswith("FAIL")]
+    assert len(failed) == 1, lines
+    assert failed[0].startswith("FAIL  shader extra:" if gl else "FAIL  visual extra:")
+    assert "extra.frag" in "\n".join(lines)
+    assert lines[-1] == "check FAILED: 1 problem(s)"

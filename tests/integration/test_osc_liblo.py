@@ -8,117 +8,21 @@ Companion) is tested with a small SLIP client below. Every wait is bounded.
 
 from __future__ import annotations
 
-import json
 import math
-import queue
-import shutil
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
 import pytest
 
 from performance.control import ControlHub, HubOptions, OscSender, OscServer, RigStatus
 from performance.control.wire import StreamDecoder, build_message, parse_packet, slip_encode
 from performance.show.commands import Command, Go, GotoCue, SetInput, Stop
+from tests.integration.conftest import LOCAL, Dump, oscsend, wait_for
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
-
-
-@pytest.fixture(autouse=True)
-def _liblo_tools() -> None:
-    """The independent OSC peer is required: `make test` installs it (liblo-tools)."""
-    if shutil.which("oscsend") is None or shutil.which("oscdump") is None:
-        pytest.fail("liblo-tools (oscsend, oscdump) is not installed: apt-get install liblo-tools")
-
-LOCAL = "127.0.0.1"
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((LOCAL, 0))
-        return int(s.getsockname()[1])
-
-
-def oscsend(target: str | int, address: str, types: str = "", *values: str) -> None:
-    """Send one message with liblo (`target`: a UDP port on 127.0.0.1, or a liblo URL)."""
-    where = [LOCAL, str(target)] if isinstance(target, int) else [target]
-    subprocess.run(["oscsend", *where, address, *([types] if types else []), *values],
-                   check=True, timeout=5, capture_output=True)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
-
-
-@dataclass
-class Dump:
-    """oscdump's received messages as (address, types, text of the values)."""
-
-    port: int
-    lines: queue.Queue[tuple[str, str, str]] = field(default_factory=queue.Queue)
-    seen: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def expect(self, address: str, value: str | None = None,
-               timeout: float = 3.0) -> tuple[str, str, str]:
-        """The first (new or already seen) message to `address` (with `value`), or fail."""
-
-        def match(item: tuple[str, str, str]) -> bool:
-            return item[0] == address and (value is None or item[2] == value)
-
-        for item in self.seen:
-            if match(item):
-                self.seen.remove(item)
-                return item
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                item = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            if match(item):
-                return item
-            self.seen.append(item)
-        raise AssertionError(f"oscdump got no {address} in {timeout}s (saw {self.seen})")
-
-    def reply(self, address: str) -> dict[str, object]:
-        """The JSON body of the QLab-style reply to `address`."""
-        _, types, text = self.expect("/reply" + address)
-        assert types == "s"
-        body = json.loads(text[1:-1])  # oscdump prints a string in double quotes
-        assert isinstance(body, dict)
-        return body
-
-
-@pytest.fixture
-def dump() -> Iterator[Dump]:
-    port = free_udp_port()
-    proc = subprocess.Popen(["oscdump", "-L", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    result = Dump(port)
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            parts = line.rstrip("\n").split(" ", 3)
-            if len(parts) >= 2 and parts[1].startswith("/"):
-                result.lines.put((parts[1], parts[2] if len(parts) > 2 else "",
-                                  parts[3] if len(parts) > 3 else ""))
-
-    threading.Thread(target=read, daemon=True).start()
-    time.sleep(0.2)  # oscdump binds its port
-    assert proc.poll() is None, "oscdump did not start"
-    yield result
-    proc.terminate()
-    proc.wait(timeout=5)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(60),
+              pytest.mark.usefixtures("liblo_tools")]
 
 
 @pytest.fixture
@@ -303,7 +207,14 @@ def test_show_mode_refuses_editing(rig: Callable[..., tuple[ControlHub, OscServe
     assert dump.reply("/essence/param/glow") == {
         "workspace_id": "essence", "address": "/essence/param/glow", "status": "denied",
         "data": "show mode"}
+    oscsend(udp_port(server), "/cue/3/start")  # the locked sequencer would refuse these
+    assert dump.reply("/cue/3/start") == {
+        "workspace_id": "essence", "address": "/cue/3/start", "status": "denied",
+        "data": "show mode"}
+    oscsend(udp_port(server), "/essence/chaos", "i", "1")
+    assert dump.reply("/essence/chaos")["data"] == "show mode"
     oscsend(udp_port(server), "/go")
+    assert dump.reply("/go")["status"] == "ok"
     assert collect(hub, lambda g: bool(g)) == [Go()]
 
 
@@ -348,11 +259,11 @@ def test_sender_delivers_cue_messages_to_a_desk(dump: Dump) -> None:
     sender = OscSender()
     sender.start()
     try:
-        assert sender.send_to(f"{LOCAL}:{dump.port}", "/eos/cue/1/5/fire", [5, 0.5, "go"])
+        assert sender.send(LOCAL, dump.port, "/eos/cue/1/5/fire", [5, 0.5, "go"])
         _, types, text = dump.expect("/eos/cue/1/5/fire")
         assert types == "ifs" and text.split(" ")[0] == "5"
         assert math.isclose(float(text.split(" ")[1]), 0.5)
-        assert not sender.send_to("nowhere", "/x")  # bad target refused at once
+        assert not sender.send(LOCAL, dump.port, "eos/no/slash")  # bad address refused at once
     finally:
         sender.stop()
     assert sender.sent == 1 and sender.errors == 1

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_osc_liblo import Dump, dump, free_udp_port, oscsend, wait_for
+from tests.integration.conftest import Dump, free_udp_port, oscsend, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.gl, pytest.mark.timeout(90)]
 
 ROOT = Path(__file__).resolve().parents[2]
-__all__ = ["dump"]  # the fixture, shared with the OSC tests
 
 
 @pytest.fixture

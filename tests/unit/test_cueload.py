@@ -60,6 +60,9 @@ def line_of(text: str, snippet: str) -> int:
     raise AssertionError(f"{snippet!r} not in text")
 
 
+FIRST_CUE_LINE = line_of(BASE, "[[cue]]")  # cue 1's header: where a duplicate id points back
+
+
 def load_text(text: str, name: str = "cues/test.toml"):
     return parse_cue_text(text, Path(name), CATALOG)
 
@@ -96,7 +99,8 @@ def test_base_show_loads_with_defaults_filled_and_lines() -> None:
         ("core_size = 0.3", "core_size = 0.9", "1.5",
          "input 'core_size' = 0.9 is outside its range 0.08..0.35"),
         ('easing = "linear"', 'easing = "bouncy"', "1", "unknown easing 'bouncy'"),
-        ('id = "1.5"', 'id = "1"', "1", "duplicate cue id '1' (first at line 15)"),
+        ('id = "1.5"', 'id = "1"', "1",
+         f"duplicate cue id '1' (first at line {FIRST_CUE_LINE})"),
         ('id = "1.5"', 'id = "one"', "one", "bad cue id 'one'"),
         ("act = 2", "act = 9", "1.5", "unknown act 9 (known: 1, 2)"),
         ('next = "auto_continue"', 'next = "autofollow"', "1.5",

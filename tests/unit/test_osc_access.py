@@ -14,7 +14,15 @@ from performance.control.hub import ControlHub, HubOptions
 from performance.control.wire import build_message, parse_packet
 from performance.core.errors import ConfigError
 from performance.core.mailbox import CommandQueue
-from performance.show.commands import Command, Go, GotoCue, Panic, SetInput, Stop
+from performance.show.commands import (
+    Command,
+    Go,
+    GotoCue,
+    HoldCondition,
+    Panic,
+    SetInput,
+    Stop,
+)
 
 A = ("udp", "127.0.0.1", 40001)
 B = ("udp", "127.0.0.1", 40002)
@@ -85,6 +93,41 @@ def test_show_mode_refuses_editing_and_needs_the_passcode_to_change() -> None:
     assert not hub.show_mode
     assert send(hub, A, "/essence/param/glow", 0.5) == []  # accepted params are not answered
     assert hub.drain() == [SetInput("glow", 0.5)]
+
+
+def test_show_mode_refuses_what_the_locked_sequencer_refuses() -> None:
+    """In show mode a cue start or chaos switch is denied, not answered ok and then ignored."""
+    hub = ControlHub(HubOptions(show_mode=True))
+    for address, args in (("/cue/3/start", ()), ("/essence/chaos", (1,)),
+                          ("/essence/goto", ("3",)), ("/playhead/next", ())):
+        _, body = reply(send(hub, A, address, *args)[0])
+        assert (body["address"], body["status"], body["data"]) == (address, "denied",
+                                                                   "show mode")
+    assert reply(send(hub, A, "/go")[0])[1]["status"] == "ok"
+    assert reply(send(hub, A, "/essence/hold", 1)[0])[1]["status"] == "ok"
+    assert hub.drain() == [Go(), HoldCondition(True)]
+    assert hub.counts()["denied"] == 4
+
+
+def test_a_failure_handling_one_message_is_counted_and_the_rest_go_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import performance.control.hub as hub_module
+
+    real = hub_module.resolve
+
+    def broken(address: str, *rest: object) -> object:
+        if address == "/stop":
+            raise KeyError("/stop")  # e.g. a route missing from the address table
+        return real(address, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hub_module, "resolve", broken)
+    hub = ControlHub()
+    bundle = (b"#bundle\x00" + b"\x00" * 7 + b"\x01"
+              + b"".join(len(m).to_bytes(4, "big") + m
+                         for m in (build_message("/stop"), build_message("/go"))))
+    replies = hub.handle_packet(bundle, A, 0.0)
+    assert [reply(r)[0] for r in replies] == ["/reply/go"]
+    assert hub.drain() == [Go()] and hub.counts()["internal_error"] == 1
 
 
 def test_min_go_interval_refuses_a_double_tap() -> None:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import math
+import re
 import struct
 from pathlib import Path
 
 import pytest
 
 from performance.control.addresses import (
+    _SWITCHES,
+    _TRIGGERS,
     ADDRESS_TABLE,
     AddressError,
+    AddressInfo,
     Ignored,
     ParamSet,
     SessionOp,
     Transport,
+    is_editing,
     resolve,
 )
 from performance.control.feedback import (
@@ -48,6 +53,7 @@ from performance.show.commands import (
     SetPlayhead,
     Stop,
 )
+from performance.show.seqoptions import EDITING_COMMANDS
 
 
 def bundle(*elements: bytes, timetag: bytes = b"\x00\x00\x00\x00\x00\x00\x00\x01") -> bytes:
@@ -62,29 +68,32 @@ def msg(address: str, *args: ArgValue) -> tuple[str, Args, str]:
 
 
 @pytest.mark.parametrize(
-    ("address", "command"),
+    ("address", "command", "editing"),
     [
-        ("/go", Go()),
-        ("/stop", Stop()),
-        ("/panic", Panic()),
-        ("/hardStop", HardStop()),
-        ("/pause", Pause()),
-        ("/resume", Resume()),
-        ("/playhead/next", SetPlayhead("next")),
-        ("/playhead/previous", SetPlayhead("previous")),
-        ("/playhead/4", SetPlayhead("4")),
-        ("/cue/3/start", GotoCue("3")),
-        ("/cue/3.5/start", GotoCue("3.5")),
-        ("/essence/go", Go()),
-        ("/essence/back", Back()),
-        ("/workspace/ABC-123/go", Go()),
-        ("/workspace/essence/cue/7/start", GotoCue("7")),
+        ("/go", Go(), False),
+        ("/stop", Stop(), False),
+        ("/panic", Panic(), False),
+        ("/hardStop", HardStop(), False),
+        ("/pause", Pause(), False),
+        ("/resume", Resume(), False),
+        ("/playhead/next", SetPlayhead("next"), True),
+        ("/playhead/previous", SetPlayhead("previous"), True),
+        ("/playhead/4", SetPlayhead("4"), True),
+        ("/cue/3/start", GotoCue("3"), True),
+        ("/cue/3.5/start", GotoCue("3.5"), True),
+        ("/essence/go", Go(), False),
+        ("/essence/back", Back(), False),
+        ("/workspace/ABC-123/go", Go(), False),
+        ("/workspace/essence/cue/7/start", GotoCue("7"), True),
     ],
 )
-def test_transport_addresses_make_their_commands(address: str, command: object) -> None:
+def test_transport_addresses_make_their_commands(address: str, command: object,
+                                                 editing: bool) -> None:
+    """Editing (refused in show mode) is exactly what the locked sequencer refuses."""
     resolved = resolve(*msg(address))
     assert resolved.action == Transport(command)  # type: ignore[arg-type]
-    assert not resolved.editing
+    assert resolved.editing is editing
+    assert editing == isinstance(command, EDITING_COMMANDS)
 
 
 def test_trigger_with_one_number_fires_on_press_and_ignores_release() -> None:
@@ -104,7 +113,11 @@ def test_rig_addresses_with_arguments() -> None:
     assert resolve(*msg("/essence/goto", "2.5")).action == Transport(GotoCue("2.5"))
     assert resolve(*msg("/essence/goto", 4)).action == Transport(GotoCue("4"))
     assert resolve(*msg("/essence/goto", 3.5)).action == Transport(GotoCue("3.5"))
-    assert resolve(*msg("/essence/chaos", 1)).action == Transport(SetChaosMode(True))
+    chaos = resolve(*msg("/essence/chaos", 1))
+    assert chaos.action == Transport(SetChaosMode(True)) and chaos.editing
+    assert resolve(*msg("/essence/goto", "2.5")).editing
+    assert not resolve(*msg("/essence/hold", 1)).editing
+    assert not resolve(*msg("/essence/blackout", 1)).editing
     assert resolve(*msg("/essence/chaos", 0.0)).action == Transport(SetChaosMode(False))
     assert resolve(*msg("/essence/hold", True)).action == Transport(HoldCondition(True))
     assert resolve(*msg("/essence/blackout")).action == Transport(Blackout(None))
@@ -178,15 +191,54 @@ def test_bad_messages_are_refused_with_their_kind(
 def test_table_lists_every_route_once() -> None:
     routes = [info.route for info in ADDRESS_TABLE]
     assert len(routes) == len(set(routes))
-    assert [i.route for i in ADDRESS_TABLE if i.editing] == ["/essence/param/{name}"]
+    assert {i.route for i in ADDRESS_TABLE if i.editing} == {
+        "/playhead/next", "/playhead/previous", "/playhead/{id}", "/cue/{id}/start",
+        "/essence/goto", "/essence/param/{name}", "/essence/chaos"}
     assert {i.route for i in ADDRESS_TABLE if not i.needs_auth} == {
         "/thump", "/workspaces", "/connect", "/disconnect"}
 
 
-def test_user_documentation_lists_every_address() -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "osc.md").read_text()
-    missing = [i.route for i in ADDRESS_TABLE if f"| `{i.route}` |" not in doc]
+# arguments of an example message for a table row's `args` (no argument otherwise)
+EXAMPLE_ARGS: dict[str, tuple[ArgValue, ...]] = {
+    "0|1": (1,), "id": ("3",), "float (or 2-4 floats)": (0.5,)}
+
+
+@pytest.mark.parametrize("info", ADDRESS_TABLE, ids=lambda i: i.route)
+def test_each_route_resolves_to_its_row_and_its_editing_flag(info: AddressInfo) -> None:
+    """The table's `editing` column (for the docs) is what the hub decides from the action."""
+    address = info.route.replace("{id}", "3").replace("{name}", "glow")
+    resolved = resolve(*msg(address, *EXAMPLE_ARGS.get(info.args, ())))
+    assert resolved.route == info.route
+    assert resolved.editing is info.editing is is_editing(resolved.action)
+    assert resolved.needs_auth is info.needs_auth
+
+
+def test_every_fixed_route_is_in_the_table() -> None:
+    """A route resolve() knows but the table lacks would fail each of its messages."""
+    table = {info.route for info in ADDRESS_TABLE}
+    assert set(_TRIGGERS) <= table and set(_SWITCHES) <= table
+
+
+def _doc_editing_column(path: Path) -> dict[str, bool]:
+    """route -> whether the 'editing' column of a markdown address table says yes."""
+    rows = re.findall(r"^\| `(/[^`]*)` \|(.*)$", path.read_text(encoding="utf-8"), re.M)
+    out = {}
+    for route, rest in rows:
+        cells = [c.strip() for c in rest.split(" | ")]
+        if len(cells) == 5:  # arguments, what it does, editing, auth, reply
+            out[route] = cells[2].strip("*") == "yes"
+    return out
+
+
+@pytest.mark.parametrize("doc", ["docs/osc.md", "README.md"])
+def test_user_documentation_lists_every_address_and_its_editing_flag(doc: str) -> None:
+    path = Path(__file__).resolve().parents[2] / doc
+    text = path.read_text(encoding="utf-8")
+    missing = [i.route for i in ADDRESS_TABLE if f"| `{i.route}` |" not in text]
     assert missing == []
+    editing = _doc_editing_column(path)
+    assert {i.route: i.editing for i in ADDRESS_TABLE} == {
+        i.route: editing.get(i.route) for i in ADDRESS_TABLE}
 
 
 # --- wire -----------------------------------------------------------------------------------

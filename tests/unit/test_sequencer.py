@@ -358,6 +358,56 @@ def test_locked_mode_refuses_editing_commands() -> None:
     assert at(seq, 2.0).cue_id == "1"
 
 
+def test_rewind_goes_back_to_the_first_cue_even_when_locked() -> None:
+    seq = make()
+    seq.apply(Go(), 0.0)                               # cue 1
+    seq.apply(Go(), 3.0)                               # cue 2's pre-wait runs
+    assert seq.status().state == "pre_wait"
+    seq.locked = True
+    seq.rewind()                                       # not a command: the lock allows it
+    status = seq.status()
+    assert (status.state, status.cue_id, status.next_cue_id) == ("ready", "1", "1")
+    assert status.countdown is None and seq.refusals == 0
+    assert at(seq, 10.0).cue_id == "1"                 # the cancelled pre-wait never fires
+    assert seq.handle(Go(), 10.0).accepted
+    assert at(seq, 10.5).next_cue_id == "2" and seq.status().state == "transition"
+
+
+def test_the_stage_status_and_countdown_follow_the_sequencer_status() -> None:
+    on_stage = {"pre_wait": "running", "transition": "running", "post_wait": "running",
+                "follow": "running", "ready": "running", "held": "running",
+                "armed": "armed", "ended": "ended", "paused": "paused"}
+    seq = make()
+    seq.apply(Go(), 0.0)
+    seq.apply(Go(), 3.0)
+    seen = set()
+    for step in range(1, 400):
+        t = 3.0 + step * 0.1
+        if step == 5:
+            seq.apply(Pause(), t)
+        if step == 10:
+            seq.apply(Resume(), t)
+        if seq.status().state == "ready" and t > 20:
+            seq.apply(Go(), t)
+        state = at(seq, t, room(chaos=0.9, face_count=3) if t > 25 else CALM)
+        status = seq.status()
+        assert state.status == on_stage[status.state], (t, status.state)
+        assert state.countdown == status.countdown
+        assert (state.cue_id, state.next_cue_id) == (status.cue_id, status.next_cue_id)
+        seen.add(status.state)
+    assert seen >= {"pre_wait", "transition", "post_wait", "follow", "armed", "ended",
+                    "paused"}
+
+
+def test_countdown_is_the_first_running_wait() -> None:
+    from performance.show.status import SequencerStatus
+
+    assert SequencerStatus("follow", follow_left=2.0, condition_left=1.0).countdown == 2.0
+    assert SequencerStatus("pre_wait", pre_wait_left=0.0, post_wait_left=3.0).countdown == 0.0
+    assert SequencerStatus("armed", condition_left=1.5).countdown == 1.5
+    assert SequencerStatus("ready").countdown is None
+
+
 def test_set_input_clamps_and_refuses_undeclared_names() -> None:
     seq = make()
     seq.apply(GotoCue("1"), 0.0)

@@ -1,0 +1,114 @@
+"""Shared helpers of the OSC integration tests: liblo's `oscsend` as the sender, `oscdump`
+(the `dump` fixture) as the receiver of replies and feedback, free ports and bounded waits.
+
+Test modules import the helpers from here (`from tests.integration.conftest import ...`);
+pytest provides the fixtures (`dump`, `liblo_tools`) by name.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+LOCAL = "127.0.0.1"
+
+
+@pytest.fixture
+def liblo_tools() -> None:
+    """The independent OSC peer is required: `make test` installs it (liblo-tools)."""
+    if shutil.which("oscsend") is None or shutil.which("oscdump") is None:
+        pytest.fail("liblo-tools (oscsend, oscdump) is not installed: apt-get install liblo-tools")
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((LOCAL, 0))
+        return int(s.getsockname()[1])
+
+
+def oscsend(target: str | int, address: str, types: str = "", *values: str) -> None:
+    """Send one message with liblo (`target`: a UDP port on 127.0.0.1, or a liblo URL)."""
+    where = [LOCAL, str(target)] if isinstance(target, int) else [target]
+    subprocess.run(["oscsend", *where, address, *([types] if types else []), *values],
+                   check=True, timeout=5, capture_output=True)
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+@dataclass
+class Dump:
+    """oscdump's received messages as (address, types, text of the values)."""
+
+    port: int
+    lines: queue.Queue[tuple[str, str, str]] = field(default_factory=queue.Queue)
+    seen: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def expect(self, address: str, value: str | None = None,
+               timeout: float = 3.0) -> tuple[str, str, str]:
+        """The first (new or already seen) message to `address` (with `value`), or fail."""
+
+        def match(item: tuple[str, str, str]) -> bool:
+            return item[0] == address and (value is None or item[2] == value)
+
+        for item in self.seen:
+            if match(item):
+                self.seen.remove(item)
+                return item
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                item = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if match(item):
+                return item
+            self.seen.append(item)
+        raise AssertionError(f"oscdump got no {address} in {timeout}s (saw {self.seen})")
+
+    def reply(self, address: str) -> dict[str, object]:
+        """The JSON body of the QLab-style reply to `address`."""
+        _, types, text = self.expect("/reply" + address)
+        assert types == "s"
+        body = json.loads(text[1:-1])  # oscdump prints a string in double quotes
+        assert isinstance(body, dict)
+        return body
+
+
+@pytest.fixture
+def dump(liblo_tools: None) -> Iterator[Dump]:
+    """oscdump listening on a free UDP port of 127.0.0.1."""
+    port = free_udp_port()
+    proc = subprocess.Popen(["oscdump", "-L", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    result = Dump(port)
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            parts = line.rstrip("\n").split(" ", 3)
+            if len(parts) >= 2 and parts[1].startswith("/"):
+                result.lines.put((parts[1], parts[2] if len(parts) > 2 else "",
+                                  parts[3] if len(parts) > 3 else ""))
+
+    threading.Thread(target=read, daemon=True).start()
+    time.sleep(0.2)  # oscdump binds its port
+    assert proc.poll() is None, "oscdump did not start"
+    yield result
+    proc.terminate()
+    proc.wait(timeout=5)
