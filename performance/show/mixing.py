@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from performance.show.cues import InputSpec
+from performance.show.cuefile.model import InputSpec
 from performance.show.easing import ease
 from performance.show.state import InputValue, Layer
 

@@ -28,8 +28,8 @@ from performance.show.commands import (
     SetPlayhead,
     Stop,
 )
-from performance.show.cueload import CueListError, load_cue_file
-from performance.show.cues import Catalog, Cue, CueList, OutgoingOsc
+from performance.show.cuefile.load import CueListError, load_cue_file
+from performance.show.cuefile.model import Catalog, Cue, CueList, OutgoingOsc
 from performance.show.mixing import Crossfade, LevelFade, lerp_inputs
 from performance.show.seqoptions import EDITING_COMMANDS, Outcome, SequencerOptions
 from performance.show.state import InputValue, Layer, ShowState, SoundSetting

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from skimage import data as skdata
 
-from performance.app.analyze import COLUMNS
+from performance.analysis.analyze import COLUMNS
 from performance.cli import main
 from performance.core.types import EMOTIONS
 from performance.emotion.engine import EmotionEngine
@@ -156,7 +156,7 @@ def test_every_input_is_checked_before_any_is_analysed(
 def test_one_input_is_open_at_a_time(
     testdata: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import performance.app.run_analyze as run_analyze
+    import performance.analysis.runner as run_analyze
 
     open_now: list[str] = []
     most = 0

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from performance.app.cmd_check import run_check
-from performance.app.shows import DEFAULT_CUES
 from performance.cli import main
+from performance.cli.check import run_check
+from performance.runtime.assemble import DEFAULT_CUES
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from performance.app.live import LiveOptions, RunReport, run_live
 from performance.config import Settings
 from performance.core.errors import ConfigError, InputError
 from performance.core.types import Frame, Observations
+from performance.runtime.live import LiveOptions, RunReport, run_live
 from performance.sources.base import FrameSource, SourceLost
 from performance.sources.synthetic import SyntheticSource
 

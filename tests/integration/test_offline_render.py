@@ -16,13 +16,13 @@ import cv2
 import numpy as np
 import pytest
 
-from performance.app.contact_sheet import BACKGROUND, GAP, LINE_H, shrink
-from performance.app.offline import RenderJob, RenderReport, contact_sheet_path, render_offline
-from performance.app.video_writer import VideoWriter, audio_samples_for
+from performance.adapters.contact_sheet import BACKGROUND, GAP, LINE_H, shrink
+from performance.adapters.video_writer import VideoWriter, audio_samples_for
 from performance.cli import main
 from performance.config import Settings
 from performance.core.errors import InputError
 from performance.core.types import EmotionState
+from performance.runtime.offline import RenderJob, RenderReport, contact_sheet_path, render_offline
 from performance.show.autopilot import Autopilot
 from performance.show.state import ShowState
 

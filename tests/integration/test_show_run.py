@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from performance.app.live import LiveOptions, run_live
-from performance.app.shows import load_show
 from performance.config import Settings
 from performance.core.clock import ManualClock
 from performance.core.mailbox import CommandQueue
 from performance.core.types import EmotionState
+from performance.runtime.assemble import load_show
+from performance.runtime.live import LiveOptions, run_live
 from performance.show.commands import Command, Go
 from performance.show.sequencer import Sequencer
 from performance.show.state import ShowState

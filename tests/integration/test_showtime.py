@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from performance.app.shows import DEFAULT_CUES
-from performance.app.showtime import ShowServices, build_show
 from performance.config import Settings
 from performance.control.hub import ControlHub
 from performance.control.sender import OscSender
 from performance.control.wire import parse_packet
 from performance.core.clock import ManualClock
 from performance.core.types import EmotionState
+from performance.runtime.assemble import DEFAULT_CUES
+from performance.runtime.services import ShowServices, build_show
 from performance.show.autogo import AutoGo
 from performance.show.commands import GotoCue
 

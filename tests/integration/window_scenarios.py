@@ -12,9 +12,9 @@ import sys
 
 import numpy as np
 
-from performance.app.live import LiveOptions, run_live
 from performance.config import Settings
 from performance.core.errors import InputError
+from performance.runtime.live import LiveOptions, run_live
 from performance.show.autopilot import Autopilot
 
 
@@ -30,7 +30,7 @@ class RecordingShow(Autopilot):
 
 
 def present() -> dict[str, object]:
-    from performance.app.window import post_key
+    from performance.adapters.window import post_key
 
     grabs: dict[int, np.ndarray] = {}
     show = RecordingShow()
@@ -67,7 +67,7 @@ def bad_display() -> dict[str, object]:
 
 
 def displays() -> dict[str, object]:
-    from performance.app.window import list_displays
+    from performance.adapters.window import list_displays
 
     return {"displays": [[d.index, list(d.size)] for d in list_displays()]}
 

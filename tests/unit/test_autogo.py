@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from performance.app.shows import load_show
 from performance.core.clock import ManualClock
 from performance.core.types import EmotionState
+from performance.runtime.assemble import load_show
 from performance.show.autogo import AutoGo
 from performance.show.commands import Go, GotoCue
 from performance.show.sequencer import Sequencer

@@ -7,11 +7,12 @@ from itertools import pairwise
 
 import pytest
 
-from performance.app.keys import handle_keys
-from performance.app.loop import FrameStats, LoopConfig, MainLoop, OperatorInfo
 from performance.core.clock import ManualClock
 from performance.core.mailbox import CommandQueue, LatestSlot
 from performance.core.types import EmotionState, FaceObservation, Observations
+from performance.operator.info import OperatorInfo
+from performance.operator.keys import handle_keys
+from performance.runtime.loop import FrameStats, LoopConfig, MainLoop
 from performance.show.commands import (
     Blackout,
     Go,

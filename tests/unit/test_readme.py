@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from performance.app.shows import shader_catalog
 from performance.control.addresses import ADDRESS_TABLE
-from performance.show.cueload import parse_cue_text
+from performance.runtime.assemble import shader_catalog
+from performance.show.cuefile.load import parse_cue_text
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from performance.app.shows import DEFAULT_CUES, shader_catalog
 from performance.core.clock import ManualClock
 from performance.core.types import CrowdState, EmotionState
+from performance.runtime.assemble import DEFAULT_CUES, shader_catalog
 from performance.show.commands import (
     Back,
     Blackout,
@@ -24,7 +24,7 @@ from performance.show.commands import (
     SetPlayhead,
     Stop,
 )
-from performance.show.cueload import load_cue_file, parse_cue_text
+from performance.show.cuefile.load import load_cue_file, parse_cue_text
 from performance.show.sequencer import Sequencer, SequencerOptions
 from performance.show.state import ShowState
 

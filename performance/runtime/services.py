@@ -39,7 +39,7 @@ def build_show(settings: Settings, *, visual: str | None, visuals: list[str]) ->
     from performance.core.errors import ConfigError
 
     if settings.cues:
-        from performance.app.shows import load_show
+        from performance.runtime.assemble import load_show
         from performance.show.sequencer import Sequencer, SequencerOptions
 
         cuelist = load_show(Path(settings.cues))

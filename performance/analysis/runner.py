@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from performance.app.analyze import (
+from performance.analysis.analyze import (
     InputSummary,
     Row,
     analyze_source,
@@ -17,12 +17,12 @@ from performance.app.analyze import (
     stderr_is_terminal,
     write_csv,
 )
-from performance.app.pipeline import engine_from_settings, landmarker_factory
 from performance.config import Settings
 from performance.core.errors import ConfigError
 from performance.emotion.baseline import save_baseline
 from performance.emotion.mapping import EmotionMapping
 from performance.perception.worker import Detector
+from performance.runtime.pipeline import engine_from_settings, landmarker_factory
 from performance.sources.base import FrameSource
 from performance.sources.factory import expand_inputs, is_image_path
 from performance.sources.images import ImageSource

@@ -42,6 +42,6 @@ def shader_catalog(root: Path | None = None) -> dict[str, tuple[Any, ...]]:
 
 def load_show(path: Path | None = None, shaders: Path | None = None) -> Any:
     """Load a show file (default: the Neo-Lumen show) against the shader catalog."""
-    from performance.show.cueload import load_cue_file
+    from performance.show.cuefile.load import load_cue_file
 
     return load_cue_file(path or DEFAULT_CUES, shader_catalog(shaders))

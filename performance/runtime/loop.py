@@ -18,10 +18,11 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol, TypeVar
 
-from performance.app.keys import FULLSCREEN, QUIT, STATS, handle_keys
 from performance.core.clock import Clock
 from performance.core.mailbox import CommandSink, LatestSlot
 from performance.core.types import EmotionState, Observations
+from performance.operator.info import OperatorInfo
+from performance.operator.keys import FULLSCREEN, QUIT, STATS, handle_keys
 from performance.show.commands import Command
 from performance.show.state import Layer, Show, ShowState
 
@@ -63,20 +64,6 @@ class Stage(Protocol):
     def reload(self) -> list[str]:
         """Reload changed shaders; returns one message per failed reload (for the operator)."""
         ...
-
-
-@dataclass(frozen=True)
-class OperatorInfo:
-    """What the operator overlay may show for one frame (never drawn on the stage image)."""
-
-    now: float
-    frame: int
-    show: ShowState
-    emotion: EmotionState
-    input_status: str
-    messages: tuple[str, ...]
-    stats: str | None
-    observations: Observations | None
 
 
 class Output(Protocol):

@@ -52,14 +52,14 @@ def register(sub: Any) -> None:
 
 
 def _analyze(args: argparse.Namespace, settings: Settings) -> int:
-    from performance.app.run_analyze import run_analyze
+    from performance.analysis.runner import run_analyze
 
     return run_analyze([str(p) for p in args.paths], settings, csv_out=args.csv,
                        progress=not args.no_progress)
 
 
 def _baseline(args: argparse.Namespace, settings: Settings) -> int:
-    from performance.app.run_analyze import run_baseline
+    from performance.analysis.runner import run_baseline
 
     return run_baseline([str(p) for p in args.paths], settings, out=args.out)
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from performance.app.loop import OperatorInfo
 from performance.core.types import EmotionState, Frame, Observations
+from performance.operator.info import OperatorInfo
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 TEXT_EVERY_S = 0.25

@@ -21,7 +21,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    from performance.app.cmd_analyze import add_perception_options
+    from performance.cli.analyze import add_perception_options
 
     parser.add_argument("--display", type=int, default=0, metavar="N",
                         help="display (monitor/projector) index for the window (default 0)")
@@ -77,7 +77,7 @@ def register(sub: Any) -> None:
 
 def options_from_args(args: argparse.Namespace, spec: str) -> Any:
     """LiveOptions from parsed arguments (validates --size, --fps, --seconds)."""
-    from performance.app.live import LiveOptions
+    from performance.runtime.live import LiveOptions
 
     if not args.fps >= 0:
         raise ConfigError(f"--fps must be 0 or more, got {args.fps}")
@@ -126,10 +126,10 @@ def _show(options: Any, settings: Settings) -> int:
     from dataclasses import replace
     from typing import cast
 
-    from performance.app.live import run_live
-    from performance.app.shows import shader_catalog
-    from performance.app.showtime import build_show, start_services
     from performance.core.clock import MonotonicClock
+    from performance.runtime.assemble import shader_catalog
+    from performance.runtime.live import run_live
+    from performance.runtime.services import build_show, start_services
 
     if options.visual is not None and settings.cues:
         raise ConfigError("--visual and --cues exclude each other: the cue list picks visuals")

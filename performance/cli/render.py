@@ -1,6 +1,6 @@
 """The `essence render` subcommand: the show rendered offline to an MP4 and a contact sheet.
 
-Only parses options; the work is in performance/app/offline.py (imported when run, so
+Only parses options; the work is in performance/runtime/offline.py (imported when run, so
 `essence --help` stays instant).
 """
 
@@ -10,8 +10,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from performance.app.cmd_analyze import add_perception_options
-from performance.app.cmd_run import parse_size
+from performance.cli.analyze import add_perception_options
+from performance.cli.run import parse_size
 from performance.config import Settings
 from performance.core.errors import InputError
 
@@ -51,7 +51,7 @@ def register(sub: Any) -> None:
 
 
 def _render(args: argparse.Namespace, settings: Settings) -> int:
-    from performance.app.offline import RenderJob, render_offline
+    from performance.runtime.offline import RenderJob, render_offline
 
     if args.contact_frames < 0:
         raise InputError("--contact-frames", f"must be 0 or more, got {args.contact_frames}")
@@ -81,7 +81,7 @@ def _show_factory(args: argparse.Namespace, settings: Settings) -> Any:
 
     if args.visual is not None:
         raise ConfigError("--visual and --cues exclude each other: the cue list picks visuals")
-    from performance.app.showtime import build_show
+    from performance.runtime.services import build_show
 
     return lambda visuals: build_show(settings, visual=None, visuals=list(visuals))
 

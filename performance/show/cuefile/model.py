@@ -1,8 +1,8 @@
 """The cue model: a show file is a list of acts and an ordered list of cues.
 
-Plain frozen values, built and validated by `cueload`; the sequencer only reads them.
+Plain frozen values, built and validated by `cuefile.load`; the sequencer only reads them.
 Visuals and their declared inputs come from a *catalog* (visual name -> declared inputs),
-which the app builds from the shader headers (`performance.app.shows.shader_catalog`);
+which the app builds from the shader headers (`performance.runtime.assemble.shader_catalog`);
 the show layer never imports the renderer.
 """
 

@@ -19,11 +19,11 @@ from performance.config import SETTING_OPTIONS, load_settings
 from performance.core.errors import EssenceError
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "performance.app.cmd_analyze",
-    "performance.app.cmd_run",
-    "performance.app.cmd_render",
-    "performance.app.cmd_check",
-    "performance.app.cmd_devices",
+    "performance.cli.analyze",
+    "performance.cli.run",
+    "performance.cli.render",
+    "performance.cli.check",
+    "performance.cli.devices",
 )
 
 

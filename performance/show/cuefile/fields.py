@@ -1,6 +1,6 @@
 """Validators for the fields of a show file; each raises `Problem(reason, *key_path)`.
 
-The key path lets the loader find the offending line (see `cuelines.LineIndex.key`).
+The key path lets the loader find the offending line (see `lines.LineIndex.key`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from performance.show.cues import (
+from performance.show.cuefile.model import (
     METRICS,
     NEXT_ACTIONS,
     Catalog,

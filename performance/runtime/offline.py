@@ -23,13 +23,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from performance.app.contact_sheet import ContactSheet
-from performance.app.pipeline import SCRIPTED, engine_from_settings, landmarker_factory
-from performance.app.video_writer import VideoWriter, check_size, check_writable, fps_fraction
+from performance.adapters.contact_sheet import ContactSheet
+from performance.adapters.video_writer import VideoWriter, check_size, check_writable, fps_fraction
 from performance.config import Settings
 from performance.core.errors import InputError
 from performance.core.types import EmotionState, Observations
 from performance.emotion.engine import EmotionEngine
+from performance.runtime.pipeline import SCRIPTED, engine_from_settings, landmarker_factory
 from performance.show.autopilot import DEFAULT_PROGRAMME, Autopilot
 from performance.show.state import Show, ShowState
 from performance.sources.base import FrameSource
@@ -254,7 +254,7 @@ def _check_job(job: RenderJob) -> tuple[int, int]:
     if spec.exists() and spec.resolve() == job.out.expanduser().resolve():
         raise InputError(job.out, "--out is the input file; choose another name")
     if job.visual is not None:
-        from performance.app.shows import shader_catalog
+        from performance.runtime.assemble import shader_catalog
 
         visuals = sorted(shader_catalog())
         if job.visual not in visuals:

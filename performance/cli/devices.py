@@ -39,7 +39,7 @@ def _camera_lines() -> list[str]:
 
 def _display_lines() -> list[str]:
     try:
-        from performance.app.window import list_displays
+        from performance.adapters.window import list_displays
     except ImportError as exc:  # pygame (SDL) missing: say so, list the rest
         return [f"  unknown: displays are listed by the window module ({exc})"]
     try:

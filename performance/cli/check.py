@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from performance.app.shows import DEFAULT_CUES, scan_visuals
 from performance.config import Settings
+from performance.runtime.assemble import DEFAULT_CUES, scan_visuals
 
 
 def register(sub: Any) -> None:
@@ -56,7 +56,7 @@ def check_cues(report: Report, path: Path, shaders: Path | None, *,
     report the shader header errors (off when `check_shaders` compiles them and reports
     the same errors itself)."""
     from performance.audio.palettes import palette_names
-    from performance.show.cueload import CueListError, load_cue_file
+    from performance.show.cuefile.load import CueListError, load_cue_file
 
     catalog, header_errors = scan_visuals(shaders)
     for name, error in header_errors.items() if headers else ():

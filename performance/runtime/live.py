@@ -18,14 +18,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from performance.app.loop import LoopConfig, MainLoop, OperatorInfo, StatsSummary
-from performance.app.pipeline import SCRIPTED, engine_from_settings, landmarker_factory
-from performance.app.preview import OperatorView
 from performance.config import Settings
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.mailbox import CommandQueue, CommandSink, LatestSlot
 from performance.core.types import EmotionState, Frame, Observations
+from performance.operator.info import OperatorInfo
+from performance.operator.preview import OperatorView
 from performance.perception.worker import Detector, PerceptionWorker
+from performance.runtime.loop import LoopConfig, MainLoop, StatsSummary
+from performance.runtime.pipeline import SCRIPTED, engine_from_settings, landmarker_factory
 from performance.show.commands import Command
 from performance.show.state import Show, ShowState
 from performance.sources.base import FrameSource
@@ -315,7 +316,7 @@ def run_live(
         stage = GLStage(ctx, compositor, mirror=options.mirror)
         stack.callback(stage.release)
         if show is None:
-            from performance.app.showtime import build_show
+            from performance.runtime.services import build_show
 
             show = build_show(settings, visual=options.visual, visuals=stage.library.visuals())
         view = OperatorView(
@@ -354,7 +355,7 @@ def _open_output(options: LiveOptions, stack: contextlib.ExitStack) -> tuple[Any
         ctx = create_headless_context()
         stack.callback(ctx.release)
         return ctx, None
-    from performance.app.window import Window
+    from performance.adapters.window import Window
     from performance.render.context import context_from_current_window
 
     window = Window(options.size, fullscreen=options.fullscreen, display=options.display,

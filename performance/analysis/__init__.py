@@ -1,0 +1,1 @@
+"""`essence analyze` and `essence baseline`: emotion per face for files, as rows and tables."""

@@ -1,0 +1,1 @@
+"""What the operator sees and presses: the overlay and camera preview, the keymap."""

@@ -1,0 +1,22 @@
+"""`OperatorInfo`: what the operator overlay may show for one frame (never the stage image)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from performance.core.types import EmotionState, Observations
+from performance.show.state import ShowState
+
+
+@dataclass(frozen=True)
+class OperatorInfo:
+    """What the operator overlay may show for one frame (never drawn on the stage image)."""
+
+    now: float
+    frame: int
+    show: ShowState
+    emotion: EmotionState
+    input_status: str
+    messages: tuple[str, ...]
+    stats: str | None
+    observations: Observations | None

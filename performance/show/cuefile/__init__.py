@@ -1,0 +1,1 @@
+"""Show files: the cue model (`model`), loading and validation (`load`, `fields`, `lines`)."""
