@@ -40,7 +40,7 @@ from performance.audio.device import AudioOutput, AudioStats  # noqa: E402
 from performance.audio.params import AudioParams  # noqa: E402
 from performance.audio.process import AudioProcess  # noqa: E402
 from performance.audio.synth import Synth  # noqa: E402
-from performance.core.types import CrowdState  # noqa: E402
+from performance.core.types import CrowdReading  # noqa: E402
 
 BUSY = AudioParams(valence=-0.6, arousal=0.9, chaos=0.9, face_count=6, presence=1.0, level=1.0)
 
@@ -81,18 +81,18 @@ class Load:
         from performance.render.headless import OffscreenTarget, create_headless_context
         from performance.render.program import ShaderLibrary
         from performance.render.renderer import Renderer
-        from performance.render.state import RenderState
+        from performance.render.state import FrameUniforms
 
         ctx = create_headless_context()
         library = ShaderLibrary(ctx)
         renderer = Renderer(ctx, library)
         target = OffscreenTarget(ctx, 640, 360)
         visuals = [v for v in library.visuals() if v != "fallback"] or ["essence_module"]
-        crowd = CrowdState(face_count=4, valence=-0.3, arousal=0.8, chaos=0.7, presence=1.0)
+        crowd = CrowdReading(face_count=4, valence=-0.3, arousal=0.8, chaos=0.7, presence=1.0)
         self.ready.wait()
         i = 0
         while not self.stop.is_set():
-            state = RenderState.from_crowd(crowd, time=i / 30, delta=1 / 30, frame=i,
+            state = FrameUniforms.from_crowd(crowd, time=i / 30, delta=1 / 30, frame=i,
                                            resolution=(640, 360))
             renderer.render(state, target.framebuffer, visual=visuals[(i // 60) % len(visuals)])
             target.read_rgb()

@@ -17,8 +17,8 @@ import numpy as np
 
 from performance.audio.params import AudioParams
 from performance.audio.synth import Synth
-from performance.core.types import CrowdState, EmotionState
-from performance.show.state import ShowState
+from performance.core.types import CrowdReading, RoomEmotion
+from performance.show.state import ShowFrame
 
 
 class AudioOutputLike(Protocol):
@@ -39,7 +39,7 @@ class AudioEngine:
         self.output = output
         self.params = AudioParams()
 
-    def update(self, show: ShowState | None, crowd: CrowdState) -> AudioParams:
+    def update(self, show: ShowFrame | None, crowd: CrowdReading) -> AudioParams:
         """Build this frame's snapshot and publish it (also when silent: cheap, harmless)."""
         self.params = AudioParams.from_state(show, crowd)
         if self.output is not None:
@@ -69,6 +69,6 @@ class SynthTrack:
         self.sample_rate = synth.sample_rate
         self.channels = synth.channels
 
-    def render(self, show: ShowState, emotion: EmotionState, samples: int) -> np.ndarray:
+    def render(self, show: ShowFrame, emotion: RoomEmotion, samples: int) -> np.ndarray:
         """float32 (samples, channels) for the state of one frame."""
         return self.synth.render(AudioParams.from_state(show, emotion.crowd), samples)

@@ -1,7 +1,7 @@
 """`AudioParams`: one immutable snapshot of everything the synth follows.
 
-The main loop builds a new snapshot each frame from the show (`ShowState`: act, per-act
-`SoundSetting`, the `master` fade) and the room (`CrowdState`) and hands it to the audio
+The main loop builds a new snapshot each frame from the show (`ShowFrame`: act, per-act
+`SoundSetting`, the `master` fade) and the room (`CrowdReading`) and hands it to the audio
 thread by a single reference swap. Every value is clamped and finite, so the synth never has
 to check anything in the audio callback.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from performance.core.types import CrowdState
-from performance.show.state import ShowState
+from performance.core.types import CrowdReading
+from performance.show.state import ShowFrame
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -59,7 +59,7 @@ class AudioParams:
         return self.level * self.master if self.enabled else 0.0
 
     @classmethod
-    def from_state(cls, show: ShowState | None, crowd: CrowdState) -> AudioParams:
+    def from_state(cls, show: ShowFrame | None, crowd: CrowdReading) -> AudioParams:
         """The snapshot for one frame; without a show (no cue list) the defaults of an act."""
         if show is None:
             return cls(

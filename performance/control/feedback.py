@@ -120,7 +120,7 @@ def status_messages(
     return out
 
 
-class FeedbackState:
+class SubscriberFeedback:
     """One subscriber's view: what it was last sent and when."""
 
     def __init__(self, max_rate: float = 10.0) -> None:

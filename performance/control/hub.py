@@ -29,7 +29,7 @@ from performance.control.addresses import (
     resolve,
 )
 from performance.control.counters import DropCounter
-from performance.control.feedback import FeedbackState, RigStatus, status_json
+from performance.control.feedback import RigStatus, SubscriberFeedback, status_json
 from performance.control.wire import Message, WireError, build_message, parse_packet
 from performance.core.mailbox import CommandQueue, LatestSlot
 from performance.show.commands import Command, Go
@@ -178,8 +178,8 @@ class ControlHub:
                 return out
             for session in self.access.subscribers(transport):
                 state = session.feedback
-                if not isinstance(state, FeedbackState):
-                    state = session.feedback = FeedbackState(self.options.feedback_rate)
+                if not isinstance(state, SubscriberFeedback):
+                    state = session.feedback = SubscriberFeedback(self.options.feedback_rate)
                 for address, args in state.due(status, now):
                     out.append((session.key, build_message(address, args)))
         return out

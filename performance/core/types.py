@@ -126,7 +126,7 @@ class FaceEmotion:
 
 
 @dataclass(frozen=True)
-class CrowdState:
+class CrowdReading:
     """Aggregates over every face in view; this (not per-person data) is what the show uses."""
 
     face_count: float = 0.0
@@ -142,9 +142,9 @@ class CrowdState:
 
 
 @dataclass(frozen=True)
-class EmotionState:
+class RoomEmotion:
     """What the emotion layer publishes each update."""
 
     timestamp: float
     faces: tuple[FaceEmotion, ...] = ()
-    crowd: CrowdState = field(default_factory=CrowdState)
+    crowd: CrowdReading = field(default_factory=CrowdReading)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from performance.core.types import NEUTRAL_READING, CrowdState, FaceEmotion, distribution
+from performance.core.types import NEUTRAL_READING, CrowdReading, FaceEmotion, distribution
 from performance.emotion.smoothing import CriticallyDamped
 
 # Order of the vector the spring smooths.
@@ -36,7 +36,7 @@ class ChaosWeights:
 
 
 class CrowdAggregator:
-    """Turns the faces in view into one smoothed CrowdState."""
+    """Turns the faces in view into one smoothed CrowdReading."""
 
     def __init__(
         self,
@@ -52,7 +52,7 @@ class CrowdAggregator:
         self._arrivals: deque[float] = deque(maxlen=10_000)
         self._departures: deque[float] = deque(maxlen=10_000)
         self._last_time: float | None = None
-        self.state = CrowdState()
+        self.state = CrowdReading()
 
     def update(
         self,
@@ -61,7 +61,7 @@ class CrowdAggregator:
         *,
         arrivals: int = 0,
         departures: int = 0,
-    ) -> CrowdState:
+    ) -> CrowdReading:
         """Fold in the faces seen at `now` and the arrivals/departures since the last call."""
         dt = 0.0 if self._last_time is None else max(now - self._last_time, 0.0)
         self._last_time = now
@@ -73,7 +73,7 @@ class CrowdAggregator:
         smoothed = self._spring.update(target, dt)
         mood = distribution(self._emotions.update(emotions, dt))
         values = dict(zip(_FIELDS, (float(v) for v in smoothed), strict=True))
-        self.state = CrowdState(
+        self.state = CrowdReading(
             face_count=max(values["face_count"], 0.0),
             arrivals_per_min=max(values["arrivals"], 0.0),
             departures_per_min=max(values["departures"], 0.0),

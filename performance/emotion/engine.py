@@ -17,10 +17,10 @@ from performance.core.types import (
     EMOTIONS,
     NEUTRAL_READING,
     EmotionReading,
-    EmotionState,
     FaceEmotion,
     FaceObservation,
     Observations,
+    RoomEmotion,
     distribution,
 )
 from performance.emotion.baseline import FaceBaseline
@@ -64,13 +64,13 @@ class EmotionEngine:
         self._crowd_factory = crowd_factory
         self.crowd = crowd_factory()
         self._faces: dict[int, _FaceState] = {}
-        self.state = EmotionState(timestamp=0.0)
+        self.state = RoomEmotion(timestamp=0.0)
 
     def read_still(self, face: FaceObservation) -> EmotionReading:
         """The unsmoothed reading of a face in a still image, against the prior baseline."""
         return self.mapping.predict(face.blendshapes, self.prior)
 
-    def update(self, observations: Observations) -> EmotionState:
+    def update(self, observations: Observations) -> RoomEmotion:
         """Fold in the faces of one frame and return the new state."""
         now = observations.timestamp
         step = self.tracker.update(observations.faces, now)
@@ -78,7 +78,7 @@ class EmotionEngine:
             self._observe(track.face_id, face, now)
         return self._publish(now, len(step.arrived), step.departed)
 
-    def idle(self, now: float) -> EmotionState:
+    def idle(self, now: float) -> RoomEmotion:
         """Advance time with no new frame (camera lost, perception busy): faces age and leave."""
         step = self.tracker.update((), now)
         return self._publish(now, 0, step.departed)
@@ -88,7 +88,7 @@ class EmotionEngine:
         self.tracker.reset()
         self._faces.clear()
         self.crowd = self._crowd_factory()
-        self.state = EmotionState(timestamp=0.0)
+        self.state = RoomEmotion(timestamp=0.0)
 
     def _observe(self, face_id: int, face: FaceObservation, now: float) -> None:
         features = self.mapping.features(face.blendshapes)
@@ -112,7 +112,7 @@ class EmotionEngine:
         state.smoothed = _reading_from_vector(vector)
         state.last_time = now
 
-    def _publish(self, now: float, arrivals: int, departed: list[int]) -> EmotionState:
+    def _publish(self, now: float, arrivals: int, departed: list[int]) -> RoomEmotion:
         for face_id in list(self._faces):  # departed faces and dropped tentative ones
             if face_id not in self.tracker.tracks:
                 del self._faces[face_id]
@@ -134,7 +134,7 @@ class EmotionEngine:
                 )
             )
         crowd = self.crowd.update(faces, now, arrivals=arrivals, departures=len(departed))
-        self.state = EmotionState(timestamp=now, faces=tuple(faces), crowd=crowd)
+        self.state = RoomEmotion(timestamp=now, faces=tuple(faces), crowd=crowd)
         return self.state
 
 

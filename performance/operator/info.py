@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from performance.core.types import EmotionState, Observations
-from performance.show.state import ShowState
+from performance.core.types import Observations, RoomEmotion
+from performance.show.state import ShowFrame
 
 
 @dataclass(frozen=True)
@@ -14,8 +14,8 @@ class OperatorInfo:
 
     now: float
     frame: int
-    show: ShowState
-    emotion: EmotionState
+    show: ShowFrame
+    emotion: RoomEmotion
     input_status: str
     messages: tuple[str, ...]
     stats: str | None

@@ -21,7 +21,7 @@ from performance.show.commands import (
     SetChaosMode,
     SetPlayhead,
 )
-from performance.show.state import ShowState
+from performance.show.state import ShowFrame
 
 STATS = "stats"
 FULLSCREEN = "fullscreen"
@@ -43,7 +43,7 @@ KEYMAP: dict[str, str] = {
 }
 
 
-def command_for(action: str, show: ShowState | None) -> Command | None:
+def command_for(action: str, show: ShowFrame | None) -> Command | None:
     """The Command for a show action, given the show's last state (for the toggles)."""
     if action == "go":
         return Go()
@@ -65,7 +65,7 @@ def command_for(action: str, show: ShowState | None) -> Command | None:
 def handle_keys(
     keys: Iterable[str],
     commands: CommandSink[Command],
-    show: ShowState | None,
+    show: ShowFrame | None,
     keymap: dict[str, str] = KEYMAP,
 ) -> list[str]:
     """Queue the commands for `keys`; returns the local actions (stats, fullscreen, quit)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from performance.core.types import EmotionState, Frame, Observations
+from performance.core.types import Frame, Observations, RoomEmotion
 from performance.operator.info import OperatorInfo
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -59,7 +59,7 @@ def camera_indicator() -> np.ndarray:
 
 
 def preview_image(
-    frame: Frame, observations: Observations | None, emotion: EmotionState,
+    frame: Frame, observations: Observations | None, emotion: RoomEmotion,
     width: int = PREVIEW_WIDTH,
 ) -> np.ndarray:
     """The frame scaled to `width` with a box per observed face, labelled with the tracked

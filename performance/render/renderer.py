@@ -11,7 +11,7 @@ import moderngl
 
 from performance.render.headless import OffscreenTarget
 from performance.render.program import CompiledProgram, ShaderLibrary, compile_text
-from performance.render.state import InputValue, RenderState
+from performance.render.state import FrameUniforms, InputValue
 
 MIX_SOURCE = """#version 330
 out vec4 fragColor;
@@ -64,7 +64,7 @@ class Renderer:
 
     def render(
         self,
-        state: RenderState,
+        state: FrameUniforms,
         target: moderngl.Framebuffer,
         *,
         visual: str,
@@ -125,7 +125,7 @@ class Renderer:
         compiled: CompiledProgram,
         inputs: Mapping[str, InputValue],
         transition: float,
-        state: RenderState,
+        state: FrameUniforms,
         target: moderngl.Framebuffer,
     ) -> None:
         program = compiled.program

@@ -1,4 +1,4 @@
-"""The stage: draws one ShowState with the room's emotion into a target framebuffer.
+"""The stage: draws one ShowFrame with the room's emotion into a target framebuffer.
 
 This is the only place where the show's output (visual, fade, act) and the emotion layer's
 output (crowd, faces) meet the renderer; the live loop and the offline render both call it,
@@ -9,24 +9,24 @@ from __future__ import annotations
 
 import moderngl
 
-from performance.core.types import EmotionState
+from performance.core.types import RoomEmotion
 from performance.render.renderer import Renderer
-from performance.render.state import RenderState
-from performance.show.state import ShowState
+from performance.render.state import FrameUniforms
+from performance.show.state import ShowFrame
 
 
 def stage_render_state(
-    show: ShowState,
-    emotion: EmotionState,
+    show: ShowFrame,
+    emotion: RoomEmotion,
     *,
     delta: float,
     frame: int,
     resolution: tuple[int, int],
     mirror_x: bool = False,
-) -> RenderState:
+) -> FrameUniforms:
     """The shared uniform values for one frame of the show (each layer's shader inputs are
     passed to the renderer with its layer, see `draw_stage`)."""
-    return RenderState.from_crowd(
+    return FrameUniforms.from_crowd(
         emotion.crowd,
         emotion.faces,
         time=show.time,
@@ -42,13 +42,13 @@ def stage_render_state(
 def draw_stage(
     renderer: Renderer,
     target: moderngl.Framebuffer,
-    show: ShowState,
-    emotion: EmotionState,
+    show: ShowFrame,
+    emotion: RoomEmotion,
     *,
     delta: float,
     frame: int,
     mirror_x: bool = False,
-) -> RenderState:
+) -> FrameUniforms:
     """Render `show` into `target`: its visual, fading from the previous one while a
     crossfade runs, at the show's master level (below 1 darkens the whole picture)."""
     state = stage_render_state(

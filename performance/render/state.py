@@ -1,4 +1,4 @@
-"""`RenderState`: the per-frame values the renderer turns into shared uniforms."""
+"""`FrameUniforms`: the per-frame values the renderer turns into shared uniforms."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from performance.core.types import EMOTIONS, CrowdState, FaceEmotion
+from performance.core.types import EMOTIONS, CrowdReading, FaceEmotion
 from performance.render.uniforms import MAX_FACES, UNIFORMS_BY_NAME
 
 InputValue = float | tuple[float, ...]
@@ -16,7 +16,7 @@ _NEUTRAL = (1.0,) + (0.0,) * (len(EMOTIONS) - 1)
 
 
 @dataclass(frozen=True)
-class RenderState:
+class FrameUniforms:
     """Everything a frame needs besides the visual name: time, crowd emotion, show position.
 
     `faces` holds at most MAX_FACES slots (x, y, valence, arousal, size), x/y in 0..1 of the
@@ -43,7 +43,7 @@ class RenderState:
     @classmethod
     def from_crowd(
         cls,
-        crowd: CrowdState,
+        crowd: CrowdReading,
         faces: Sequence[FaceEmotion] = (),
         *,
         time: float,
@@ -54,7 +54,7 @@ class RenderState:
         cue_progress: float = 0.0,
         inputs: Mapping[str, InputValue] | None = None,
         mirror_x: bool = False,
-    ) -> RenderState:
+    ) -> FrameUniforms:
         """Build a state from the emotion layer's output.
 
         Keeps the MAX_FACES largest faces, ordered by face id so a face keeps its slot, flips

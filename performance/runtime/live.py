@@ -21,14 +21,14 @@ from typing import Any
 from performance.config import Settings
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.mailbox import CommandQueue, CommandSink, LatestSlot
-from performance.core.types import EmotionState, Frame, Observations
+from performance.core.types import Frame, Observations, RoomEmotion
 from performance.operator.info import OperatorInfo
 from performance.operator.preview import OperatorView
 from performance.perception.worker import Detector, PerceptionWorker
 from performance.runtime.loop import LoopConfig, MainLoop, StatsSummary
 from performance.runtime.pipeline import SCRIPTED, engine_from_settings, landmarker_factory
 from performance.show.commands import Command
-from performance.show.state import Show, ShowState
+from performance.show.state import Show, ShowFrame
 from performance.sources.base import FrameSource
 
 log = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ class GLStage:
         self._reported: dict[str, str] = {}
         self._report()
 
-    def draw(self, show: ShowState, emotion: EmotionState, *, delta: float, frame: int) -> None:
+    def draw(self, show: ShowFrame, emotion: RoomEmotion, *, delta: float, frame: int) -> None:
         from performance.render.stage import draw_stage
 
         draw_stage(self.renderer, self.compositor.stage_framebuffer, show, emotion,
@@ -275,7 +275,7 @@ def run_live(
     events: Callable[[], list[str]] | None = None,
     inspect: Inspect | None = None,
     report: Callable[[str], None] = print,
-    publish: Callable[[ShowState, EmotionState], None] | None = None,
+    publish: Callable[[ShowFrame, RoomEmotion], None] | None = None,
     watch_input: Callable[[Callable[[], str]], None] | None = None,
 ) -> RunReport:
     """Run the show until quit or `options.seconds`; returns what happened.

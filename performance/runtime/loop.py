@@ -20,11 +20,11 @@ from typing import Protocol, TypeVar
 
 from performance.core.clock import Clock
 from performance.core.mailbox import CommandSink, LatestSlot
-from performance.core.types import EmotionState, Observations
+from performance.core.types import Observations, RoomEmotion
 from performance.operator.info import OperatorInfo
 from performance.operator.keys import FULLSCREEN, QUIT, STATS, handle_keys
 from performance.show.commands import Command
-from performance.show.state import Layer, Show, ShowState
+from performance.show.state import Layer, Show, ShowFrame
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,9 +37,9 @@ STATS_REFRESH_S = 0.25  # how often the statistics shown on the overlay are reco
 class Engine(Protocol):
     """The emotion engine's part the loop uses (EmotionEngine)."""
 
-    def update(self, observations: Observations) -> EmotionState: ...
+    def update(self, observations: Observations) -> RoomEmotion: ...
 
-    def idle(self, now: float) -> EmotionState: ...
+    def idle(self, now: float) -> RoomEmotion: ...
 
 
 class Feed(Protocol):
@@ -58,7 +58,7 @@ class Feed(Protocol):
 class Stage(Protocol):
     """Draws the show into the audience image and hot-reloads its shaders."""
 
-    def draw(self, show: ShowState, emotion: EmotionState, *, delta: float, frame: int) -> None:
+    def draw(self, show: ShowFrame, emotion: RoomEmotion, *, delta: float, frame: int) -> None:
         ...
 
     def reload(self) -> list[str]:
@@ -166,7 +166,7 @@ class MainLoop:
         sleep: Callable[[float], None],
         config: LoopConfig = LoopConfig(),
         report: Callable[[str], None] = print,
-        publish: Callable[[ShowState, EmotionState], None] | None = None,
+        publish: Callable[[ShowFrame, RoomEmotion], None] | None = None,
     ) -> None:
         self.publish = publish  # e.g. the audio engine's update, once a frame
         self.show, self.engine, self.feed = show, engine, feed
@@ -176,8 +176,8 @@ class MainLoop:
         self.stats = FrameStats(self.period)
         self.frame = 0
         self.quit = False
-        self.emotion = EmotionState(timestamp=clock.now())
-        self.show_state: ShowState | None = None
+        self.emotion = RoomEmotion(timestamp=clock.now())
+        self.show_state: ShowFrame | None = None
         self.last_observations: Observations | None = None
         self.observations_taken = 0
         self.max_faces = 0  # most faces in one observation
@@ -201,7 +201,7 @@ class MainLoop:
         self._controls(now)
         self._emotion(now)
         self.show_state = self._guard("show", lambda: self.show.tick(now, self.emotion)) \
-            or self.show_state or ShowState(time=now, current=Layer("fallback"))
+            or self.show_state or ShowFrame(time=now, current=Layer("fallback"))
         if now >= self._next_reload:
             self._next_reload = now + self.config.reload_every
             self.shader_messages = tuple(self._guard("reload", self.stage.reload) or ())

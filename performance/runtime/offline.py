@@ -27,11 +27,11 @@ from performance.adapters.contact_sheet import ContactSheet
 from performance.adapters.video_writer import VideoWriter, check_size, check_writable, fps_fraction
 from performance.config import Settings
 from performance.core.errors import InputError
-from performance.core.types import EmotionState, Observations
+from performance.core.types import Observations, RoomEmotion
 from performance.emotion.engine import EmotionEngine
 from performance.runtime.pipeline import SCRIPTED, engine_from_settings, landmarker_factory
 from performance.show.autopilot import DEFAULT_PROGRAMME, Autopilot
-from performance.show.state import Show, ShowState
+from performance.show.state import Show, ShowFrame
 from performance.sources.base import FrameSource
 from performance.sources.video import VideoFileSource
 
@@ -51,7 +51,7 @@ class AudioBlocks(Protocol):
     sample_rate: int
     channels: int
 
-    def render(self, show: ShowState, emotion: EmotionState, samples: int) -> np.ndarray:
+    def render(self, show: ShowFrame, emotion: RoomEmotion, samples: int) -> np.ndarray:
         """float32 (samples, channels) in [-1, 1] following `show` and `emotion`."""
         ...
 
@@ -156,7 +156,7 @@ class _Audience(Protocol):
     name: str
     duration: float | None
 
-    def advance(self, t: float) -> EmotionState: ...
+    def advance(self, t: float) -> RoomEmotion: ...
     def close(self) -> None: ...
 
 
@@ -169,7 +169,7 @@ class _Scripted:
         self.name = f"scripted audience ({faces} faces)"
         self.duration: float | None = None
 
-    def advance(self, t: float) -> EmotionState:
+    def advance(self, t: float) -> RoomEmotion:
         return self.engine.update(self.audience.observe(t))
 
     def close(self) -> None:
@@ -191,7 +191,7 @@ class _Perceived:
         self.source_frames = 0
         self.perception_seconds = 0.0  # wall time spent in the face model (reporting only)
 
-    def advance(self, t: float) -> EmotionState:
+    def advance(self, t: float) -> RoomEmotion:
         while self._pending is not None and (
             not self._shown or self._pending.timestamp <= t + 1e-9
         ):
@@ -263,7 +263,7 @@ def _check_job(job: RenderJob) -> tuple[int, int]:
     return size
 
 
-def _label(t: float, state: ShowState) -> tuple[str, str]:
+def _label(t: float, state: ShowFrame) -> tuple[str, str]:
     minutes, seconds = divmod(t, 60.0)
     return (f"{int(minutes):02d}:{seconds:04.1f}  ACT {state.act}",
             state.act_name or state.current.visual)
@@ -361,7 +361,7 @@ def _render(
     )
 
 
-def _count(acts: dict[int, ActSummary], state: ShowState, emotion: EmotionState,
+def _count(acts: dict[int, ActSummary], state: ShowFrame, emotion: RoomEmotion,
            t: float) -> None:
     summary = acts.get(state.act)
     if summary is None:

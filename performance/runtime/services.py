@@ -22,10 +22,10 @@ from typing import Any
 from performance.config import Settings
 from performance.core.clock import Clock
 from performance.core.mailbox import CommandQueue, CommandSink
-from performance.core.types import EmotionState
+from performance.core.types import RoomEmotion
 from performance.show.autopilot import Autopilot
 from performance.show.commands import Command
-from performance.show.state import Show, ShowState
+from performance.show.state import Show, ShowFrame
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class ShowServices:
         """The cue sequencer, or None when the autopilot runs."""
         return self.show if hasattr(self.show, "take_outbox") else None
 
-    def publish(self, state: ShowState, emotion: EmotionState) -> None:
+    def publish(self, state: ShowFrame, emotion: RoomEmotion) -> None:
         """Once a frame, on the main thread: sound, cue OSC out, feedback, show file."""
         now = self.clock.now()
         if self._last_publish is not None and now > self._last_publish:

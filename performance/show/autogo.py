@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from performance.core.types import EmotionState
+from performance.core.types import RoomEmotion
 from performance.show.commands import Go
-from performance.show.state import ShowState
+from performance.show.state import ShowFrame
 
 WAITING = ("standby", "ready", "armed", "ended")
 
@@ -36,7 +36,7 @@ class AutoGo:
         """Commands from people go straight through."""
         self.sequencer.apply(command, now)
 
-    def tick(self, now: float, emotion: EmotionState) -> ShowState:
+    def tick(self, now: float, emotion: RoomEmotion) -> ShowFrame:
         """Tick the show, pressing GO when it has waited `after` seconds for one."""
         state = self.sequencer.status().state
         if state not in WAITING:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from performance.core.types import EmotionState
+from performance.core.types import RoomEmotion
 from performance.show.mixing import Crossfade
-from performance.show.state import Layer, ShowState
+from performance.show.state import Layer, ShowFrame
 
 DEFAULT_PROGRAMME: tuple[tuple[str, float], ...] = (
     ("essence_module", 24.0),
@@ -56,7 +56,7 @@ class Autopilot:
             t -= seconds
         return len(self.programme) - 1, Layer(self.programme[-1][0])
 
-    def tick(self, now: float, emotion: EmotionState) -> ShowState:
+    def tick(self, now: float, emotion: RoomEmotion) -> ShowFrame:
         """What is on stage at `now`."""
         if self._start is None:
             self._start = now
@@ -79,7 +79,7 @@ class Autopilot:
             mix, previous = self._fade.mix(now), self._fade.previous
             if mix >= 1.0:
                 self._fade, previous = None, None
-        return ShowState(
+        return ShowFrame(
             time=now,
             current=self._layer,
             previous=previous,

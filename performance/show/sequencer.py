@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from performance.core.types import CrowdState, EmotionState
+from performance.core.types import CrowdReading, RoomEmotion
 from performance.show.commands import (
     Back,
     Blackout,
@@ -32,14 +32,14 @@ from performance.show.cuefile.load import CueListError, load_cue_file
 from performance.show.cuefile.model import Catalog, Cue, CueList, OutgoingOsc
 from performance.show.mixing import Crossfade, LevelFade, lerp_inputs
 from performance.show.seqoptions import EDITING_COMMANDS, Outcome, SequencerOptions
-from performance.show.state import InputValue, Layer, ShowState, SoundSetting
+from performance.show.state import InputValue, Layer, ShowFrame, SoundSetting
 from performance.show.status import SequencerStatus
 
 log = logging.getLogger(__name__)
 
 __all__ = ["EDITING_COMMANDS", "Outcome", "Sequencer", "SequencerOptions"]
 
-# The states a ShowState reports as they are; every other state shows as "running".
+# The states a ShowFrame reports as they are; every other state shows as "running".
 SHOW_STATES = ("panic", "blackout", "paused", "armed", "ended")
 
 
@@ -66,7 +66,7 @@ class Sequencer:
         self._fade: Crossfade | None = None
         self._chaos = False
         self._sound = SoundSetting()
-        self._crowd = CrowdState()
+        self._crowd = CrowdReading()
         self._held = False
         self._met_since: float | None = None
         self._level = LevelFade()
@@ -94,7 +94,7 @@ class Sequencer:
             return self._refuse(outcome.reason)
         return outcome
 
-    def tick(self, now: float, emotion: EmotionState) -> ShowState:
+    def tick(self, now: float, emotion: RoomEmotion) -> ShowFrame:
         """Advance to `now` with the room's emotion and return what should be on stage."""
         self._crowd = emotion.crowd
         self._advance(now)
@@ -103,7 +103,7 @@ class Sequencer:
         if self._fade is not None and self._fade.progress(self._t) >= 1.0:
             self._fade = None
         status = self.status()
-        return ShowState(
+        return ShowFrame(
             time=now, current=current, previous=previous, mix=mix,
             master=self._level.at(now), act=status.act, act_name=status.act_name,
             cue_id=status.cue_id, cue_name=status.cue_name, next_cue_id=status.next_cue_id,

@@ -1,4 +1,4 @@
-"""`ShowState`: what the show wants on stage at one instant (the show -> render/audio contract)."""
+"""`ShowFrame`: what the show wants on stage at one instant (the show -> render/audio contract)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from performance.core.types import EmotionState
+from performance.core.types import RoomEmotion
 
 InputValue = float | tuple[float, ...]
 
@@ -29,7 +29,7 @@ class SoundSetting:
 
 
 @dataclass(frozen=True)
-class ShowState:
+class ShowFrame:
     """The show's output for one frame.
 
     `current` fades in over `previous` with `mix` (0 = previous only, 1 = current only).
@@ -56,12 +56,12 @@ class ShowState:
 
 
 class Show(Protocol):
-    """Anything that turns time, the room's emotion and commands into a ShowState."""
+    """Anything that turns time, the room's emotion and commands into a ShowFrame."""
 
     def apply(self, command: object, now: float) -> None:
         """Take one command from control (OSC, keys); the change shows on the next tick."""
         ...
 
-    def tick(self, now: float, emotion: EmotionState) -> ShowState:
+    def tick(self, now: float, emotion: RoomEmotion) -> ShowFrame:
         """Advance to `now` and return what should be on stage."""
         ...

@@ -1,4 +1,4 @@
-"""The uniform table, its generated files, RenderState and shader-source parsing (no GL)."""
+"""The uniform table, its generated files, FrameUniforms and shader-source parsing (no GL)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from performance.core.errors import EssenceError
-from performance.core.types import CrowdState, EmotionReading, FaceEmotion
+from performance.core.types import CrowdReading, EmotionReading, FaceEmotion
 from performance.render.source import ShaderError, load_shader, parse_header
-from performance.render.state import RenderState
+from performance.render.state import FrameUniforms
 from performance.render.uniforms import (
     MAX_FACES,
     SHADER_ROOT,
@@ -33,7 +33,7 @@ def test_generated_files_match_table() -> None:
 
 
 def test_state_covers_every_uniform_and_clamps() -> None:
-    state = RenderState(valence=5.0, arousal=float("nan"), faces=((0.1, 0.2, 0.3, 0.4, 0.5),))
+    state = FrameUniforms(valence=5.0, arousal=float("nan"), faces=((0.1, 0.2, 0.3, 0.4, 0.5),))
     values = state.uniform_values()
     assert set(values) == {u.name for u in UNIFORMS}
     assert values["u_valence"] == 1.0
@@ -49,15 +49,15 @@ def _face(fid: int, center: tuple[float, float], size: float, valence: float) ->
 
 def test_from_crowd_flips_y_keeps_largest_and_orders_by_id() -> None:
     faces = [_face(i, (0.1 * i, 0.25), 0.01 * (i + 1), 0.5) for i in range(10)]
-    state = RenderState.from_crowd(
-        CrowdState(face_count=10, valence=0.4, chaos=0.2), faces,
+    state = FrameUniforms.from_crowd(
+        CrowdReading(face_count=10, valence=0.4, chaos=0.2), faces,
         time=1.0, delta=0.02, frame=3, resolution=(64, 32),
     )
     assert len(state.faces) == MAX_FACES
     assert [round(f[0], 2) for f in state.faces] == [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
     assert state.faces[0][1] == pytest.approx(0.75)
     assert state.valence == 0.4 and state.chaos == 0.2 and state.frame == 3
-    mirrored = RenderState.from_crowd(CrowdState(), faces[:1], time=0, delta=0, frame=0,
+    mirrored = FrameUniforms.from_crowd(CrowdReading(), faces[:1], time=0, delta=0, frame=0,
                                       resolution=(1, 1), mirror_x=True)
     assert mirrored.faces[0][0] == pytest.approx(1.0)
 

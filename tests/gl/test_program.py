@@ -11,10 +11,10 @@ import pytest
 from performance.render.program import ShaderLibrary
 from performance.render.renderer import Renderer
 from performance.render.source import ShaderError, load_shader
-from performance.render.state import RenderState
+from performance.render.state import FrameUniforms
 
 pytestmark = pytest.mark.gl
-STATE = RenderState(time=1.0, resolution=(128, 72))
+STATE = FrameUniforms(time=1.0, resolution=(128, 72))
 
 GOOD = """#version 330
 /* {"INPUTS": [{"NAME": "level", "TYPE": "float", "DEFAULT": 0.5, "MIN": 0, "MAX": 1},

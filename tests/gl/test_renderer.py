@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from performance.render.source import UnknownVisualError
-from performance.render.state import RenderState
+from performance.render.state import FrameUniforms
 
 pytestmark = pytest.mark.gl
-STATE = RenderState(time=1.5, resolution=(128, 72), valence=0.5, presence=1.0)
+STATE = FrameUniforms(time=1.5, resolution=(128, 72), valence=0.5, presence=1.0)
 
 
 def _render(renderer, target, **kw) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -52,15 +52,15 @@ def test_master_scales_the_finished_picture_crossfade_included(gl, renderer, tar
 def test_stage_master_dims_a_crossfade_instead_of_cutting_it(gl, renderer, target) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
-    from performance.core.types import EmotionState
+    from performance.core.types import RoomEmotion
     from performance.render.stage import draw_stage
-    from performance.show.state import Layer, ShowState
+    from performance.show.state import Layer, ShowFrame
 
-    show = ShowState(time=1.5, current=Layer("essence_module", {"grain": 0.0}),
+    show = ShowFrame(time=1.5, current=Layer("essence_module", {"grain": 0.0}),
                      previous=Layer("enclave", {"grain": 0.0}), mix=0.5)
-    emotion = EmotionState(timestamp=1.5)
+    emotion = RoomEmotion(timestamp=1.5)
 
-    def stage(state: ShowState) -> np.ndarray:
+    def stage(state: ShowFrame) -> np.ndarray:
         draw_stage(renderer, target.framebuffer, state, emotion, delta=0.02, frame=3)
         return target.read_rgb().astype(np.int32)
 

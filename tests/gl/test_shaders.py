@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from performance.render.state import RenderState
+from performance.render.state import FrameUniforms
 
 pytestmark = pytest.mark.gl
 W, H = 128, 72
@@ -15,7 +15,7 @@ TWO_FACES = ((0.2, 0.5, 0.7, 0.5, 0.12), (0.8, 0.5, -0.6, 0.3, 0.12))
 def frame(renderer, target, visual: str, **kw) -> np.ndarray:  # type: ignore[no-untyped-def]
     kw.setdefault("presence", 1.0)
     kw.setdefault("time", 2.5)
-    state = RenderState(resolution=(W, H), **kw)
+    state = FrameUniforms(resolution=(W, H), **kw)
     renderer.render(state, target.framebuffer, visual=visual, inputs={"grain": 0.0})
     return target.read_rgb().astype(np.float64)
 

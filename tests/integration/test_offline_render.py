@@ -21,10 +21,10 @@ from performance.adapters.video_writer import VideoWriter, audio_samples_for
 from performance.cli import main
 from performance.config import Settings
 from performance.core.errors import InputError
-from performance.core.types import EmotionState
+from performance.core.types import RoomEmotion
 from performance.runtime.offline import RenderJob, RenderReport, contact_sheet_path, render_offline
 from performance.show.autopilot import Autopilot
-from performance.show.state import ShowState
+from performance.show.state import ShowFrame
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -229,7 +229,7 @@ class Sine:
         self.position = 0
         self.calls = 0
 
-    def render(self, show: ShowState, emotion: EmotionState, samples: int) -> np.ndarray:
+    def render(self, show: ShowFrame, emotion: RoomEmotion, samples: int) -> np.ndarray:
         t = (self.position + np.arange(samples)) / self.sample_rate
         self.position += samples
         self.calls += 1
@@ -335,7 +335,7 @@ def test_failure_mid_render_keeps_the_old_file(tmp_path: Path) -> None:
     out.write_bytes(b"the previous render")
 
     class Breaks(Autopilot):
-        def tick(self, now: float, emotion: EmotionState) -> ShowState:
+        def tick(self, now: float, emotion: RoomEmotion) -> ShowFrame:
             if now > 0.5:
                 raise InputError("cue list", "broke half way")
             return super().tick(now, emotion)

@@ -13,12 +13,12 @@ import pytest
 from performance.config import Settings
 from performance.core.clock import ManualClock
 from performance.core.mailbox import CommandQueue
-from performance.core.types import EmotionState
+from performance.core.types import RoomEmotion
 from performance.runtime.assemble import load_show
 from performance.runtime.live import LiveOptions, run_live
 from performance.show.commands import Command, Go
 from performance.show.sequencer import Sequencer
-from performance.show.state import ShowState
+from performance.show.state import ShowFrame
 
 pytestmark = [pytest.mark.integration, pytest.mark.gl]
 
@@ -30,7 +30,7 @@ def test_the_default_show_runs_headless_through_every_act() -> None:
     fired: list[tuple[str, int]] = []
     brightness: dict[int, list[float]] = {}
 
-    def publish(state: ShowState, emotion: EmotionState) -> None:
+    def publish(state: ShowFrame, emotion: RoomEmotion) -> None:
         if state.cue_id is not None and (not fired or fired[-1][0] != state.cue_id):
             fired.append((state.cue_id, state.act))
         status = sequencer.status()

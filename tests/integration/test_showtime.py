@@ -13,7 +13,7 @@ from performance.control.hub import ControlHub
 from performance.control.sender import OscSender
 from performance.control.wire import parse_packet
 from performance.core.clock import ManualClock
-from performance.core.types import EmotionState
+from performance.core.types import RoomEmotion
 from performance.runtime.assemble import DEFAULT_CUES
 from performance.runtime.services import ShowServices, build_show
 from performance.show.autogo import AutoGo
@@ -21,7 +21,7 @@ from performance.show.commands import GotoCue
 
 pytestmark = pytest.mark.integration
 
-ROOM = EmotionState(timestamp=0.0)
+ROOM = RoomEmotion(timestamp=0.0)
 
 
 def services_for(cues: Path, clock: ManualClock) -> ShowServices:

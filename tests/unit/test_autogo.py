@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from performance.core.clock import ManualClock
-from performance.core.types import EmotionState
+from performance.core.types import RoomEmotion
 from performance.runtime.assemble import load_show
 from performance.show.autogo import AutoGo
 from performance.show.commands import Go, GotoCue
@@ -12,7 +12,7 @@ from performance.show.sequencer import Sequencer
 
 def walk_until_restart(show: AutoGo) -> list[tuple[float, str]]:
     """Tick every 0.1 s until the story starts over (at most an hour); (time, cue) fired."""
-    clock, room = ManualClock(), EmotionState(timestamp=0.0)
+    clock, room = ManualClock(), RoomEmotion(timestamp=0.0)
     fired: list[tuple[float, str]] = []
     while show.restarts == 0 and clock.now() < 3600:
         state = show.tick(clock.now(), room)
@@ -45,7 +45,7 @@ def test_a_locked_show_loops_too() -> None:
 
 def test_a_restart_that_go_refuses_is_not_counted() -> None:
     show = AutoGo(Sequencer(load_show()), after=1.0, hold_end=1.0)
-    room = EmotionState(timestamp=0.0)
+    room = RoomEmotion(timestamp=0.0)
     show.apply(GotoCue(show.cues.cues[-1].id), 0.0)
     t = 0.0
     while show.status().state != "ended" and t < 600:
@@ -65,7 +65,7 @@ def test_a_restart_that_go_refuses_is_not_counted() -> None:
 
 def test_a_person_can_still_jump() -> None:
     show = AutoGo(Sequencer(load_show()), after=100.0)
-    room = EmotionState(timestamp=0.0)
+    room = RoomEmotion(timestamp=0.0)
     last = show.cues.cues[-1].id
     show.apply(GotoCue(last), 1.0)
     assert show.tick(1.1, room).cue_id == last and show.presses == 0

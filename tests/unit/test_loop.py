@@ -9,7 +9,7 @@ import pytest
 
 from performance.core.clock import ManualClock
 from performance.core.mailbox import CommandQueue, LatestSlot
-from performance.core.types import EmotionState, FaceObservation, Observations
+from performance.core.types import FaceObservation, Observations, RoomEmotion
 from performance.operator.info import OperatorInfo
 from performance.operator.keys import handle_keys
 from performance.runtime.loop import FrameStats, LoopConfig, MainLoop
@@ -22,7 +22,7 @@ from performance.show.commands import (
     SetChaosMode,
     SetPlayhead,
 )
-from performance.show.state import Layer, ShowState
+from performance.show.state import Layer, ShowFrame
 
 # -- FrameStats ----------------------------------------------------------------------------
 
@@ -68,9 +68,9 @@ class FakeShow:
         if isinstance(command, Pause):
             self.status = "paused"
 
-    def tick(self, now: float, emotion: EmotionState) -> ShowState:
+    def tick(self, now: float, emotion: RoomEmotion) -> ShowFrame:
         self.ticks.append((now, len(emotion.faces)))
-        return ShowState(time=now, current=Layer("enclave"), status=self.status)
+        return ShowFrame(time=now, current=Layer("enclave"), status=self.status)
 
 
 class FakeEngine:
@@ -78,13 +78,13 @@ class FakeEngine:
         self.updates: list[Observations] = []
         self.idles: list[float] = []
 
-    def update(self, observations: Observations) -> EmotionState:
+    def update(self, observations: Observations) -> RoomEmotion:
         self.updates.append(observations)
-        return EmotionState(timestamp=observations.timestamp)
+        return RoomEmotion(timestamp=observations.timestamp)
 
-    def idle(self, now: float) -> EmotionState:
+    def idle(self, now: float) -> RoomEmotion:
         self.idles.append(now)
-        return EmotionState(timestamp=now)
+        return RoomEmotion(timestamp=now)
 
 
 @dataclass
@@ -107,7 +107,7 @@ class FakeStage:
         self.failures: list[str] = []
         self.fail_draw = False
 
-    def draw(self, show: ShowState, emotion: EmotionState, *, delta: float, frame: int) -> None:
+    def draw(self, show: ShowFrame, emotion: RoomEmotion, *, delta: float, frame: int) -> None:
         self.frames.append(frame)
         self.clock.advance(self.slow.get(frame, self.cost))
         if self.fail_draw:
@@ -203,8 +203,8 @@ def test_window_close_quits() -> None:
 
 def test_toggles_follow_the_show_state() -> None:
     queue: CommandQueue = CommandQueue()
-    paused = ShowState(time=0.0, current=Layer("x"), status="paused", chaos_mode=True)
-    running = ShowState(time=0.0, current=Layer("x"))
+    paused = ShowFrame(time=0.0, current=Layer("x"), status="paused", chaos_mode=True)
+    running = ShowFrame(time=0.0, current=Layer("x"))
     assert handle_keys(["p", "c"], queue, running) == []
     assert handle_keys(["p", "c", "i", "f", "ctrl+q"], queue, paused) == \
         ["stats", "fullscreen", "quit"]

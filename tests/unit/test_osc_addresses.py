@@ -24,8 +24,8 @@ from performance.control.addresses import (
 )
 from performance.control.feedback import (
     PLAYBACK_POSITION,
-    FeedbackState,
     RigStatus,
+    SubscriberFeedback,
     rig_status_from,
     status_messages,
 )
@@ -328,7 +328,7 @@ def test_status_messages_send_only_real_changes() -> None:
 
 
 def test_feedback_state_is_rate_limited_and_accumulates_small_drift() -> None:
-    state = FeedbackState(max_rate=10.0)
+    state = SubscriberFeedback(max_rate=10.0)
     assert state.due(RigStatus(fps=60.0), now=0.0)
     assert state.due(RigStatus(fps=30.0), now=0.05) == []  # too soon
     assert dict(state.due(RigStatus(fps=30.0), now=0.1)) == {"/essence/status/fps": (30.0,)}

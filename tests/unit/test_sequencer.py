@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from performance.core.clock import ManualClock
-from performance.core.types import CrowdState, EmotionState
+from performance.core.types import CrowdReading, RoomEmotion
 from performance.runtime.assemble import DEFAULT_CUES, shader_catalog
 from performance.show.commands import (
     Back,
@@ -26,7 +26,7 @@ from performance.show.commands import (
 )
 from performance.show.cuefile.load import load_cue_file, parse_cue_text
 from performance.show.sequencer import Sequencer, SequencerOptions
-from performance.show.state import ShowState
+from performance.show.state import ShowFrame
 
 CATALOG = shader_catalog()
 
@@ -104,11 +104,11 @@ visual = "blackout"
 transition = { duration = 1.0, easing = "linear" }
 """
 
-CALM = EmotionState(timestamp=0.0)
+CALM = RoomEmotion(timestamp=0.0)
 
 
-def room(**crowd: float) -> EmotionState:
-    return EmotionState(timestamp=0.0, crowd=CrowdState(**crowd))
+def room(**crowd: float) -> RoomEmotion:
+    return RoomEmotion(timestamp=0.0, crowd=CrowdReading(**crowd))
 
 
 def make(text: str = SHOW, **options: float) -> Sequencer:
@@ -116,7 +116,7 @@ def make(text: str = SHOW, **options: float) -> Sequencer:
                      SequencerOptions(**options))  # type: ignore[arg-type]
 
 
-def at(seq: Sequencer, t: float, emotion: EmotionState = CALM) -> ShowState:
+def at(seq: Sequencer, t: float, emotion: RoomEmotion = CALM) -> ShowFrame:
     return seq.tick(t, emotion)
 
 

@@ -16,8 +16,8 @@ from performance.audio.engine import SynthTrack
 from performance.audio.palettes import PALETTES, palette_names
 from performance.audio.params import AudioParams
 from performance.audio.synth import CEILING, Synth
-from performance.core.types import CrowdState, EmotionState
-from performance.show.state import Layer, ShowState, SoundSetting
+from performance.core.types import CrowdReading, RoomEmotion
+from performance.show.state import Layer, ShowFrame, SoundSetting
 
 RATE = 48000
 BLOCK = 480  # 10 ms
@@ -263,8 +263,8 @@ def test_any_channel_count_and_long_blocks() -> None:
 
 
 def test_params_from_show_and_crowd() -> None:
-    crowd = CrowdState(face_count=3, valence=0.4, arousal=-0.2, chaos=0.7, presence=1.0)
-    show = ShowState(time=1.0, current=Layer("essence_module"), master=0.25, act=2,
+    crowd = CrowdReading(face_count=3, valence=0.4, arousal=-0.2, chaos=0.7, presence=1.0)
+    show = ShowFrame(time=1.0, current=Layer("essence_module"), master=0.25, act=2,
                      sound=SoundSetting(enabled=False, level=0.6, palette="enclave"))
     p = AudioParams.from_state(show, crowd)
     assert (p.valence, p.chaos, p.master, p.level, p.palette, p.act) == (
@@ -277,12 +277,12 @@ def test_params_from_show_and_crowd() -> None:
 
 
 def test_offline_track_follows_the_show_and_repeats_itself() -> None:
-    crowd = CrowdState(face_count=2, valence=0.5, arousal=0.4, chaos=0.3, presence=1.0)
-    emotion = EmotionState(timestamp=0.0, crowd=crowd)
-    loud = ShowState(time=0.0, current=Layer("enclave"))
-    faded = ShowState(time=0.0, current=Layer("enclave"), master=0.0)
+    crowd = CrowdReading(face_count=2, valence=0.5, arousal=0.4, chaos=0.3, presence=1.0)
+    emotion = RoomEmotion(timestamp=0.0, crowd=crowd)
+    loud = ShowFrame(time=0.0, current=Layer("enclave"))
+    faded = ShowFrame(time=0.0, current=Layer("enclave"), master=0.0)
 
-    def track(states: list[ShowState]) -> np.ndarray:
+    def track(states: list[ShowFrame]) -> np.ndarray:
         audio = SynthTrack(Synth(RATE, 2, 0, master_glide=0.01))
         return np.concatenate([audio.render(s, emotion, 1600) for s in states])
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from performance.core.types import EMOTIONS, CrowdState
+from performance.core.types import EMOTIONS, CrowdReading
 from performance.show.state import InputValue, SoundSetting
 
 NEXT_ACTIONS: tuple[str, ...] = ("none", "auto_continue", "auto_follow")
@@ -52,8 +52,8 @@ Catalog = Mapping[str, tuple[InputSpec, ...]]
 """Visual name -> its declared inputs."""
 
 
-def metric_value(crowd: CrowdState, metric: str) -> float:
-    """The value of one room metric (a CrowdState field or an emotion's share)."""
+def metric_value(crowd: CrowdReading, metric: str) -> float:
+    """The value of one room metric (a CrowdReading field or an emotion's share)."""
     if metric in CROWD_METRICS:
         return float(getattr(crowd, metric))
     return float(crowd.emotions[EMOTIONS.index(metric)])
@@ -68,7 +68,7 @@ class InputMapping:
     scale: float = 1.0
     offset: float = 0.0
 
-    def value(self, crowd: CrowdState) -> float:
+    def value(self, crowd: CrowdReading) -> float:
         return self.offset + self.scale * metric_value(crowd, self.source)
 
 
@@ -83,7 +83,7 @@ class Condition:
     for_s: float = 0.0
     min_faces: float = 0.0
 
-    def met(self, crowd: CrowdState) -> bool:
+    def met(self, crowd: CrowdReading) -> bool:
         """True when the room satisfies the condition at this instant."""
         if crowd.face_count < self.min_faces:
             return False
