@@ -35,6 +35,7 @@ class Settings:
     cues: str = ""  # show file (cue list, TOML) for run/rehearse/render; empty: the autopilot
     sound: bool = True  # generated sound (live output, and the audio track of renders)
     auto_go: float = 0.0  # with a cue list: press GO after the show waited this long; 0: never
+    render_auto_go: float = 6.0  # the same for `essence render`, where nobody presses GO
     # OSC control (see docs/osc.md)
     osc_host: str = "127.0.0.1"  # address the OSC servers bind to; 0.0.0.0 only when asked
     osc_port: int = 53000  # UDP port for OSC control (QLab's); 0 turns UDP off
@@ -56,8 +57,17 @@ class Settings:
 # Command-line options (argparse dest names) that override a setting of the same name.
 SETTING_OPTIONS: tuple[str, ...] = (
     "face_model", "max_faces", "tiles", "baseline", "cues", "osc_port", "audio_device", "sound",
-    "auto_go",
+    "auto_go", "render_auto_go",
 )
+
+# Defaults of run and render options that are not settings (one place for them too).
+DEFAULT_CUES = Path(__file__).resolve().parents[1] / "cues" / "neo_lumen.toml"  # `essence check`
+STAGE_SIZE: tuple[int, int] = (1280, 720)  # stage resolution and window size, live and offline
+LIVE_FPS = 60.0  # target frames per second of a live run (0: as fast as possible)
+RENDER_FPS = 30.0  # frames per second of an offline render
+RENDER_SECONDS = 30.0  # length of a render of the scripted audience or a still image
+CONTACT_FRAMES = 12  # frames on a render's contact sheet
+DEFAULT_SCRIPTED_FACES = 3  # faces in the scripted audience
 
 _LIMITS: dict[str, tuple[float, float]] = {
     "max_faces": (1, 64),
@@ -71,11 +81,13 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "osc_updates_expire": (1.0, 86400.0),
     "min_go_interval": (0.0, 10.0),
     "auto_go": (0.0, 3600.0),
+    "render_auto_go": (0.0, 3600.0),
     "audio_block": (16, 8192),
 }
 
 
-_DEFAULTS = Settings()
+DEFAULTS = Settings()
+"""The default settings, for modules that need one default (e.g. the OSC ports)."""
 
 
 def default_config_path() -> Path:
@@ -93,7 +105,7 @@ def load_settings(
 ) -> Settings:
     """Build Settings from defaults, a TOML file, the environment and explicit overrides."""
     environ = os.environ if env is None else env
-    settings = _DEFAULTS
+    settings = DEFAULTS
     path = config or (Path(environ["ESSENCE_CONFIG"]) if environ.get("ESSENCE_CONFIG") else None)
     if path is not None and not path.is_file():
         raise ConfigError(f"{path}: no such config file")
@@ -121,7 +133,7 @@ def _apply(settings: Settings, values: Mapping[str, Any], where: str) -> Setting
     for key, raw in values.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown setting '{key}' (known: {', '.join(known)})")
-        default = getattr(_DEFAULTS, key)
+        default = getattr(DEFAULTS, key)
         changes[key] = _coerce(key, raw, type(default), where)
     return replace(settings, **changes)
 

@@ -42,7 +42,8 @@ from performance.audio.process import AudioProcess  # noqa: E402
 from performance.audio.synth import Synth  # noqa: E402
 from performance.core.types import CrowdReading  # noqa: E402
 
-BUSY = AudioParams(valence=-0.6, arousal=0.9, chaos=0.9, face_count=6, presence=1.0, level=1.0)
+BUSY = AudioParams(CrowdReading(valence=-0.6, arousal=0.9, chaos=0.9, face_count=6, presence=1.0),
+                   level=1.0)
 
 
 def synth_alone(synth: Synth, block: int, blocks: int = 400) -> float:

@@ -1,4 +1,4 @@
-"""Glue between the frame loop and the sound: live (`AudioEngine`) and offline (`OfflineAudio`).
+"""Glue between the frame loop and the sound: live (`AudioEngine`) and offline (`SynthTrack`).
 
 Live: each frame the main loop calls `AudioEngine.update(show, crowd)`; the engine builds an
 `AudioParams` snapshot and publishes it to the output (a reference swap). The show's `master`

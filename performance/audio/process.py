@@ -8,14 +8,23 @@ in a spawned child; `publish(params)` writes the snapshot into shared memory (do
 buffered: the writer fills the idle slot, then flips the index), a thread in the child
 turns it back into an `AudioParams` every few milliseconds, and the callback there swaps
 references as usual. The counters come back through the same shared memory.
+
+Both blocks are laid out from the dataclasses themselves (`_flatten`: `AudioParams` field by
+field, the room's `CrowdReading` in line; `AudioStats` likewise), so a new field travels
+without touching this module.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing as mp
-from dataclasses import astuple, fields
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, is_dataclass, replace
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
+from typing import cast
 
 from performance.audio.device import AudioDeviceError, AudioStats
 from performance.audio.palettes import PALETTES
@@ -23,44 +32,89 @@ from performance.audio.params import AudioParams
 
 log = logging.getLogger(__name__)
 
-_FIELDS = 10  # valence arousal chaos face_count presence master level enabled palette act
+SharedBlock = ctypes.Array[ctypes.c_double]
+"""The shared memory between the two processes (doubles)."""
 _PALETTES = list(PALETTES)
-_STAT_FIELDS = len(fields(AudioStats))  # 8
-# shared layout: [slot index, version, slot 0 (10), slot 1 (10), stats (8)]
+
+
+def _flatten(value: object) -> list[float]:
+    """A dataclass value as floats, field by field in declaration order: nested dataclasses
+    and tuples in line, bools as 0/1, a string (the palette) as its index in PALETTES."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return [x for f in fields(value) for x in _flatten(getattr(value, f.name))]
+    if isinstance(value, tuple):
+        return [float(v) for v in value]
+    if isinstance(value, str):
+        return [float(_PALETTES.index(value)) if value in _PALETTES else 0.0]
+    if isinstance(value, bool | int | float):
+        return [float(value)]
+    raise TypeError(f"no shared-memory encoding for {value!r}")
+
+
+def _unflatten(template: object, flat: Sequence[float], at: int = 0) -> tuple[object, int]:
+    """The inverse of `_flatten`: a value shaped like `template` read from `flat` at `at`,
+    and the position after it."""
+    if is_dataclass(template) and not isinstance(template, type):
+        values: dict[str, object] = {}
+        for f in fields(template):
+            values[f.name], at = _unflatten(getattr(template, f.name), flat, at)
+        return type(template)(**values), at
+    if isinstance(template, tuple):
+        return tuple(float(v) for v in flat[at:at + len(template)]), at + len(template)
+    v = flat[at]
+    if isinstance(template, bool):
+        return v > 0.5, at + 1
+    if isinstance(template, int):
+        return int(v), at + 1
+    if isinstance(template, str):
+        return _PALETTES[int(v)], at + 1
+    return float(v), at + 1
+
+
+_PARAMS = AudioParams()  # the shape of one snapshot
+_STATS_SHAPE = AudioStats(0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0)
+_FIELDS = len(_flatten(_PARAMS))
+_STAT_FIELDS = len(_flatten(_STATS_SHAPE))
+# shared layout: [slot index, version, slot 0 (_FIELDS), slot 1 (_FIELDS), stats]
 _STATS = 2 + 2 * _FIELDS
 
 
-def _encode(p: AudioParams) -> list[float]:
-    palette = _PALETTES.index(p.palette) if p.palette in _PALETTES else 0
-    return [p.valence, p.arousal, p.chaos, p.face_count, p.presence, p.master, p.level,
-            1.0 if p.enabled else 0.0, float(palette), float(p.act)]
+def _decode(v: Sequence[float]) -> AudioParams:
+    """One snapshot read back from its slot."""
+    return cast(AudioParams, _unflatten(_PARAMS, v)[0])
 
 
-def _decode(v: Any) -> AudioParams:
-    return AudioParams(valence=v[0], arousal=v[1], chaos=v[2], face_count=v[3],
-                       presence=v[4], master=v[5], level=v[6], enabled=v[7] > 0.5,
-                       palette=_PALETTES[int(v[8])], act=int(v[9]))
-
-
-def _write_stats(shared: Any, s: AudioStats) -> None:
+def _write_stats(shared: SharedBlock, s: AudioStats) -> None:
     """The child's counters into the shared stats block (field order of AudioStats)."""
-    shared[_STATS:_STATS + _STAT_FIELDS] = [float(v) for v in astuple(s)]
+    shared[_STATS:_STATS + _STAT_FIELDS] = list(_flatten(s))  # list(): typed for ctypes
 
 
-def _read_stats(shared: Any, period: float) -> AudioStats:
-    v = shared[_STATS:_STATS + _STAT_FIELDS]
-    return AudioStats(int(v[0]), int(v[1]), int(v[2]), int(v[3]), v[4], v[5], v[6],
-                      v[7] or period)
+def _read_stats(shared: SharedBlock, period: float) -> AudioStats:
+    """The counters from the stats block (`period` until the child has written any)."""
+    stats = cast(AudioStats, _unflatten(_STATS_SHAPE, shared[_STATS:_STATS + _STAT_FIELDS])[0])
+    return replace(stats, block_period=stats.block_period or period)
 
 
-def _child(shared: Any, conn: Any, stop: Any, options: dict[str, Any]) -> None:
+@dataclass(frozen=True)
+class _ChildOptions:
+    """How the child opens its synth and stream."""
+
+    device: int | str | None
+    blocksize: int
+    latency: str | float
+    sample_rate: int
+    channels: int
+    seed: int
+
+
+def _child(shared: SharedBlock, conn: Connection, stop: Event, options: _ChildOptions) -> None:
     from performance.audio.device import AudioOutput
     from performance.audio.synth import Synth
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    synth = Synth(options["sample_rate"], options["channels"], options["seed"])
-    output = AudioOutput(synth, device=options["device"], blocksize=options["blocksize"],
-                         latency=options["latency"], log_silent=False)  # the parent logs it
+    synth = Synth(options.sample_rate, options.channels, options.seed)
+    output = AudioOutput(synth, device=options.device, blocksize=options.blocksize,
+                         latency=options.latency, log_silent=False)  # the parent logs it
     try:
         started = output.start()
     except AudioDeviceError as exc:
@@ -90,12 +144,11 @@ class AudioProcess:
                  latency: str | float = "low", sample_rate: int = 48000, channels: int = 2,
                  seed: int = 0, start_timeout: float = 20.0) -> None:
         self._period = blocksize / sample_rate
-        self._options: dict[str, Any] = dict(device=device, blocksize=blocksize, latency=latency,
-                             sample_rate=sample_rate, channels=channels, seed=seed)
+        self._options = _ChildOptions(device, blocksize, latency, sample_rate, channels, seed)
         self._ctx = mp.get_context("spawn")
-        self._shared: Any = self._ctx.RawArray("d", _STATS + _STAT_FIELDS)
+        self._shared: SharedBlock = self._ctx.RawArray(ctypes.c_double, _STATS + _STAT_FIELDS)
         self._stop = self._ctx.Event()
-        self._proc: Any = None
+        self._proc: BaseProcess | None = None
         self._timeout = start_timeout
         self._warned = False
         self.silent = True
@@ -106,7 +159,7 @@ class AudioProcess:
         """Write the snapshot into the idle slot, then flip to it (single writer)."""
         slot = 1 - int(self._shared[0])
         base = 2 + slot * _FIELDS
-        self._shared[base:base + _FIELDS] = _encode(params)
+        self._shared[base:base + _FIELDS] = list(_flatten(params))  # list(): typed for ctypes
         self._shared[0] = float(slot)
         self._shared[1] += 1.0
 

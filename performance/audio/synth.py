@@ -151,11 +151,12 @@ class Synth:
         unit = self._unit[:frames]
         np.multiply(self._index[:frames], 1.0 / frames, out=unit)
         np.add(unit, 1.0 / frames, out=unit)  # 1/n .. 1
-        _, v = self._valence.step(p.valence, dt)
-        a0, a = self._arousal.step(p.arousal, dt)
-        c0, c = self._chaos.step(p.chaos, dt)
-        _, presence = self._presence.step(p.presence, dt)
-        _, density = self._density.step(min(p.face_count / 6.0, 1.0), dt)
+        room = p.crowd
+        _, v = self._valence.step(room.valence, dt)
+        a0, a = self._arousal.step(room.arousal, dt)
+        c0, c = self._chaos.step(room.chaos, dt)
+        _, presence = self._presence.step(room.presence, dt)
+        _, density = self._density.step(min(room.face_count / 6.0, 1.0), dt)
         l0, l1 = self._level.step(p.level if p.enabled else 0.0, dt)
         m0, m1 = self._master.step(p.master, dt)
         g0, g1 = l0 * m0, l1 * m1

@@ -1,8 +1,9 @@
-"""The `essence` command: subcommands and their options. Work happens in app/ and below.
+"""The `essence` command: subcommands and their options (the only argparse in the rig).
 
-Each subcommand lives in its own `performance/app/cmd_*.py` module with
-`register(subparsers)`, which adds its parser and sets `handler(args, settings) -> int`.
-Those modules import nothing heavy at module level, so `essence --help` stays instant.
+Each subcommand lives in its own `performance/cli/<name>.py` module with
+`register(subparsers)`, which adds its parser and sets `handler(args, settings) -> int`; the
+work happens in runtime/, analysis/ and below. Those modules import nothing heavy at module
+level, so `essence --help` stays instant.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from performance.core.errors import EssenceError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "performance.cli.analyze",
+    "performance.cli.calibrate",
     "performance.cli.run",
     "performance.cli.render",
     "performance.cli.check",

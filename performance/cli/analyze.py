@@ -1,25 +1,16 @@
-"""Subcommands about faces and emotion: analyze, baseline, calibrate, model."""
+"""Subcommands about faces and emotion: analyze, baseline, model (only parsing options)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
+from performance.cli.options import add_perception_options
 from performance.config import Settings
 
 
-def add_perception_options(parser: argparse.ArgumentParser) -> None:
-    """Options every command that runs the face model shares."""
-    parser.add_argument("--face-model", help="face_landmarker.task (else $ESSENCE_FACE_MODEL)")
-    parser.add_argument("--max-faces", type=int, help="most faces per frame (default 8)")
-    parser.add_argument(
-        "--tiles", help="crowd detection on overlapping tiles: off, auto or CxR (e.g. 3x2)"
-    )
-
-
-def register(sub: Any) -> None:
-    """Add analyze, baseline, calibrate and model to the `essence` parser."""
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add analyze, baseline and model to the `essence` parser."""
     analyze = sub.add_parser(
         "analyze", help="emotion per face for images, folders and videos (CSV or a summary)"
     )
@@ -39,12 +30,6 @@ def register(sub: Any) -> None:
     add_perception_options(baseline)
     baseline.set_defaults(handler=_baseline)
 
-    calibrate = sub.add_parser(
-        "calibrate", help="fit the emotion mapping to labelled blendshape tables (CSV)"
-    )
-    calibrate.add_argument("rest", nargs=argparse.REMAINDER, help="CSV files and options")
-    calibrate.set_defaults(handler=_calibrate)
-
     model = sub.add_parser("model", help="find, check or download the face model")
     model.add_argument("--face-model", help="face_landmarker.task to check")
     model.add_argument("--no-download", action="store_true", help="never download")
@@ -62,12 +47,6 @@ def _baseline(args: argparse.Namespace, settings: Settings) -> int:
     from performance.analysis.runner import run_baseline
 
     return run_baseline([str(p) for p in args.paths], settings, out=args.out)
-
-
-def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
-    from performance.emotion.calibrate import main as calibrate_main
-
-    return calibrate_main(args.rest)
 
 
 def _model(args: argparse.Namespace, settings: Settings) -> int:

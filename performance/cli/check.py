@@ -1,24 +1,14 @@
-"""`essence check`: everything a show needs, checked before the doors open.
-
-Validates the show file (every problem with file:line and cue), compiles every shader
-headless (EGL), finds and verifies the face model without downloading, and lists the audio
-outputs. Prints one OK/FAIL line per check and exits non-zero when anything failed. A shader
-whose header is broken is reported once: by the compile check, or by the show-file check
-when GL is off (`--no-gl`).
-"""
+"""The `essence check` subcommand: only parses options; the checks are in runtime/check.py."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from performance.config import Settings
-from performance.runtime.assemble import DEFAULT_CUES, scan_visuals
+from performance.config import DEFAULT_CUES, Settings
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     """Add `check` to the `essence` parser."""
     check = sub.add_parser("check", help="validate the show file, shaders, face model, audio")
     check.add_argument("--cues", type=Path, default=None,
@@ -29,124 +19,8 @@ def register(sub: Any) -> None:
     check.set_defaults(handler=_check)
 
 
-class Report:
-    """Collects OK/FAIL/INFO lines and remembers whether anything failed."""
-
-    def __init__(self, emit: Callable[[str], None] = print) -> None:
-        self.emit = emit
-        self.failed = 0
-
-    def ok(self, what: str, detail: str) -> None:
-        self.emit(f"OK    {what}: {detail}")
-
-    def fail(self, what: str, detail: str) -> None:
-        self.failed += 1
-        lines = detail.splitlines() or [""]
-        self.emit(f"FAIL  {what}: {lines[0]}")
-        for line in lines[1:]:
-            self.emit(f"        {line}")
-
-    def info(self, what: str, detail: str) -> None:
-        self.emit(f"INFO  {what}: {detail}")
-
-
-def check_cues(report: Report, path: Path, shaders: Path | None, *,
-               headers: bool = True) -> None:
-    """The show file against the shader headers and the audio palettes. `headers`: also
-    report the shader header errors (off when `check_shaders` compiles them and reports
-    the same errors itself)."""
-    from performance.audio.palettes import palette_names
-    from performance.show.cuefile.load import CueListError, load_cue_file
-
-    catalog, header_errors = scan_visuals(shaders)
-    for name, error in header_errors.items() if headers else ():
-        report.fail(f"visual {name}", error)
-    try:
-        cues = load_cue_file(path, catalog)
-    except CueListError as exc:
-        report.fail(f"show file {path}", f"{len(exc.errors)} problem(s)\n{exc}")
-        return
-    palettes = palette_names()
-    bad = sorted({s.palette for s in _sounds(cues)} - set(palettes))
-    if bad:
-        report.fail(f"show file {path}", f"unknown sound palette(s) {', '.join(bad)} "
-                    f"(known: {', '.join(palettes)})")
-        return
-    armed = sum(1 for c in cues.cues if c.when is not None)
-    report.ok(f"show file {path}", f"{len(cues.acts)} acts, {len(cues.cues)} cues "
-              f"({armed} audience-armed)")
-
-
-def _sounds(cues: Any) -> list[Any]:
-    found = [a.sound for a in cues.acts if a.sound is not None]
-    return found + [c.sound for c in cues.cues if c.sound is not None]
-
-
-def check_shaders(report: Report, shaders: Path | None) -> None:
-    """Compile every visual in a headless EGL context."""
-    try:
-        from performance.render.headless import create_headless_context
-        from performance.render.program import ShaderLibrary
-        from performance.render.uniforms import SHADER_ROOT
-
-        ctx = create_headless_context()
-    except Exception as exc:  # any GL/driver failure is a finding to report, not a crash
-        report.fail("shaders", f"cannot create a headless OpenGL 3.3 context ({exc})")
-        return
-    try:
-        library = ShaderLibrary(ctx, shaders or SHADER_ROOT)
-        errors = library.errors()
-        names = [n for n in library.visuals() if n != "fallback"]
-        library.release()
-    finally:
-        ctx.release()
-    for name, error in sorted(errors.items()):
-        report.fail(f"shader {name}", error)
-    if not errors:
-        report.ok("shaders", f"{len(names)} visuals compile ({', '.join(names)})")
-
-
-def check_face_model(report: Report, option: str | None) -> None:
-    """Find and verify the face model without downloading it."""
-    from performance.core.errors import ModelError
-    from performance.perception.model import resolve_model_path
-
-    try:
-        path = resolve_model_path(option or None, download=False, progress=False)
-    except ModelError as exc:
-        report.fail("face model", str(exc))
-        return
-    report.ok("face model", str(path))
-
-
-def check_audio(report: Report) -> None:
-    """List the audio outputs (none is not a failure: the show runs silent)."""
-    from performance.audio.device import list_audio_devices
-
-    try:
-        devices = list_audio_devices()
-    except Exception as exc:  # PortAudio errors are findings, reported not raised
-        report.fail("audio", f"cannot list output devices ({exc})")
-        return
-    if not devices:
-        report.info("audio", "no output devices: the show will run silent")
-    else:
-        report.ok("audio", f"{len(devices)} output(s): " + "; ".join(str(d) for d in devices))
-
-
-def run_check(cues: Path | None, *, face_model: str | None, shaders: Path | None = None,
-              gl: bool = True, emit: Callable[[str], None] = print) -> int:
-    """Run every check; returns 0 when all passed, 1 otherwise."""
-    report = Report(emit)
-    check_cues(report, cues or DEFAULT_CUES, shaders, headers=not gl)
-    if gl:
-        check_shaders(report, shaders)
-    check_face_model(report, face_model)
-    check_audio(report)
-    emit("check passed" if not report.failed else f"check FAILED: {report.failed} problem(s)")
-    return 0 if not report.failed else 1
-
-
 def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from performance.runtime.check import run_check
+
     return run_check(args.cues, face_model=args.face_model or settings.face_model or None,
                      shaders=args.shaders, gl=not args.no_gl)

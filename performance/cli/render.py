@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from performance.cli.analyze import add_perception_options
-from performance.cli.run import parse_size
-from performance.config import Settings
+from performance.cli.options import add_perception_options, add_show_options, parse_size
+from performance.config import (
+    CONTACT_FRAMES,
+    DEFAULT_SCRIPTED_FACES,
+    DEFAULTS,
+    RENDER_FPS,
+    RENDER_SECONDS,
+    Settings,
+)
 from performance.core.errors import InputError
 
-DEFAULT_SIZE = "1280x720"
+if TYPE_CHECKING:
+    from performance.audio.engine import SynthTrack
 
 
-def register(sub: Any) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     """Add `render` to the `essence` parser."""
     render = sub.add_parser(
         "render",
@@ -31,20 +38,20 @@ def register(sub: Any) -> None:
     render.add_argument("--out", required=True, type=Path, metavar="FILE.mp4",
                         help="the video to write (its contact sheet goes beside it)")
     render.add_argument("--seconds", type=float,
-                        help="length (default: the video's duration; 30 s otherwise)")
-    render.add_argument("--size", default=DEFAULT_SIZE, metavar="WxH",
-                        help=f"picture size, even numbers (default {DEFAULT_SIZE})")
-    render.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
-    render.add_argument("--visual", metavar="NAME", help="the visual the show starts with")
-    render.add_argument("--contact-frames", type=int, default=12, metavar="N",
-                        help="frames on the contact sheet (0: no sheet; default 12)")
-    render.add_argument("--scripted-faces", type=int, default=3, metavar="N",
-                        help="faces in the scripted audience (default 3)")
-    render.add_argument("--cues", metavar="FILE", help="show file (cue list); default: autopilot")
-    render.add_argument("--auto-go", type=float, default=6.0, metavar="S",
-                        help="with --cues: press GO after the show waited S seconds (default 6)")
-    render.add_argument("--no-sound", dest="sound", action="store_const", const=False,
-                        default=None, help="no audio track")
+                        help=f"length (default: the video's duration; {RENDER_SECONDS:g} s "
+                             "otherwise)")
+    add_show_options(render, size_help="picture size, even numbers")
+    render.add_argument("--fps", type=float, default=RENDER_FPS,
+                        help=f"frames per second (default {RENDER_FPS:g})")
+    render.add_argument("--contact-frames", type=int, default=CONTACT_FRAMES, metavar="N",
+                        help=f"frames on the contact sheet (0: no sheet; default "
+                             f"{CONTACT_FRAMES})")
+    render.add_argument("--scripted-faces", type=int, default=DEFAULT_SCRIPTED_FACES,
+                        metavar="N",
+                        help=f"faces in the scripted audience (default {DEFAULT_SCRIPTED_FACES})")
+    render.add_argument("--auto-go", dest="render_auto_go", type=float, metavar="S",
+                        help="with --cues: press GO after the show waited S seconds (default "
+                             f"{DEFAULTS.render_auto_go:g}, the render_auto_go setting)")
     add_perception_options(render)
     render.add_argument("--no-progress", action="store_true", help="no progress bar")
     render.set_defaults(handler=_render)
@@ -67,26 +74,12 @@ def _render(args: argparse.Namespace, settings: Settings) -> int:
         scripted_faces=args.scripted_faces,
         contact_frames=args.contact_frames,
     )
-    report = render_offline(job, settings, show_factory=_show_factory(args, settings),
-                            audio=_audio(settings), progress=not args.no_progress)
+    report = render_offline(job, settings, audio=_audio(settings), progress=not args.no_progress)
     print(report.summary())
     return 0
 
 
-def _show_factory(args: argparse.Namespace, settings: Settings) -> Any:
-    """The cue list's sequencer when --cues is given (None: the offline autopilot)."""
-    if not settings.cues:
-        return None
-    from performance.core.errors import ConfigError
-
-    if args.visual is not None:
-        raise ConfigError("--visual and --cues exclude each other: the cue list picks visuals")
-    from performance.runtime.services import build_show
-
-    return lambda visuals: build_show(settings, visual=None, visuals=list(visuals))
-
-
-def _audio(settings: Settings) -> Any:
+def _audio(settings: Settings) -> SynthTrack | None:
     """The synth's track for the MP4 (AAC), unless sound is off."""
     if not settings.sound:
         return None

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from performance.config import DEFAULTS
 from performance.core.errors import ConfigError
 
 SenderKey = tuple[str, str, int]  # ("udp", host, port) or ("tcp", host, connection number)
@@ -85,9 +86,9 @@ class AccessPolicy:
         *,
         allow: str | Iterable[str] = "",
         passcode: str = "",
-        rate_limit: float = 20000.0,
+        rate_limit: float = DEFAULTS.osc_rate_limit,
         burst: float | None = None,
-        max_packet: int = 8192,
+        max_packet: int = DEFAULTS.osc_max_packet,
         error_reply_rate: float = 5.0,
         max_sessions: int = 256,
     ) -> None:

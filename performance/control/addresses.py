@@ -20,6 +20,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from performance.control.wire import Args
 from performance.show.commands import (
@@ -71,11 +72,23 @@ class ParamSet:
     value: float | tuple[float, ...]
 
 
+class SessionOpKind(StrEnum):
+    """What a `SessionOp` asks the hub."""
+
+    THUMP = "thump"  # heartbeat: reply ok
+    WORKSPACES = "workspaces"  # list the one workspace (QLab discovery)
+    CONNECT = "connect"  # authenticate the sender with the passcode in `value`
+    DISCONNECT = "disconnect"  # forget the sender's session
+    UPDATES = "updates"  # subscribe (`value` True) or unsubscribe the sender to feedback
+    STATE = "state"  # reply with the status as JSON
+    SHOWMODE = "showmode"  # lock (`value` True) or unlock the editing addresses
+
+
 @dataclass(frozen=True)
 class SessionOp:
-    """Answered by the hub: thump, workspaces, connect, disconnect, updates, state, showmode."""
+    """Answered by the hub itself (see `SessionOpKind`)."""
 
-    op: str
+    op: SessionOpKind
     value: bool | str | None = None
 
 
@@ -153,16 +166,16 @@ _TRIGGERS: dict[str, Callable[[], Action]] = {
     "/resume": lambda: Transport(Resume()),
     "/playhead/next": lambda: Transport(SetPlayhead("next")),
     "/playhead/previous": lambda: Transport(SetPlayhead("previous")),
-    "/thump": lambda: SessionOp("thump"),
-    "/workspaces": lambda: SessionOp("workspaces"),
-    "/essence/state": lambda: SessionOp("state"),
-    "/disconnect": lambda: SessionOp("disconnect"),
+    "/thump": lambda: SessionOp(SessionOpKind.THUMP),
+    "/workspaces": lambda: SessionOp(SessionOpKind.WORKSPACES),
+    "/essence/state": lambda: SessionOp(SessionOpKind.STATE),
+    "/disconnect": lambda: SessionOp(SessionOpKind.DISCONNECT),
 }
 _SWITCHES: dict[str, Callable[[bool], Action]] = {
-    "/updates": lambda on: SessionOp("updates", on),
+    "/updates": lambda on: SessionOp(SessionOpKind.UPDATES, on),
     "/essence/chaos": lambda on: Transport(SetChaosMode(on)),
     "/essence/hold": lambda on: Transport(HoldCondition(on)),
-    "/essence/showmode": lambda on: SessionOp("showmode", on),
+    "/essence/showmode": lambda on: SessionOp(SessionOpKind.SHOWMODE, on),
 }
 
 
@@ -190,9 +203,9 @@ def resolve(
         return _done(path, _SWITCHES[path](_switch(path, args, types)))
     if path == "/connect":
         if not args:
-            return _done(path, SessionOp("connect", ""))
+            return _done(path, SessionOp(SessionOpKind.CONNECT, ""))
         if len(args) == 1 and types in ("s", "i", "h"):
-            return _done(path, SessionOp("connect", str(args[0])))
+            return _done(path, SessionOp(SessionOpKind.CONNECT, str(args[0])))
         raise AddressError("bad_type", f"{address}: expects one passcode")
     if path == "/essence/blackout":
         on = None if not args else _switch(path, args, types)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from performance.control.wire import ArgValue
 from performance.show.status import SequencerStatus
@@ -29,9 +28,9 @@ class RigStatus:
     cue_name: str = ""
     next_cue_id: str | None = None
     countdown: float | None = None  # seconds left of a wait or an armed condition
-    state: str = "standby"  # the sequencer's state: standby, pre_wait, armed, ready, ...
+    state: str = "standby"  # the sequencer's phase (a SequencerPhase value): standby, ...
     faces: int = 0
-    chaos: float = 0.0  # crowd spread 0..1
+    chaos: float = 0.0  # the crowd's chaos 0..1
     fps: float = 0.0
     health: str = "ok"  # "ok" or a short description of what is wrong
 
@@ -40,9 +39,9 @@ def rig_status_from(
     seq: SequencerStatus, *, faces: int = 0, chaos: float = 0.0, fps: float = 0.0,
     health: str = "ok",
 ) -> RigStatus:
-    """A `RigStatus` from the sequencer's status plus the crowd and frame stats (the
-    countdown is the status's: the first running one of pre-wait, post-wait, follow and
-    condition)."""
+    """A `RigStatus` from the sequencer's status plus the crowd and frame stats (`state` is
+    the phase's value; the countdown is the status's: the first running one of pre-wait,
+    post-wait, follow and condition)."""
     countdown = seq.countdown
     return RigStatus(
         act=int(seq.act),
@@ -51,7 +50,7 @@ def rig_status_from(
         cue_name=seq.cue_name,
         next_cue_id=seq.next_cue_id,
         countdown=None if countdown is None else float(countdown),
-        state=seq.state,
+        state=str(seq.phase),
         faces=int(faces),
         chaos=float(chaos),
         fps=float(fps),
@@ -76,7 +75,7 @@ STATUS_FIELDS: dict[str, tuple[str, float | None]] = {
 STATUS_ADDRESSES: tuple[str, ...] = tuple(PREFIX + a for a, _ in STATUS_FIELDS.values())
 
 
-def status_json(status: RigStatus | None) -> dict[str, Any]:
+def status_json(status: RigStatus | None) -> dict[str, object]:
     """The status as a JSON-ready dict (for `/essence/state` replies); {} before the first."""
     if status is None:
         return {}

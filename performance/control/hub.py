@@ -6,24 +6,29 @@ panic, cue start, ...) go through the bounded `CommandQueue` in arrival order; p
 values are coalesced newest-wins per name, so a flood of fader moves can never push a GO out.
 The app publishes a `RigStatus` with `publish()`; socket threads collect feedback with
 `feedback_due()`.
+
+The minimum GO interval is the sequencer's rule (`show.gogate.GoGate`): given the
+sequencer's gate, the hub asks it when a GO arrives, replies "too soon" when it refuses, and
+queues an admitted GO with its press id so the sequencer does not check it again. Without a
+gate (the autopilot has no cues) the hub checks no interval. Time comes from the injected
+`clock` (the show's, so that the gate compares times of one clock).
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from performance.config import Settings
+from performance.config import DEFAULTS, Settings
 from performance.control.access import AccessPolicy, SenderKey, Session
 from performance.control.addresses import (
     AddressError,
     Ignored,
     ParamSet,
     SessionOp,
+    SessionOpKind,
     Transport,
     param_command,
     resolve,
@@ -31,23 +36,24 @@ from performance.control.addresses import (
 from performance.control.counters import DropCounter
 from performance.control.feedback import RigStatus, SubscriberFeedback, status_json
 from performance.control.wire import Message, WireError, build_message, parse_packet
+from performance.core.clock import Clock, MonotonicClock
 from performance.core.mailbox import CommandQueue, LatestSlot
 from performance.show.commands import Command, Go
+from performance.show.gogate import GoGate
 
 WORKSPACE_ID = "essence"
 
 
 @dataclass(frozen=True)
 class HubOptions:
-    """Behaviour of the hub (normally from `Settings`)."""
+    """Behaviour of the hub (normally `from_settings`; the defaults are the settings')."""
 
-    passcode: str = ""
-    allow: str = ""
-    rate_limit: float = 20000.0
-    max_packet: int = 8192
-    show_mode: bool = False
-    min_go_interval: float = 0.25
-    updates_expire: float = 60.0
+    passcode: str = DEFAULTS.osc_passcode
+    allow: str = DEFAULTS.osc_allow
+    rate_limit: float = DEFAULTS.osc_rate_limit
+    max_packet: int = DEFAULTS.osc_max_packet
+    show_mode: bool = DEFAULTS.show_mode
+    updates_expire: float = DEFAULTS.osc_updates_expire
     feedback_rate: float = 10.0  # most feedback bursts per second per subscriber
     queue_size: int = 256
 
@@ -60,21 +66,25 @@ class HubOptions:
             rate_limit=settings.osc_rate_limit,
             max_packet=settings.osc_max_packet,
             show_mode=settings.show_mode,
-            min_go_interval=settings.min_go_interval,
             updates_expire=settings.osc_updates_expire,
         )
 
 
-def reply_packet(address: str, status: str, data: Any = None) -> bytes:
-    """A QLab-style reply: `/reply<address>` with one JSON string argument."""
-    body: dict[str, Any] = {"workspace_id": WORKSPACE_ID, "address": address, "status": status}
+def reply_packet(address: str, status: str, data: object = None) -> bytes:
+    """A QLab-style reply: `/reply<address>` with one JSON string argument (`data`, when
+    given, must be JSON-ready)."""
+    body: dict[str, object] = {"workspace_id": WORKSPACE_ID, "address": address, "status": status}
     if data is not None:
         body["data"] = data
     return build_message("/reply" + address, [json.dumps(body, separators=(",", ":"))])
 
 
 class ControlHub:
-    """Thread-safe meeting point of the OSC threads and the main loop."""
+    """Thread-safe meeting point of the OSC threads and the main loop.
+
+    `clock` gives the time of packets handled without one (default: a `MonotonicClock`);
+    `go_gate` is the sequencer's minimum-GO-interval rule (None: no interval check).
+    """
 
     def __init__(
         self,
@@ -82,7 +92,8 @@ class ControlHub:
         *,
         queue: CommandQueue[Command] | None = None,
         params: Mapping[str, tuple[float, float]] | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
+        go_gate: GoGate | None = None,
     ) -> None:
         self.options = options or HubOptions()
         self.queue: CommandQueue[Command] = (
@@ -90,7 +101,8 @@ class ControlHub:
         )
         self.status: LatestSlot[RigStatus] = LatestSlot()
         self.drops = DropCounter()
-        self.clock = clock
+        self.clock: Clock = clock if clock is not None else MonotonicClock()
+        self.go_gate = go_gate
         self.show_mode = self.options.show_mode
         self.param_ranges = params
         self.access = AccessPolicy(
@@ -104,7 +116,6 @@ class ControlHub:
         self.coalesced = 0  # parameter values overwritten before the main loop took them
         self._lock = threading.Lock()
         self._params: dict[str, ParamSet] = {}
-        self._last_go = -float("inf")
 
     # --- main loop side -----------------------------------------------------------------
 
@@ -134,7 +145,7 @@ class ControlHub:
         self, data: bytes, sender: SenderKey, now: float | None = None
     ) -> list[bytes]:
         """Act on one packet from `sender`; returns the reply packets for that sender."""
-        now = self.clock() if now is None else now
+        now = self.clock.now() if now is None else now
         with self._lock:
             session, why = self.access.admit(sender, len(data), now)
         if session is None or why:
@@ -169,7 +180,7 @@ class ControlHub:
         self, transport: str, now: float | None = None
     ) -> list[tuple[SenderKey, bytes]]:
         """Status packets owed to subscribers of one transport ("udp"/"tcp") right now."""
-        now = self.clock() if now is None else now
+        now = self.clock.now() if now is None else now
         status = self.status.peek()
         out: list[tuple[SenderKey, bytes]] = []
         with self._lock:
@@ -194,7 +205,7 @@ class ControlHub:
             self.drops.drop(exc.kind, f"from {session.host}: {exc}", now)
             return self._error_reply(session, address, "error", exc.kind, now)
         action = resolved.action
-        if isinstance(action, SessionOp) and action.op == "connect":
+        if isinstance(action, SessionOp) and action.op == SessionOpKind.CONNECT:
             ok = self.access.connect(session, str(action.value or ""))
             if not ok:
                 self.drops.drop("bad_passcode", f"from {session.host}", now)
@@ -220,31 +231,34 @@ class ControlHub:
 
     def _transport(self, action: Transport, session: Session, address: str,
                    now: float) -> bytes | None:
-        command = action.command
-        if isinstance(command, Go) and now - self._last_go < self.options.min_go_interval:
-            self.drops.drop("too_soon", f"{address} from {session.host}", now)
-            return reply_packet(address, "denied", "too soon")
+        command, gate = action.command, self.go_gate
+        if isinstance(command, Go) and gate is not None:
+            press = gate.admit(now)
+            if press is None:
+                self.drops.drop("too_soon", f"{address} from {session.host}", now)
+                return reply_packet(address, "denied", "too soon")
+            command = Go(press)
         if not self.queue.put(command):
+            if isinstance(command, Go) and command.press is not None and gate is not None:
+                gate.withdraw(command.press)  # never queued: it was no GO press
             self.drops.drop("queue_full", f"{address} from {session.host}", now)
             return reply_packet(address, "error", "queue full")
-        if isinstance(command, Go):
-            self._last_go = now
         return reply_packet(address, "ok")
 
     def _session_op(self, action: SessionOp, session: Session, address: str) -> bytes:
-        if action.op == "updates":
+        if action.op == SessionOpKind.UPDATES:
             session.subscribed = bool(action.value)
             session.feedback = None  # a new subscription gets the full status first
-        elif action.op == "showmode":
+        elif action.op == SessionOpKind.SHOWMODE:
             self.show_mode = bool(action.value)
-        elif action.op == "disconnect":
+        elif action.op == SessionOpKind.DISCONNECT:
             session.authed = not self.access.passcode
             session.subscribed = False
-        elif action.op == "state":
+        elif action.op == SessionOpKind.STATE:
             return reply_packet(address, "ok", status_json(self.status.peek()))
-        elif action.op == "thump":
+        elif action.op == SessionOpKind.THUMP:
             return reply_packet(address, "ok", "thump")
-        elif action.op == "workspaces":
+        elif action.op == SessionOpKind.WORKSPACES:
             return reply_packet(address, "ok", [{
                 "uniqueID": WORKSPACE_ID, "displayName": "Essence rig",
                 "hasPasscode": bool(self.access.passcode)}])

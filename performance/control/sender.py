@@ -3,7 +3,8 @@
 The main loop calls `send(host, port, address, args)` with the messages from the
 sequencer's outbox (targets already resolved by the cue list); they wait in a bounded queue
 and a worker thread builds and sends them over UDP. A full queue refuses the message and
-counts it in `dropped`.
+counts it in `dropped`. Failures are logged (rate limited) with the time of the injected
+`clock`.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import logging
 import queue
 import socket
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from performance.control.counters import DropCounter
 from performance.control.wire import ArgValue, build_message
+from performance.core.clock import Clock, MonotonicClock
 
 log = logging.getLogger("performance.control")
 
@@ -35,7 +36,8 @@ class OutMessage:
 class OscSender:
     """A worker thread with a bounded queue and one UDP socket."""
 
-    def __init__(self, max_queue: int = 256) -> None:
+    def __init__(self, max_queue: int = 256, *, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock if clock is not None else MonotonicClock()
         self._queue: queue.Queue[OutMessage | None] = queue.Queue(max_queue)
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
@@ -92,4 +94,4 @@ class OscSender:
             except (OSError, ValueError) as exc:
                 self.errors += 1
                 self.drops.drop("send_failed", f"{item.address} to {item.host}:{item.port}: {exc}",
-                                time.monotonic())
+                                self.clock.now())

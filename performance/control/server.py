@@ -19,7 +19,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 
-from performance.config import Settings
+from performance.config import DEFAULTS, Settings
 from performance.control.access import SenderKey
 from performance.control.hub import ControlHub
 from performance.control.wire import StreamDecoder
@@ -41,16 +41,18 @@ class _Connection:
 
 
 class OscServer:
-    """OSC over UDP and TCP for one `ControlHub`. Ports: None = off, 0 = any free port."""
+    """OSC over UDP and TCP for one `ControlHub`. Ports: None = off, 0 = any free port.
+
+    Address and ports default to the settings' defaults (`from_settings` takes a run's)."""
 
     def __init__(
         self,
         hub: ControlHub,
         *,
-        host: str = "127.0.0.1",
-        udp_port: int | None = 53000,
-        tcp_port: int | None = 53000,
-        reply_port: int = 53001,
+        host: str = DEFAULTS.osc_host,
+        udp_port: int | None = DEFAULTS.osc_port,
+        tcp_port: int | None = DEFAULTS.osc_tcp_port,
+        reply_port: int = DEFAULTS.osc_reply_port,
         poll: float = 0.02,
         max_connections: int = 16,
     ) -> None:
@@ -150,7 +152,7 @@ class OscServer:
             sock.sendto(packet, dest)
         except OSError as exc:  # full buffer, unreachable: a reply is never worth waiting
             self.hub.drops.drop("send_failed", f"to {dest[0]}:{dest[1]}: {exc}",
-                                self.hub.clock())
+                                self.hub.clock.now())
 
     def _udp_loop(self) -> None:
         sock = self._udp
@@ -164,7 +166,7 @@ class OscServer:
                     except (BlockingIOError, InterruptedError):
                         break
                     except OSError as exc:
-                        self.hub.drops.drop("recv_failed", str(exc), self.hub.clock())
+                        self.hub.drops.drop("recv_failed", str(exc), self.hub.clock.now())
                         break
                     key: SenderKey = ("udp", addr[0], addr[1])
                     for reply in self.hub.handle_packet(data, key):
@@ -200,7 +202,7 @@ class OscServer:
             sock, addr = listener.accept()
         except OSError:
             return
-        now = self.hub.clock()
+        now = self.hub.clock.now()
         if len(self._conns) >= self.max_connections:
             self.hub.drops.drop("too_many_connections", f"from {addr[0]}", now)
             sock.close()
@@ -230,14 +232,15 @@ class OscServer:
             for reply in self.hub.handle_packet(packet, conn.key):
                 self._queue_out(conn, reply)
         if conn.decoder.oversized != before:
-            self.hub.drops.drop("oversized", f"tcp frame from {conn.key[1]}", self.hub.clock())
+            self.hub.drops.drop("oversized", f"tcp frame from {conn.key[1]}",
+                                self.hub.clock.now())
         if conn.decoder.broken:
             self._close(conn)
 
     def _queue_out(self, conn: _Connection, packet: bytes) -> None:
         conn.out += conn.decoder.encode(packet)
         if len(conn.out) > MAX_TCP_OUTBUF:
-            self.hub.drops.drop("slow_reader", f"tcp {conn.key[1]}", self.hub.clock())
+            self.hub.drops.drop("slow_reader", f"tcp {conn.key[1]}", self.hub.clock.now())
             self._close(conn)
             return
         self._flush(conn)

@@ -1,8 +1,10 @@
-"""Plain value types that cross layer boundaries (frames, observations, emotion estimates)."""
+"""Plain value types that cross layer boundaries (frames, observations, emotion estimates,
+the room's aggregates) and `clamp`, the range helper those aggregates use."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -125,20 +127,59 @@ class FaceEmotion:
     visible: bool = True  # seen in the latest frame (False while briefly lost)
 
 
+def clamp(value: float, low: float, high: float) -> float:
+    """`value` limited to [low, high]; NaN becomes the value of the range nearest 0."""
+    v = float(value)
+    if math.isnan(v):
+        return low if low > 0 else (0.0 if high >= 0 else high)
+    return min(max(v, low), high)
+
+
+def _aggregate(low: float, high: float) -> float:
+    """A CrowdReading number field, 0 by default, with its range (see `CrowdReading.clamped`)."""
+    return field(default=0.0, metadata={"range": (low, high)})
+
+
+_PER_MINUTE_MAX = 1e6  # a bound only to keep the value finite; no room comes near it
+
+
 @dataclass(frozen=True)
 class CrowdReading:
-    """Aggregates over every face in view; this (not per-person data) is what the show uses."""
+    """Aggregates over every face in view; this (not per-person data) is what the show uses.
 
-    face_count: float = 0.0
-    arrivals_per_min: float = 0.0
-    departures_per_min: float = 0.0
-    valence: float = 0.0
-    arousal: float = 0.0
-    emotions: tuple[float, ...] = NEUTRAL_READING.probabilities
-    spread: float = 0.0
-    motion: float = 0.0
-    chaos: float = 0.0
-    presence: float = 0.0
+    The one list of room aggregates: render, audio and the show's metrics derive theirs from
+    these fields (in this order). Each field carries its range; `clamped()` applies them.
+    """
+
+    face_count: float = _aggregate(0.0, 1000.0)  # faces in view (fractional while smoothing)
+    valence: float = _aggregate(-1.0, 1.0)
+    arousal: float = _aggregate(-1.0, 1.0)
+    emotions: tuple[float, ...] = field(
+        default=NEUTRAL_READING.probabilities, metadata={"range": (0.0, 1.0)})
+    chaos: float = _aggregate(0.0, 1.0)
+    spread: float = _aggregate(0.0, 1.0)
+    motion: float = _aggregate(0.0, 1.0)
+    presence: float = _aggregate(0.0, 1.0)
+    arrivals_per_min: float = _aggregate(0.0, _PER_MINUTE_MAX)
+    departures_per_min: float = _aggregate(0.0, _PER_MINUTE_MAX)
+
+    def clamped(self) -> CrowdReading:
+        """A copy with every value finite and inside its field's range (see `clamp`)."""
+        changes: dict[str, object] = {}
+        for f in fields(self):
+            low, high = f.metadata["range"]
+            value = getattr(self, f.name)
+            if isinstance(value, tuple):
+                changes[f.name] = tuple(clamp(v, low, high) for v in value)
+            else:
+                changes[f.name] = clamp(value, low, high)
+        return replace(self, **changes)  # type: ignore[arg-type]  # one value per field
+
+
+CROWD_NUMBERS: tuple[str, ...] = tuple(
+    f.name for f in fields(CrowdReading) if isinstance(f.default, float)
+)
+"""The number fields of CrowdReading, in order (every field but the `emotions` shares)."""
 
 
 @dataclass(frozen=True)

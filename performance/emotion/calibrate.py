@@ -10,11 +10,9 @@ EMFACS-rule baseline for comparison, and writes the TOML atomically.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import math
-import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from performance.core.blendshapes import BLENDSHAPE_NAMES
-from performance.core.errors import EssenceError, InputError
+from performance.core.errors import InputError
 from performance.core.files import write_atomic
 from performance.core.types import EMOTIONS
 from performance.emotion.features import (
@@ -32,7 +30,6 @@ from performance.emotion.features import (
     FEATURE_NAMES,
     features_from_matrix,
 )
-from performance.emotion.mapping import DEFAULT_PATH
 
 # Valence, arousal per class (Russell's circumplex, rounded from common placements).
 CIRCUMPLEX: dict[str, tuple[float, float]] = {
@@ -309,24 +306,3 @@ def _toml(report: CalibrationReport, paths: Sequence[Path], names: Sequence[str]
               "# (class weighting leaves some probability on the negative classes at rest).",
               f"rest_offset = {_arr(offset)}"]
     return "\n".join(lines) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """CLI: `essence calibrate TABLE.csv ... [--out PATH] [--folds N] [--seed N]`."""
-    parser = argparse.ArgumentParser(
-        prog="essence calibrate", description="Fit the blendshape -> emotion mapping.")
-    parser.add_argument("csv", nargs="+", type=Path, help="labelled blendshape tables")
-    parser.add_argument("--out", type=Path, default=DEFAULT_PATH, help="TOML to write")
-    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds")
-    parser.add_argument("--seed", type=int, default=0, help="fold shuffling seed")
-    args = parser.parse_args(argv)
-    if args.folds < 2:
-        parser.error("--folds must be at least 2")
-    try:
-        report = calibrate(args.csv, args.out, folds=args.folds, seed=args.seed)
-    except EssenceError as exc:
-        print(f"essence calibrate: {exc}", file=sys.stderr)
-        return 2
-    print(report.to_markdown())
-    print(f"wrote {args.out}")
-    return 0

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from performance.core.types import NEUTRAL_READING, CrowdReading, FaceEmotion, distribution
+from performance.core.types import (
+    CROWD_NUMBERS,
+    NEUTRAL_READING,
+    CrowdReading,
+    FaceEmotion,
+    distribution,
+)
 from performance.emotion.smoothing import CriticallyDamped
-
-# Order of the vector the spring smooths.
-_FIELDS = ("face_count", "arrivals", "departures", "valence", "arousal", "spread", "motion",
-           "chaos", "presence")
 
 
 @dataclass(frozen=True)
@@ -72,19 +74,8 @@ class CrowdAggregator:
         target, emotions = self._targets(faces, arrivals_pm, departures_pm)
         smoothed = self._spring.update(target, dt)
         mood = distribution(self._emotions.update(emotions, dt))
-        values = dict(zip(_FIELDS, (float(v) for v in smoothed), strict=True))
-        self.state = CrowdReading(
-            face_count=max(values["face_count"], 0.0),
-            arrivals_per_min=max(values["arrivals"], 0.0),
-            departures_per_min=max(values["departures"], 0.0),
-            valence=_clamp(values["valence"], -1.0, 1.0),
-            arousal=_clamp(values["arousal"], -1.0, 1.0),
-            emotions=mood,
-            spread=_clamp(values["spread"], 0.0, 1.0),
-            motion=_clamp(values["motion"], 0.0, 1.0),
-            chaos=_clamp(values["chaos"], 0.0, 1.0),
-            presence=_clamp(values["presence"], 0.0, 1.0),
-        )
+        values = dict(zip(CROWD_NUMBERS, (float(v) for v in smoothed), strict=True))
+        self.state = CrowdReading(**values, emotions=mood).clamped()
         return self.state
 
     def _per_minute(self, events: deque[float], now: float) -> float:
@@ -97,7 +88,7 @@ class CrowdAggregator:
     ) -> tuple[np.ndarray, np.ndarray]:
         w = self.weights
         if not faces:
-            return _vector(arrivals=arrivals_pm, departures=departures_pm), \
+            return _vector(arrivals_per_min=arrivals_pm, departures_per_min=departures_pm), \
                 np.array(NEUTRAL_READING.probabilities)
         va = np.array([(f.smoothed.valence, f.smoothed.arousal) for f in faces])
         probabilities = np.array([f.smoothed.probabilities for f in faces])
@@ -109,9 +100,9 @@ class CrowdAggregator:
         raw = (w.spread * spread + w.arousal * max(arousal, 0.0) + w.churn * churn
                + w.motion * motion) / (w.spread + w.arousal + w.churn + w.motion)
         chaos = min(max(raw * crowd_scale * 1.6, 0.0), 1.0)
-        target = _vector(face_count=len(faces), arrivals=arrivals_pm, departures=departures_pm,
-                         valence=valence, arousal=arousal, spread=spread, motion=motion,
-                         chaos=chaos, presence=1.0)
+        target = _vector(face_count=len(faces), arrivals_per_min=arrivals_pm,
+                         departures_per_min=departures_pm, valence=valence, arousal=arousal,
+                         spread=spread, motion=motion, chaos=chaos, presence=1.0)
         return target, probabilities.mean(axis=0)
 
 
@@ -136,11 +127,7 @@ def crowd_spread(valence_arousal: np.ndarray, probabilities: np.ndarray) -> floa
 
 
 def _vector(**values: float) -> np.ndarray:
-    """The spring's target in _FIELDS order; fields not given are 0 (no audience)."""
-    unknown = set(values) - set(_FIELDS)
+    """The spring's target in CROWD_NUMBERS order; fields not given are 0 (no audience)."""
+    unknown = set(values) - set(CROWD_NUMBERS)
     assert not unknown, unknown
-    return np.array([float(values.get(name, 0.0)) for name in _FIELDS])
-
-
-def _clamp(value: float, low: float, high: float) -> float:
-    return min(max(value, low), high)
+    return np.array([float(values.get(name, 0.0)) for name in CROWD_NUMBERS])

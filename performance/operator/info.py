@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from performance.core.status import InputStatus
 from performance.core.types import Observations, RoomEmotion
 from performance.show.state import ShowFrame
 
@@ -16,7 +17,7 @@ class OperatorInfo:
     frame: int
     show: ShowFrame
     emotion: RoomEmotion
-    input_status: str
+    input_status: InputStatus
     messages: tuple[str, ...]
     stats: str | None
     observations: Observations | None

@@ -21,7 +21,7 @@ from performance.show.commands import (
     SetChaosMode,
     SetPlayhead,
 )
-from performance.show.state import ShowFrame
+from performance.show.state import ShowFrame, ShowStatus
 
 STATS = "stats"
 FULLSCREEN = "fullscreen"
@@ -52,7 +52,7 @@ def command_for(action: str, show: ShowFrame | None) -> Command | None:
     if action == "blackout":
         return Blackout()
     if action == "pause":
-        return Resume() if show is not None and show.status == "paused" else Pause()
+        return Resume() if show is not None and show.status == ShowStatus.PAUSED else Pause()
     if action == "previous":
         return SetPlayhead("previous")
     if action == "next":

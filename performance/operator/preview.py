@@ -119,7 +119,7 @@ class OperatorView:
              f"{' | CHAOS' if show.chaos_mode else ''} | t {info.now:6.1f}s", WHITE),
             (f"input: {info.input_status} | faces {len(info.emotion.faces)} | valence "
              f"{crowd.valence:+.2f} arousal {crowd.arousal:+.2f} chaos {crowd.chaos:.2f}",
-             RED if info.input_status.startswith("lost") else WHITE),
+             RED if info.input_status.lost else WHITE),
         ]
         lines += [(text[:110], RED) for text in info.messages]
         if info.stats:

@@ -17,6 +17,9 @@ import numpy as np
 
 from performance.render.headless import OffscreenTarget, read_rgb
 
+GLContext = moderngl.Context
+"""The OpenGL context type, for callers outside render/ that hand one around."""
+
 QUAD_VERTEX = """#version 330
 uniform vec4 u_rect;   // x0, y0, x1, y1 in normalised device coordinates
 uniform int u_flip;    // 1: the texture's row 0 is the top (numpy images)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import moderngl
 
+from performance.core.inputs import ShaderInput
 from performance.render.source import (
     BUILTIN_VISUALS,
     ShaderError,
-    ShaderInput,
     ShaderSource,
     UnknownVisualError,
     display_path,

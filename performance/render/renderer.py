@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
-from typing import Any
 
 import moderngl
 
+from performance.core.inputs import InputValue
 from performance.render.headless import OffscreenTarget
 from performance.render.program import CompiledProgram, ShaderLibrary, compile_text
-from performance.render.state import FrameUniforms, InputValue
+from performance.render.source import input_uniform
+from performance.render.state import FrameUniforms, UniformValue
 
 MIX_SOURCE = """#version 330
 out vec4 fragColor;
@@ -38,7 +39,7 @@ def _unit(value: float, nan: float) -> float:
     return min(max(value, 0.0), 1.0) if value == value else nan
 
 
-def _write(program: moderngl.Program, name: str, value: Any) -> None:
+def _write(program: moderngl.Program, name: str, value: UniformValue | InputValue) -> None:
     """Write one uniform, packing by its own format; arrays the compiler shortened are
     trimmed to the elements it kept, short values are zero-padded."""
     member = program[name]
@@ -136,13 +137,14 @@ class Renderer:
             if name in program:
                 _write(program, name, value)
         for inp in compiled.inputs:
-            if inp.uniform in program:
+            uniform = input_uniform(inp)
+            if uniform in program:
                 raw = inputs.get(inp.name, inp.default)
                 try:
-                    value = inp.coerce(raw)
+                    coerced = inp.coerce(raw)
                 except (TypeError, ValueError):
-                    value = inp.default
-                _write(program, inp.uniform, value)
+                    coerced = inp.default
+                _write(program, uniform, coerced)
         target.use()
         target.viewport = (0, 0, width, height)
         compiled.vao.render(moderngl.TRIANGLES, vertices=3)

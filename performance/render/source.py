@@ -1,7 +1,10 @@
 """Shader source handling: `#version` check, `#include` expansion with a line map, and the
 ISF-style JSON header that declares a shader's tunable inputs.
 
-Inputs become uniforms named `in_<NAME>`, declared automatically after the `#version` line.
+The header is parsed into `performance.core.inputs.ShaderInput` values (shared with the
+show). What only GLSL needs lives here: each input's GLSL type (`GLSL_TYPES`) and its uniform
+name `in_<NAME>` (`input_uniform`); the uniforms are declared automatically after the
+`#version` line.
 """
 
 from __future__ import annotations
@@ -11,9 +14,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from performance.core.errors import EssenceError
+from performance.core.inputs import (
+    TYPE_NAMES,
+    InputType,
+    InputValue,
+    ShaderInput,
+    components,
+)
 from performance.render.uniforms import INPUT_PREFIX, SHADER_ROOT
 
 _VERSION = re.compile(r"^\s*#version\s+330(\s+core)?\s*$")
@@ -26,11 +35,11 @@ _LOG_LOCATIONS = (
     re.compile(r"(?<=ERROR: )(?P<s>\d+):(?P<line>\d+)"),
 )
 
-INPUT_TYPES: dict[str, str] = {
-    "float": "float", "int": "int", "long": "int", "bool": "bool",
-    "point2D": "vec2", "color": "vec4",
+GLSL_TYPES: Mapping[InputType, str] = {
+    InputType.FLOAT: "float", InputType.INT: "int", InputType.LONG: "int",
+    InputType.BOOL: "bool", InputType.POINT2D: "vec2", InputType.COLOR: "vec4",
 }
-_WIDTH = {"float": 1, "int": 1, "long": 1, "bool": 1, "point2D": 2, "color": 4}
+"""The GLSL type of each input type's uniform."""
 
 
 BUILTIN_VISUALS = ("fallback", "blackout")
@@ -76,54 +85,14 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-@dataclass(frozen=True)
-class ShaderInput:
-    """One tunable input of a shader (ISF style); uniform name is `in_<name>`."""
-
-    name: str
-    type: str
-    default: float | tuple[float, ...]
-    minimum: float | tuple[float, ...] | None = None
-    maximum: float | tuple[float, ...] | None = None
-    label: str = ""
-
-    @property
-    def uniform(self) -> str:
-        return INPUT_PREFIX + self.name
-
-    @property
-    def glsl_type(self) -> str:
-        return INPUT_TYPES[self.type]
-
-    def coerce(self, value: Any) -> float | tuple[float, ...]:
-        """Turn a value from a cue or OSC into this input's shape, clamped to MIN..MAX."""
-        width = _WIDTH[self.type]
-        vals = [float(v) for v in (value if isinstance(value, list | tuple) else [value])]
-        if len(vals) != width:
-            raise ValueError(f"input {self.name!r} takes {width} number(s), got {len(vals)}")
-        lo = _as_list(self.minimum, width)
-        hi = _as_list(self.maximum, width)
-        default = _as_list(self.default, width) or [0.0] * width
-        out = []
-        for i, v in enumerate(vals):
-            if v != v:  # NaN
-                v = default[i]
-            if lo is not None:
-                v = max(v, lo[i])
-            if hi is not None:
-                v = min(v, hi[i])
-            if self.type in ("int", "long"):
-                v = float(round(v))
-            elif self.type == "bool":
-                v = 1.0 if v >= 0.5 else 0.0
-            out.append(v)
-        return out[0] if width == 1 else tuple(out)
+def input_uniform(inp: ShaderInput) -> str:
+    """The uniform an input is written to: `in_<NAME>`."""
+    return INPUT_PREFIX + inp.name
 
 
-def _as_list(v: float | tuple[float, ...] | None, width: int) -> list[float] | None:
-    if v is None:
-        return None
-    return [float(x) for x in v] if isinstance(v, tuple) else [float(v)] * width
+def input_declaration(inp: ShaderInput) -> str:
+    """The GLSL declaration of an input's uniform, e.g. `uniform vec4 in_tint;`."""
+    return f"uniform {GLSL_TYPES[inp.type]} {input_uniform(inp)};"
 
 
 @dataclass(frozen=True)
@@ -175,7 +144,7 @@ def load_shader(
     out: list[str] = [lines[0]]
     line_map: list[tuple[Path, int]] = [(path, 1)]
     for inp in inputs:
-        out.append(f"uniform {inp.glsl_type} {inp.uniform};")
+        out.append(input_declaration(inp))
         line_map.append((path, header_line))
     seen: set[Path] = set()
     _expand(path, lines, 2, root, [path.resolve()], seen, out, line_map, deps)
@@ -266,7 +235,7 @@ def parse_header(text: str, path: Path) -> tuple[tuple[ShaderInput, ...], str, i
     return tuple(inputs), str(doc.get("DESCRIPTION", "")), header_line
 
 
-def _line_of_input(body: str, raw: Any, header_line: int) -> int:
+def _line_of_input(body: str, raw: object, header_line: int) -> int:
     name = raw.get("NAME") if isinstance(raw, dict) else None
     if isinstance(name, str):
         idx = body.find(f'"{name}"')
@@ -275,40 +244,39 @@ def _line_of_input(body: str, raw: Any, header_line: int) -> int:
     return header_line
 
 
-def _number(value: Any, width: int, key: str, where: str, line: int) -> float | tuple:
+def _number(value: object, width: int, key: str, where: str, line: int) -> InputValue:
     vals = value if isinstance(value, list) else [value]
-    if len(vals) != width or not all(
-        isinstance(v, int | float) and not isinstance(v, bool) for v in vals
-    ):
+    numbers = [float(v) for v in vals if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(vals) != width or len(numbers) != len(vals):
         raise ShaderError(where, line, f"{key} must be {width} number(s), got {value!r}")
-    return float(vals[0]) if width == 1 else tuple(float(v) for v in vals)
+    return numbers[0] if width == 1 else tuple(numbers)
 
 
-def _parse_input(raw: Any, where: str, line: int) -> ShaderInput:
+def _parse_input(raw: object, where: str, line: int) -> ShaderInput:
     if not isinstance(raw, Mapping):
         raise ShaderError(where, line, f"each input must be an object, got {raw!r}")
     name, kind = raw.get("NAME"), raw.get("TYPE")
     if not isinstance(name, str) or not _IDENT.match(name):
         raise ShaderError(where, line, f"input NAME must be a GLSL identifier, got {name!r}")
-    if kind not in INPUT_TYPES:
+    if not isinstance(kind, str) or kind not in TYPE_NAMES:
         raise ShaderError(where, line, f"input {name!r} has unknown TYPE {kind!r}; "
-                          f"use one of {', '.join(INPUT_TYPES)}")
-    width = _WIDTH[kind]
-    if kind == "bool":
+                          f"use one of {', '.join(InputType)}")
+    kind = InputType(kind)
+    width = kind.width
+    if kind is InputType.BOOL:
         default = raw.get("DEFAULT", False)
         if not isinstance(default, bool | int):
             raise ShaderError(where, line, f"input {name!r}: DEFAULT must be true/false")
         return ShaderInput(name, kind, 1.0 if default else 0.0, 0.0, 1.0, str(raw.get("LABEL", "")))
-    lo_default = [0.0] * width if kind == "color" else None
-    hi_default = [1.0] * width if kind == "color" else None
+    colour = kind is InputType.COLOR  # a color is 0..1 per component unless it says otherwise
     if "DEFAULT" not in raw:
         raise ShaderError(where, line, f"input {name!r} needs a DEFAULT")
     default = _number(raw["DEFAULT"], width, "DEFAULT", where, line)
     lo = _number(raw["MIN"], width, "MIN", where, line) if "MIN" in raw else (
-        tuple(lo_default) if lo_default else None)
+        (0.0,) * width if colour else None)
     hi = _number(raw["MAX"], width, "MAX", where, line) if "MAX" in raw else (
-        tuple(hi_default) if hi_default else None)
-    d, mn, mx = _as_list(default, width), _as_list(lo, width), _as_list(hi, width)
+        (1.0,) * width if colour else None)
+    d, mn, mx = components(default, width), components(lo, width), components(hi, width)
     assert d is not None
     for i in range(width):
         if mn is not None and mx is not None and mn[i] > mx[i]:

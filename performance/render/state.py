@@ -4,37 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from performance.core.inputs import InputValue
 from performance.core.types import EMOTIONS, CrowdReading, FaceEmotion
 from performance.render.uniforms import MAX_FACES, UNIFORMS_BY_NAME
 
-InputValue = float | tuple[float, ...]
 FaceSlot = tuple[float, float, float, float, float]  # x, y (0..1, y up), valence, arousal, size
-
-_NEUTRAL = (1.0,) + (0.0,) * (len(EMOTIONS) - 1)
+UniformValue = float | int | list[float]
+"""A value for one shared uniform: a number (int for int uniforms) or a flat list for a
+vector or array."""
 
 
 @dataclass(frozen=True)
 class FrameUniforms:
-    """Everything a frame needs besides the visual name: time, crowd emotion, show position.
+    """Everything a frame needs besides the visual name: time, the room, show position.
 
-    `faces` holds at most MAX_FACES slots (x, y, valence, arousal, size), x/y in 0..1 of the
-    picture with y up. `inputs` is the default for shader inputs when render() gets none.
+    `crowd` is the room's aggregates as the emotion layer published them (clamped to the
+    uniform ranges only in `uniform_values`). `faces` holds at most MAX_FACES slots (x, y,
+    valence, arousal, size), x/y in 0..1 of the picture with y up. `inputs` is the default
+    for shader inputs when render() gets none.
     """
 
     time: float = 0.0
     delta: float = 0.0
     frame: int = 0
     resolution: tuple[int, int] = (1, 1)
-    valence: float = 0.0
-    arousal: float = 0.0
-    emotions: tuple[float, ...] = _NEUTRAL
-    face_count: float = 0.0
-    chaos: float = 0.0
-    spread: float = 0.0
-    motion: float = 0.0
-    presence: float = 0.0
+    crowd: CrowdReading = field(default_factory=CrowdReading)
     act: int = 0
     cue_progress: float = 0.0
     faces: tuple[FaceSlot, ...] = ()
@@ -72,41 +67,39 @@ class FrameUniforms:
                 face.size,
             ))
         return cls(
-            time=time, delta=delta, frame=frame, resolution=resolution,
-            valence=crowd.valence, arousal=crowd.arousal, emotions=tuple(crowd.emotions),
-            face_count=crowd.face_count, chaos=crowd.chaos, spread=crowd.spread,
-            motion=crowd.motion, presence=crowd.presence, act=act, cue_progress=cue_progress,
-            faces=tuple(slots), inputs=dict(inputs or {}),
+            time=time, delta=delta, frame=frame, resolution=resolution, crowd=crowd, act=act,
+            cue_progress=cue_progress, faces=tuple(slots), inputs=dict(inputs or {}),
         )
 
-    def uniform_values(self, *, transition: float = 1.0) -> dict[str, Any]:
+    def uniform_values(self, *, transition: float = 1.0) -> dict[str, UniformValue]:
         """Values for every uniform of the table, clamped to its range (flat lists for arrays)."""
+        crowd = self.crowd
         faces = list(self.faces[:MAX_FACES])
         face_vecs = [c for f in faces for c in (f[0], f[1], f[2], f[3])]
         face_vecs += [0.0] * (4 * MAX_FACES - len(face_vecs))
         sizes = [f[4] for f in faces] + [0.0] * (MAX_FACES - len(faces))
-        emotions = (list(self.emotions) + [0.0] * len(EMOTIONS))[: len(EMOTIONS)]
-        raw: dict[str, Any] = {
+        emotions = (list(crowd.emotions) + [0.0] * len(EMOTIONS))[: len(EMOTIONS)]
+        raw: dict[str, float | list[float]] = {
             "u_time": self.time,
             "u_delta": self.delta,
             "u_frame": self.frame,
-            "u_resolution": list(self.resolution),
-            "u_valence": self.valence,
-            "u_arousal": self.arousal,
+            "u_resolution": [float(v) for v in self.resolution],
+            "u_valence": crowd.valence,
+            "u_arousal": crowd.arousal,
             "u_emotions": emotions,
-            "u_faces": self.face_count,
+            "u_faces": crowd.face_count,
             "u_face_slots": len(faces),
             "u_face": face_vecs,
             "u_face_size": sizes,
-            "u_chaos": self.chaos,
-            "u_spread": self.spread,
-            "u_motion": self.motion,
-            "u_presence": self.presence,
+            "u_chaos": crowd.chaos,
+            "u_spread": crowd.spread,
+            "u_motion": crowd.motion,
+            "u_presence": crowd.presence,
             "u_act": self.act,
             "u_cue_progress": self.cue_progress,
             "u_transition": transition,
         }
-        out: dict[str, Any] = {}
+        out: dict[str, UniformValue] = {}
         for name, value in raw.items():
             u = UNIFORMS_BY_NAME[name]
             if isinstance(value, list):

@@ -1,30 +1,36 @@
-"""Show files and the visual catalog they are checked against.
+"""Assembling the show: the one place that decides which show a run plays, live or offline.
 
-The catalog (visual name -> declared inputs) is read from the shader headers without a GL
-context; the app hands it to the cue loader, so the show layer never imports the renderer.
+Owns the visual catalog (visual name -> declared inputs, read from the shader headers without
+a GL context, so the show layer never imports the renderer), loading a show file against it,
+what `--visual` means and how it is checked, and `build_show`: the cue list's sequencer
+(wrapped in AutoGo when GO is pressed by itself), or else the autopilot. `essence run`,
+`rehearse` and `render` all come through here, so the same settings give the same show.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any
 
-DEFAULT_CUES = Path(__file__).resolve().parents[2] / "cues" / "neo_lumen.toml"
+from performance.config import DEFAULT_CUES, Settings
+from performance.core.errors import ConfigError
+from performance.show.autogo import AutoGo
+from performance.show.autopilot import Autopilot
+from performance.show.cuefile.model import Catalog, CueList
+from performance.show.sequencer import Sequencer, SequencerOptions
+from performance.show.state import Show
+
+HOLD_SECONDS = 3600.0  # `--visual`: a programme of that one visual (it loops onto itself)
 
 
-def scan_visuals(root: Path | None = None) -> tuple[dict[str, tuple[Any, ...]], dict[str, str]]:
+def scan_visuals(root: Path | None = None) -> tuple[Catalog, dict[str, str]]:
     """Declared inputs of every visual in a shader folder, read from the shader headers
     without a GL context, plus the header errors by visual (such a visual has no inputs)."""
-    from performance.render.source import (
-        BUILTIN_VISUALS,
-        ShaderError,
-        load_shader,
-        shader_files,
-    )
+    from performance.render.source import BUILTIN_VISUALS, ShaderError, load_shader, shader_files
     from performance.render.uniforms import SHADER_ROOT
 
     folder = Path(root) if root is not None else SHADER_ROOT
-    catalog: dict[str, tuple[Any, ...]] = {name: () for name in BUILTIN_VISUALS}
+    catalog: dict[str, tuple] = {name: () for name in BUILTIN_VISUALS}
     errors: dict[str, str] = {}
     for name, path in shader_files(folder).items():
         try:
@@ -35,13 +41,49 @@ def scan_visuals(root: Path | None = None) -> tuple[dict[str, tuple[Any, ...]], 
     return catalog, errors
 
 
-def shader_catalog(root: Path | None = None) -> dict[str, tuple[Any, ...]]:
+def shader_catalog(root: Path | None = None) -> Catalog:
     """Visual name -> declared inputs, for `load_cue_file` (see `scan_visuals`)."""
     return scan_visuals(root)[0]
 
 
-def load_show(path: Path | None = None, shaders: Path | None = None) -> Any:
+def load_show(path: Path | None = None, shaders: Path | None = None) -> CueList:
     """Load a show file (default: the Neo-Lumen show) against the shader catalog."""
     from performance.show.cuefile.load import load_cue_file
 
     return load_cue_file(path or DEFAULT_CUES, shader_catalog(shaders))
+
+
+def check_visual(visual: str | None, visuals: Collection[str], *, cues: str = "") -> None:
+    """The one check of `--visual NAME` (hold that one visual, autopilot only): it excludes a
+    cue list (`cues`, which picks the visuals itself) and must name a known visual."""
+    if visual is None:
+        return
+    if cues:
+        raise ConfigError("--visual and --cues exclude each other: the cue list picks visuals")
+    if visual not in visuals:
+        raise ConfigError(f"--visual: unknown visual {visual!r} "
+                          f"(known: {', '.join(sorted(visuals))})")
+
+
+def build_show(settings: Settings, *, visual: str | None, visuals: Collection[str],
+               auto_go: float | None = None) -> Show:
+    """The show a run plays: the sequencer of `settings.cues` (pressing GO by itself after
+    `auto_go` seconds of waiting, default `settings.auto_go`, when above 0), else the
+    autopilot, holding `visual` when given (checked by `check_visual` against `visuals`)."""
+    check_visual(visual, visuals, cues=settings.cues)
+    if settings.cues:
+        sequencer = Sequencer(load_show(Path(settings.cues)),
+                              SequencerOptions.from_settings(settings), locked=settings.show_mode)
+        after = settings.auto_go if auto_go is None else auto_go
+        return AutoGo(sequencer, after) if after > 0 else sequencer
+    if visual is None:
+        return Autopilot()
+    return Autopilot(programme=((visual, HOLD_SECONDS),))
+
+
+def sequencer_of(show: Show) -> Sequencer | None:
+    """The cue sequencer behind `show` (the show itself, or the one AutoGo presses GO for);
+    None for the autopilot, which has no cues."""
+    if isinstance(show, AutoGo):
+        return show.sequencer
+    return show if isinstance(show, Sequencer) else None

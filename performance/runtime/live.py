@@ -1,39 +1,41 @@
 """Wiring for `essence run` and `essence rehearse`: input -> perception -> engine -> loop -> output.
 
-Owns what one `--input` becomes (a camera, a video file or image through `open_source` with
-capture and perception workers, or `scripted`: a ScriptedAudience publishing observations
-from the clock), the GL stage with hot reload, the output (a pygame window or a headless EGL
-target), and the `RunReport` a run returns. The show object is injectable (by default the
-one `showtime.build_show` makes from the settings), and so are the command queue (OSC feeds
-the same one), the clock, the source and detector factories (tests fake the camera and a
-slow detector there). Everything a run opens is released however it ends.
+Owns what one `--input` becomes (a feed: the scripted audience, or a camera, video file or
+image with capture and perception workers, see `feeds`), the GL stage and the output (a
+pygame window or a headless EGL target, see `stage`), and the `RunReport` a run returns.
+The show object is injectable (by default the one `assemble.build_show` makes from the
+settings), and so are the command queue (OSC feeds the same one), the clock, the source and
+detector factories (tests fake the camera and a slow detector there). Everything a run
+opens is released however it ends.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from performance.config import Settings
+from performance.config import DEFAULT_SCRIPTED_FACES, LIVE_FPS, STAGE_SIZE, Settings
 from performance.core.clock import Clock, MonotonicClock
-from performance.core.mailbox import CommandQueue, CommandSink, LatestSlot
-from performance.core.types import Frame, Observations, RoomEmotion
-from performance.operator.info import OperatorInfo
+from performance.core.mailbox import CommandQueue, CommandSink
+from performance.core.status import InputStatus
+from performance.core.types import RoomEmotion
 from performance.operator.preview import OperatorView
-from performance.perception.worker import Detector, PerceptionWorker
-from performance.runtime.loop import LoopConfig, MainLoop, StatsSummary
+from performance.perception.worker import Detector
+from performance.runtime.feeds import CaptureFeed, ScriptedFeed, first_then_reopen
+from performance.runtime.framestats import StatsSummary
+from performance.runtime.loop import LoopConfig, MainLoop
 from performance.runtime.pipeline import SCRIPTED, engine_from_settings, landmarker_factory
+from performance.runtime.stage import CompositorOutput, GLStage, Inspect
 from performance.show.commands import Command
 from performance.show.state import Show, ShowFrame
 from performance.sources.base import FrameSource
 
-log = logging.getLogger(__name__)
-
-SCRIPTED_RATE = 30.0  # observations per second from the scripted audience
+if TYPE_CHECKING:
+    from performance.adapters.window import Window
+    from performance.render.context import GLContext
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,8 @@ class LiveOptions:
 
     input: str = SCRIPTED
     loop_video: bool = False
-    size: tuple[int, int] = (1280, 720)
-    fps: float = 60.0
+    size: tuple[int, int] = STAGE_SIZE
+    fps: float = LIVE_FPS
     headless: bool = False
     fullscreen: bool = False
     display: int = 0
@@ -54,7 +56,7 @@ class LiveOptions:
     preview: bool = False
     visual: str | None = None
     vsync: bool = True
-    scripted_faces: int = 3
+    scripted_faces: int = DEFAULT_SCRIPTED_FACES
 
 
 @dataclass(frozen=True)
@@ -68,198 +70,16 @@ class RunReport:
     max_tracked: int  # most faces the emotion engine tracked at once
     perception_frames: int  # frames perception finished (observations published)
     observations_taken: int  # observations the loop folded into the emotion
-    input_status: str
+    input_status: str  # the input's state at the end, as a line ("ended", "lost: ...")
     final_faces: int  # faces tracked at the end (0: the no-audience state)
     errors: dict[str, int] = field(default_factory=dict)
 
-
-# -- inputs ------------------------------------------------------------------------------
-
-
-class ScriptedFeed:
-    """A scripted audience: observations computed from the loop's clock, no camera."""
-
-    def __init__(self, faces: int = 3) -> None:
-        from performance.perception.scripted import ScriptedAudience
-
-        self.audience = ScriptedAudience(faces=faces)
-        self.observations: LatestSlot[Observations] = LatestSlot()
-        self.published = 0
-        self._start: float | None = None
-        self._due = 0.0
-
-    @property
-    def status(self) -> str:
-        return SCRIPTED
-
-    def pump(self, now: float) -> None:
-        if self._start is None:
-            self._start = now
-        if now >= self._due:
-            self._due = max(self._due + 1.0 / SCRIPTED_RATE, now - 1.0 / SCRIPTED_RATE)
-            self.observations.put(self.audience.observe(now - self._start))
-            self.published += 1
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-
-class CaptureFeed:
-    """Capture thread -> frame slot -> perception thread -> observation slot."""
-
-    def __init__(
-        self,
-        source_factory: Callable[[], FrameSource],
-        detector_factory: Callable[[], Detector],
-        *,
-        clock: Clock,
-        live: bool,
-    ) -> None:
-        from performance.sources.capture import CaptureWorker
-
-        self.live = live
-        self.frames: LatestSlot[Frame] = LatestSlot()
-        self.observations: LatestSlot[Observations] = LatestSlot()
-        self.capture = CaptureWorker(source_factory, self.frames, clock=clock)
-        self.perception = PerceptionWorker(detector_factory, self.frames, self.observations)
-
-    @property
-    def status(self) -> str:
-        status = self.capture.status
-        if self.perception.last_error and not status.startswith("lost"):
-            status += f" (perception: {self.perception.last_error})"
-        return status
-
-    @property
-    def camera_live(self) -> bool:
-        return self.live and self.capture.status == "live"
-
-    def pump(self, now: float) -> None: ...
-
-    def start(self) -> None:
-        self.perception.start()  # creates the detector: a bad model fails here, at boot
-        self.capture.start()
-
-    def stop(self) -> None:
-        self.capture.stop()
-        self.frames.close()
-        self.perception.stop(timeout=2.0)
-
-
-def first_then_reopen(spec: str, *, loop: bool, clock: Clock,
-                      cleanup: contextlib.ExitStack) -> tuple[Callable[[], FrameSource], bool]:
-    """Open `spec` now (bad input fails at boot, naming it) and a factory that hands out that
-    source first and reopens it after a loss. Also whether it is a live camera. `cleanup`
-    closes the first source if the run ends before capture took it."""
-    from performance.sources.factory import open_source
-
-    opened = [open_source(spec, loop=loop, clock=clock)]
-    live = opened[0].is_live
-
-    def close_unused() -> None:
-        while opened:
-            opened.pop().close()
-
-    cleanup.callback(close_unused)
-
-    def factory() -> FrameSource:
-        return opened.pop() if opened else open_source(spec, loop=loop, clock=clock)
-
-    return factory, live
-
-
-# -- GL stage and outputs ----------------------------------------------------------------
-
-
-class GLStage:
-    """The show drawn into the compositor's stage target; shader errors for the operator."""
-
-    def __init__(self, ctx: Any, compositor: Any, *, mirror: bool) -> None:
-        from performance.render.program import ShaderLibrary
-        from performance.render.renderer import Renderer
-
-        self.library = ShaderLibrary(ctx)  # compiles every visual
-        try:
-            self.renderer = Renderer(ctx, self.library)
-        except BaseException:
-            self.library.release()
-            raise
-        self.compositor = compositor
-        self.mirror = mirror
-        self._reported: dict[str, str] = {}
-        self._report()
-
-    def draw(self, show: ShowFrame, emotion: RoomEmotion, *, delta: float, frame: int) -> None:
-        from performance.render.stage import draw_stage
-
-        draw_stage(self.renderer, self.compositor.stage_framebuffer, show, emotion,
-                   delta=delta, frame=frame, mirror_x=self.mirror)
-
-    def reload(self) -> list[str]:
-        self.library.poll()
-        return self._report()
-
-    def _report(self) -> list[str]:
-        """Log what changed since the last report; one line per visual in error."""
-        errors = self.library.errors()
-        for name, text in errors.items():
-            if self._reported.get(name) != text:
-                log.error("shader %s: %s (keeping the last good program)", name, text)
-        for name in set(self._reported) - set(errors):
-            log.info("shader %s compiles again", name)
-        self._reported = dict(errors)
-        return [f"{name}: " + " | ".join(text.splitlines()[:2]) for name, text in errors.items()]
-
-    def release(self) -> None:
-        self.renderer.release()
-        self.library.release()
-
-
-Inspect = Callable[[int, Any], None]
-
-
-class CompositorOutput:
-    """Presents the stage plus the operator overlay, in a window or headless.
-
-    `window` None is headless: keys come from `events` (tests), nothing is flipped.
-    `inspect(frame, compositor)` runs after drawing, before the flip (tests read pixels).
-    """
-
-    def __init__(self, ctx: Any, compositor: Any, view: OperatorView, *, window: Any = None,
-                 events: Callable[[], list[str]] | None = None,
-                 inspect: Inspect | None = None) -> None:
-        self.ctx, self.compositor, self.view, self.window = ctx, compositor, view, window
-        self._events = events
-        self.inspect = inspect
-
-    def events(self) -> list[str]:
-        if self.window is None:
-            return self._events() if self._events is not None else []
-        names = self.window.events()
-        if "resized" in names:
-            self.compositor.resize(self.window.size)
-        return names
-
-    def present(self, info: OperatorInfo) -> None:
-        comp = self.compositor
-        comp.begin()
-        for layer in self.view.layers(info, comp.output_size):
-            comp.overlay(layer.key, layer.image, layer.position)
-        if self.inspect is not None:
-            self.inspect(info.frame, comp)
-        if self.window is not None:
-            self.window.flip()
-        else:
-            self.ctx.finish()  # headless: count the GPU's work in the frame time
-
-    def toggle_fullscreen(self) -> None:
-        if self.window is not None:
-            self.window.toggle_fullscreen()
-            self.compositor.resize(self.window.size)
-
-
-# -- the run -----------------------------------------------------------------------------
+    def summary(self) -> str:
+        """One line for the terminal."""
+        return (f"essence: {self.frames} frames in {self.seconds:.1f} s; input "
+                f"{self.input_status}; perception frames {self.perception_frames}; most "
+                f"faces {self.max_faces}; tracked {self.max_tracked}"
+                + (f"; errors {self.errors}" if self.errors else ""))
 
 
 def run_live(
@@ -276,14 +96,14 @@ def run_live(
     inspect: Inspect | None = None,
     report: Callable[[str], None] = print,
     publish: Callable[[ShowFrame, RoomEmotion], None] | None = None,
-    watch_input: Callable[[Callable[[], str]], None] | None = None,
+    watch_input: Callable[[Callable[[], InputStatus]], None] | None = None,
 ) -> RunReport:
     """Run the show until quit or `options.seconds`; returns what happened.
 
-    `watch_input` is handed a getter of the input's status line ("live", "lost: …"), for
-    whoever reports health (OSC feedback).
+    `watch_input` is handed a getter of the input's status, for whoever reports health
+    (OSC feedback).
 
-    `show` None: `showtime.build_show` from `settings` (holding `options.visual` if given).
+    `show` None: `assemble.build_show` from `settings` (holding `options.visual` if given).
     Bad input, a bad display, a missing model or an unknown visual raise EssenceError
     before the first frame, and whatever was opened by then is released.
     """
@@ -302,7 +122,7 @@ def run_live(
                                detector_factory or landmarker_factory(settings, "video"),
                                clock=clock, live=live)
         if watch_input is not None:
-            watch_input(lambda: feed.status)
+            watch_input(lambda: feed.input_status)
         engine = engine_from_settings(settings)
         ctx, window = _open_output(options, stack)
         from performance.render.context import Compositor
@@ -316,14 +136,13 @@ def run_live(
         stage = GLStage(ctx, compositor, mirror=options.mirror)
         stack.callback(stage.release)
         if show is None:
-            from performance.runtime.services import build_show
+            from performance.runtime.assemble import build_show
 
             show = build_show(settings, visual=options.visual, visuals=stage.library.visuals())
         view = OperatorView(
             operator=options.operator,
             camera_live=lambda: isinstance(feed, CaptureFeed) and feed.camera_live,
-            latest_frame=feed.frames.peek if options.preview and isinstance(feed, CaptureFeed)
-            else None,
+            latest_frame=feed.latest_frame if options.preview else None,
         )
         output = CompositorOutput(ctx, compositor, view, window=window, events=events,
                                   inspect=inspect)
@@ -335,19 +154,19 @@ def run_live(
         with _running(feed):
             started = clock.now()
             stats = loop.run()
-            status = feed.status
+            status = str(feed.input_status)
         return RunReport(
             frames=loop.frame, seconds=clock.now() - started, stats=stats,
             max_faces=loop.max_faces, max_tracked=loop.max_tracked,
-            perception_frames=feed.perception.processed if isinstance(feed, CaptureFeed)
-            else feed.published,
+            perception_frames=feed.perceived,
             observations_taken=loop.observations_taken, input_status=status,
             final_faces=len(loop.emotion.faces),
             errors=dict(loop.errors),
         )
 
 
-def _open_output(options: LiveOptions, stack: contextlib.ExitStack) -> tuple[Any, Any]:
+def _open_output(options: LiveOptions,
+                 stack: contextlib.ExitStack) -> tuple[GLContext, Window | None]:
     """The GL context and the window (None headless), closed by `stack`."""
     if options.headless:
         from performance.render.headless import create_headless_context
@@ -362,6 +181,27 @@ def _open_output(options: LiveOptions, stack: contextlib.ExitStack) -> tuple[Any
                     vsync=options.vsync, hide_cursor=not options.operator)
     stack.callback(window.close)  # the window's context goes with it
     return context_from_current_window(), window
+
+
+def run_show(options: LiveOptions, settings: Settings) -> tuple[RunReport, str]:
+    """`essence run` and `rehearse`: the show the settings describe (`assemble.build_show`)
+    with its services (OSC, cue OSC out, sound) around the live loop, all on one clock.
+    Returns the run's report and the services' status line."""
+    from performance.runtime.assemble import build_show, shader_catalog
+    from performance.runtime.services import start_services
+
+    visuals = shader_catalog() if options.visual is not None else {}  # only to check it
+    show = build_show(settings, visual=options.visual, visuals=visuals)
+    clock = MonotonicClock()
+    services = start_services(show, settings, clock=clock)
+    try:
+        report = run_live(replace(options, visual=None), settings, show=show,
+                          commands=services.commands, clock=clock, publish=services.publish,
+                          watch_input=services.watch_input)
+        extra = services.status_line()
+    finally:
+        services.close()
+    return report, extra
 
 
 @contextlib.contextmanager

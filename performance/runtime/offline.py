@@ -1,12 +1,10 @@
 """The offline render: the show drawn frame by frame into a video file, on the media clock.
 
-Owns the offline driver. Output frame i is at t = i / fps (never the wall clock). For a video
-or image input, the source is read sequentially and frame i shows the newest source frame
-whose time is <= t (the last one is held at the end); every new source frame goes through
-perception synchronously (nothing is dropped, so the same input gives the same file). For
-`scripted`, the built-in ScriptedAudience stands in for perception. Emotion -> show ->
-draw_stage into an offscreen target -> RGB -> VideoWriter, with an optional audio block per
-frame (sample-accurate) and a contact sheet of sampled frames beside the video.
+Owns the offline driver. Output frame i is at t = i / fps (never the wall clock); frame i
+shows the room as the audience (`audience.py`: a file perceived in step with the media clock,
+or the scripted audience) has it at t. Emotion -> show (built by `assemble.build_show`, as for
+a live run) -> draw_stage into an offscreen target -> RGB -> VideoWriter, with an optional
+audio block per frame (sample-accurate) and a contact sheet of sampled frames beside the video.
 """
 
 from __future__ import annotations
@@ -16,31 +14,34 @@ import logging
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from performance.adapters.contact_sheet import ContactSheet
 from performance.adapters.video_writer import VideoWriter, check_size, check_writable, fps_fraction
-from performance.config import Settings
+from performance.config import (
+    CONTACT_FRAMES,
+    DEFAULT_SCRIPTED_FACES,
+    RENDER_FPS,
+    RENDER_SECONDS,
+    STAGE_SIZE,
+    Settings,
+)
 from performance.core.errors import InputError
-from performance.core.types import Observations, RoomEmotion
-from performance.emotion.engine import EmotionEngine
-from performance.runtime.pipeline import SCRIPTED, engine_from_settings, landmarker_factory
-from performance.show.autopilot import DEFAULT_PROGRAMME, Autopilot
+from performance.core.types import RoomEmotion
+from performance.runtime.assemble import build_show, check_visual, shader_catalog
+from performance.runtime.audience import Audience, open_audience
 from performance.show.state import Show, ShowFrame
-from performance.sources.base import FrameSource
-from performance.sources.video import VideoFileSource
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SECONDS = 30.0  # scripted audience and still images
 MAX_FPS = 240.0
 
-ShowFactory = Callable[[Sequence[str]], Show]
+ShowFactory = Callable[[Collection[str]], Show]
 """Builds the show for one render; gets the names of the visuals the shader library knows
 (so a cue list can be checked against them before the first frame)."""
 
@@ -62,13 +63,13 @@ class RenderJob:
 
     input: str
     out: Path
-    seconds: float | None = None  # default: the video's duration, else DEFAULT_SECONDS
-    size: tuple[int, int] = (1280, 720)
-    fps: float = 30.0
-    visual: str | None = None  # the visual the default show starts with
-    scripted_faces: int = 3
+    seconds: float | None = None  # default: the video's duration, else RENDER_SECONDS
+    size: tuple[int, int] = STAGE_SIZE
+    fps: float = RENDER_FPS
+    visual: str | None = None  # hold this visual (see assemble.check_visual)
+    scripted_faces: int = DEFAULT_SCRIPTED_FACES
     seed: int = 0
-    contact_frames: int = 12
+    contact_frames: int = CONTACT_FRAMES
 
 
 @dataclass
@@ -132,116 +133,10 @@ def contact_sheet_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.contact.png")
 
 
-def autopilot_from(visual: str | None) -> ShowFactory:
-    """The default show: the Autopilot, its programme rotated to start with `visual`."""
-
-    def build(visuals: Sequence[str]) -> Show:
-        programme = list(DEFAULT_PROGRAMME)
-        if visual is not None:
-            names = [name for name, _ in programme]
-            if visual in names:
-                k = names.index(visual)
-                programme = programme[k:] + programme[:k]
-            else:
-                programme.insert(0, (visual, DEFAULT_PROGRAMME[0][1]))
-        return Autopilot(programme)
-
-    return build
-
-
-# -- the audience: what the emotion engine is fed at each output time -----------------------
-
-
-class _Audience(Protocol):
-    name: str
-    duration: float | None
-
-    def advance(self, t: float) -> RoomEmotion: ...
-    def close(self) -> None: ...
-
-
-class _Scripted:
-    def __init__(self, engine: EmotionEngine, faces: int, seed: int) -> None:
-        from performance.perception.scripted import ScriptedAudience
-
-        self.engine = engine
-        self.audience = ScriptedAudience(faces=faces, seed=seed)
-        self.name = f"scripted audience ({faces} faces)"
-        self.duration: float | None = None
-
-    def advance(self, t: float) -> RoomEmotion:
-        return self.engine.update(self.audience.observe(t))
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-class _Perceived:
-    """A file source read in step with the media clock, each new frame perceived at once."""
-
-    def __init__(self, source: FrameSource, detector: Any, engine: EmotionEngine) -> None:
-        self.source, self.detector, self.engine = source, detector, engine
-        self.name = source.name
-        self.duration = None
-        if isinstance(source, VideoFileSource) and source.fps and source.frame_count:
-            self.duration = source.frame_count / source.fps
-        self._pending = source.read()
-        self._shown = False
-        self._last: Observations | None = None
-        self.source_frames = 0
-        self.perception_seconds = 0.0  # wall time spent in the face model (reporting only)
-
-    def advance(self, t: float) -> RoomEmotion:
-        while self._pending is not None and (
-            not self._shown or self._pending.timestamp <= t + 1e-9
-        ):
-            frame, self._shown = self._pending, True
-            started = time.perf_counter()
-            self._last = self.detector.detect(frame)
-            self.perception_seconds += time.perf_counter() - started
-            self.engine.update(self._last)
-            self.source_frames += 1
-            self._pending = self.source.read()
-        if self._pending is None and self._last is not None and t > self._last.timestamp:
-            # The last frame is held: it is still what the audience "shows".
-            self._last = replace(self._last, timestamp=t, media_time=t)
-            self.engine.update(self._last)
-        return self.engine.state
-
-    def close(self) -> None:
-        self.source.close()
-        self.detector.close()
-
-
-def _open_audience(job: RenderJob, settings: Settings) -> _Audience:
-    engine = engine_from_settings(settings)
-    spec = job.input.strip()
-    if spec.lower() == SCRIPTED:
-        return _Scripted(engine, job.scripted_faces, job.seed)
-    if not spec:
-        raise InputError("--input", "empty: give a video, an image or 'scripted'")
-    if spec.isdigit():
-        raise InputError("--input", f"'{spec}' is a live camera; an offline render needs a "
-                                    "video file, an image or 'scripted'")
-    path = Path(spec).expanduser()
-    if not path.exists():
-        raise InputError(path, "no such file")
-    from performance.sources.factory import open_source
-
-    make_detector = landmarker_factory(settings, "video")
-    source = open_source(str(path))
-    try:
-        detector = make_detector()
-    except BaseException:
-        source.close()
-        raise
-    return _Perceived(source, detector, engine)
-
-
 # -- the render -------------------------------------------------------------------------------
 
 
-def _check_job(job: RenderJob) -> tuple[int, int]:
+def _check_job(job: RenderJob, settings: Settings) -> tuple[int, int]:
     size = check_size(job.size)
     if not (math.isfinite(job.fps) and 0 < job.fps <= MAX_FPS):
         raise InputError("--fps", f"must be more than 0 and at most {MAX_FPS:g}, got {job.fps}")
@@ -254,13 +149,15 @@ def _check_job(job: RenderJob) -> tuple[int, int]:
     if spec.exists() and spec.resolve() == job.out.expanduser().resolve():
         raise InputError(job.out, "--out is the input file; choose another name")
     if job.visual is not None:
-        from performance.runtime.assemble import shader_catalog
-
-        visuals = sorted(shader_catalog())
-        if job.visual not in visuals:
-            raise InputError("--visual", f"unknown visual '{job.visual}' "
-                                         f"(known: {', '.join(visuals)})")
+        check_visual(job.visual, shader_catalog(), cues=settings.cues)
     return size
+
+
+def settings_show(settings: Settings, visual: str | None) -> ShowFactory:
+    """The show `settings` describe (`assemble.build_show`: the cue list, with GO pressed
+    after `render_auto_go` seconds of waiting, or the autopilot holding `visual`)."""
+    return lambda visuals: build_show(settings, visual=visual, visuals=visuals,
+                                      auto_go=settings.render_auto_go)
 
 
 def _label(t: float, state: ShowFrame) -> tuple[str, str]:
@@ -277,30 +174,32 @@ def render_offline(
     audio: AudioBlocks | None = None,
     progress: bool = False,
 ) -> RenderReport:
-    """Render `job` to its .mp4 (and contact sheet); returns what was rendered.
+    """Render `job` to its .mp4 (and contact sheet); returns what was rendered. The show is
+    `show_factory`'s, by default the one the settings describe (`settings_show`).
 
     Every option and the output path are checked before the first frame; on any error the
     temp files are removed and an existing output is left as it was.
     """
     settings = settings or Settings()
-    width, height = _check_job(job)
+    width, height = _check_job(job, settings)
     out = job.out.expanduser()
     sheet_path = contact_sheet_path(out) if job.contact_frames > 0 else None
     check_writable(out)
     if sheet_path is not None:
         check_writable(sheet_path)
-    audience = _open_audience(job, settings)
+    audience = open_audience(job.input, settings, scripted_faces=job.scripted_faces,
+                             seed=job.seed)
     try:
-        seconds = job.seconds or audience.duration or DEFAULT_SECONDS
+        seconds = job.seconds or audience.duration or RENDER_SECONDS
         total = max(1, round(seconds * job.fps))
-        return _render(job, settings, audience, out, sheet_path, total, (width, height),
-                       show_factory or autopilot_from(job.visual), audio, progress)
+        return _render(job, audience, out, sheet_path, total, (width, height),
+                       show_factory or settings_show(settings, job.visual), audio, progress)
     finally:
         audience.close()
 
 
 def _render(
-    job: RenderJob, settings: Settings, audience: _Audience, out: Path, sheet_path: Path | None,
+    job: RenderJob, audience: Audience, out: Path, sheet_path: Path | None,
     total: int, size: tuple[int, int], show_factory: ShowFactory, audio: AudioBlocks | None,
     progress: bool,
 ) -> RenderReport:
@@ -356,8 +255,8 @@ def _render(
         output=out, contact_sheet=sheet_path, frames=total, seconds=total / job.fps,
         size=size, fps=job.fps, acts=tuple(acts.values()), elapsed=elapsed,
         audio_samples=audio_samples, source=audience.name, shader_errors=errors,
-        source_frames=getattr(audience, "source_frames", 0),
-        perception_seconds=getattr(audience, "perception_seconds", 0.0),
+        source_frames=audience.source_frames,
+        perception_seconds=audience.perception_seconds,
     )
 
 

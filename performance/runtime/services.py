@@ -1,11 +1,11 @@
-"""Show services for a live run: the show itself, OSC control, cue OSC out, and the sound.
+"""Show services for a live run: OSC control, cue OSC out, and the sound, around the show.
 
-Owns which show runs (the sequencer of a cue list, or the autopilot), the OSC servers and
-the sender for the messages cues send to lighting and sound desks, the live audio output,
-and `publish`, which the main loop calls once a frame after the show's tick: it sends the
-cues' outgoing OSC, hands OSC subscribers the new status, steers the sound, follows show
-mode, and reloads an edited show file (a broken edit keeps the running version). The main
-loop knows none of these; they never block it.
+Owns the OSC servers and the sender for the messages cues send to lighting and sound desks,
+the live audio output, and `publish`, which the main loop calls once a frame after the
+show's tick: it sends the cues' outgoing OSC, hands OSC subscribers the new status, steers
+the sound, follows show mode, and reloads an edited show file (a broken edit keeps the
+running version). The show itself comes from `assemble.build_show`. The main loop knows
+none of these; they never block it.
 """
 
 from __future__ import annotations
@@ -14,48 +14,32 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from performance.config import Settings
 from performance.core.clock import Clock
+from performance.core.inputs import ShaderInput
 from performance.core.mailbox import CommandQueue, CommandSink
+from performance.core.status import InputStatus
 from performance.core.types import RoomEmotion
-from performance.show.autopilot import Autopilot
+from performance.runtime.assemble import sequencer_of
 from performance.show.commands import Command
+from performance.show.sequencer import Sequencer
 from performance.show.state import Show, ShowFrame
+
+if TYPE_CHECKING:
+    from performance.audio.engine import AudioEngine
+    from performance.audio.process import AudioProcess
+    from performance.control.hub import ControlHub
+    from performance.control.sender import OscSender
+    from performance.control.server import OscServer
 
 log = logging.getLogger(__name__)
 
 RELOAD_EVERY = 0.5  # seconds between two looks at the show file's modification time
 END_FADE = 0.25  # seconds the sound takes to fade out when the run ends
-
-
-def build_show(settings: Settings, *, visual: str | None, visuals: list[str]) -> Show:
-    """The sequencer of `settings.cues` (pressing GO by itself after `settings.auto_go`
-    seconds of waiting, when set), else the autopilot (holding `visual` if given)."""
-    from performance.core.errors import ConfigError
-
-    if settings.cues:
-        from performance.runtime.assemble import load_show
-        from performance.show.sequencer import Sequencer, SequencerOptions
-
-        cuelist = load_show(Path(settings.cues))
-        options = SequencerOptions(min_go_interval=settings.min_go_interval)
-        sequencer = Sequencer(cuelist, options, locked=settings.show_mode)
-        if settings.auto_go > 0:
-            from performance.show.autogo import AutoGo
-
-            return AutoGo(sequencer, settings.auto_go)
-        return sequencer
-    if visual is None:
-        return Autopilot()
-    if visual not in visuals:
-        raise ConfigError(f"--visual: no visual named {visual!r}; available: "
-                          + ", ".join(visuals))
-    return Autopilot(programme=((visual, 3600.0),))
 
 
 @dataclass
@@ -65,23 +49,22 @@ class ShowServices:
     show: Show
     commands: CommandSink[Command]
     clock: Clock
-    hub: Any = None  # control.hub.ControlHub when OSC is on
-    server: Any = None  # control.server.OscServer
-    sender: Any = None  # control.sender.OscSender
-    audio: Any = None  # audio.engine.AudioEngine when sound is on
-    output: Any = None  # audio.process.AudioProcess
+    hub: ControlHub | None = None  # when OSC is on
+    server: OscServer | None = None
+    sender: OscSender | None = None
+    audio: AudioEngine | None = None  # when sound is on
+    output: AudioProcess | None = None
     fps: float = 0.0
     show_file_error: str | None = None
-    input_status: Callable[[], str] | None = None
+    input_status: Callable[[], InputStatus] | None = None
+    sequencer: Sequencer | None = field(init=False)  # the show's cue sequencer, if any
     _last_publish: float | None = None
     _visual: str | None = None
     _next_reload: float = 0.0
     _show_mtime: float | None = field(default=None, repr=False)
 
-    @property
-    def sequencer(self) -> Any:
-        """The cue sequencer, or None when the autopilot runs."""
-        return self.show if hasattr(self.show, "take_outbox") else None
+    def __post_init__(self) -> None:
+        self.sequencer = sequencer_of(self.show)
 
     def publish(self, state: ShowFrame, emotion: RoomEmotion) -> None:
         """Once a frame, on the main thread: sound, cue OSC out, feedback, show file."""
@@ -112,15 +95,15 @@ class ShowServices:
             self._next_reload = now + RELOAD_EVERY
             self._reload_if_edited(seq)
 
-    def watch_input(self, status: Callable[[], str]) -> None:
+    def watch_input(self, status: Callable[[], InputStatus]) -> None:
         """Follow the input's status line (the live run hands its getter here)."""
         self.input_status = status
 
     def health(self) -> str:
         """`ok`, or what is wrong: a lost input, a silent sound, a refused show-file edit."""
         problems = []
-        status = self.input_status() if self.input_status is not None else ""
-        if status.startswith("lost"):
+        status = self.input_status() if self.input_status is not None else None
+        if status is not None and status.lost:
             problems.append(f"input {status}")
         if self.output is not None and self.output.silent:
             problems.append("sound silent")
@@ -128,7 +111,7 @@ class ShowServices:
             problems.append("show file edit refused")
         return "; ".join(problems) or "ok"
 
-    def _reload_if_edited(self, seq: Any) -> None:
+    def _reload_if_edited(self, seq: Sequencer) -> None:
         try:
             mtime = os.stat(seq.cues.path).st_mtime
         except OSError as exc:
@@ -166,19 +149,20 @@ class ShowServices:
                 part.stop()
 
 
-def input_ranges(inputs: dict[str, Any]) -> dict[str, tuple[float, float]]:
+def input_ranges(inputs: Mapping[str, ShaderInput]) -> dict[str, tuple[float, float]]:
     """name -> (min, max) of a visual's declared inputs, for checking OSC values at the door
     (a vector input's widest component range; an input without a range takes any finite
     value, which the show then clamps)."""
     from performance.control.addresses import MAX_ABS_PARAM
 
-    def bound(value: Any, pick: Any, fallback: float) -> float:
+    def bound(value: float | tuple[float, ...] | None, pick: Callable[[tuple[float, ...]],
+              float], fallback: float) -> float:
         if value is None:
             return fallback
         return float(pick(value)) if isinstance(value, tuple) else float(value)
 
-    return {name: (bound(getattr(spec, "minimum", None), min, -MAX_ABS_PARAM),
-                   bound(getattr(spec, "maximum", None), max, MAX_ABS_PARAM))
+    return {name: (bound(spec.minimum, min, -MAX_ABS_PARAM),
+                   bound(spec.maximum, max, MAX_ABS_PARAM))
             for name, spec in inputs.items()}
 
 
@@ -192,11 +176,13 @@ def start_services(show: Show, settings: Settings, *, clock: Clock, osc: bool = 
             from performance.control.sender import OscSender
             from performance.control.server import OscServer
 
-            services.hub = ControlHub(HubOptions.from_settings(settings))
+            gate = services.sequencer.go_gate if services.sequencer is not None else None
+            services.hub = ControlHub(HubOptions.from_settings(settings), clock=clock,
+                                      go_gate=gate)  # the sequencer's one GO-interval rule
             services.commands = services.hub
             services.server = OscServer.from_settings(services.hub, settings)
             services.server.start()
-            services.sender = OscSender()
+            services.sender = OscSender(clock=clock)
             services.sender.start()
         if sound and settings.sound:
             services.audio, services.output = _start_sound(settings)
@@ -206,7 +192,7 @@ def start_services(show: Show, settings: Settings, *, clock: Clock, osc: bool = 
     return services
 
 
-def _start_sound(settings: Settings) -> tuple[Any, Any]:
+def _start_sound(settings: Settings) -> tuple[AudioEngine, AudioProcess]:
     """The sound runs in its own process: in the render's process the audio callback waits
     for the interpreter lock behind rendering and inference (measured: a whole block period
     on average, against a quarter out of process; see docs/audio.md)."""

@@ -10,19 +10,22 @@ Everything else passes through untouched, so a real operator can still take over
 
 from __future__ import annotations
 
-from typing import Any
-
 from performance.core.types import RoomEmotion
 from performance.show.commands import Go
+from performance.show.sequencer import Sequencer
 from performance.show.state import ShowFrame
+from performance.show.status import SequencerPhase
 
-WAITING = ("standby", "ready", "armed", "ended")
+WAITING = (SequencerPhase.STANDBY, SequencerPhase.READY, SequencerPhase.ARMED,
+           SequencerPhase.ENDED)
+"""The phases in which the show waits for a GO (AutoGo presses it after a while)."""
 
 
 class AutoGo:
-    """Wraps a sequencer (anything with `apply`, `handle`, `tick`, `status()` and `rewind()`)."""
+    """Wraps a `Sequencer` (the Show protocol: `apply`, `tick`); the sequencer itself, for its
+    status, outbox, cues and reloads, is `sequencer`."""
 
-    def __init__(self, sequencer: Any, after: float, *, hold_end: float = 10.0) -> None:
+    def __init__(self, sequencer: Sequencer, after: float, *, hold_end: float = 10.0) -> None:
         if not after >= 0:
             raise ValueError(f"auto-go time must be 0 or more seconds (got {after})")
         self.sequencer = sequencer
@@ -38,13 +41,14 @@ class AutoGo:
 
     def tick(self, now: float, emotion: RoomEmotion) -> ShowFrame:
         """Tick the show, pressing GO when it has waited `after` seconds for one."""
-        state = self.sequencer.status().state
-        if state not in WAITING:
+        phase = self.sequencer.status().phase
+        if phase not in WAITING:
             self._waiting_since = None
         elif self._waiting_since is None:
             self._waiting_since = now
-        elif now - self._waiting_since >= (self.hold_end if state == "ended" else self.after):
-            if state == "ended":  # back to the first cue (the lock allows it), then GO
+        elif now - self._waiting_since >= (
+                self.hold_end if phase is SequencerPhase.ENDED else self.after):
+            if phase is SequencerPhase.ENDED:  # back to the first cue (the lock allows it)
                 self.sequencer.rewind()
                 if self.sequencer.handle(Go(), now).accepted:
                     self.restarts += 1
@@ -57,12 +61,8 @@ class AutoGo:
     @property
     def locked(self) -> bool:
         """The sequencer's show-mode lock (set through the wrapper, e.g. by /essence/showmode)."""
-        return bool(self.sequencer.locked)
+        return self.sequencer.locked
 
     @locked.setter
     def locked(self, value: bool) -> None:
         self.sequencer.locked = value
-
-    def __getattr__(self, name: str) -> Any:
-        """status(), take_outbox(), locked, cues … are the sequencer's."""
-        return getattr(self.sequencer, name)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from performance.core.types import RoomEmotion
 from performance.show.mixing import Crossfade
-from performance.show.state import Layer, ShowFrame
+from performance.show.state import Layer, ShowFrame, ShowStatus
 
 DEFAULT_PROGRAMME: tuple[tuple[str, float], ...] = (
     ("essence_module", 24.0),
@@ -87,6 +87,6 @@ class Autopilot:
             act=index + 1,
             act_name=self._layer.visual.replace("_", " "),
             cue_progress=mix,
-            status="running",
+            status=ShowStatus.RUNNING,
             chaos_mode=self.chaos_mode,
         )

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Go:
-    """Fire the next cue (or the armed one, overriding its audience condition)."""
+    """Fire the next cue (or the armed one, overriding its audience condition).
+
+    `press` is the id the sequencer's `GoGate` gave this press when control (the OSC hub)
+    already admitted it; the sequencer then does not check the minimum GO interval again.
+    None (keys, AutoGo): the sequencer checks the press when it applies it.
+    """
+
+    press: int | None = None
 
 
 @dataclass(frozen=True)

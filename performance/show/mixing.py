@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from performance.show.cuefile.model import InputSpec
+from performance.core.inputs import InputValue, ShaderInput
 from performance.show.easing import ease
-from performance.show.state import InputValue, Layer
-
-DISCRETE_TYPES = ("int", "long", "bool")
+from performance.show.state import Layer
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ class Crossfade:
 
 def lerp_inputs(
     a: Mapping[str, InputValue], b: Mapping[str, InputValue], mix: float,
-    specs: Mapping[str, InputSpec],
+    specs: Mapping[str, ShaderInput],
 ) -> dict[str, InputValue]:
     """Inputs of one visual blended from `a` to `b` (whole-number and bool inputs switch
     at half-way; inputs missing in `a` take `b`'s value)."""
@@ -42,7 +40,7 @@ def lerp_inputs(
     for key, target in b.items():
         start = a.get(key, target)
         spec = specs.get(key)
-        if spec is not None and spec.type in DISCRETE_TYPES:
+        if spec is not None and spec.type.discrete:
             out[key] = target if mix >= 0.5 else start
         elif isinstance(target, tuple) and isinstance(start, tuple) and len(start) == len(target):
             out[key] = tuple(x + (y - x) * mix for x, y in zip(start, target, strict=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from performance.config import DEFAULTS, Settings
 from performance.show.commands import GotoCue, SetChaosMode, SetInput, SetPlayhead
 
 EDITING_COMMANDS: tuple[type, ...] = (SetInput, SetChaosMode, SetPlayhead, GotoCue)
@@ -26,6 +27,11 @@ class SequencerOptions:
     double_panic_window: float = 2.0
     blackout_fade: float = 1.0
     restore_fade: float = 1.0
-    min_go_interval: float = 0.25
+    min_go_interval: float = DEFAULTS.min_go_interval  # the one GO rule (see show/gogate.py)
     chaos_fade: float = 2.0
     chaos_visual: str = "crowd_chaos"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SequencerOptions:
+        """The options a run's settings choose (the minimum GO interval); the rest default."""
+        return cls(min_go_interval=settings.min_go_interval)

@@ -1,18 +1,22 @@
 """The cue sequencer: a pure, single-threaded state machine driven by the `now` it is given.
 
 GO starts the cue on the playhead: pre-wait -> fire (crossfade to its visual with its
-easing, send its OSC, set its sound) -> post-wait / transition end -> next action. Waits and
-transitions run on a *show clock* that Pause freezes; the master level (panic, blackout)
-runs on real time so a panic works while paused. Timed events are handled at their exact due
-time, so chains behave the same at any frame rate. Cues with an audience condition are
-armed when the playhead reaches them and fire when the room meets it (or on GO).
+easing, send its OSC, set its sound) -> post-wait / transition end -> next action. Cues with
+an audience condition are armed when the playhead reaches them and fire when the room meets
+it (or on GO). This module owns the playhead, firing and the commands; its parts own the
+rest: `waits` (show time, which Pause freezes, and the pre-wait/post-wait/follow on it,
+each handled at its exact due time so chains behave the same at any frame rate),
+`audience` (the armed cue's condition and its hold), `master` (panic and blackout, on real
+time so a panic works while paused), `picture` (what the current cue looks like, the
+crossfade) and `gogate` (the minimum GO interval).
 """
 
 from __future__ import annotations
 
 import logging
 
-from performance.core.types import CrowdReading, RoomEmotion
+from performance.core.types import RoomEmotion
+from performance.show.audience import AudienceWatch
 from performance.show.commands import (
     Back,
     Blackout,
@@ -29,50 +33,43 @@ from performance.show.commands import (
     Stop,
 )
 from performance.show.cuefile.load import CueListError, load_cue_file
-from performance.show.cuefile.model import Catalog, Cue, CueList, OutgoingOsc
-from performance.show.mixing import Crossfade, LevelFade, lerp_inputs
+from performance.show.cuefile.model import Catalog, Cue, CueList, NextAction, OutgoingOsc
+from performance.show.gogate import GoGate
+from performance.show.master import Master, MasterMode
+from performance.show.picture import Picture
 from performance.show.seqoptions import EDITING_COMMANDS, Outcome, SequencerOptions
-from performance.show.state import InputValue, Layer, ShowFrame, SoundSetting
-from performance.show.status import SequencerStatus
+from performance.show.state import Layer, ShowFrame, SoundSetting
+from performance.show.status import SequencerPhase, SequencerStatus
+from performance.show.waits import PreWait, ShowClock, Waits
 
 log = logging.getLogger(__name__)
 
 __all__ = ["EDITING_COMMANDS", "Outcome", "Sequencer", "SequencerOptions"]
 
-# The states a ShowFrame reports as they are; every other state shows as "running".
-SHOW_STATES = ("panic", "blackout", "paused", "armed", "ended")
-
 
 class Sequencer:
-    """Runs a CueList; implements the Show protocol (`apply`, `tick`) plus `status()`."""
+    """Runs a CueList; implements the Show protocol (`apply`, `tick`) plus `status()`.
+
+    `go_gate` is the minimum GO interval rule; OSC control is handed it (see gogate.py).
+    """
 
     def __init__(self, cues: CueList, options: SequencerOptions | None = None, *,
                  locked: bool = False) -> None:
         self.cues = cues
         self.options = options or SequencerOptions()
         self.locked = locked
+        self.go_gate = GoGate(self.options.min_go_interval)
         self.ignored_gos = 0
         self.refusals = 0
         self.last_refusal = ""
-        self._now: float | None = None  # last real time seen
-        self._t = 0.0  # show time (frozen while paused)
-        self._paused = False
+        self._clock = ShowClock()
+        self._waits = Waits()
+        self._audience = AudienceWatch()
+        self._master = Master(self.options)
+        self._picture = Picture(self.options.chaos_visual)
         self._playhead = 0
         self._current: int | None = None
-        self._orphan: Layer | None = None  # layer of a current cue a reload removed
-        self._pending: tuple[int, float] | None = None  # (cue index, fire at show time)
-        self._auto: float | None = None  # show time of the current cue's next action
-        self._overrides: dict[str, dict[str, InputValue]] = {}
-        self._fade: Crossfade | None = None
-        self._chaos = False
         self._sound = SoundSetting()
-        self._crowd = CrowdReading()
-        self._held = False
-        self._met_since: float | None = None
-        self._level = LevelFade()
-        self._mode = "normal"  # normal, panic, blackout
-        self._last_panic: float | None = None
-        self._last_go: float | None = None
         self._outbox: list[OutgoingOsc] = []
 
     # -- the Show protocol ---------------------------------------------------------------
@@ -85,7 +82,7 @@ class Sequencer:
         self._advance(now)
         if self.locked and isinstance(command, EDITING_COMMANDS):
             return self._refuse(f"{type(command).__name__} refused: the show is locked")
-        if isinstance(command, Go | Back) and self._too_soon(now):
+        if isinstance(command, Go | Back) and not self._through_gate(command, now):
             self.ignored_gos += 1
             return self._refuse(f"{type(command).__name__} ignored: within "
                                 f"{self.options.min_go_interval:g}s of the last GO")
@@ -96,20 +93,19 @@ class Sequencer:
 
     def tick(self, now: float, emotion: RoomEmotion) -> ShowFrame:
         """Advance to `now` with the room's emotion and return what should be on stage."""
-        self._crowd = emotion.crowd
+        self._audience.crowd = emotion.crowd
         self._advance(now)
         self._check_condition()
-        current, previous, mix, progress = self._compose(self._t)
-        if self._fade is not None and self._fade.progress(self._t) >= 1.0:
-            self._fade = None
+        t = self._clock.t
+        current, previous, mix, progress = self._picture.compose(self.cues, self._target(), t)
+        self._picture.settle(t)
         status = self.status()
         return ShowFrame(
             time=now, current=current, previous=previous, mix=mix,
-            master=self._level.at(now), act=status.act, act_name=status.act_name,
+            master=self._master.at(now), act=status.act, act_name=status.act_name,
             cue_id=status.cue_id, cue_name=status.cue_name, next_cue_id=status.next_cue_id,
             cue_progress=progress, countdown=status.countdown,
-            status=status.state if status.state in SHOW_STATES else "running",
-            chaos_mode=self._chaos, sound=self._sound,
+            status=status.phase.show_status, chaos_mode=self._picture.chaos, sound=self._sound,
         )
 
     # -- extras for control, app and audio ------------------------------------------------
@@ -123,16 +119,16 @@ class Sequencer:
         cue, nxt = self._cue(self._current), self._cue(self._next_index())
         act = self.cues.act(cue.act) if cue else None
         armed = self._armed()
-        pre, post, follow, cond_left = self._waits()
+        pre, post, follow, cond_left = self._countdowns()
         return SequencerStatus(
-            state=self._state(), act=act.number if act else 0, act_name=act.name if act else "",
+            phase=self._phase(), act=act.number if act else 0, act_name=act.name if act else "",
             cue_id=cue.id if cue else None, cue_name=cue.name if cue else "",
             next_cue_id=nxt.id if nxt else None, next_cue_name=nxt.name if nxt else "",
             pre_wait_left=pre, post_wait_left=post, follow_left=follow,
             condition=armed.when.describe() if armed and armed.when else "",
-            condition_left=cond_left, condition_held=self._held and armed is not None,
-            paused=self._paused, locked=self.locked, chaos_mode=self._chaos,
-            master=self._level.at(self._now or 0.0), ignored_gos=self.ignored_gos,
+            condition_left=cond_left, condition_held=self._audience.held and armed is not None,
+            paused=self._clock.paused, locked=self.locked, chaos_mode=self._picture.chaos,
+            master=self._master.at(self._clock.real or 0.0), ignored_gos=self.ignored_gos,
             last_refusal=self.last_refusal,
         )
 
@@ -140,21 +136,22 @@ class Sequencer:
         """Put the playhead back on the first cue, cancelling waits and follows; nothing
         fires and the picture stays (for a show that loops: GO then starts it again). Not a
         command, so the show-mode lock does not refuse it."""
-        self._playhead, self._pending, self._auto = 0, None, None
-        self._held, self._met_since = False, None
+        self._playhead = 0
+        self._waits.clear()
+        self._audience.hold(False)
 
     def reload(self, new: CueList) -> None:
         """Switch to an edited cue list, keeping the position by cue id."""
-        old = self.cues
+        old, pre = self.cues, self._waits.pre_wait
         cur = old.cues[self._current].id if self._current is not None else None
         play = old.cues[self._playhead].id if self._playhead < len(old.cues) else None
-        pend = old.cues[self._pending[0]].id if self._pending else None
+        pend = old.cues[pre.index].id if pre else None
         if self._current is not None and new.index_of(old.cues[self._current].id) is None:
-            self._orphan = self._target_layer()
+            self._picture.orphan = self._target()
         self.cues = new
         self._current = new.index_of(cur) if cur is not None else None
         if self._current is None:
-            self._auto = None
+            self._waits.next_at = None
         new_play = new.index_of(play) if play is not None else None
         if new_play is not None:
             self._playhead = new_play
@@ -163,8 +160,8 @@ class Sequencer:
         else:
             self._playhead = min(self._playhead, len(new.cues))
         pend_index = new.index_of(pend) if pend is not None else None
-        self._pending = (pend_index, self._pending[1]) \
-            if self._pending and pend_index is not None else None
+        self._waits.pre_wait = PreWait(pend_index, pre.fire_at) \
+            if pre and pend_index is not None else None
 
     def reload_file(self, catalog: Catalog | None = None) -> Outcome:
         """Reload the show file; a broken edit keeps the running version and says why."""
@@ -191,54 +188,54 @@ class Sequencer:
             return self._manual_fire(index, now)
         if isinstance(command, SetPlayhead):
             return self._set_playhead(command.target)
-        if isinstance(command, Stop):
-            self._pending, self._auto, self._held, self._met_since = None, None, True, None
+        if isinstance(command, Stop | Panic | HardStop):
+            if isinstance(command, Panic | HardStop):  # fade out; a HardStop cuts
+                self._master.panic(now, cut=isinstance(command, HardStop))
+            self._waits.clear()  # every wait stops and the armed condition is held
+            self._audience.hold(True)
             return Outcome(True)
         if isinstance(command, Pause | Resume):
-            self._paused = isinstance(command, Pause)
+            self._clock.paused = isinstance(command, Pause)
             return Outcome(True)
-        if isinstance(command, Panic):
-            return self._panic(now)
-        if isinstance(command, HardStop):
-            return self._panic(now, cut=True)
         if isinstance(command, Blackout):
-            on = (self._mode != "blackout") if command.on is None else command.on
-            self._mode = "blackout" if on else "normal"
-            if self._level.target != (0.0 if on else 1.0):  # a repeat does not restart it
-                self._level = self._level.to(now, 0.0 if on else 1.0, self.options.blackout_fade)
+            self._master.blackout(now, command.on)
             return Outcome(True)
         if isinstance(command, SetInput):
-            return self._set_input(command.name, command.value)
+            visual = self._target().visual
+            return self._picture.set_input(self.cues, visual, command.name, command.value)
         if isinstance(command, SetChaosMode):
-            if command.on != self._chaos:
-                self._start_fade(self.options.chaos_fade, "ease_in_out")
-                self._chaos = command.on
+            if command.on != self._picture.chaos:
+                self._start_fade(self.options.chaos_fade, "ease_in_out", self._clock.t)
+                self._picture.chaos = command.on
             return Outcome(True)
         if isinstance(command, HoldCondition):
-            self._held, self._met_since = command.hold, None
+            self._audience.hold(command.hold)
             return Outcome(True)
         return Outcome(False, f"unknown command {command!r}")
 
-    def _too_soon(self, now: float) -> bool:
-        if self._last_go is not None and now - self._last_go < self.options.min_go_interval:
+    def _through_gate(self, command: Go | Back, now: float) -> bool:
+        """The minimum GO interval: a GO the hub admitted redeems its press id; any other GO
+        or Back is pressed through the gate now."""
+        if isinstance(command, Go) and command.press is not None \
+                and self.go_gate.redeem(command.press):
             return True
-        self._last_go = now
-        return False
+        return self.go_gate.press(now)
 
     def _go(self, now: float) -> Outcome:
-        self._restore_after_panic(now)
-        if self._pending is not None:  # GO during a pre-wait fires that cue now
-            self._fire(self._pending[0], self._t)
+        self._master.restore_after_panic(now)
+        pre = self._waits.pre_wait
+        if pre is not None:  # GO during a pre-wait fires that cue now
+            self._fire(pre.index, self._clock.t)
             return Outcome(True)
         if self._playhead >= len(self.cues.cues):
             return Outcome(False, "GO: the end of the cue list was reached")
-        self._start(self._playhead, self._t, automatic=False)
+        self._start(self._playhead, self._clock.t, automatic=False)
         return Outcome(True)
 
     def _manual_fire(self, index: int, now: float) -> Outcome:
         """Back/GotoCue: fire at once, skip the pre-wait, do not follow its next action."""
-        self._restore_after_panic(now)
-        self._fire(index, self._t, follow=False)
+        self._master.restore_after_panic(now)
+        self._fire(index, self._clock.t, follow=False)
         return Outcome(True)
 
     def _set_playhead(self, target: str) -> Outcome:
@@ -250,36 +247,9 @@ class Sequencer:
             if found is None:
                 return Outcome(False, f"SetPlayhead: no cue with id {target!r}")
             index = found
-        self._playhead, self._pending, self._auto = index, None, None
-        self._held, self._met_since = False, None
-        return Outcome(True)
-
-    def _panic(self, now: float, *, cut: bool = False) -> Outcome:
-        """Fade picture and sound out; a second panic within the window (or `cut`) cuts."""
-        again = cut or (self._mode == "panic" and self._last_panic is not None
-                        and now - self._last_panic <= self.options.double_panic_window)
-        self._level = self._level.to(now, 0.0, 0.0 if again else self.options.panic_fade)
-        self._mode, self._last_panic = "panic", now
-        self._pending, self._auto, self._held, self._met_since = None, None, True, None
-        return Outcome(True)
-
-    def _restore_after_panic(self, now: float) -> None:
-        if self._mode == "panic":
-            self._mode = "normal"
-            self._level = self._level.to(now, 1.0, self.options.restore_fade)
-
-    def _set_input(self, name: str, value: InputValue) -> Outcome:
-        visual = self._target_layer().visual
-        specs = self.cues.inputs_of(visual)
-        if name not in specs:
-            declared = ", ".join(specs) or "none"
-            return Outcome(False, f"SetInput: visual {visual!r} declares no input {name!r} "
-                                  f"(declared: {declared})")
-        try:
-            coerced = specs[name].coerce(value)
-        except (TypeError, ValueError) as exc:
-            return Outcome(False, f"SetInput {name}: {exc}")
-        self._overrides.setdefault(visual, {})[name] = coerced
+        self._playhead = index
+        self._waits.clear()
+        self._audience.hold(False)
         return Outcome(True)
 
     def _refuse(self, reason: str) -> Outcome:
@@ -291,113 +261,74 @@ class Sequencer:
     # -- time and cues --------------------------------------------------------------------
     def _advance(self, now: float) -> None:
         """Move both clocks to `now`, handling every due wait at its exact time."""
-        if self._now is None:
-            self._now = now
-        dt = max(now - self._now, 0.0)
-        self._now = max(self._now, now)
-        end = self._t + (0.0 if self._paused else dt)
+        end = self._clock.step(now)
+        waits = self._waits
         for _ in range(2 * len(self.cues.cues) + 8):
-            due = [d for d in (self._pending[1] if self._pending else None, self._auto)
-                   if d is not None]
-            if not due or min(due) > end:
+            due = waits.next_due()
+            if due is None or due > end:
                 break
-            self._t = max(self._t, min(due))
-            if self._pending is not None and self._pending[1] <= self._t:
-                self._fire(self._pending[0], self._pending[1])
-            elif self._auto is not None:
-                at, self._auto = self._auto, None
+            self._clock.t = max(self._clock.t, due)
+            if waits.pre_wait is not None and waits.pre_wait.fire_at <= self._clock.t:
+                self._fire(waits.pre_wait.index, waits.pre_wait.fire_at)
+            elif waits.next_at is not None:
+                at, waits.next_at = waits.next_at, None
                 if self._current is not None and self._current + 1 < len(self.cues.cues):
                     self._start(self._current + 1, at, automatic=True)
-        self._t = end
+        self._clock.t = end
 
     def _start(self, index: int, at: float, *, automatic: bool) -> None:
         """GO on cue `index`: an automatic GO stops at a cue with a condition (it arms)."""
         cue = self.cues.cues[index]
-        self._auto = None
+        self._waits.next_at = None
         self._playhead = index
-        self._held, self._met_since = False, None
+        self._audience.hold(False)
         if automatic and cue.when is not None:
             return
         if cue.pre_wait > 0:
-            self._pending = (index, at + cue.pre_wait)
+            self._waits.pre_wait = PreWait(index, at + cue.pre_wait)
         else:
             self._fire(index, at)
 
     def _fire(self, index: int, at: float, *, follow: bool = True) -> None:
         cue = self.cues.cues[index]
         self._start_fade(cue.transition.duration, cue.transition.easing, at)
-        self._current, self._orphan, self._pending = index, None, None
+        self._current, self._picture.orphan, self._waits.pre_wait = index, None, None
         self._playhead = index + 1
-        self._overrides = {}
-        self._held, self._met_since = False, None
+        self._picture.overrides = {}
+        self._audience.hold(False)
         act = self.cues.act(cue.act)
         self._sound = cue.sound or (act.sound if act else None) or self._sound
         self._outbox.extend(self.cues.outgoing(cue))
-        self._auto = None
-        if follow and cue.next == "auto_follow":
-            self._auto = at + cue.transition.duration
-        elif follow and cue.next == "auto_continue":
-            self._auto = at + cue.post_wait
+        self._waits.next_at = None
+        if follow and cue.next == NextAction.AUTO_FOLLOW:
+            self._waits.next_at = at + cue.transition.duration
+        elif follow and cue.next == NextAction.AUTO_CONTINUE:
+            self._waits.next_at = at + cue.post_wait
         log.info("cue %s fired", cue.label)
 
     def _armed(self) -> Cue | None:
         """The cue on the playhead when it waits for its audience condition."""
         cue = self._cue(self._playhead)
-        if cue is None or cue.when is None or self._pending is not None \
-                or self._auto is not None or self._mode == "panic":
+        if cue is None or cue.when is None or self._waits.pre_wait is not None \
+                or self._waits.next_at is not None or self._master.mode is MasterMode.PANIC:
             return None
         return cue
 
     def _check_condition(self) -> None:
         cue = self._armed()
-        if cue is None or cue.when is None or self._held or self._paused:
+        if cue is None or cue.when is None or self._audience.held or self._clock.paused:
             return
-        if not cue.when.met(self._crowd):
-            self._met_since = None
-            return
-        if self._met_since is None:
-            self._met_since = self._t
-        if self._t - self._met_since >= cue.when.for_s:
+        if self._audience.met(cue.when, self._clock.t):
             log.info("audience condition met (%s): cue %s", cue.when.describe(), cue.label)
-            self._start(self._playhead, self._t, automatic=False)
+            self._start(self._playhead, self._clock.t, automatic=False)
 
-    # -- composing the picture ------------------------------------------------------------
-    def _target_layer(self) -> Layer:
-        cue = self._cue(self._current)
-        chaos = self.options.chaos_visual
-        if self._chaos and chaos in self.cues.catalog:
-            visual, inputs = chaos, self.cues.defaults(chaos)
-        elif cue is not None:
-            visual, inputs = cue.visual, dict(cue.inputs)
-        else:
-            return self._orphan or Layer("blackout")
-        specs = self.cues.inputs_of(visual)
-        act = self.cues.act(cue.act) if cue else None
-        for mapping in act.mappings if act else ():
-            if mapping.input in specs:
-                inputs[mapping.input] = specs[mapping.input].coerce(mapping.value(self._crowd))
-        inputs.update(self._overrides.get(visual, {}))
-        return Layer(visual, inputs)
+    # -- the picture ----------------------------------------------------------------------
+    def _target(self) -> Layer:
+        """The layer the picture heads for: the current cue's, in the room as last seen."""
+        return self._picture.target(self.cues, self._cue(self._current), self._audience.crowd)
 
-    def _compose(self, t: float) -> tuple[Layer, Layer | None, float, float]:
-        """(current, previous, mix, progress) at show time `t`."""
-        target = self._target_layer()
-        fade = self._fade
-        if fade is None or fade.progress(t) >= 1.0:
-            return target, None, 1.0, 1.0
-        mix, progress = fade.mix(t), fade.progress(t)
-        if fade.previous.visual == target.visual:
-            specs = self.cues.inputs_of(target.visual)
-            blended = lerp_inputs(fade.previous.inputs, target.inputs, mix, specs)
-            return Layer(target.visual, blended), None, 1.0, progress
-        return target, fade.previous, mix, progress
-
-    def _start_fade(self, duration: float, easing: str, at: float | None = None) -> None:
-        """Begin a crossfade from what shows at `at` (the dominant layer mid-transition)."""
-        at = self._t if at is None else at
-        current, previous, mix, _ = self._compose(at)
-        showing = previous if previous is not None and mix < 0.5 else current
-        self._fade = Crossfade(showing, at, duration, easing)
+    def _start_fade(self, duration: float, easing: str, at: float) -> None:
+        self._picture.start_fade(self.cues, self._target(), duration, easing, at)
 
     # -- reporting ------------------------------------------------------------------------
     def _cue(self, index: int | None) -> Cue | None:
@@ -406,35 +337,40 @@ class Sequencer:
         return self.cues.cues[index]
 
     def _next_index(self) -> int:
-        return self._pending[0] if self._pending else self._playhead
+        return self._waits.pre_wait.index if self._waits.pre_wait else self._playhead
 
-    def _waits(self) -> tuple[float | None, float | None, float | None, float | None]:
+    def _countdowns(self) -> tuple[float | None, float | None, float | None, float | None]:
         """Seconds left of (pre-wait, post-wait, follow, audience condition); None: idle."""
-        pre = max(self._pending[1] - self._t, 0.0) if self._pending else None
+        t, waits = self._clock.t, self._waits
+        pre = max(waits.pre_wait.fire_at - t, 0.0) if waits.pre_wait else None
         post = follow = cond = None
         cue = self._cue(self._current)
-        if self._auto is not None and cue is not None:
-            left = max(self._auto - self._t, 0.0)
-            post, follow = (left, None) if cue.next == "auto_continue" else (None, left)
+        if waits.next_at is not None and cue is not None:
+            left = max(waits.next_at - t, 0.0)
+            post, follow = (left, None) if cue.next == NextAction.AUTO_CONTINUE else (None, left)
         armed = self._armed()
-        if armed is not None and armed.when is not None and self._met_since is not None:
-            cond = max(armed.when.for_s - (self._t - self._met_since), 0.0)
+        if armed is not None and armed.when is not None:
+            cond = self._audience.left(armed.when, t)
         return pre, post, follow, cond
 
-    def _state(self) -> str:
-        if self._mode in ("panic", "blackout"):
-            return self._mode
-        if self._paused:
-            return "paused"
-        if self._pending is not None:
-            return "pre_wait"
+    def _phase(self) -> SequencerPhase:
+        if self._master.mode is MasterMode.PANIC:
+            return SequencerPhase.PANIC
+        if self._master.mode is MasterMode.BLACKOUT:
+            return SequencerPhase.BLACKOUT
+        if self._clock.paused:
+            return SequencerPhase.PAUSED
+        if self._waits.pre_wait is not None:
+            return SequencerPhase.PRE_WAIT
         cue = self._cue(self._current)
-        if self._auto is not None and cue is not None:
-            return "post_wait" if cue.next == "auto_continue" else "follow"
+        if self._waits.next_at is not None and cue is not None:
+            return SequencerPhase.POST_WAIT if cue.next == NextAction.AUTO_CONTINUE \
+                else SequencerPhase.FOLLOW
         if self._armed() is not None:
-            return "held" if self._held else "armed"
-        if self._fade is not None and self._fade.progress(self._t) < 1.0:
-            return "transition"
+            return SequencerPhase.HELD if self._audience.held else SequencerPhase.ARMED
+        if self._picture.transitioning(self._clock.t):
+            return SequencerPhase.TRANSITION
         if self._current is None:
-            return "standby"
-        return "ended" if self._playhead >= len(self.cues.cues) else "ready"
+            return SequencerPhase.STANDBY
+        return SequencerPhase.ENDED if self._playhead >= len(self.cues.cues) \
+            else SequencerPhase.READY

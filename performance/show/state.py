@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
+from performance.core.inputs import InputValue  # defined in core; show modules may take it here
 from performance.core.types import RoomEmotion
-
-InputValue = float | tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,17 @@ class SoundSetting:
     enabled: bool = True
     level: float = 0.8  # 0..1 before the master fade
     palette: str = "essence"  # a named harmonic palette of the synth
+
+
+class ShowStatus(StrEnum):
+    """What a ShowFrame says the show is doing (the stage and the operator view read it)."""
+
+    RUNNING = "running"  # playing: nothing below applies
+    PAUSED = "paused"  # transitions and waits frozen
+    ARMED = "armed"  # waiting for the audience condition of the cue on the playhead
+    PANIC = "panic"  # faded (or cut) out by a panic or hard stop
+    BLACKOUT = "blackout"  # faded out by a blackout
+    ENDED = "ended"  # the last cue has fired
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,7 @@ class ShowFrame:
     next_cue_id: str | None = None
     cue_progress: float = 1.0
     countdown: float | None = None  # seconds left of a pre/post-wait or an armed condition
-    status: str = "running"  # running, paused, armed, panic, blackout, ended
+    status: ShowStatus = ShowStatus.RUNNING
     chaos_mode: bool = False
     sound: SoundSetting = field(default_factory=SoundSetting)
 

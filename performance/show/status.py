@@ -1,21 +1,52 @@
-"""A read-only snapshot of the sequencer for the operator view and OSC feedback."""
+"""A read-only snapshot of the sequencer for the operator view and OSC feedback, and the
+named phases the sequencer can be in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+from performance.show.state import ShowStatus
+
+
+class SequencerPhase(StrEnum):
+    """Where the sequencer stands (the values are what OSC feedback sends)."""
+
+    STANDBY = "standby"  # nothing fired yet
+    PRE_WAIT = "pre_wait"  # a GO'd cue waits for its pre-wait
+    TRANSITION = "transition"  # a crossfade runs
+    POST_WAIT = "post_wait"  # an auto-continue waits for the current cue's post-wait
+    FOLLOW = "follow"  # an auto-follow waits for the current cue's transition to end
+    ARMED = "armed"  # the cue on the playhead waits for its audience condition
+    HELD = "held"  # armed, but the operator holds the condition
+    READY = "ready"  # waiting for GO
+    ENDED = "ended"  # the last cue has fired
+    PAUSED = "paused"  # Pause froze transitions and waits
+    PANIC = "panic"  # faded (or cut) out by a panic or hard stop
+    BLACKOUT = "blackout"  # faded out by a blackout
+
+    @property
+    def show_status(self) -> ShowStatus:
+        """What a ShowFrame reports in this phase: paused, armed, panic, blackout and ended
+        as they are, every other phase as running."""
+        return _SHOW_STATUS.get(self, ShowStatus.RUNNING)
+
+
+_SHOW_STATUS: dict[SequencerPhase, ShowStatus] = {
+    SequencerPhase.PAUSED: ShowStatus.PAUSED,
+    SequencerPhase.ARMED: ShowStatus.ARMED,
+    SequencerPhase.PANIC: ShowStatus.PANIC,
+    SequencerPhase.BLACKOUT: ShowStatus.BLACKOUT,
+    SequencerPhase.ENDED: ShowStatus.ENDED,
+}
 
 
 @dataclass(frozen=True)
 class SequencerStatus:
-    """Where the show stands.
+    """Where the show stands: its `phase` (see `SequencerPhase`), the current and next cue,
+    and the waits. Countdowns are seconds left, None when not running."""
 
-    `state` is one of: standby (nothing fired yet), pre_wait, transition, post_wait,
-    follow (waiting for the transition to end before an auto-follow), armed (waiting for
-    the audience condition), held (armed but held), ready (waiting for GO), ended,
-    paused, panic, blackout. Countdowns are seconds left, None when not running.
-    """
-
-    state: str
+    phase: SequencerPhase
     act: int = 0
     act_name: str = ""
     cue_id: str | None = None

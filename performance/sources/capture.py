@@ -14,6 +14,7 @@ from collections.abc import Callable
 from performance.core.clock import Clock
 from performance.core.errors import InputError
 from performance.core.mailbox import LatestSlot
+from performance.core.status import InputState, InputStatus
 from performance.core.types import Frame
 from performance.sources.base import FrameSource
 
@@ -25,20 +26,16 @@ _WAIT_CHUNK_S = 0.02
 # A paced source that falls further behind than this restarts its schedule (no burst).
 _MAX_LAG_S = 0.5
 
-STARTING = "starting"
-LIVE = "live"
-ENDED = "ended"
-STOPPED = "stopped"
-LOST_PREFIX = "lost: "
 
 
 class CaptureWorker:
     """Reads a frame source on a daemon thread and puts every frame into `slot`.
 
-    Status strings: "starting", "live", "lost: <reason>", "ended" (the source finished; the
-    slot is then closed so consumers see the end after the last frame), "stopped".
-    `on_status` is called on the worker thread at every change. `pace` None means: pace
-    non-live sources (files, stills, synthetic) to their timestamps, never live cameras.
+    `input_status` is an `InputStatus` (starting, live, lost with its reason, ended: the
+    source finished and the slot is then closed so consumers see the end after the last
+    frame, stopped); `status` is its line for people ("live", "lost: <reason>").
+    `on_status` is called with that line on the worker thread at every change. `pace` None
+    means: pace non-live sources (files, stills, synthetic) to their timestamps, never live cameras.
     """
 
     def __init__(
@@ -63,7 +60,7 @@ class CaptureWorker:
         self._stop = threading.Event()
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._status = STARTING
+        self._status = InputStatus(InputState.STARTING)
         self.frames_read = 0
         self.source_name: str | None = None
         self.last_error: str | None = None
@@ -72,8 +69,14 @@ class CaptureWorker:
     # -- public -------------------------------------------------------------------------
 
     @property
-    def status(self) -> str:
+    def input_status(self) -> InputStatus:
+        """The input's state now."""
         return self._status
+
+    @property
+    def status(self) -> str:
+        """The input's state as a line for people."""
+        return str(self._status)
 
     @property
     def dropped(self) -> int:
@@ -103,18 +106,17 @@ class CaptureWorker:
 
     # -- worker thread --------------------------------------------------------------------
 
-    def _set_status(self, status: str) -> None:
+    def _set_status(self, state: InputState, reason: str = "") -> None:
+        status = InputStatus(state, reason)
         if status == self._status:
             return
         self._status = status
-        if status.startswith(LOST_PREFIX):
-            log.warning("%s: %s", self.source_name or "input", status)
-        else:
-            log.info("%s: %s", self.source_name or "input", status)
+        level = logging.WARNING if status.lost else logging.INFO
+        log.log(level, "%s: %s", self.source_name or "input", status)
         self._notify()
         if self._on_status is not None:
             try:
-                self._on_status(status)
+                self._on_status(str(status))
             except Exception:  # a broken listener must not kill capture
                 log.exception("on_status callback failed")
 
@@ -129,7 +131,7 @@ class CaptureWorker:
             log.error("unexpected error in capture", exc_info=exc)
             reason = f"{type(exc).__name__}: {exc}"
         self.last_error = reason
-        self._set_status(LOST_PREFIX + reason)
+        self._set_status(InputState.LOST, reason)
 
     def _wait_until(self, deadline: float) -> bool:
         """Wait until the clock reaches `deadline`; False if stop was asked first."""
@@ -157,7 +159,7 @@ class CaptureWorker:
                     self._close(source)
                 if ended:
                     self.end_note = source.end_note
-                    self._set_status(ENDED)
+                    self._set_status(InputState.ENDED)
                     self.slot.close()  # consumers get the last frame, then None
                     return
                 if not self._stop.is_set() and not self._wait_until(
@@ -165,8 +167,8 @@ class CaptureWorker:
                 ):
                     break
         finally:
-            if self._status != ENDED:
-                self._set_status(STOPPED)
+            if self._status.state is not InputState.ENDED:
+                self._set_status(InputState.STOPPED)
 
     @staticmethod
     def _close(source: FrameSource) -> None:
@@ -211,6 +213,6 @@ class CaptureWorker:
             self.frames_read += 1
             if first:
                 first = False
-                self._set_status(LIVE)
+                self._set_status(InputState.LIVE)
             self._notify()
         return False

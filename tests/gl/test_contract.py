@@ -33,7 +33,8 @@ def test_generated_files_match_table() -> None:
 
 
 def test_state_covers_every_uniform_and_clamps() -> None:
-    state = FrameUniforms(valence=5.0, arousal=float("nan"), faces=((0.1, 0.2, 0.3, 0.4, 0.5),))
+    state = FrameUniforms(crowd=CrowdReading(valence=5.0, arousal=float("nan")),
+                          faces=((0.1, 0.2, 0.3, 0.4, 0.5),))
     values = state.uniform_values()
     assert set(values) == {u.name for u in UNIFORMS}
     assert values["u_valence"] == 1.0
@@ -56,7 +57,7 @@ def test_from_crowd_flips_y_keeps_largest_and_orders_by_id() -> None:
     assert len(state.faces) == MAX_FACES
     assert [round(f[0], 2) for f in state.faces] == [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
     assert state.faces[0][1] == pytest.approx(0.75)
-    assert state.valence == 0.4 and state.chaos == 0.2 and state.frame == 3
+    assert state.crowd.valence == 0.4 and state.crowd.chaos == 0.2 and state.frame == 3
     mirrored = FrameUniforms.from_crowd(CrowdReading(), faces[:1], time=0, delta=0, frame=0,
                                       resolution=(1, 1), mirror_x=True)
     assert mirrored.faces[0][0] == pytest.approx(1.0)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from performance.core.types import CrowdReading
 from performance.render.source import UnknownVisualError
 from performance.render.state import FrameUniforms
 
 pytestmark = pytest.mark.gl
-STATE = FrameUniforms(time=1.5, resolution=(128, 72), valence=0.5, presence=1.0)
+STATE = FrameUniforms(time=1.5, resolution=(128, 72),
+                      crowd=CrowdReading(valence=0.5, presence=1.0))
 
 
 def _render(renderer, target, **kw) -> np.ndarray:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from performance.core.types import CrowdReading
 from performance.render.state import FrameUniforms
 
 pytestmark = pytest.mark.gl
@@ -12,10 +13,10 @@ W, H = 128, 72
 TWO_FACES = ((0.2, 0.5, 0.7, 0.5, 0.12), (0.8, 0.5, -0.6, 0.3, 0.12))
 
 
-def frame(renderer, target, visual: str, **kw) -> np.ndarray:  # type: ignore[no-untyped-def]
-    kw.setdefault("presence", 1.0)
-    kw.setdefault("time", 2.5)
-    state = FrameUniforms(resolution=(W, H), **kw)
+def frame(renderer, target, visual: str, time: float = 2.5, faces=(),  # type: ignore[no-untyped-def]
+          **crowd) -> np.ndarray:
+    crowd.setdefault("presence", 1.0)
+    state = FrameUniforms(resolution=(W, H), time=time, faces=faces, crowd=CrowdReading(**crowd))
     renderer.render(state, target.framebuffer, visual=visual, inputs={"grain": 0.0})
     return target.read_rgb().astype(np.float64)
 

@@ -25,13 +25,14 @@ import json, logging, sys, time
 from performance.audio.device import AudioOutput
 from performance.audio.params import AudioParams
 from performance.audio.synth import Synth
+from performance.core.types import CrowdReading
 
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
 out = AudioOutput(Synth(48000, 2, 0), device=sys.argv[1] or None, blocksize=512)
 started = out.start()
 peak = 0.0
 if started:
-    out.publish(AudioParams(valence=-0.5, arousal=1.0, chaos=1.0, level=1.0))
+    out.publish(AudioParams(CrowdReading(valence=-0.5, arousal=1.0, chaos=1.0), level=1.0))
     end = time.monotonic() + 1.0
     while time.monotonic() < end:
         time.sleep(0.05)
@@ -120,11 +121,12 @@ def test_audio_process_plays_and_reports(monkeypatch: pytest.MonkeyPatch) -> Non
     """AudioProcess: the stream in a spawned child reads the shared snapshot, counts back."""
     from performance.audio.params import AudioParams
     from performance.audio.process import AudioProcess
+    from performance.core.types import CrowdReading
 
     monkeypatch.setenv("ALSA_CONFIG_PATH", str(DATA / "alsa-null.conf"))
     child = AudioProcess(blocksize=512)
     assert child.start() is True and child.silent is False
-    child.publish(AudioParams(arousal=1.0, chaos=1.0, palette="enclave"))
+    child.publish(AudioParams(CrowdReading(arousal=1.0, chaos=1.0), palette="enclave"))
     import time
 
     deadline = time.monotonic() + 10.0

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from performance.cli import main
-from performance.cli.check import run_check
-from performance.runtime.assemble import DEFAULT_CUES
+from performance.config import DEFAULT_CUES
+from performance.runtime.check import run_check
 
 pytestmark = pytest.mark.integration
 

@@ -182,7 +182,7 @@ def test_cli_bad_size_and_missing_rehearsal_video_are_clear_errors(
 
 
 def test_unknown_visual_is_a_clear_error() -> None:
-    with pytest.raises(ConfigError, match=r"no visual named 'nebula'; available: .*enclave"):
+    with pytest.raises(ConfigError, match=r"--visual: unknown visual 'nebula' \(known: .*enclave"):
         run_live(LiveOptions(input="scripted", headless=True, max_frames=1, visual="nebula"),
                  Settings())
 
@@ -219,7 +219,7 @@ def test_a_run_that_fails_to_start_releases_what_it_opened(
     real_context, real_source = headless.create_headless_context, factory.open_source
     monkeypatch.setattr(headless, "create_headless_context", recording_context)
     monkeypatch.setattr(factory, "open_source", recording_source)
-    with pytest.raises(ConfigError, match="no visual named 'nebula'"):
+    with pytest.raises(ConfigError, match="--visual: unknown visual 'nebula'"):
         run_live(LiveOptions(input=str(testdata / "single_face.mp4"), headless=True,
                              max_frames=1, visual="nebula"), settings_with_model(face_model))
     assert len(contexts) == 1 and len(sources) == 1

@@ -67,7 +67,7 @@ def tcp_port(server: OscServer) -> int:
 
 def test_liblo_udp_and_tcp_commands_reach_the_hub(rig: Callable[..., tuple[ControlHub, OscServer]],
                                                  dump: Dump) -> None:
-    hub, server = rig(min_go_interval=0.0)
+    hub, server = rig()
     oscsend(udp_port(server), "/go")
     oscsend(udp_port(server), "/workspace/ABCD/cue/3.5/start")
     oscsend(udp_port(server), "/essence/param/glow", "f", "0.5")

@@ -34,7 +34,7 @@ def test_the_default_show_runs_headless_through_every_act() -> None:
         if state.cue_id is not None and (not fired or fired[-1][0] != state.cue_id):
             fired.append((state.cue_id, state.act))
         status = sequencer.status()
-        if status.state in ("standby", "ready", "armed") and not len(queue):
+        if status.phase in ("standby", "ready", "armed") and not len(queue):
             queue.put(Go())
 
     def inspect(frame: int, compositor: object) -> None:
@@ -48,13 +48,13 @@ def test_the_default_show_runs_headless_through_every_act() -> None:
         show=sequencer, commands=queue, clock=clock, sleep=clock.advance,
         publish=publish, inspect=inspect, report=lambda line: None,
         # the operator quits once the show has ended (ctrl+q, as on the keyboard)
-        events=lambda: ["ctrl+q"] if sequencer.status().state == "ended" else [],
+        events=lambda: ["ctrl+q"] if sequencer.status().phase == "ended" else [],
     )
     cue_ids = [cue_id for cue_id, _ in fired]
     assert cue_ids == [cue.id for cue in sequencer.cues.cues]
     acts = [act for _, act in fired]
     assert acts == sorted(acts) and sorted(set(acts)) == list(range(1, 8))
-    assert sequencer.status().state == "ended"
+    assert sequencer.status().phase == "ended"
     assert report.frames > 100 and report.max_tracked >= 2
     # the picture is not one frozen image: acts look different from one another
     means = [np.mean(values) for act, values in sorted(brightness.items()) if values]

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from performance.config import Settings
+from performance.config import DEFAULT_CUES, Settings
 from performance.control.hub import ControlHub
 from performance.control.sender import OscSender
 from performance.control.wire import parse_packet
 from performance.core.clock import ManualClock
+from performance.core.status import InputState, InputStatus
 from performance.core.types import RoomEmotion
-from performance.runtime.assemble import DEFAULT_CUES
-from performance.runtime.services import ShowServices, build_show
+from performance.runtime.assemble import build_show
+from performance.runtime.services import ShowServices
 from performance.show.autogo import AutoGo
 from performance.show.commands import GotoCue
 
@@ -57,7 +58,7 @@ def test_feedback_health_and_parameter_ranges_follow_the_show(tmp_path: Path) ->
     clock = ManualClock()
     services = services_for(DEFAULT_CUES, clock)
     services.hub = ControlHub()
-    services.watch_input(lambda: "lost: camera 0 (/dev/video0): no frame")
+    services.watch_input(lambda: InputStatus(InputState.LOST, "camera 0 (/dev/video0): no frame"))
     services.show.apply(GotoCue("1"), 0.0)
     services.publish(services.show.tick(0.0, ROOM), ROOM)
     status = services.hub.status.peek()

@@ -25,9 +25,10 @@ def walk_until_restart(show: AutoGo) -> list[tuple[float, str]]:
 def test_autogo_walks_the_default_show_and_waits_between_cues() -> None:
     show = AutoGo(Sequencer(load_show()), after=4.0)
     fired = walk_until_restart(show)
-    ids = [c.id for c in show.cues.cues]
+    cues = show.sequencer.cues.cues
+    ids = [c.id for c in cues]
     assert [cue for _, cue in fired] == [*ids, ids[0]]  # the whole story, then again
-    manual = [c for c in show.cues.cues if c.next == "none"]
+    manual = [c for c in cues if c.next == "none"]
     assert show.presses == len(manual)
     assert fired[0][0] >= 4.0  # it waited before the first GO
     assert fired[-1][0] - fired[-2][0] >= 10.0  # the end holds before the story starts over
@@ -38,35 +39,37 @@ def test_a_locked_show_loops_too() -> None:
     """Show mode refuses GotoCue; the restart is no command and GO is always allowed."""
     show = AutoGo(Sequencer(load_show(), locked=True), after=4.0)
     fired = walk_until_restart(show)
-    ids = [c.id for c in show.cues.cues]
+    seq = show.sequencer
+    ids = [c.id for c in seq.cues.cues]
     assert [cue for _, cue in fired] == [*ids, ids[0]]
-    assert show.restarts == 1 and show.refusals == 0 and show.status().locked
+    assert show.restarts == 1 and seq.refusals == 0 and seq.status().locked
 
 
 def test_a_restart_that_go_refuses_is_not_counted() -> None:
     show = AutoGo(Sequencer(load_show()), after=1.0, hold_end=1.0)
+    seq = show.sequencer
     room = RoomEmotion(timestamp=0.0)
-    show.apply(GotoCue(show.cues.cues[-1].id), 0.0)
+    show.apply(GotoCue(seq.cues.cues[-1].id), 0.0)
     t = 0.0
-    while show.status().state != "ended" and t < 600:
+    while seq.status().phase != "ended" and t < 600:
         t += 0.1
         show.tick(t, room)
-    assert show.status().state == "ended"
+    assert seq.status().phase == "ended"
     waiting = t + 0.1
     show.tick(waiting, room)  # the hold starts
     show.tick(waiting + 0.9, room)
-    assert show.status().state == "ended" and show.restarts == 0
+    assert seq.status().phase == "ended" and show.restarts == 0
     show.apply(Go(), waiting + 1.4)  # a person's GO at the end: refused, but it is a GO
-    assert show.ignored_gos == 0 and "end of the cue list" in show.last_refusal
+    assert seq.ignored_gos == 0 and "end of the cue list" in seq.last_refusal
     show.tick(waiting + 1.5, room)  # the restart's GO comes within the minimum interval
-    assert show.restarts == 0 and show.ignored_gos == 1
-    assert show.status().state == "ready" and show.status().next_cue_id == show.cues.cues[0].id
+    assert show.restarts == 0 and seq.ignored_gos == 1
+    assert seq.status().phase == "ready" and seq.status().next_cue_id == seq.cues.cues[0].id
 
 
 def test_a_person_can_still_jump() -> None:
     show = AutoGo(Sequencer(load_show()), after=100.0)
     room = RoomEmotion(timestamp=0.0)
-    last = show.cues.cues[-1].id
+    last = show.sequencer.cues.cues[-1].id
     show.apply(GotoCue(last), 1.0)
     assert show.tick(1.1, room).cue_id == last and show.presses == 0
 
@@ -75,4 +78,4 @@ def test_show_mode_set_through_the_wrapper_locks_the_sequencer() -> None:
     show = AutoGo(Sequencer(load_show()), after=1.0)
     show.locked = True  # what the app does when /essence/showmode 1 arrives
     assert show.sequencer.locked and show.locked
-    assert not show.handle(GotoCue("3"), 0.0).accepted
+    assert not show.sequencer.handle(GotoCue("3"), 0.0).accepted

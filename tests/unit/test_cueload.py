@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from performance.runtime.assemble import DEFAULT_CUES, shader_catalog
+from performance.config import DEFAULT_CUES
+from performance.runtime.assemble import shader_catalog
 from performance.show.cuefile.load import CueListError, load_cue_file, parse_cue_text
 from performance.show.easing import EASINGS, ease, get_easing
 

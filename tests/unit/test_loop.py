@@ -9,10 +9,12 @@ import pytest
 
 from performance.core.clock import ManualClock
 from performance.core.mailbox import CommandQueue, LatestSlot
+from performance.core.status import InputState, InputStatus
 from performance.core.types import FaceObservation, Observations, RoomEmotion
 from performance.operator.info import OperatorInfo
 from performance.operator.keys import handle_keys
-from performance.runtime.loop import FrameStats, LoopConfig, MainLoop
+from performance.runtime.framestats import FrameStats
+from performance.runtime.loop import LoopConfig, MainLoop
 from performance.show.commands import (
     Blackout,
     Go,
@@ -90,7 +92,7 @@ class FakeEngine:
 @dataclass
 class FakeFeed:
     observations: LatestSlot[Observations] = field(default_factory=LatestSlot)
-    status: str = "live"
+    input_status: InputStatus = field(default_factory=lambda: InputStatus(InputState.LIVE))
 
     def pump(self, now: float) -> None:
         pass

@@ -12,6 +12,7 @@ from performance.control.access import AccessPolicy, TokenBucket, parse_allow
 from performance.control.feedback import RigStatus
 from performance.control.hub import ControlHub, HubOptions
 from performance.control.wire import build_message, parse_packet
+from performance.core.clock import ManualClock
 from performance.core.errors import ConfigError
 from performance.core.mailbox import CommandQueue
 from performance.show.commands import (
@@ -23,6 +24,8 @@ from performance.show.commands import (
     SetInput,
     Stop,
 )
+from performance.show.gogate import GoGate
+from performance.show.seqoptions import SequencerOptions
 
 A = ("udp", "127.0.0.1", 40001)
 B = ("udp", "127.0.0.1", 40002)
@@ -131,18 +134,51 @@ def test_a_failure_handling_one_message_is_counted_and_the_rest_go_on(
 
 
 def test_min_go_interval_refuses_a_double_tap() -> None:
-    hub = ControlHub(HubOptions(min_go_interval=0.25))
+    hub = ControlHub(go_gate=GoGate(0.25))  # the sequencer's gate (see the next test)
     assert reply(send(hub, A, "/go", now=10.0)[0])[1]["status"] == "ok"
     _, body = reply(send(hub, B, "/go", now=10.1)[0])
     assert (body["status"], body["data"]) == ("denied", "too soon")
     send(hub, A, "/stop", now=10.1)  # other commands are not limited
     assert reply(send(hub, A, "/essence/go", now=10.4)[0])[1]["status"] == "ok"
-    assert hub.drain() == [Go(), Stop(), Go()]
+    assert hub.drain() == [Go(press=1), Stop(), Go(press=2)]  # admitted presses, by id
     assert hub.counts()["too_soon"] == 1
 
 
+def test_a_go_the_hub_admitted_is_not_checked_again_by_the_sequencer() -> None:
+    from performance.runtime.assemble import load_show
+    from performance.show.sequencer import Sequencer
+
+    seq = Sequencer(load_show(), SequencerOptions(min_go_interval=0.25))
+    hub = ControlHub(go_gate=seq.go_gate)
+    send(hub, A, "/go", now=10.0)
+    [go] = hub.drain()
+    assert seq.handle(go, 10.2).accepted  # applied a frame later: the press counts once
+    assert not seq.handle(Go(), 10.2).accepted  # a key's GO within 0.25 s of that press
+    assert not seq.handle(go, 10.2).accepted  # an id redeems once, then it is checked
+    assert seq.ignored_gos == 2
+    assert seq.handle(Go(), 10.5).accepted  # a key's GO is a press the hub knows of
+    _, body = reply(send(hub, A, "/go", now=10.6)[0])
+    assert (body["status"], body["data"]) == ("denied", "too soon")
+
+
+def test_without_a_gate_the_hub_checks_no_go_interval() -> None:
+    hub = ControlHub()
+    for now in (10.0, 10.01, 10.02):
+        assert reply(send(hub, A, "/go", now=now)[0])[1]["status"] == "ok"
+    assert hub.drain() == [Go(), Go(), Go()]
+
+
+def test_a_go_the_full_queue_refused_does_not_count_as_a_press() -> None:
+    queue: CommandQueue[Command] = CommandQueue(maxsize=1)
+    hub = ControlHub(queue=queue, go_gate=GoGate(0.25))
+    send(hub, A, "/stop", now=10.0)
+    assert reply(send(hub, A, "/go", now=10.0)[0])[1]["data"] == "queue full"
+    hub.drain()
+    assert reply(send(hub, A, "/go", now=10.1)[0])[1]["status"] == "ok"
+
+
 def test_params_coalesce_newest_wins_and_transport_commands_keep_order() -> None:
-    hub = ControlHub(HubOptions(rate_limit=1e6, min_go_interval=0.0))
+    hub = ControlHub(HubOptions(rate_limit=1e6))
     for i in range(1000):
         send(hub, A, "/essence/param/glow", i / 1024)
         send(hub, A, "/essence/param/speed", float(i))
@@ -157,7 +193,7 @@ def test_params_coalesce_newest_wins_and_transport_commands_keep_order() -> None
 
 def test_full_queue_refuses_and_says_so() -> None:
     queue: CommandQueue[Command] = CommandQueue(maxsize=2)
-    hub = ControlHub(HubOptions(min_go_interval=0.0), queue=queue)
+    hub = ControlHub(queue=queue)
     statuses = [reply(send(hub, A, "/stop")[0])[1] for _ in range(3)]
     assert [s["status"] for s in statuses] == ["ok", "ok", "error"]
     assert statuses[2]["data"] == "queue full"
@@ -213,4 +249,17 @@ def test_state_reply_and_feedback_to_subscribers() -> None:
 def test_hub_options_from_settings() -> None:
     settings = Settings(osc_passcode="x", min_go_interval=0.5, show_mode=True)
     options = HubOptions.from_settings(settings)
-    assert (options.passcode, options.min_go_interval, options.show_mode) == ("x", 0.5, True)
+    assert (options.passcode, options.show_mode) == ("x", True)
+    # the minimum GO interval is the sequencer's rule, which the hub is given (its gate)
+    assert SequencerOptions.from_settings(settings).min_go_interval == 0.5
+    assert HubOptions() == HubOptions.from_settings(Settings())  # one place for defaults
+
+
+def test_the_hub_takes_the_time_of_a_packet_from_its_clock() -> None:
+    clock = ManualClock(100.0)
+    hub = ControlHub(HubOptions(rate_limit=1.0), clock=clock)
+    hub.access.burst = 1.0
+    assert hub.handle_packet(build_message("/thump"), A)  # one token at t = 100
+    assert hub.handle_packet(build_message("/thump"), A) == []  # none left at t = 100
+    clock.advance(1.0)
+    assert hub.handle_packet(build_message("/thump"), A)  # refilled at t = 101

@@ -337,11 +337,12 @@ def test_feedback_state_is_rate_limited_and_accumulates_small_drift() -> None:
 
 
 def test_rig_status_from_the_sequencers_status() -> None:
-    from performance.show.status import SequencerStatus
+    from performance.show.status import SequencerPhase, SequencerStatus
 
-    seq = SequencerStatus(state="post_wait", act=2, act_name="Enclave", cue_id="4",
+    seq = SequencerStatus(phase=SequencerPhase.POST_WAIT, act=2, act_name="Enclave", cue_id="4",
                           next_cue_id="5", post_wait_left=3.5, condition_left=9.0)
     status = rig_status_from(seq, faces=3, chaos=0.4, fps=59.9, health="ok")
     assert status == RigStatus(act=2, act_name="Enclave", cue_id="4", next_cue_id="5",
                                countdown=3.5, state="post_wait", faces=3, chaos=0.4,
                                fps=59.9, health="ok")
+    assert type(status.state) is str  # the wire value, not the enum

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from performance.config import DEFAULT_CUES
 from performance.core.clock import ManualClock
 from performance.core.types import CrowdReading, RoomEmotion
-from performance.runtime.assemble import DEFAULT_CUES, shader_catalog
+from performance.runtime.assemble import shader_catalog
 from performance.show.commands import (
     Back,
     Blackout,
@@ -124,7 +125,7 @@ def test_standby_shows_black_until_the_first_go() -> None:
     seq = make()
     state = at(seq, 0.0)
     assert state.current.visual == "blackout" and state.cue_id is None
-    assert state.next_cue_id == "1" and seq.status().state == "standby"
+    assert state.next_cue_id == "1" and seq.status().phase == "standby"
 
 
 def test_go_crossfades_with_the_cues_easing() -> None:
@@ -140,7 +141,7 @@ def test_go_crossfades_with_the_cues_easing() -> None:
     assert done.previous is None and done.mix == 1.0 and done.next_cue_id == "2"
     assert done.current.inputs["intensity"] == 0.4
     assert done.sound.palette == "enclave" and done.sound.level == 0.5
-    assert seq.status().state == "ready"
+    assert seq.status().phase == "ready"
 
 
 def test_pre_wait_then_post_wait_then_auto_follow_chain() -> None:
@@ -149,7 +150,7 @@ def test_pre_wait_then_post_wait_then_auto_follow_chain() -> None:
     seq.apply(Go(), 10.0)
     waiting = at(seq, 10.5)
     assert waiting.cue_id == "1" and waiting.countdown == pytest.approx(0.5)
-    assert waiting.next_cue_id == "2" and seq.status().state == "pre_wait"
+    assert waiting.next_cue_id == "2" and seq.status().phase == "pre_wait"
     assert at(seq, 10.99).cue_id == "1"
     fired = at(seq, 11.0)
     assert fired.cue_id == "2" and fired.mix == 0.0
@@ -159,7 +160,7 @@ def test_pre_wait_then_post_wait_then_auto_follow_chain() -> None:
     assert seq.status().follow_left == pytest.approx(2.0)
     assert at(seq, 15.99).cue_id == "3"
     assert at(seq, 16.0).cue_id == "4"           # auto-follow when cue 3's transition ends
-    assert at(seq, 17.0).cue_id == "4" and seq.status().state == "armed"   # chain stops
+    assert at(seq, 17.0).cue_id == "4" and seq.status().phase == "armed"   # chain stops
 
 
 def test_chains_run_at_their_exact_times_even_with_one_late_tick() -> None:
@@ -176,7 +177,7 @@ def test_auto_chain_stops_at_an_armed_cue() -> None:
     seq.apply(GotoCue("4"), 0.0)
     seq.apply(SetPlayhead("5"), 0.0)
     assert at(seq, 30.0).cue_id == "4"
-    assert seq.status().state == "armed"
+    assert seq.status().phase == "armed"
     assert seq.status().condition == "chaos > 0.7 for 2s, >= 2 faces"
 
 
@@ -333,7 +334,7 @@ def test_go_overrides_and_hold_suspends_a_condition() -> None:
     wild = room(chaos=0.9, face_count=3)
     for t in (1.0, 2.0, 4.0, 6.0):
         state = at(seq, t, wild)
-    assert state.cue_id == "4" and seq.status().state == "held"
+    assert state.cue_id == "4" and seq.status().phase == "held"
     seq.apply(HoldCondition(False), 6.0)
     at(seq, 6.0, wild)
     assert at(seq, 8.0, wild).cue_id == "5"
@@ -362,15 +363,15 @@ def test_rewind_goes_back_to_the_first_cue_even_when_locked() -> None:
     seq = make()
     seq.apply(Go(), 0.0)                               # cue 1
     seq.apply(Go(), 3.0)                               # cue 2's pre-wait runs
-    assert seq.status().state == "pre_wait"
+    assert seq.status().phase == "pre_wait"
     seq.locked = True
     seq.rewind()                                       # not a command: the lock allows it
     status = seq.status()
-    assert (status.state, status.cue_id, status.next_cue_id) == ("ready", "1", "1")
+    assert (status.phase, status.cue_id, status.next_cue_id) == ("ready", "1", "1")
     assert status.countdown is None and seq.refusals == 0
     assert at(seq, 10.0).cue_id == "1"                 # the cancelled pre-wait never fires
     assert seq.handle(Go(), 10.0).accepted
-    assert at(seq, 10.5).next_cue_id == "2" and seq.status().state == "transition"
+    assert at(seq, 10.5).next_cue_id == "2" and seq.status().phase == "transition"
 
 
 def test_the_stage_status_and_countdown_follow_the_sequencer_status() -> None:
@@ -387,25 +388,26 @@ def test_the_stage_status_and_countdown_follow_the_sequencer_status() -> None:
             seq.apply(Pause(), t)
         if step == 10:
             seq.apply(Resume(), t)
-        if seq.status().state == "ready" and t > 20:
+        if seq.status().phase == "ready" and t > 20:
             seq.apply(Go(), t)
         state = at(seq, t, room(chaos=0.9, face_count=3) if t > 25 else CALM)
         status = seq.status()
-        assert state.status == on_stage[status.state], (t, status.state)
+        assert state.status == on_stage[status.phase], (t, status.phase)
         assert state.countdown == status.countdown
         assert (state.cue_id, state.next_cue_id) == (status.cue_id, status.next_cue_id)
-        seen.add(status.state)
+        seen.add(status.phase)
     assert seen >= {"pre_wait", "transition", "post_wait", "follow", "armed", "ended",
                     "paused"}
 
 
 def test_countdown_is_the_first_running_wait() -> None:
+    from performance.show.status import SequencerPhase as P
     from performance.show.status import SequencerStatus
 
-    assert SequencerStatus("follow", follow_left=2.0, condition_left=1.0).countdown == 2.0
-    assert SequencerStatus("pre_wait", pre_wait_left=0.0, post_wait_left=3.0).countdown == 0.0
-    assert SequencerStatus("armed", condition_left=1.5).countdown == 1.5
-    assert SequencerStatus("ready").countdown is None
+    assert SequencerStatus(P.FOLLOW, follow_left=2.0, condition_left=1.0).countdown == 2.0
+    assert SequencerStatus(P.PRE_WAIT, pre_wait_left=0.0, post_wait_left=3.0).countdown == 0.0
+    assert SequencerStatus(P.ARMED, condition_left=1.5).countdown == 1.5
+    assert SequencerStatus(P.READY).countdown is None
 
 
 def test_set_input_clamps_and_refuses_undeclared_names() -> None:
@@ -491,15 +493,15 @@ def test_the_default_show_runs_through_every_act_in_order() -> None:
         if state.cue_id is not None and (not fired or fired[-1] != state.cue_id):
             fired.append(state.cue_id)
             acts.append(state.act)
-        if seq.status().state in ("standby", "ready", "armed") \
+        if seq.status().phase in ("standby", "ready", "armed") \
                 and seq.handle(Go(), clock.now()).accepted:
             gos += 1
-        if seq.status().state == "ended":
+        if seq.status().phase == "ended":
             break
         clock.advance(0.1)
     assert fired == [c.id for c in seq.cues.cues]
     assert sorted(set(acts)) == list(range(1, 8)) and acts == sorted(acts)
-    assert seq.status().state == "ended"
+    assert seq.status().phase == "ended"
     auto = sum(1 for c in seq.cues.cues if c.next != "none")
     assert gos == len(seq.cues.cues) - auto          # the auto chains fired the rest
 
@@ -507,7 +509,7 @@ def test_the_default_show_runs_through_every_act_in_order() -> None:
 def test_the_room_calls_the_showdown_in_the_default_show() -> None:
     seq = Sequencer(load_cue_file(DEFAULT_CUES, CATALOG))
     seq.apply(GotoCue("6"), 0.0)
-    assert seq.status().next_cue_id == "7" and seq.status().state in ("armed", "transition")
+    assert seq.status().next_cue_id == "7" and seq.status().phase in ("armed", "transition")
     wild = room(chaos=0.85, face_count=4, arousal=0.8)
     t = 0.0
     while t < 10.0 and at(seq, t, wild).cue_id == "6":

@@ -90,14 +90,14 @@ def test_disabled_and_master_zero_are_exactly_silent() -> None:
 
 
 def test_brightness_rises_with_arousal() -> None:
-    calm = centroid(steady(AudioParams(arousal=-0.8, chaos=0.1), 3.0))
-    excited = centroid(steady(AudioParams(arousal=0.8, chaos=0.1), 3.0))
+    calm = centroid(steady(AudioParams(CrowdReading(arousal=-0.8, chaos=0.1)), 3.0))
+    excited = centroid(steady(AudioParams(CrowdReading(arousal=0.8, chaos=0.1)), 3.0))
     assert excited > 1.3 * calm
 
 
 def test_brightness_and_noise_rise_with_chaos() -> None:
-    ordered = steady(AudioParams(chaos=0.0), 3.0)
-    chaotic = steady(AudioParams(chaos=1.0), 3.0)
+    ordered = steady(AudioParams(CrowdReading(chaos=0.0)), 3.0)
+    chaotic = steady(AudioParams(CrowdReading(chaos=1.0)), 3.0)
     assert centroid(chaotic) > 1.5 * centroid(ordered)
     assert rms(chaotic) > rms(ordered)
 
@@ -111,8 +111,8 @@ def test_pulse_rate_follows_arousal() -> None:
         band = (f > 0.3) & (f < 6.0)
         return float(f[band][np.argmax(spec[band])])
 
-    calm = beat_hz(AudioParams(valence=1.0, arousal=-1.0, presence=1.0))
-    excited = beat_hz(AudioParams(valence=1.0, arousal=1.0, presence=1.0))
+    calm = beat_hz(AudioParams(CrowdReading(valence=1.0, arousal=-1.0, presence=1.0)))
+    excited = beat_hz(AudioParams(CrowdReading(valence=1.0, arousal=1.0, presence=1.0)))
     assert calm == pytest.approx(0.5, abs=0.2)
     assert excited == pytest.approx(3.5, abs=0.3)
 
@@ -130,17 +130,18 @@ def series_fundamental(palette: str) -> float:
 @pytest.mark.parametrize("palette", ["essence", "sanctuary"])
 def test_positive_valence_is_consonant_negative_is_tense(palette: str) -> None:
     series = series_fundamental(palette)
-    warm = harmonicity(steady(AudioParams(valence=0.8, arousal=-0.6, palette=palette), 2.0,
-                              settle=2.0), series)
-    tense = harmonicity(steady(AudioParams(valence=-0.8, arousal=-0.6, palette=palette),
-                               2.0, settle=2.0), series)
+    warm = harmonicity(steady(AudioParams(CrowdReading(valence=0.8, arousal=-0.6),
+                                          palette=palette), 2.0, settle=2.0), series)
+    tense = harmonicity(steady(AudioParams(CrowdReading(valence=-0.8, arousal=-0.6),
+                                           palette=palette), 2.0, settle=2.0), series)
     assert warm > 0.9
     assert tense < 0.7 * warm  # measured: about 0.99 vs 0.50 (essence), 0.99 vs 0.60
 
 
 @pytest.mark.parametrize("palette", ["essence", "enclave"])
 def test_palette_sets_the_mains_hum(palette: str) -> None:
-    x = steady(AudioParams(palette=palette, arousal=0.6, valence=0.8), 2.0, settle=3.0)
+    x = steady(AudioParams(CrowdReading(arousal=0.6, valence=0.8), palette=palette), 2.0,
+               settle=3.0)
     mag = np.abs(np.fft.rfft(x * np.hanning(len(x))))
     f = np.fft.rfftfreq(len(x), 1.0 / RATE)
 
@@ -163,8 +164,8 @@ def test_unknown_palette_falls_back_to_essence() -> None:
 
 
 def test_no_sample_reaches_full_scale_at_maximum() -> None:
-    loud = AudioParams(valence=-1.0, arousal=1.0, chaos=1.0, face_count=50, presence=1.0,
-                       level=1.0, master=1.0)
+    loud = AudioParams(CrowdReading(valence=-1.0, arousal=1.0, chaos=1.0, face_count=50,
+                                    presence=1.0), level=1.0, master=1.0)
     x = render_seq([loud] * 600)
     assert np.abs(x).max() <= CEILING < 1.0
     assert np.abs(x).max() > 0.5  # and it is loud: the limiter works near the ceiling
@@ -184,12 +185,13 @@ def _edge_jumps(x: np.ndarray, block: int) -> tuple[float, float, float]:
 
 def test_parameter_jumps_do_not_click_at_block_edges() -> None:
     block = 256
-    seq = [AudioParams(valence=1.0 if (i // 4) % 2 else -1.0, arousal=-0.5, palette=(
-        "essence" if (i // 16) % 2 else "sanctuary")) for i in range(400)]
+    seq = [AudioParams(CrowdReading(valence=1.0 if (i // 4) % 2 else -1.0, arousal=-0.5),
+                       palette="essence" if (i // 16) % 2 else "sanctuary") for i in range(400)]
     edge, inside, _ = _edge_jumps(render_seq(seq, block)[40 * block:], block)
     assert edge <= inside
-    seq = [AudioParams(chaos=float((i // 4) % 2), valence=-1.0 + 2.0 * ((i // 6) % 2),
-                       level=1.0) for i in range(400)]
+    seq = [AudioParams(CrowdReading(chaos=float((i // 4) % 2),
+                                    valence=-1.0 + 2.0 * ((i // 6) % 2)), level=1.0)
+           for i in range(400)]
     edge, inside, inside_max = _edge_jumps(render_seq(seq, block)[40 * block:], block)
     assert edge <= inside_max  # no edge jumps more than the sound does inside a block
     assert edge <= 4.0 * inside
@@ -199,10 +201,10 @@ def test_parameter_jumps_do_not_click_at_block_edges() -> None:
 
 
 def test_level_step_takes_the_glide_time() -> None:
-    quiet = dict(valence=0.8, arousal=-0.8)
-    ref = render_seq([AudioParams(level=0.5, **quiet)] * 300)
-    step = render_seq([AudioParams(level=0.5, **quiet)] * 100
-                      + [AudioParams(level=1.0, **quiet)] * 200)
+    quiet = CrowdReading(valence=0.8, arousal=-0.8)
+    ref = render_seq([AudioParams(quiet, level=0.5)] * 300)
+    step = render_seq([AudioParams(quiet, level=0.5)] * 100
+                      + [AudioParams(quiet, level=1.0)] * 200)
     ratio = (np.abs(step[100 * BLOCK:]).reshape(-1, BLOCK, 2).sum(axis=(1, 2))
              / np.abs(ref[100 * BLOCK:]).reshape(-1, BLOCK, 2).sum(axis=(1, 2)))
     # level 0.5 -> 1.0: 63 % of the way (ratio 1.63) after one glide time (0.5 s = 50 blocks)
@@ -213,7 +215,8 @@ def test_level_step_takes_the_glide_time() -> None:
 
 
 def test_same_seed_and_params_give_the_same_samples() -> None:
-    seq = [AudioParams(valence=math.sin(i / 20), arousal=math.cos(i / 13), chaos=(i % 50) / 50)
+    seq = [AudioParams(CrowdReading(valence=math.sin(i / 20), arousal=math.cos(i / 13),
+                                    chaos=(i % 50) / 50))
            for i in range(200)]
     a, b = render_seq(seq, seed=7), render_seq(seq, seed=7)
     assert np.array_equal(a, b)
@@ -223,7 +226,7 @@ def test_same_seed_and_params_give_the_same_samples() -> None:
 def test_render_into_allocates_nothing_that_grows() -> None:
     synth = Synth(RATE, 2, 0)
     out = np.zeros((512, 2), dtype=np.float32)
-    busy = [AudioParams(valence=v, arousal=1.0, chaos=1.0, palette=p)
+    busy = [AudioParams(CrowdReading(valence=v, arousal=1.0, chaos=1.0), palette=p)
             for v, p in ((-1.0, "essence"), (1.0, "enclave"))]
     for p in busy * 20:  # warm up: every code path once
         synth.render_into(out, p)
@@ -250,7 +253,7 @@ def test_render_into_allocates_nothing_that_grows() -> None:
 
 
 def test_any_channel_count_and_long_blocks() -> None:
-    p = AudioParams(arousal=0.5)
+    p = AudioParams(CrowdReading(arousal=0.5))
     stereo = Synth(RATE, 2, 3).render(p, 5000)
     quad = Synth(RATE, 4, 3).render(p, 5000)
     mono = Synth(RATE, 1, 3).render(p, 5000)
@@ -267,13 +270,15 @@ def test_params_from_show_and_crowd() -> None:
     show = ShowFrame(time=1.0, current=Layer("essence_module"), master=0.25, act=2,
                      sound=SoundSetting(enabled=False, level=0.6, palette="enclave"))
     p = AudioParams.from_state(show, crowd)
-    assert (p.valence, p.chaos, p.master, p.level, p.palette, p.act) == (
+    assert (p.crowd.valence, p.crowd.chaos, p.master, p.level, p.palette, p.act) == (
         0.4, 0.7, 0.25, 0.6, "enclave", 2)
     assert p.gain == 0.0  # the act's sound is off
     alone = AudioParams.from_state(None, crowd)
-    assert alone.gain == pytest.approx(0.8) and alone.face_count == 3
-    wild = AudioParams(valence=float("nan"), arousal=5.0, chaos=-1.0, level=float("inf"))
-    assert (wild.valence, wild.arousal, wild.chaos, wild.level) == (0.0, 1.0, 0.0, 1.0)
+    assert alone.gain == pytest.approx(0.8) and alone.crowd.face_count == 3
+    wild = AudioParams(CrowdReading(valence=float("nan"), arousal=5.0, chaos=-1.0),
+                       level=float("inf"))
+    assert (wild.crowd.valence, wild.crowd.arousal, wild.crowd.chaos, wild.level) == (
+        0.0, 1.0, 0.0, 1.0)
 
 
 def test_offline_track_follows_the_show_and_repeats_itself() -> None:

@@ -10,24 +10,24 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from performance.core.inputs import InputType, InputValue, ShaderInput, components
 from performance.show.cuefile.model import (
     METRICS,
     NEXT_ACTIONS,
     Catalog,
     Condition,
     InputMapping,
-    InputSpec,
+    NextAction,
     OscMessage,
     Transition,
     parse_target,
 )
 from performance.show.easing import get_easing
-from performance.show.state import InputValue, SoundSetting
+from performance.show.state import SoundSetting
 
 _ID = re.compile(r"^\d+(\.\d+)*$")
 _PALETTE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 _OSC_ADDRESS = re.compile(r"^/[!-~]*$")
-_WIDTH = {"float": 1, "int": 1, "long": 1, "bool": 1, "point2D": 2, "color": 4}
 
 
 class Problem(Exception):
@@ -110,41 +110,38 @@ def check_visual(raw: Any, catalog: Catalog) -> str:
     return raw
 
 
-def check_input(visual: str, specs: dict[str, InputSpec], key: str, raw: Any) -> InputValue:
+def check_input(visual: str, specs: Mapping[str, ShaderInput], key: str,
+                raw: object) -> InputValue:
     """A value for a declared input, checked against its type and MIN..MAX."""
     spec = specs.get(key)
     if spec is None:
         declared = ", ".join(specs) or "none"
         raise Problem(f"unknown input {key!r} for visual {visual!r} (declared: {declared})",
                        "inputs", key)
-    width = _WIDTH.get(spec.type, 1)
-    if spec.type == "bool":
+    width = spec.width
+    if spec.type is InputType.BOOL:
         if not isinstance(raw, bool):
             raise Problem(f"input {key!r} is a bool: write true or false, got {raw!r}",
                            "inputs", key)
         return 1.0 if raw else 0.0
     values = raw if isinstance(raw, list) else [raw]
-    if len(values) != width or any(isinstance(v, bool) or not isinstance(v, int | float)
-                                   or not math.isfinite(v) for v in values):
+    numbers = [float(v) for v in values if not isinstance(v, bool)
+               and isinstance(v, int | float) and math.isfinite(v)]
+    if len(values) != width or len(numbers) != len(values):
         raise Problem(f"input {key!r} ({spec.type}) takes {width} number(s), got {raw!r}",
                        "inputs", key)
-    if spec.type in ("int", "long") and not float(values[0]).is_integer():
+    if spec.type.whole and not numbers[0].is_integer():
         raise Problem(f"input {key!r} is an int, got {raw!r}", "inputs", key)
-    lo, hi = _bounds(spec.minimum, width), _bounds(spec.maximum, width)
-    for n, v in enumerate(values):
+    lo, hi = components(spec.minimum, width), components(spec.maximum, width)
+    for n, v in enumerate(numbers):
         if (lo is not None and v < lo[n]) or (hi is not None and v > hi[n]):
             raise Problem(f"input {key!r} = {raw!r} is outside its range "
                            f"{_fmt(spec.minimum)}..{_fmt(spec.maximum)}", "inputs", key)
-    return spec.coerce(values if width > 1 else values[0])
+    return spec.coerce(numbers if width > 1 else numbers[0])
 
 
-def _bounds(v: float | tuple[float, ...] | None, width: int) -> list[float] | None:
-    if v is None:
-        return None
-    return [float(x) for x in v] if isinstance(v, tuple) else [float(v)] * width
-
-
-def _fmt(v: float | tuple[float, ...] | None) -> str:
+def _fmt(v: InputValue | None) -> str:
+    """A bound as the operator reads it: `0.5`, `(0, 1)`, or `-` when there is none."""
     if v is None:
         return "-"
     return f"{v:g}" if isinstance(v, float | int) else "(" + ", ".join(f"{x:g}" for x in v) + ")"
@@ -164,11 +161,11 @@ def parse_transition(raw: Any) -> Transition:
     return Transition(duration, easing)
 
 
-def parse_next(raw: Any) -> str:
+def parse_next(raw: Any) -> NextAction:
     """The next action: none, auto_continue or auto_follow."""
     if raw not in NEXT_ACTIONS:
         raise Problem(f"unknown next action {raw!r} (known: {', '.join(NEXT_ACTIONS)})", "next")
-    return str(raw)
+    return NextAction(raw)
 
 
 def parse_osc(raw: Any, default_target: str | None) -> tuple[OscMessage, ...]:

@@ -16,7 +16,7 @@ from performance.core.errors import EssenceError
 from performance.show.cuefile import fields
 from performance.show.cuefile.fields import Problem as _Problem
 from performance.show.cuefile.lines import LineIndex
-from performance.show.cuefile.model import Act, Catalog, Cue, CueList, parse_target
+from performance.show.cuefile.model import Act, Catalog, Cue, CueList, NextAction, parse_target
 from performance.show.state import InputValue
 
 CUE_KEYS = ("id", "name", "act", "visual", "inputs", "transition", "pre_wait", "post_wait",
@@ -206,10 +206,10 @@ class _Loader:
         pre_wait = field(fields.as_seconds, table.get("pre_wait", 0.0), "pre_wait")
         post_wait = field(fields.as_seconds, table.get("post_wait", 0.0), "post_wait")
         next_action = field(fields.parse_next, table.get("next", "none"))
-        if post_wait and next_action in ("none", "auto_follow"):
+        if post_wait and next_action in (NextAction.NONE, NextAction.AUTO_FOLLOW):
             problems.append(_Problem(
                 f"post_wait only applies with next = \"auto_continue\" (next is "
-                f"{next_action!r})", "post_wait"))
+                f"{str(next_action)!r})", "post_wait"))
         osc = field(fields.parse_osc, table.get("osc", []), default_target)
         sound = field(fields.parse_sound, table["sound"]) if "sound" in table else None
         when = field(fields.parse_condition, table["when"]) if "when" in table else None

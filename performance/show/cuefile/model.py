@@ -10,46 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
 
-from performance.core.types import EMOTIONS, CrowdReading
-from performance.show.state import InputValue, SoundSetting
+from performance.core.inputs import InputValue, ShaderInput
+from performance.core.types import CROWD_NUMBERS, EMOTIONS, CrowdReading
+from performance.show.state import SoundSetting
 
-NEXT_ACTIONS: tuple[str, ...] = ("none", "auto_continue", "auto_follow")
-"""What happens after a cue: nothing, GO after its post-wait, GO when its transition ends."""
 
-CROWD_METRICS: tuple[str, ...] = (
-    "face_count", "valence", "arousal", "chaos", "spread", "motion", "presence",
-    "arrivals_per_min", "departures_per_min",
-)
+class NextAction(StrEnum):
+    """What happens after a cue fires (the values are the show file's words)."""
+
+    NONE = "none"  # nothing: the show waits for GO
+    AUTO_CONTINUE = "auto_continue"  # GO on the next cue after this one's post-wait
+    AUTO_FOLLOW = "auto_follow"  # GO on the next cue when this one's transition ends
+
+
+NEXT_ACTIONS: tuple[str, ...] = tuple(action.value for action in NextAction)
+"""The show file's words for a next action, in `NextAction` order."""
+
+CROWD_METRICS: tuple[str, ...] = CROWD_NUMBERS
+"""The room's aggregates a show may read: the number fields of CrowdReading, in its order."""
 METRICS: tuple[str, ...] = CROWD_METRICS + EMOTIONS
 """Room values a mapping or condition may read: crowd aggregates and emotion shares."""
 
 
-class InputSpec(Protocol):
-    """A declared shader input (`performance.render.source.ShaderInput` fits)."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def type(self) -> str: ...
-
-    @property
-    def default(self) -> float | tuple[float, ...]: ...
-
-    @property
-    def minimum(self) -> float | tuple[float, ...] | None: ...
-
-    @property
-    def maximum(self) -> float | tuple[float, ...] | None: ...
-
-    def coerce(self, value: Any) -> float | tuple[float, ...]: ...
-
-
-Catalog = Mapping[str, tuple[InputSpec, ...]]
-"""Visual name -> its declared inputs."""
+Catalog = Mapping[str, tuple[ShaderInput, ...]]
+"""Visual name -> its declared inputs (read from the shader headers by the app)."""
 
 
 def metric_value(crowd: CrowdReading, metric: str) -> float:
@@ -158,7 +145,7 @@ class Cue:
     transition: Transition = field(default_factory=Transition)
     pre_wait: float = 0.0
     post_wait: float = 0.0
-    next: str = "none"
+    next: NextAction = NextAction.NONE
     osc: tuple[OscMessage, ...] = ()
     sound: SoundSetting | None = None
     when: Condition | None = None
@@ -205,7 +192,7 @@ class CueList:
                 return act
         return None
 
-    def inputs_of(self, visual: str) -> dict[str, InputSpec]:
+    def inputs_of(self, visual: str) -> dict[str, ShaderInput]:
         """Declared inputs of a visual by name (empty for unknown visuals)."""
         return {spec.name: spec for spec in self.catalog.get(visual, ())}
 

@@ -1,0 +1,38 @@
+"""The `essence calibrate` subcommand: only parses options; the fitting is in
+performance/emotion/calibrate.py (dev-only: scikit-learn is imported there, when run)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from performance.config import Settings
+from performance.core.errors import ConfigError
+
+DEFAULT_FOLDS = 5
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `calibrate` to the `essence` parser."""
+    from performance.emotion.mapping import DEFAULT_PATH
+
+    calibrate = sub.add_parser(
+        "calibrate", help="fit the emotion mapping to labelled blendshape tables (CSV)",
+        description="Fit the blendshape -> emotion mapping.")
+    calibrate.add_argument("csv", nargs="+", type=Path, help="labelled blendshape tables")
+    calibrate.add_argument("--out", type=Path, default=DEFAULT_PATH, help="TOML to write")
+    calibrate.add_argument("--folds", type=int, default=DEFAULT_FOLDS,
+                           help=f"cross-validation folds (default {DEFAULT_FOLDS})")
+    calibrate.add_argument("--seed", type=int, default=0, help="fold shuffling seed")
+    calibrate.set_defaults(handler=_calibrate)
+
+
+def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from performance.emotion.calibrate import calibrate
+
+    if args.folds < 2:
+        raise ConfigError(f"--folds must be at least 2, got {args.folds}")
+    report = calibrate(args.csv, args.out, folds=args.folds, seed=args.seed)
+    print(report.to_markdown())
+    print(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,44 @@
+"""Options and value parsers that several subcommands share (one definition each)."""
+
+from __future__ import annotations
+
+import argparse
+
+from performance.config import STAGE_SIZE
+from performance.core.errors import ConfigError
+
+SIZE_LIMITS = (16, 8192)
+DEFAULT_SIZE_TEXT = f"{STAGE_SIZE[0]}x{STAGE_SIZE[1]}"
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """`WxH` -> (W, H); ConfigError naming the option for anything else."""
+    low, high = SIZE_LIMITS
+    width, sep, height = text.strip().lower().partition("x")
+    if sep and width.isdigit() and height.isdigit():
+        w, h = int(width), int(height)
+        if low <= w <= high and low <= h <= high:
+            return (w, h)
+    raise ConfigError(f"--size: expected WIDTHxHEIGHT between {low} and {high}, such as "
+                      f"{DEFAULT_SIZE_TEXT}, got {text!r}")
+
+
+def add_perception_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command that runs the face model shares."""
+    parser.add_argument("--face-model", help="face_landmarker.task (else $ESSENCE_FACE_MODEL)")
+    parser.add_argument("--max-faces", type=int, help="most faces per frame (default 8)")
+    parser.add_argument(
+        "--tiles", help="crowd detection on overlapping tiles: off, auto or CxR (e.g. 3x2)"
+    )
+
+
+def add_show_options(parser: argparse.ArgumentParser, *, size_help: str) -> None:
+    """What show plays and how it looks, for run, rehearse and render."""
+    parser.add_argument("--size", default=DEFAULT_SIZE_TEXT, metavar="WxH",
+                        help=f"{size_help} (default {DEFAULT_SIZE_TEXT})")
+    parser.add_argument("--visual", metavar="NAME",
+                        help="hold one visual instead of the autopilot's programme")
+    parser.add_argument("--cues", metavar="FILE",
+                        help="show file (cue list) to run; default: the autopilot")
+    parser.add_argument("--no-sound", dest="sound", action="store_const", const=False,
+                        default=None, help="no generated sound")

@@ -1,0 +1,139 @@
+"""Feeds: where the main loop's observations come from, without ever waiting for them.
+
+Owns the two inputs of a live run: the scripted audience (observations computed from the
+loop's clock, no camera, no model) and the capture feed (a capture thread filling a
+newest-wins frame slot, a perception thread turning the newest frame into observations in a
+second slot), plus `first_then_reopen`, which opens an input at boot (a bad one fails
+there, naming it) and reopens it after a loss. Each feed reports an `InputStatus`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import replace
+
+from performance.core.clock import Clock
+from performance.core.mailbox import LatestSlot
+from performance.core.status import InputState, InputStatus
+from performance.core.types import Frame, Observations
+from performance.perception.worker import Detector, PerceptionWorker
+from performance.sources.base import FrameSource
+
+SCRIPTED_RATE = 30.0  # observations per second from the scripted audience
+
+
+class ScriptedFeed:
+    """A scripted audience: observations computed from the loop's clock, no camera."""
+
+    def __init__(self, faces: int = 3) -> None:
+        from performance.perception.scripted import ScriptedAudience
+
+        self.audience = ScriptedAudience(faces=faces)
+        self.observations: LatestSlot[Observations] = LatestSlot()
+        self.published = 0
+        self._start: float | None = None
+        self._due = 0.0
+
+    @property
+    def input_status(self) -> InputStatus:
+        return InputStatus(InputState.SCRIPTED)
+
+    def pump(self, now: float) -> None:
+        if self._start is None:
+            self._start = now
+        if now >= self._due:
+            self._due = max(self._due + 1.0 / SCRIPTED_RATE, now - 1.0 / SCRIPTED_RATE)
+            self.observations.put(self.audience.observe(now - self._start))
+            self.published += 1
+
+    @property
+    def perceived(self) -> int:
+        """Observations published so far."""
+        return self.published
+
+    @property
+    def latest_frame(self) -> Callable[[], Frame | None] | None:
+        """No camera frames: nothing to preview."""
+        return None
+
+    def start(self) -> None:
+        """Nothing to start: observations are computed in `pump`."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+
+class CaptureFeed:
+    """Capture thread -> frame slot -> perception thread -> observation slot."""
+
+    def __init__(
+        self,
+        source_factory: Callable[[], FrameSource],
+        detector_factory: Callable[[], Detector],
+        *,
+        clock: Clock,
+        live: bool,
+    ) -> None:
+        from performance.sources.capture import CaptureWorker
+
+        self.live = live
+        self.frames: LatestSlot[Frame] = LatestSlot()
+        self.observations: LatestSlot[Observations] = LatestSlot()
+        self.capture = CaptureWorker(source_factory, self.frames, clock=clock)
+        self.perception = PerceptionWorker(detector_factory, self.frames, self.observations)
+
+    @property
+    def input_status(self) -> InputStatus:
+        status = self.capture.input_status
+        if self.perception.last_error and not status.lost:
+            status = replace(status, note=f"perception: {self.perception.last_error}")
+        return status
+
+    @property
+    def camera_live(self) -> bool:
+        return self.live and self.capture.input_status.state is InputState.LIVE
+
+    @property
+    def perceived(self) -> int:
+        """Frames perception finished (observations published)."""
+        return self.perception.processed
+
+    @property
+    def latest_frame(self) -> Callable[[], Frame | None]:
+        """The newest captured frame, for the operator's preview (in memory only)."""
+        return self.frames.peek
+
+    def pump(self, now: float) -> None:
+        """Nothing to do on the main thread: the workers fill the slots."""
+
+    def start(self) -> None:
+        self.perception.start()  # creates the detector: a bad model fails here, at boot
+        self.capture.start()
+
+    def stop(self) -> None:
+        self.capture.stop()
+        self.frames.close()
+        self.perception.stop(timeout=2.0)
+
+
+def first_then_reopen(spec: str, *, loop: bool, clock: Clock,
+                      cleanup: contextlib.ExitStack) -> tuple[Callable[[], FrameSource], bool]:
+    """Open `spec` now (bad input fails at boot, naming it) and a factory that hands out that
+    source first and reopens it after a loss. Also whether it is a live camera. `cleanup`
+    closes the first source if the run ends before capture took it."""
+    from performance.sources.factory import open_source
+
+    opened = [open_source(spec, loop=loop, clock=clock)]
+    live = opened[0].is_live
+
+    def close_unused() -> None:
+        while opened:
+            opened.pop().close()
+
+    cleanup.callback(close_unused)
+
+    def factory() -> FrameSource:
+        return opened.pop() if opened else open_source(spec, loop=loop, clock=clock)
+
+    return factory, live

@@ -1,0 +1,113 @@
+"""The GL stage and the output: the show drawn for the audience, then presented.
+
+Owns `GLStage` (the shader library with hot reload and the crossfading renderer, drawing
+one ShowFrame into the compositor's stage target; shader errors logged once and handed to
+the operator) and `CompositorOutput` (the stage plus the operator's overlay, presented in a
+pygame window or headless, with window events turned into key names).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from performance.core.types import RoomEmotion
+from performance.operator.info import OperatorInfo
+from performance.operator.preview import OperatorView
+from performance.show.state import ShowFrame
+
+if TYPE_CHECKING:
+    from performance.adapters.window import Window
+    from performance.render.context import Compositor, GLContext
+
+log = logging.getLogger(__name__)
+
+
+class GLStage:
+    """The show drawn into the compositor's stage target; shader errors for the operator."""
+
+    def __init__(self, ctx: GLContext, compositor: Compositor, *, mirror: bool) -> None:
+        from performance.render.program import ShaderLibrary
+        from performance.render.renderer import Renderer
+
+        self.library = ShaderLibrary(ctx)  # compiles every visual
+        try:
+            self.renderer = Renderer(ctx, self.library)
+        except BaseException:
+            self.library.release()
+            raise
+        self.compositor = compositor
+        self.mirror = mirror
+        self._reported: dict[str, str] = {}
+        self._report()
+
+    def draw(self, show: ShowFrame, emotion: RoomEmotion, *, delta: float, frame: int) -> None:
+        from performance.render.stage import draw_stage
+
+        draw_stage(self.renderer, self.compositor.stage_framebuffer, show, emotion,
+                   delta=delta, frame=frame, mirror_x=self.mirror)
+
+    def reload(self) -> list[str]:
+        self.library.poll()
+        return self._report()
+
+    def _report(self) -> list[str]:
+        """Log what changed since the last report; one line per visual in error."""
+        errors = self.library.errors()
+        for name, text in errors.items():
+            if self._reported.get(name) != text:
+                log.error("shader %s: %s (keeping the last good program)", name, text)
+        for name in set(self._reported) - set(errors):
+            log.info("shader %s compiles again", name)
+        self._reported = dict(errors)
+        return [f"{name}: " + " | ".join(text.splitlines()[:2]) for name, text in errors.items()]
+
+    def release(self) -> None:
+        self.renderer.release()
+        self.library.release()
+
+
+Inspect = Callable[[int, "Compositor"], None]
+"""`inspect(frame, compositor)`: called after drawing, before the flip (tests read pixels)."""
+
+
+class CompositorOutput:
+    """Presents the stage plus the operator overlay, in a window or headless.
+
+    `window` None is headless: keys come from `events` (tests), nothing is flipped.
+    `inspect(frame, compositor)` runs after drawing, before the flip (tests read pixels).
+    """
+
+    def __init__(self, ctx: GLContext, compositor: Compositor, view: OperatorView, *,
+                 window: Window | None = None,
+                 events: Callable[[], list[str]] | None = None,
+                 inspect: Inspect | None = None) -> None:
+        self.ctx, self.compositor, self.view, self.window = ctx, compositor, view, window
+        self._events = events
+        self.inspect = inspect
+
+    def events(self) -> list[str]:
+        if self.window is None:
+            return self._events() if self._events is not None else []
+        names = self.window.events()
+        if "resized" in names:
+            self.compositor.resize(self.window.size)
+        return names
+
+    def present(self, info: OperatorInfo) -> None:
+        comp = self.compositor
+        comp.begin()
+        for layer in self.view.layers(info, comp.output_size):
+            comp.overlay(layer.key, layer.image, layer.position)
+        if self.inspect is not None:
+            self.inspect(info.frame, comp)
+        if self.window is not None:
+            self.window.flip()
+        else:
+            self.ctx.finish()  # headless: count the GPU's work in the frame time
+
+    def toggle_fullscreen(self) -> None:
+        if self.window is not None:
+            self.window.toggle_fullscreen()
+            self.compositor.resize(self.window.size)

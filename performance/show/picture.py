@@ -1,0 +1,99 @@
+"""The picture on stage: the fired cue's visual (or crowd-chaos mode's), its inputs driven by
+the act's room mappings and the operator's SetInput overrides, and the crossfade into it.
+
+The sequencer decides which cue is current; `Picture` says what that looks like at a
+show time. A crossfade starts from what shows at that instant (mid-transition, the dominant
+layer), so a cue fired during a transition never jumps.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from performance.core.inputs import InputValue
+from performance.core.types import CrowdReading
+from performance.show.cuefile.model import Cue, CueList
+from performance.show.mixing import Crossfade, lerp_inputs
+from performance.show.seqoptions import Outcome
+from performance.show.state import Layer
+
+
+class Composed(NamedTuple):
+    """One instant of the picture: `current` over `previous` with `mix`, and the progress
+    of the transition (1 when none runs)."""
+
+    current: Layer
+    previous: Layer | None
+    mix: float
+    progress: float
+
+
+class Picture:
+    """The crossfade, crowd-chaos mode, input overrides and a layer a reload orphaned."""
+
+    def __init__(self, chaos_visual: str) -> None:
+        self.chaos_visual = chaos_visual
+        self.chaos = False
+        self.fade: Crossfade | None = None
+        self.overrides: dict[str, dict[str, InputValue]] = {}  # visual -> name -> value
+        self.orphan: Layer | None = None  # the layer of a current cue a reload removed
+
+    def target(self, cues: CueList, cue: Cue | None, crowd: CrowdReading) -> Layer:
+        """The layer the picture is heading for with `cue` current and the room `crowd`."""
+        chaos = self.chaos_visual
+        if self.chaos and chaos in cues.catalog:
+            visual, inputs = chaos, cues.defaults(chaos)
+        elif cue is not None:
+            visual, inputs = cue.visual, dict(cue.inputs)
+        else:
+            return self.orphan or Layer("blackout")
+        specs = cues.inputs_of(visual)
+        act = cues.act(cue.act) if cue else None
+        for mapping in act.mappings if act else ():
+            if mapping.input in specs:
+                inputs[mapping.input] = specs[mapping.input].coerce(mapping.value(crowd))
+        inputs.update(self.overrides.get(visual, {}))
+        return Layer(visual, inputs)
+
+    def compose(self, cues: CueList, target: Layer, t: float) -> Composed:
+        """What shows at show time `t` on the way to `target`."""
+        fade = self.fade
+        if fade is None or fade.progress(t) >= 1.0:
+            return Composed(target, None, 1.0, 1.0)
+        mix, progress = fade.mix(t), fade.progress(t)
+        if fade.previous.visual == target.visual:
+            specs = cues.inputs_of(target.visual)
+            blended = lerp_inputs(fade.previous.inputs, target.inputs, mix, specs)
+            return Composed(Layer(target.visual, blended), None, 1.0, progress)
+        return Composed(target, fade.previous, mix, progress)
+
+    def start_fade(self, cues: CueList, target: Layer, duration: float, easing: str,
+                   at: float) -> None:
+        """Begin a crossfade at show time `at` from what shows then (on the way to `target`,
+        the layer before the change)."""
+        current, previous, mix, _ = self.compose(cues, target, at)
+        showing = previous if previous is not None and mix < 0.5 else current
+        self.fade = Crossfade(showing, at, duration, easing)
+
+    def transitioning(self, t: float) -> bool:
+        """Whether a crossfade runs at show time `t`."""
+        return self.fade is not None and self.fade.progress(t) < 1.0
+
+    def settle(self, t: float) -> None:
+        """Forget a crossfade that has finished by show time `t`."""
+        if self.fade is not None and self.fade.progress(t) >= 1.0:
+            self.fade = None
+
+    def set_input(self, cues: CueList, visual: str, name: str, value: InputValue) -> Outcome:
+        """Override a declared input of `visual` (the visual showing) until the next cue."""
+        specs = cues.inputs_of(visual)
+        if name not in specs:
+            declared = ", ".join(specs) or "none"
+            return Outcome(False, f"SetInput: visual {visual!r} declares no input {name!r} "
+                                  f"(declared: {declared})")
+        try:
+            coerced = specs[name].coerce(value)
+        except (TypeError, ValueError) as exc:
+            return Outcome(False, f"SetInput {name}: {exc}")
+        self.overrides.setdefault(visual, {})[name] = coerced
+        return Outcome(True)
