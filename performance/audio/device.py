@@ -12,7 +12,6 @@ opened the show goes on silent: `start()` returns False and logs that once.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -21,6 +20,7 @@ import numpy as np
 
 from performance.audio.params import AudioParams
 from performance.audio.synth import Synth
+from performance.core.clock import work_seconds
 from performance.core.errors import EssenceError
 
 log = logging.getLogger(__name__)
@@ -285,7 +285,7 @@ class AudioOutput:
     # -- audio-thread side -------------------------------------------------------------------
 
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
-        start = time.perf_counter()
+        start = work_seconds()
         if status.output_underflow:
             self.underflows += 1
         try:
@@ -294,7 +294,7 @@ class AudioOutput:
             outdata.fill(0.0)
             self.errors += 1
             self.last_error = exc
-        elapsed = time.perf_counter() - start
+        elapsed = work_seconds() - start
         self._times[self.callbacks % TIMES_KEPT] = elapsed
         self.callbacks += 1
         self.callback_time_total += elapsed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from performance.cli.options import add_perception_options
+from performance.cli.options import add_face_model_option, add_perception_options
 from performance.config import Settings
 
 
@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     baseline.set_defaults(handler=_baseline)
 
     model = sub.add_parser("model", help="find, check or download the face model")
-    model.add_argument("--face-model", help="face_landmarker.task to check")
+    add_face_model_option(model)
     model.add_argument("--no-download", action="store_true", help="never download")
     model.set_defaults(handler=_model)
 

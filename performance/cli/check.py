@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from performance.cli.options import add_face_model_option
 from performance.config import DEFAULT_CUES, Settings
 
 
@@ -12,8 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add `check` to the `essence` parser."""
     check = sub.add_parser("check", help="validate the show file, shaders, face model, audio")
     check.add_argument("--cues", type=Path, default=None,
-                       help=f"show file to check (default {DEFAULT_CUES.name})")
-    check.add_argument("--face-model", help="face_landmarker.task (else $ESSENCE_FACE_MODEL)")
+                       help="show file to check (default: the cues setting, else "
+                            f"{DEFAULT_CUES.name})")
+    add_face_model_option(check)
     check.add_argument("--shaders", type=Path, default=None, help="shader folder to check")
     check.add_argument("--no-gl", action="store_true", help="skip compiling the shaders")
     check.set_defaults(handler=_check)
@@ -22,5 +24,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _check(args: argparse.Namespace, settings: Settings) -> int:
     from performance.runtime.check import run_check
 
-    return run_check(args.cues, face_model=args.face_model or settings.face_model or None,
-                     shaders=args.shaders, gl=not args.no_gl)
+    cues = Path(settings.cues) if settings.cues else None  # --cues, else the settings' show
+    return run_check(cues, face_model=settings.face_model or None, shaders=args.shaders,
+                     gl=not args.no_gl)

@@ -23,9 +23,14 @@ def parse_size(text: str) -> tuple[int, int]:
                       f"{DEFAULT_SIZE_TEXT}, got {text!r}")
 
 
+def add_face_model_option(parser: argparse.ArgumentParser) -> None:
+    """`--face-model FILE`: the face model to use or check (overrides the face_model setting)."""
+    parser.add_argument("--face-model", help="face_landmarker.task (else $ESSENCE_FACE_MODEL)")
+
+
 def add_perception_options(parser: argparse.ArgumentParser) -> None:
     """Options every command that runs the face model shares."""
-    parser.add_argument("--face-model", help="face_landmarker.task (else $ESSENCE_FACE_MODEL)")
+    add_face_model_option(parser)
     parser.add_argument("--max-faces", type=int, help="most faces per frame (default 8)")
     parser.add_argument(
         "--tiles", help="crowd detection on overlapping tiles: off, auto or CxR (e.g. 3x2)"

@@ -1,4 +1,8 @@
-"""Clocks. All time in the rig comes from an injected clock, never read directly elsewhere."""
+"""Clocks. All time the rig behaves by comes from an injected clock, never read elsewhere.
+
+`work_seconds` is the one other reader: a high-resolution counter to measure how long work
+took, for reports and statistics only (nothing waits, fades or fires by it).
+"""
 
 from __future__ import annotations
 
@@ -63,3 +67,8 @@ class StrictTimestamps:
             ms = self._last_ms + 1
         self._last_ms = ms
         return ms
+
+
+def work_seconds() -> float:
+    """A high-resolution counter in seconds, to time work for reports (never for behaviour)."""
+    return time.perf_counter()

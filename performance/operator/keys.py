@@ -8,7 +8,8 @@ Local actions (stats, fullscreen, quit) concern the window and never reach the s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
 
 from performance.core.mailbox import CommandSink
 from performance.show.commands import (
@@ -23,59 +24,74 @@ from performance.show.commands import (
 )
 from performance.show.state import ShowFrame, ShowStatus
 
-STATS = "stats"
-FULLSCREEN = "fullscreen"
-QUIT = "quit"
-LOCAL_ACTIONS = (STATS, FULLSCREEN, QUIT)
 
-KEYMAP: dict[str, str] = {
-    "space": "go",
-    "escape": "panic",
-    "b": "blackout",
-    "p": "pause",
-    "left": "previous",
-    "right": "next",
-    "c": "chaos",
-    "i": STATS,
-    "f": FULLSCREEN,
-    "ctrl+q": QUIT,
-    "quit": QUIT,  # the window's close button
+class KeyAction(StrEnum):
+    """What a key does: a show action (becomes a Command) or a local one (the window's)."""
+
+    GO = "go"
+    PANIC = "panic"
+    BLACKOUT = "blackout"
+    PAUSE = "pause"
+    PREVIOUS = "previous"
+    NEXT = "next"
+    CHAOS = "chaos"
+    STATS = "stats"  # local: the frame statistics on the overlay and the log
+    FULLSCREEN = "fullscreen"  # local
+    QUIT = "quit"  # local
+
+    @property
+    def local(self) -> bool:
+        """True for the actions that concern the window and never reach the show."""
+        return self in LOCAL_ACTIONS
+
+
+LOCAL_ACTIONS = frozenset({KeyAction.STATS, KeyAction.FULLSCREEN, KeyAction.QUIT})
+
+KEYMAP: dict[str, KeyAction] = {
+    "space": KeyAction.GO,
+    "escape": KeyAction.PANIC,
+    "b": KeyAction.BLACKOUT,
+    "p": KeyAction.PAUSE,
+    "left": KeyAction.PREVIOUS,
+    "right": KeyAction.NEXT,
+    "c": KeyAction.CHAOS,
+    "i": KeyAction.STATS,
+    "f": KeyAction.FULLSCREEN,
+    "ctrl+q": KeyAction.QUIT,
+    "quit": KeyAction.QUIT,  # the window's close button
 }
 
 
-def command_for(action: str, show: ShowFrame | None) -> Command | None:
-    """The Command for a show action, given the show's last state (for the toggles)."""
-    if action == "go":
-        return Go()
-    if action == "panic":
-        return Panic()
-    if action == "blackout":
-        return Blackout()
-    if action == "pause":
-        return Resume() if show is not None and show.status == ShowStatus.PAUSED else Pause()
-    if action == "previous":
-        return SetPlayhead("previous")
-    if action == "next":
-        return SetPlayhead("next")
-    if action == "chaos":
-        return SetChaosMode(on=not (show is not None and show.chaos_mode))
-    return None
+def command_for(action: KeyAction, show: ShowFrame | None) -> Command | None:
+    """The Command for a show action, given the show's last frame (for the toggles); None
+    for a local action."""
+    paused = show is not None and show.status == ShowStatus.PAUSED
+    commands: dict[KeyAction, Command] = {
+        KeyAction.GO: Go(),
+        KeyAction.PANIC: Panic(),
+        KeyAction.BLACKOUT: Blackout(),
+        KeyAction.PAUSE: Resume() if paused else Pause(),
+        KeyAction.PREVIOUS: SetPlayhead("previous"),
+        KeyAction.NEXT: SetPlayhead("next"),
+        KeyAction.CHAOS: SetChaosMode(on=not (show is not None and show.chaos_mode)),
+    }
+    return commands.get(action)
 
 
 def handle_keys(
     keys: Iterable[str],
     commands: CommandSink[Command],
     show: ShowFrame | None,
-    keymap: dict[str, str] = KEYMAP,
-) -> list[str]:
+    keymap: Mapping[str, KeyAction] = KEYMAP,
+) -> list[KeyAction]:
     """Queue the commands for `keys`; returns the local actions (stats, fullscreen, quit)
     in order. Unmapped keys are ignored."""
-    local: list[str] = []
+    local: list[KeyAction] = []
     for key in keys:
         action = keymap.get(key)
         if action is None:
             continue
-        if action in LOCAL_ACTIONS:
+        if action.local:
             local.append(action)
             continue
         command = command_for(action, show)

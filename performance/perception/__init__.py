@@ -1,14 +1,12 @@
 """Perception: the MediaPipe adapter, model resolution, tiling, the inference worker, and a
 scripted audience.
 
-`FaceLandmarkerAdapter` (alias `Landmarker`) lives in `landmarker.py`, the only module that
-imports MediaPipe; it is imported lazily on first access so `import performance.perception`
-stays light.
+`FaceLandmarkerAdapter` lives in `landmarker.py`, the only module that imports MediaPipe:
+import it from there (it is not re-exported here), so `import performance.perception` stays
+light (no MediaPipe, no OpenCV).
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
 
 from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.perception.model import (
@@ -24,9 +22,6 @@ from performance.perception.scripted import MOODS, ScriptedAudience
 from performance.perception.tiling import Tile, TilingSettings, make_tiles, merge_faces
 from performance.perception.worker import Detector, PerceptionWorker
 
-if TYPE_CHECKING:
-    from performance.perception.landmarker import FaceLandmarkerAdapter, Landmarker
-
 __all__ = [
     "BLENDSHAPE_NAMES",
     "ENV_VAR",
@@ -34,8 +29,6 @@ __all__ = [
     "MODEL_URL",
     "MOODS",
     "Detector",
-    "FaceLandmarkerAdapter",
-    "Landmarker",
     "PerceptionWorker",
     "ScriptedAudience",
     "Tile",
@@ -47,13 +40,3 @@ __all__ = [
     "resolve_model_path",
     "verify_model",
 ]
-
-_LAZY = {"FaceLandmarkerAdapter", "Landmarker"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from performance.perception import landmarker
-
-        return getattr(landmarker, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

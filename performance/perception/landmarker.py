@@ -28,7 +28,6 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 
 import numpy as np
@@ -40,6 +39,7 @@ import mediapipe as mp
 from mediapipe.tasks.python import BaseOptions, vision
 
 from performance.core.clock import StrictTimestamps
+from performance.core.closing import Closing
 from performance.core.errors import ModelError
 from performance.core.types import FaceObservation, Frame, Observations
 from performance.perception.tiling import (
@@ -115,7 +115,7 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
 _Face = tuple[np.ndarray, dict[str, float], np.ndarray | None]
 
 
-class FaceLandmarkerAdapter:
+class FaceLandmarkerAdapter(Closing):
     """MediaPipe Face Landmarker behind the rig's `Detector` interface (`detect`, `close`).
 
     Not thread-safe: one thread (the perception worker) calls `detect`.
@@ -245,17 +245,6 @@ class FaceLandmarkerAdapter:
             if lm is not None:
                 lm.close()
                 setattr(self, attr, None)
-
-    def __enter__(self) -> FaceLandmarkerAdapter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 Landmarker = FaceLandmarkerAdapter

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Protocol
 
+from performance.core.clock import work_seconds
 from performance.core.mailbox import LatestSlot
 from performance.core.types import Frame, Observations
 
@@ -120,13 +120,13 @@ class PerceptionWorker:
                 if self._frames.closed:
                     break
                 continue
-            started = time.perf_counter()
+            started = work_seconds()
             try:
                 observations = detector.detect(frame)
             except Exception as exc:
                 self._record_error(exc)
                 continue
-            self.last_latency_s = time.perf_counter() - started
+            self.last_latency_s = work_seconds() - started
             self.processed += 1
             self._out.put(observations)
 

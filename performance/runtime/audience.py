@@ -8,12 +8,12 @@ is held at the end). Each reports how much perception it did, for the render's s
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
 from performance.config import Settings
+from performance.core.clock import work_seconds
 from performance.core.errors import InputError
 from performance.core.types import Observations, RoomEmotion
 from performance.emotion.engine import EmotionEngine
@@ -80,9 +80,9 @@ class PerceivedFile:
             not self._shown or self._pending.timestamp <= t + 1e-9
         ):
             frame, self._shown = self._pending, True
-            started = time.perf_counter()
+            started = work_seconds()
             self._last = self.detector.detect(frame)
-            self.perception_seconds += time.perf_counter() - started
+            self.perception_seconds += work_seconds() - started
             self.engine.update(self._last)
             self.source_frames += 1
             self._pending = self.source.read()

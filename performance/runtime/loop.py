@@ -23,7 +23,7 @@ from performance.core.mailbox import CommandSink, LatestSlot
 from performance.core.status import InputStatus
 from performance.core.types import Observations, RoomEmotion
 from performance.operator.info import OperatorInfo
-from performance.operator.keys import FULLSCREEN, QUIT, STATS, handle_keys
+from performance.operator.keys import KeyAction, handle_keys
 from performance.runtime.framestats import FrameStats, StatsSummary
 from performance.show.commands import Command
 from performance.show.state import Layer, Show, ShowFrame
@@ -154,14 +154,14 @@ class MainLoop:
         local = handle_keys(self._guard("events", self.output.events) or [], self.commands,
                             self.show_state)
         for action in local:
-            if action == QUIT:
+            if action is KeyAction.QUIT:
                 self.quit = True
-            elif action == STATS:
+            elif action is KeyAction.STATS:
                 self._stats_text = self.stats.summary().format()
                 self._stats_due = now + STATS_REFRESH_S
                 self._stats_until = now + STATS_SHOWN_S
                 self.report("essence: " + self._stats_text)
-            elif action == FULLSCREEN:
+            elif action is KeyAction.FULLSCREEN:
                 self._guard("fullscreen", self.output.toggle_fullscreen)
         for command in self.commands.drain():
             self._guard("command", partial(self.show.apply, command, now))

@@ -13,7 +13,6 @@ import contextlib
 import logging
 import math
 import sys
-import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from performance.config import (
     STAGE_SIZE,
     Settings,
 )
+from performance.core.clock import work_seconds
 from performance.core.errors import InputError
 from performance.core.types import RoomEmotion
 from performance.runtime.assemble import build_show, check_visual, shader_catalog
@@ -226,7 +226,7 @@ def _render(
         stack.callback(target.release)
         sheet = ContactSheet(total, size, count=job.contact_frames) if sheet_path else None
         acts: dict[int, ActSummary] = {}
-        started = time.perf_counter()
+        started = work_seconds()
         with VideoWriter(out, size, job.fps,
                          audio_rate=audio.sample_rate if audio else None,
                          audio_channels=audio.channels if audio else 2) as writer, \
@@ -248,7 +248,7 @@ def _render(
                     sheet.add(i, rgb, _label(t, state))
                 bar.update(1)
             audio_samples = writer.audio_target
-        elapsed = time.perf_counter() - started
+        elapsed = work_seconds() - started
         if sheet is not None and sheet_path is not None:
             sheet.save(sheet_path)
     return RenderReport(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from types import TracebackType
 
+from performance.core.closing import Closing
 from performance.core.errors import InputError
 from performance.core.types import Frame
 
@@ -25,7 +25,7 @@ class SourceLost(InputError):
     """
 
 
-class FrameSource(ABC):
+class FrameSource(Closing, ABC):
     """One stream of frames.
 
     Attributes every source sets:
@@ -51,17 +51,6 @@ class FrameSource(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release the device or file. Safe to call more than once."""
-
-    def __enter__(self) -> FrameSource:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __iter__(self) -> Iterator[Frame]:
         while True:

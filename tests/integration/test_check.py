@@ -38,6 +38,24 @@ def test_check_fails_clearly_on_a_broken_copy(tmp_path: Path, face_model: Path) 
     assert "FAIL  show file" in report and report.endswith("check FAILED: 1 problem(s)")
 
 
+def test_check_checks_the_show_file_the_settings_name(
+    tmp_path: Path, face_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A kiosk's config file names its show: `essence check` checks that one, not the
+    default (and --cues still wins over the setting)."""
+    broken = tmp_path / "kiosk.toml"
+    broken.write_text(DEFAULT_CUES.read_text(encoding="utf-8").replace(
+        'visual = "enclave"', 'visual = "enclav"', 1), encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'cues = "{broken}"\n', encoding="utf-8")
+    args = ["--config", str(config), "check", "--no-gl", "--face-model", str(face_model)]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL  show file {broken}" in out and "unknown visual 'enclav'" in out
+    assert main([*args, "--cues", str(DEFAULT_CUES)]) == 0
+    assert f"OK    show file {DEFAULT_CUES}" in capsys.readouterr().out
+
+
 def test_check_reports_a_shader_that_does_not_compile(tmp_path: Path, face_model: Path) -> None:
     shaders = tmp_path / "shaders"
     shutil.copytree(DEFAULT_CUES.parents[1] / "shaders", shaders)

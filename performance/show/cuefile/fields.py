@@ -44,7 +44,7 @@ def items_of(table: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
     return list(table.items()) if table else []
 
 
-def as_table(raw: Any, key: str) -> dict[str, Any]:
+def as_table(raw: object, key: str) -> dict[str, Any]:
     """A TOML table."""
     if not isinstance(raw, dict):
         raise Problem(f"{key} must be a table, got {raw!r}", key)
@@ -58,20 +58,20 @@ def known_keys(table: Mapping[str, Any], known: tuple[str, ...], what: str) -> N
             raise Problem(f"unknown key {key!r} in {what} (known: {', '.join(known)})", key)
 
 
-def as_string(raw: Any, key: str) -> str:
+def as_string(raw: object, key: str) -> str:
     """A string value."""
     if not isinstance(raw, str):
         raise Problem(f"{key} must be a string, got {raw!r}", key)
     return raw
 
 
-def _number(raw: Any, key: str, *path: str | int) -> float:
+def _number(raw: object, key: str, *path: str | int) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
         raise Problem(f"{key} must be a number, got {raw!r}", *(path or (key,)))
     return float(raw)
 
 
-def as_seconds(raw: Any, key: str, *path: str | int) -> float:
+def as_seconds(raw: object, key: str, *path: str | int) -> float:
     """A non-negative number of seconds."""
     value = _number(raw, key, *path)
     if value < 0:
@@ -79,7 +79,7 @@ def as_seconds(raw: Any, key: str, *path: str | int) -> float:
     return value
 
 
-def parse_cue_id(raw: Any) -> str:
+def parse_cue_id(raw: object) -> str:
     """A cue id: number-like text such as "3" or "3.5"."""
     if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
         return str(raw)
@@ -91,7 +91,7 @@ def parse_cue_id(raw: Any) -> str:
     raise Problem(f"bad cue id {raw!r}: use numbers like \"3\" or \"3.5\"{hint}", "id")
 
 
-def check_act(raw: Any, acts: set[int]) -> int:
+def check_act(raw: object, acts: set[int]) -> int:
     """The act number a cue names (must be a declared act)."""
     if raw is None:
         raise Problem("cue names no act (add act = 1)")
@@ -101,7 +101,7 @@ def check_act(raw: Any, acts: set[int]) -> int:
     return raw
 
 
-def check_visual(raw: Any, catalog: Catalog) -> str:
+def check_visual(raw: object, catalog: Catalog) -> str:
     """A visual name known to the catalog."""
     if raw is None:
         raise Problem("cue names no visual (add visual = \"...\")")
@@ -147,7 +147,7 @@ def _fmt(v: InputValue | None) -> str:
     return f"{v:g}" if isinstance(v, float | int) else "(" + ", ".join(f"{x:g}" for x in v) + ")"
 
 
-def parse_transition(raw: Any) -> Transition:
+def parse_transition(raw: object) -> Transition:
     """A transition: duration and easing."""
     table = as_table(raw, "transition")
     known_keys(table, ("duration", "easing"), "transition")
@@ -161,14 +161,14 @@ def parse_transition(raw: Any) -> Transition:
     return Transition(duration, easing)
 
 
-def parse_next(raw: Any) -> NextAction:
+def parse_next(raw: object) -> NextAction:
     """The next action: none, auto_continue or auto_follow."""
     if raw not in NEXT_ACTIONS:
         raise Problem(f"unknown next action {raw!r} (known: {', '.join(NEXT_ACTIONS)})", "next")
     return NextAction(raw)
 
 
-def parse_osc(raw: Any, default_target: str | None) -> tuple[OscMessage, ...]:
+def parse_osc(raw: object, default_target: str | None) -> tuple[OscMessage, ...]:
     """OSC messages a cue sends: address, args, target."""
     items = raw if isinstance(raw, list) else [raw]
     out = []
@@ -199,7 +199,7 @@ def parse_osc(raw: Any, default_target: str | None) -> tuple[OscMessage, ...]:
     return tuple(out)
 
 
-def parse_sound(raw: Any) -> SoundSetting:
+def parse_sound(raw: object) -> SoundSetting:
     """A sound setting: enabled, level 0..1, palette name."""
     table = as_table(raw, "sound")
     known_keys(table, ("enabled", "level", "palette"), "sound")
@@ -216,13 +216,13 @@ def parse_sound(raw: Any) -> SoundSetting:
     return SoundSetting(enabled, level, palette)
 
 
-def _metric(raw: Any, *path: str | int) -> str:
+def _metric(raw: object, *path: str | int) -> str:
     if raw not in METRICS:
         raise Problem(f"unknown metric {raw!r} (known: {', '.join(METRICS)})", *path)
     return str(raw)
 
 
-def parse_mapping(key: str, raw: Any) -> InputMapping:
+def parse_mapping(key: str, raw: object) -> InputMapping:
     """One act mapping: `input = "metric"` or a {source, scale, offset} table."""
     if isinstance(raw, str):
         return InputMapping(key, _metric(raw, "map", key))
@@ -234,7 +234,7 @@ def parse_mapping(key: str, raw: Any) -> InputMapping:
     return InputMapping(key, source, scale, offset)
 
 
-def parse_condition(raw: Any) -> Condition:
+def parse_condition(raw: object) -> Condition:
     """A `when` audience condition."""
     table = as_table(raw, "when")
     known_keys(table, ("metric", "above", "below", "for_s", "min_faces"), "a condition")

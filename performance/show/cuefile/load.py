@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from performance.core.errors import EssenceError
+from performance.core.inputs import InputValue
 from performance.show.cuefile import fields
 from performance.show.cuefile.fields import Problem as _Problem
 from performance.show.cuefile.lines import LineIndex
 from performance.show.cuefile.model import Act, Catalog, Cue, CueList, NextAction, parse_target
-from performance.show.state import InputValue
 
 CUE_KEYS = ("id", "name", "act", "visual", "inputs", "transition", "pre_wait", "post_wait",
             "next", "osc", "sound", "when")

@@ -1,0 +1,25 @@
+"""`Closing`: the one definition of "`with obj:` closes it on the way out"."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+
+class Closing:
+    """Mixin for objects with `close()`: a `with` block closes them however it ends."""
+
+    def close(self) -> None:
+        """Release what the object holds (subclasses implement it)."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
