@@ -63,6 +63,7 @@ SETTING_OPTIONS: tuple[str, ...] = (
 # Defaults of run and render options that are not settings (one place for them too).
 DEFAULT_CUES = Path(__file__).resolve().parents[1] / "cues" / "neo_lumen.toml"  # `essence check`
 STAGE_SIZE: tuple[int, int] = (1280, 720)  # stage resolution and window size, live and offline
+STAGE_SIDE_LIMITS: tuple[int, int] = (16, 8192)  # smallest and largest side of --size, pixels
 LIVE_FPS = 60.0  # target frames per second of a live run (0: as fast as possible)
 RENDER_FPS = 30.0  # frames per second of an offline render
 RENDER_SECONDS = 30.0  # length of a render of the scripted audience or a still image

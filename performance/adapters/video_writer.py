@@ -20,12 +20,12 @@ from typing import Any
 import av
 import numpy as np
 
+from performance.config import STAGE_SIDE_LIMITS
 from performance.core.errors import InputError
 
 log = logging.getLogger(__name__)
 
-MIN_SIDE = 16
-MAX_SIDE = 8192
+MIN_SIDE, MAX_SIDE = STAGE_SIDE_LIMITS
 _AAC_FRAME = 1024
 # Fixed, not "auto": x264's output depends on its thread count, so a fixed count gives the
 # same file on every machine.

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from performance.config import STAGE_SIZE
+from performance.config import STAGE_SIDE_LIMITS, STAGE_SIZE
 from performance.core.errors import ConfigError
 
-SIZE_LIMITS = (16, 8192)
 DEFAULT_SIZE_TEXT = f"{STAGE_SIZE[0]}x{STAGE_SIZE[1]}"
 
 
 def parse_size(text: str) -> tuple[int, int]:
     """`WxH` -> (W, H); ConfigError naming the option for anything else."""
-    low, high = SIZE_LIMITS
+    low, high = STAGE_SIDE_LIMITS
     width, sep, height = text.strip().lower().partition("x")
     if sep and width.isdigit() and height.isdigit():
         w, h = int(width), int(height)
