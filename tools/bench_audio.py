@@ -79,10 +79,10 @@ class Load:
         return self.frames, self.inferences
 
     def _render(self) -> None:
+        from performance.render.frame_uniforms import FrameUniforms
         from performance.render.headless import OffscreenTarget, create_headless_context
         from performance.render.program import ShaderLibrary
         from performance.render.renderer import Renderer
-        from performance.render.state import FrameUniforms
 
         ctx = create_headless_context()
         library = ShaderLibrary(ctx)

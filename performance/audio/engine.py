@@ -18,7 +18,7 @@ import numpy as np
 from performance.audio.params import AudioParams
 from performance.audio.synth import Synth
 from performance.core.types import CrowdReading, RoomEmotion
-from performance.show.state import ShowFrame
+from performance.show.frame import ShowFrame
 
 
 class AudioOutputLike(Protocol):

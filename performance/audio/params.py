@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from performance.core.types import CrowdReading, clamp
-from performance.show.state import ShowFrame
+from performance.show.frame import ShowFrame
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from performance.core.status import InputStatus
 from performance.core.types import Observations, RoomEmotion
-from performance.show.state import ShowFrame
+from performance.show.frame import ShowFrame
 
 
 @dataclass(frozen=True)

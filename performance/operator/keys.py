@@ -22,7 +22,7 @@ from performance.show.commands import (
     SetChaosMode,
     SetPlayhead,
 )
-from performance.show.state import ShowFrame, ShowStatus
+from performance.show.frame import ShowFrame, ShowStatus
 
 
 class KeyAction(StrEnum):

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 import moderngl
 
 from performance.core.inputs import InputValue
+from performance.render.frame_uniforms import FrameUniforms, UniformValue
 from performance.render.headless import OffscreenTarget
 from performance.render.program import CompiledProgram, ShaderLibrary, compile_text
 from performance.render.source import input_uniform
-from performance.render.state import FrameUniforms, UniformValue
 
 MIX_SOURCE = """#version 330
 out vec4 fragColor;

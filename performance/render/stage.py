@@ -10,9 +10,9 @@ from __future__ import annotations
 import moderngl
 
 from performance.core.types import RoomEmotion
+from performance.render.frame_uniforms import FrameUniforms
 from performance.render.renderer import Renderer
-from performance.render.state import FrameUniforms
-from performance.show.state import ShowFrame
+from performance.show.frame import ShowFrame
 
 
 def stage_render_state(

@@ -17,8 +17,8 @@ from performance.core.errors import ConfigError
 from performance.show.autogo import AutoGo
 from performance.show.autopilot import Autopilot
 from performance.show.cuefile.model import Catalog, CueList
+from performance.show.frame import Show
 from performance.show.sequencer import Sequencer, SequencerOptions
-from performance.show.state import Show
 
 HOLD_SECONDS = 3600.0  # `--visual`: a programme of that one visual (it loops onto itself)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from performance.config import DEFAULT_CUES
 from performance.runtime.assemble import scan_visuals
 from performance.show.cuefile.model import CueList
-from performance.show.state import SoundSetting
+from performance.show.frame import SoundSetting
 
 
 class Report:

@@ -30,7 +30,7 @@ from performance.runtime.loop import LoopConfig, MainLoop
 from performance.runtime.pipeline import SCRIPTED, engine_from_settings, landmarker_factory
 from performance.runtime.stage import CompositorOutput, GLStage, Inspect
 from performance.show.commands import Command
-from performance.show.state import Show, ShowFrame
+from performance.show.frame import Show, ShowFrame
 from performance.sources.base import FrameSource
 
 if TYPE_CHECKING:

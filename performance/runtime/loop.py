@@ -26,7 +26,7 @@ from performance.operator.info import OperatorInfo
 from performance.operator.keys import KeyAction, handle_keys
 from performance.runtime.framestats import FrameStats, StatsSummary
 from performance.show.commands import Command
-from performance.show.state import Layer, Show, ShowFrame
+from performance.show.frame import Layer, Show, ShowFrame
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

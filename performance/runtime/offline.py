@@ -35,7 +35,7 @@ from performance.core.errors import InputError
 from performance.core.types import RoomEmotion
 from performance.runtime.assemble import build_show, check_visual, shader_catalog
 from performance.runtime.audience import Audience, open_audience
-from performance.show.state import Show, ShowFrame
+from performance.show.frame import Show, ShowFrame
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from performance.core.status import InputStatus
 from performance.core.types import RoomEmotion
 from performance.runtime.assemble import sequencer_of
 from performance.show.commands import Command
+from performance.show.frame import Show, ShowFrame
 from performance.show.sequencer import Sequencer
-from performance.show.state import Show, ShowFrame
 
 if TYPE_CHECKING:
     from performance.audio.engine import AudioEngine

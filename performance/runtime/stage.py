@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from performance.core.types import RoomEmotion
 from performance.operator.info import OperatorInfo
 from performance.operator.preview import OperatorView
-from performance.show.state import ShowFrame
+from performance.show.frame import ShowFrame
 
 if TYPE_CHECKING:
     from performance.adapters.window import Window

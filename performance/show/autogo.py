@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from performance.core.types import RoomEmotion
 from performance.show.commands import Go
+from performance.show.frame import ShowFrame
 from performance.show.sequencer import Sequencer
-from performance.show.state import ShowFrame
 from performance.show.status import SequencerPhase
 
 WAITING = (SequencerPhase.STANDBY, SequencerPhase.READY, SequencerPhase.ARMED,

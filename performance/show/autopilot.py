@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from performance.core.types import RoomEmotion
+from performance.show.frame import Layer, ShowFrame, ShowStatus
 from performance.show.mixing import Crossfade
-from performance.show.state import Layer, ShowFrame, ShowStatus
 
 DEFAULT_PROGRAMME: tuple[tuple[str, float], ...] = (
     ("essence_module", 24.0),

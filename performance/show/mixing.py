@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from performance.core.inputs import InputValue, ShaderInput
 from performance.show.easing import ease
-from performance.show.state import Layer
+from performance.show.frame import Layer
 
 
 @dataclass(frozen=True)

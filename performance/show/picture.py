@@ -13,9 +13,9 @@ from typing import NamedTuple
 from performance.core.inputs import InputValue
 from performance.core.types import CrowdReading
 from performance.show.cuefile.model import Cue, CueList
+from performance.show.frame import Layer
 from performance.show.mixing import Crossfade, lerp_inputs
 from performance.show.seqoptions import Outcome
-from performance.show.state import Layer
 
 
 class Composed(NamedTuple):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 
 from performance.core.types import RoomEmotion
-from performance.show.audience import AudienceWatch
 from performance.show.commands import (
     Back,
     Blackout,
@@ -32,13 +31,14 @@ from performance.show.commands import (
     SetPlayhead,
     Stop,
 )
+from performance.show.condition import AudienceWatch
 from performance.show.cuefile.load import CueListError, load_cue_file
 from performance.show.cuefile.model import Catalog, Cue, CueList, NextAction, OutgoingOsc
+from performance.show.frame import Layer, ShowFrame, SoundSetting
 from performance.show.gogate import GoGate
 from performance.show.master import Master, MasterMode
 from performance.show.picture import Picture
 from performance.show.seqoptions import EDITING_COMMANDS, Outcome, SequencerOptions
-from performance.show.state import Layer, ShowFrame, SoundSetting
 from performance.show.status import SequencerPhase, SequencerStatus
 from performance.show.waits import PreWait, ShowClock, Waits
 

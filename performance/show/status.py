@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from performance.show.state import ShowStatus
+from performance.show.frame import ShowStatus
 
 
 class SequencerPhase(StrEnum):

@@ -8,8 +8,8 @@ import pytest
 
 from performance.core.errors import EssenceError
 from performance.core.types import CrowdReading, EmotionReading, FaceEmotion
+from performance.render.frame_uniforms import FrameUniforms
 from performance.render.source import ShaderError, load_shader, parse_header
-from performance.render.state import FrameUniforms
 from performance.render.uniforms import (
     MAX_FACES,
     SHADER_ROOT,

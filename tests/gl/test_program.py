@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from performance.render.frame_uniforms import FrameUniforms
 from performance.render.program import ShaderLibrary
 from performance.render.renderer import Renderer
 from performance.render.source import ShaderError, load_shader
-from performance.render.state import FrameUniforms
 
 pytestmark = pytest.mark.gl
 STATE = FrameUniforms(time=1.0, resolution=(128, 72))

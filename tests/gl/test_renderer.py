@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from performance.core.types import CrowdReading
+from performance.render.frame_uniforms import FrameUniforms
 from performance.render.source import UnknownVisualError
-from performance.render.state import FrameUniforms
 
 pytestmark = pytest.mark.gl
 STATE = FrameUniforms(time=1.5, resolution=(128, 72),
@@ -56,7 +56,7 @@ def test_stage_master_dims_a_crossfade_instead_of_cutting_it(gl, renderer, targe
 
     from performance.core.types import RoomEmotion
     from performance.render.stage import draw_stage
-    from performance.show.state import Layer, ShowFrame
+    from performance.show.frame import Layer, ShowFrame
 
     show = ShowFrame(time=1.5, current=Layer("essence_module", {"grain": 0.0}),
                      previous=Layer("enclave", {"grain": 0.0}), mix=0.5)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from performance.core.types import CrowdReading
-from performance.render.state import FrameUniforms
+from performance.render.frame_uniforms import FrameUniforms
 
 pytestmark = pytest.mark.gl
 W, H = 128, 72

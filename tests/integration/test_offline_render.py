@@ -24,7 +24,7 @@ from performance.core.errors import InputError
 from performance.core.types import RoomEmotion
 from performance.runtime.offline import RenderJob, RenderReport, contact_sheet_path, render_offline
 from performance.show.autopilot import Autopilot
-from performance.show.state import ShowFrame
+from performance.show.frame import ShowFrame
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,8 +17,8 @@ from performance.core.types import RoomEmotion
 from performance.runtime.assemble import load_show
 from performance.runtime.live import LiveOptions, run_live
 from performance.show.commands import Command, Go
+from performance.show.frame import ShowFrame
 from performance.show.sequencer import Sequencer
-from performance.show.state import ShowFrame
 
 pytestmark = [pytest.mark.integration, pytest.mark.gl]
 

@@ -24,7 +24,7 @@ from performance.show.commands import (
     SetChaosMode,
     SetPlayhead,
 )
-from performance.show.state import Layer, ShowFrame
+from performance.show.frame import Layer, ShowFrame
 
 # -- FrameStats ----------------------------------------------------------------------------
 

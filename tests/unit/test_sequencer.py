@@ -26,8 +26,8 @@ from performance.show.commands import (
     Stop,
 )
 from performance.show.cuefile.load import load_cue_file, parse_cue_text
+from performance.show.frame import ShowFrame
 from performance.show.sequencer import Sequencer, SequencerOptions
-from performance.show.state import ShowFrame
 
 CATALOG = shader_catalog()
 

@@ -17,7 +17,7 @@ from performance.audio.palettes import PALETTES, palette_names
 from performance.audio.params import AudioParams
 from performance.audio.synth import CEILING, Synth
 from performance.core.types import CrowdReading, RoomEmotion
-from performance.show.state import Layer, ShowFrame, SoundSetting
+from performance.show.frame import Layer, ShowFrame, SoundSetting
 
 RATE = 48000
 BLOCK = 480  # 10 ms

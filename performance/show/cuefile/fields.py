@@ -23,7 +23,7 @@ from performance.show.cuefile.model import (
     parse_target,
 )
 from performance.show.easing import get_easing
-from performance.show.state import SoundSetting
+from performance.show.frame import SoundSetting
 
 _ID = re.compile(r"^\d+(\.\d+)*$")
 _PALETTE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from performance.core.inputs import InputValue, ShaderInput
 from performance.core.types import CROWD_NUMBERS, EMOTIONS, CrowdReading
-from performance.show.state import SoundSetting
+from performance.show.frame import SoundSetting
 
 
 class NextAction(StrEnum):
