@@ -61,7 +61,9 @@ SETTING_OPTIONS: tuple[str, ...] = (
 )
 
 # Defaults of run and render options that are not settings (one place for them too).
-DEFAULT_CUES = Path(__file__).resolve().parents[1] / "cues" / "neo_lumen.toml"  # `essence check`
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_CUES = REPO / "cues" / "neo_lumen.toml"  # the show `essence check` checks by default
+CALIBRATION = REPO / "calibration" / "emotion.toml"  # the shipped emotion mapping
 STAGE_SIZE: tuple[int, int] = (1280, 720)  # stage resolution and window size, live and offline
 STAGE_SIDE_LIMITS: tuple[int, int] = (16, 8192)  # smallest and largest side of --size, pixels
 LIVE_FPS = 60.0  # target frames per second of a live run (0: as fast as possible)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from performance.config import Settings
+from performance.config import CALIBRATION, Settings
 from performance.core.errors import ConfigError
 
 DEFAULT_FOLDS = 5
@@ -14,13 +14,11 @@ DEFAULT_FOLDS = 5
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `calibrate` to the `essence` parser."""
-    from performance.emotion.mapping import DEFAULT_PATH
-
     calibrate = sub.add_parser(
         "calibrate", help="fit the emotion mapping to labelled blendshape tables (CSV)",
         description="Fit the blendshape -> emotion mapping.")
     calibrate.add_argument("csv", nargs="+", type=Path, help="labelled blendshape tables")
-    calibrate.add_argument("--out", type=Path, default=DEFAULT_PATH, help="TOML to write")
+    calibrate.add_argument("--out", type=Path, default=CALIBRATION, help="TOML to write")
     calibrate.add_argument("--folds", type=int, default=DEFAULT_FOLDS,
                            help=f"cross-validation folds (default {DEFAULT_FOLDS})")
     calibrate.add_argument("--seed", type=int, default=0, help="fold shuffling seed")

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from performance.config import CALIBRATION
 from performance.core.errors import ConfigError
 from performance.core.types import EMOTIONS, EmotionReading
 from performance.emotion.features import (
@@ -25,8 +26,6 @@ from performance.emotion.features import (
     features_from_blendshapes,
     features_from_matrix,
 )
-
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "calibration" / "emotion.toml"
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,7 +69,7 @@ class EmotionMapping:
     @classmethod
     def load(cls, path: Path | None = None) -> EmotionMapping:
         """Read a calibration TOML; raises ConfigError naming the file and key if malformed."""
-        path = DEFAULT_PATH if path is None else Path(path)
+        path = CALIBRATION if path is None else Path(path)
         where = _display(path)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -126,7 +125,7 @@ class EmotionMapping:
 
 def _display(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(DEFAULT_PATH.parents[1]))
+        return str(path.resolve().relative_to(CALIBRATION.parents[1]))
     except ValueError:
         return str(path)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from performance.config import CALIBRATION
 from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.errors import ConfigError
 from performance.core.types import EMOTIONS
@@ -19,7 +20,7 @@ from performance.emotion.features import (
     features_from_blendshapes,
     features_from_matrix,
 )
-from performance.emotion.mapping import DEFAULT_PATH, EmotionMapping
+from performance.emotion.mapping import EmotionMapping
 
 DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"  # beside the checkout
 TABLE = DATASETS / "fer2013_privatetest_blendshapes.csv"
@@ -114,12 +115,12 @@ def test_per_face_baseline_removes_a_resting_smile(mapping: EmotionMapping) -> N
 
 
 def test_default_path_is_the_repo_calibration() -> None:
-    assert DEFAULT_PATH.name == "emotion.toml" and DEFAULT_PATH.parent.name == "calibration"
-    assert DEFAULT_PATH.is_file()
+    assert CALIBRATION.name == "emotion.toml" and CALIBRATION.parent.name == "calibration"
+    assert CALIBRATION.is_file()
 
 
 def _broken(tmp_path: Path, old: str, new: str) -> Path:
-    text = DEFAULT_PATH.read_text(encoding="utf-8")
+    text = CALIBRATION.read_text(encoding="utf-8")
     assert old in text
     path = tmp_path / "broken.toml"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -127,7 +128,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
 
 
 def test_malformed_weights_raise_config_error_naming_file_and_key(tmp_path: Path) -> None:
-    text = DEFAULT_PATH.read_text(encoding="utf-8")
+    text = CALIBRATION.read_text(encoding="utf-8")
     last_row = next(ln for ln in text.splitlines() if ln.rstrip().endswith("# disgusted"))
     path = _broken(tmp_path, last_row + "\n", "")
     with pytest.raises(ConfigError, match=r"broken\.toml.*\[model\] weights has 6 rows"):
