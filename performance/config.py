@@ -54,16 +54,20 @@ class Settings:
     audio_latency: str = "low"  # PortAudio latency: low, high, or seconds (e.g. 0.05)
 
 
-# Command-line options (argparse dest names) that override a setting of the same name.
-SETTING_OPTIONS: tuple[str, ...] = (
-    "face_model", "max_faces", "tiles", "baseline", "cues", "osc_port", "audio_device", "sound",
-    "auto_go", "render_auto_go",
-)
+# Command-line options that override a setting: argparse dest (= the setting's name) -> the
+# option as a person types it (error messages name it).
+SETTING_OPTIONS: dict[str, str] = {
+    "face_model": "--face-model", "max_faces": "--max-faces", "tiles": "--tiles",
+    "baseline": "--baseline", "cues": "--cues", "osc_port": "--osc-port",
+    "audio_device": "--audio-device", "sound": "--no-sound", "auto_go": "--auto-go",
+    "render_auto_go": "--auto-go",
+}
 
 # Defaults of run and render options that are not settings (one place for them too).
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CUES = REPO / "cues" / "neo_lumen.toml"  # the show `essence check` checks by default
 CALIBRATION = REPO / "calibration" / "emotion.toml"  # the shipped emotion mapping
+CALIBRATION_FOLDS = 5  # cross-validation folds of `essence calibrate`
 STAGE_SIZE: tuple[int, int] = (1280, 720)  # stage resolution and window size, live and offline
 STAGE_SIDE_LIMITS: tuple[int, int] = (16, 8192)  # smallest and largest side of --size, pixels
 LIVE_FPS = 60.0  # target frames per second of a live run (0: as fast as possible)
@@ -127,21 +131,23 @@ def load_settings(
     }
     settings = _apply(settings, from_env, "environment (ESSENCE_*)")
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    return _apply(settings, given, "command line")
+    return _apply(settings, given, "command line", names=SETTING_OPTIONS)
 
 
-def _apply(settings: Settings, values: Mapping[str, Any], where: str) -> Settings:
+def _apply(settings: Settings, values: Mapping[str, Any], where: str, *,
+           names: Mapping[str, str] | None = None) -> Settings:
+    """`values` over `settings`; errors say `where` and the key (or its name in `names`)."""
     known = {f.name: f for f in fields(Settings)}
     changes: dict[str, Any] = {}
     for key, raw in values.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown setting '{key}' (known: {', '.join(known)})")
         default = getattr(DEFAULTS, key)
-        changes[key] = _coerce(key, raw, type(default), where)
+        changes[key] = _coerce(key, raw, type(default), where, (names or {}).get(key, key))
     return replace(settings, **changes)
 
 
-def _coerce(key: str, raw: Any, kind: type, where: str) -> Any:
+def _coerce(key: str, raw: Any, kind: type, where: str, shown: str) -> Any:
     try:
         if kind is bool:
             if isinstance(raw, str):
@@ -161,9 +167,9 @@ def _coerce(key: str, raw: Any, kind: type, where: str) -> Any:
         else:
             value = str(raw)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {key} must be {kind.__name__}, got {raw!r}") from exc
+        raise ConfigError(f"{where}: {shown} must be {kind.__name__}, got {raw!r}") from exc
     if key in _LIMITS:
         low, high = _LIMITS[key]
         if not low <= value <= high:
-            raise ConfigError(f"{where}: {key} = {value} is outside [{low}, {high}]")
+            raise ConfigError(f"{where}: {shown} = {value} is outside [{low}, {high}]")
     return value

@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from performance.config import CONTACT_FRAMES
 from performance.core.files import write_atomic
 
 GAP = 6  # pixels between cells and around the grid
@@ -49,7 +50,7 @@ def draw_label(image: np.ndarray, x: int, y: int, text: str, scale: int = 1) -> 
                 LABEL_COLOUR, scale, cv2.LINE_AA)
 
 
-def sample_indices(total_frames: int, count: int = 12) -> list[int]:
+def sample_indices(total_frames: int, count: int = CONTACT_FRAMES) -> list[int]:
     """`count` frame indices spread evenly over the render, first and last included."""
     if total_frames <= 0:
         return []
@@ -107,7 +108,7 @@ class ContactSheet:
 
     total_frames: int
     frame_size: tuple[int, int]
-    count: int = 12
+    count: int = CONTACT_FRAMES
     columns: int = 4
     indices: list[int] = field(init=False)
     layout: SheetLayout = field(init=False)

@@ -4,7 +4,7 @@ The only module that imports `sounddevice` (PortAudio), and only when first need
 stream callback reads the newest `AudioParams` (published by a single reference swap, no
 lock), renders into PortAudio's buffer with `Synth.render_into` and counts: callbacks,
 underflows (PortAudio's status flags), late callbacks (slower than the block period),
-errors, and its own time (`time.perf_counter`). It never logs, locks or touches files, and
+errors, and its own time (`core.clock.work_seconds`). It never logs, locks or touches files, and
 allocates no arrays (the few Python floats of the arithmetic aside). When no device can be
 opened the show goes on silent: `start()` returns False and logs that once.
 """
@@ -20,6 +20,7 @@ import numpy as np
 
 from performance.audio.params import AudioParams
 from performance.audio.synth import Synth
+from performance.config import DEFAULTS
 from performance.core.clock import work_seconds
 from performance.core.errors import EssenceError
 
@@ -170,8 +171,9 @@ class AudioOutput:
     so.
     """
 
-    def __init__(self, synth: Synth, *, device: int | str | None = None, blocksize: int = 512,
-                 latency: str | float = "low", sample_rate: int | None = None,
+    def __init__(self, synth: Synth, *, device: int | str | None = None,
+                 blocksize: int = DEFAULTS.audio_block,
+                 latency: str | float = DEFAULTS.audio_latency, sample_rate: int | None = None,
                  log_silent: bool = True) -> None:
         if sample_rate is not None and int(sample_rate) != synth.sample_rate:
             raise ValueError(f"sample_rate {sample_rate} differs from the synth's "

@@ -21,6 +21,7 @@ import logging
 import multiprocessing as mp
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
+from enum import StrEnum
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
@@ -29,6 +30,7 @@ from typing import cast
 from performance.audio.device import AudioDeviceError, AudioStats
 from performance.audio.palettes import PALETTES
 from performance.audio.params import AudioParams
+from performance.config import DEFAULTS
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,14 @@ class _ChildOptions:
     seed: int
 
 
+class StartReport(StrEnum):
+    """What the audio process reports once its stream is (or is not) open."""
+
+    STARTED = "started"  # the stream plays
+    SILENT = "silent"  # no device opened: the show runs silent
+    ERROR = "error"  # the device named in the settings could not be used
+
+
 def _child(shared: SharedBlock, conn: Connection, stop: Event, options: _ChildOptions) -> None:
     from performance.audio.device import AudioOutput
     from performance.audio.synth import Synth
@@ -118,9 +128,9 @@ def _child(shared: SharedBlock, conn: Connection, stop: Event, options: _ChildOp
     try:
         started = output.start()
     except AudioDeviceError as exc:
-        conn.send(("error", str(exc)))
+        conn.send((StartReport.ERROR, str(exc)))
         return
-    conn.send(("started" if started else "silent", output.reason))
+    conn.send((StartReport.STARTED if started else StartReport.SILENT, output.reason))
     if not started:
         return
     seen, tick = -1.0, 0
@@ -140,9 +150,10 @@ def _child(shared: SharedBlock, conn: Connection, stop: Event, options: _ChildOp
 class AudioProcess:
     """`AudioOutput`'s interface (start, stop, publish, stats, silent, reason), out of process."""
 
-    def __init__(self, *, device: int | str | None = None, blocksize: int = 512,
-                 latency: str | float = "low", sample_rate: int = 48000, channels: int = 2,
-                 seed: int = 0, start_timeout: float = 20.0) -> None:
+    def __init__(self, *, device: int | str | None = None,
+                 blocksize: int = DEFAULTS.audio_block,
+                 latency: str | float = DEFAULTS.audio_latency, sample_rate: int = 48000,
+                 channels: int = 2, seed: int = 0, start_timeout: float = 20.0) -> None:
         self._period = blocksize / sample_rate
         self._options = _ChildOptions(device, blocksize, latency, sample_rate, channels, seed)
         self._ctx = mp.get_context("spawn")
@@ -171,17 +182,17 @@ class AudioProcess:
                                        args=(self._shared, writer, self._stop, self._options))
         self._proc.start()
         writer.close()
-        kind, text = ("silent", "the audio process did not answer")
+        kind, text = (StartReport.SILENT, "the audio process did not answer")
         if reader.poll(self._timeout):
             try:
                 kind, text = reader.recv()
             except EOFError:
-                kind, text = ("silent", "the audio process ended at start")
-        if kind == "error":
+                kind, text = (StartReport.SILENT, "the audio process ended at start")
+        if kind is StartReport.ERROR:
             self.stop()
             raise AudioDeviceError(text)
         self.reason = text
-        self.silent = kind != "started"
+        self.silent = kind is not StartReport.STARTED
         if self.silent:
             self.stop()
             if not self._warned:

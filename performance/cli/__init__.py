@@ -1,6 +1,7 @@
 """The `essence` command: subcommands and their options (the only argparse in the rig).
 
-Each subcommand lives in its own `performance/cli/<name>.py` module with
+Each subcommand lives in its own `performance/cli/<name>.py` module (run and rehearse share
+`cli/live.py`, every command shares `cli/options.py`) with
 `register(subparsers)`, which adds its parser and sets `handler(args, settings) -> int`; the
 work happens in runtime/, analysis/ and below. Those modules import nothing heavy at module
 level, so `essence --help` stays instant.
@@ -21,8 +22,11 @@ from performance.core.errors import EssenceError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "performance.cli.analyze",
+    "performance.cli.baseline",
     "performance.cli.calibrate",
+    "performance.cli.model",
     "performance.cli.run",
+    "performance.cli.rehearse",
     "performance.cli.render",
     "performance.cli.check",
     "performance.cli.devices",

@@ -6,10 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from performance.config import CALIBRATION, Settings
+from performance.config import CALIBRATION, CALIBRATION_FOLDS, Settings
 from performance.core.errors import ConfigError
-
-DEFAULT_FOLDS = 5
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,8 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Fit the blendshape -> emotion mapping.")
     calibrate.add_argument("csv", nargs="+", type=Path, help="labelled blendshape tables")
     calibrate.add_argument("--out", type=Path, default=CALIBRATION, help="TOML to write")
-    calibrate.add_argument("--folds", type=int, default=DEFAULT_FOLDS,
-                           help=f"cross-validation folds (default {DEFAULT_FOLDS})")
+    calibrate.add_argument("--folds", type=int, default=CALIBRATION_FOLDS,
+                           help=f"cross-validation folds (default {CALIBRATION_FOLDS})")
     calibrate.add_argument("--seed", type=int, default=0, help="fold shuffling seed")
     calibrate.set_defaults(handler=_calibrate)
 

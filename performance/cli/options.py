@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from performance.config import STAGE_SIDE_LIMITS, STAGE_SIZE
+from performance.config import DEFAULTS, STAGE_SIDE_LIMITS, STAGE_SIZE
 from performance.core.errors import ConfigError
 
 DEFAULT_SIZE_TEXT = f"{STAGE_SIZE[0]}x{STAGE_SIZE[1]}"
@@ -30,7 +30,8 @@ def add_face_model_option(parser: argparse.ArgumentParser) -> None:
 def add_perception_options(parser: argparse.ArgumentParser) -> None:
     """Options every command that runs the face model shares."""
     add_face_model_option(parser)
-    parser.add_argument("--max-faces", type=int, help="most faces per frame (default 8)")
+    parser.add_argument("--max-faces", type=int,
+                        help=f"most faces per frame (default {DEFAULTS.max_faces})")
     parser.add_argument(
         "--tiles", help="crowd detection on overlapping tiles: off, auto or CxR (e.g. 3x2)"
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from performance.control.wire import Args
+from performance.core.inputs import InputValue
 from performance.show.commands import (
     Back,
     Blackout,
@@ -69,7 +70,7 @@ class ParamSet:
     """A parameter value; only the newest per name reaches the show."""
 
     name: str
-    value: float | tuple[float, ...]
+    value: InputValue
 
 
 class SessionOpKind(StrEnum):

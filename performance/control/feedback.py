@@ -1,6 +1,6 @@
-"""Feedback to controllers: `RigStatus` (what the app publishes) -> OSC status messages.
+"""Feedback to controllers: `RigStatus` (what the runtime publishes) -> OSC status messages.
 
-The app builds a `RigStatus` each frame from the sequencer's status, the crowd and the frame
+The runtime builds a `RigStatus` each frame from the sequencer's status, the crowd and the frame
 stats and puts it in the hub's `LatestSlot`. Subscribers (`/updates 1`) get only what changed:
 strings when different, numbers when they moved by more than a small epsilon, at most
 `max_rate` times a second each. Addresses are listed in `STATUS_ADDRESSES` (docs/osc.md).
@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from performance.control.wire import ArgValue
-from performance.show.status import SequencerStatus
+from performance.show.status import SequencerPhase, SequencerStatus
 
 PREFIX = "/essence/status/"
 PLAYBACK_POSITION = "/update/workspace/essence/cueList/main/playbackPosition"
@@ -28,7 +28,7 @@ class RigStatus:
     cue_name: str = ""
     next_cue_id: str | None = None
     countdown: float | None = None  # seconds left of a wait or an armed condition
-    state: str = "standby"  # the sequencer's phase (a SequencerPhase value): standby, ...
+    state: str = SequencerPhase.STANDBY.value  # the sequencer's phase, as its wire text
     faces: int = 0
     chaos: float = 0.0  # the crowd's chaos 0..1
     fps: float = 0.0

@@ -4,7 +4,7 @@ Socket threads call `handle_packet()` and send the replies it returns; the main 
 `drain()` between frames and hands the commands to the show. Transport commands (GO, stop,
 panic, cue start, ...) go through the bounded `CommandQueue` in arrival order; parameter
 values are coalesced newest-wins per name, so a flood of fader moves can never push a GO out.
-The app publishes a `RigStatus` with `publish()`; socket threads collect feedback with
+The runtime publishes a `RigStatus` with `publish()`; socket threads collect feedback with
 `feedback_due()`.
 
 The minimum GO interval is the sequencer's rule (`show.gogate.GoGate`): given the
@@ -83,7 +83,8 @@ class ControlHub:
     """Thread-safe meeting point of the OSC threads and the main loop.
 
     `clock` gives the time of packets handled without one (default: a `MonotonicClock`);
-    `go_gate` is the sequencer's minimum-GO-interval rule (None: no interval check).
+    `go_gate` is the sequencer's minimum-GO-interval rule (None: no interval check). A gate
+    needs the show's own clock: the hub's times and the sequencer's must be on one clock.
     """
 
     def __init__(
@@ -95,6 +96,8 @@ class ControlHub:
         clock: Clock | None = None,
         go_gate: GoGate | None = None,
     ) -> None:
+        if go_gate is not None and clock is None:
+            raise ValueError("a GO gate needs the show's clock: pass clock= with go_gate=")
         self.options = options or HubOptions()
         self.queue: CommandQueue[Command] = (
             queue if queue is not None else CommandQueue(self.options.queue_size)

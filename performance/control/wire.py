@@ -18,6 +18,7 @@ import math
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from pythonosc.osc_message import OscMessage, ParseError
 from pythonosc.osc_message_builder import BuildError, OscMessageBuilder
@@ -152,6 +153,13 @@ def length_encode(packet: bytes) -> bytes:
     return struct.pack(">I", len(packet)) + packet
 
 
+class Framing(StrEnum):
+    """How a TCP stream frames its OSC packets."""
+
+    SLIP = "slip"  # OSC 1.1: SLIP-encoded (END bytes around each packet)
+    LENGTH = "length"  # OSC 1.0: a 4-byte big-endian size before each packet
+
+
 class StreamDecoder:
     """Splits one TCP connection's bytes into packets (SLIP or length prefix, auto-detected).
 
@@ -162,7 +170,7 @@ class StreamDecoder:
 
     def __init__(self, max_packet: int) -> None:
         self.max_packet = max_packet
-        self.mode: str | None = None  # "slip" or "length" once known
+        self.mode: Framing | None = None  # known after the first bytes
         self.oversized = 0
         self.broken = False
         self._buf = bytearray()
@@ -171,15 +179,16 @@ class StreamDecoder:
 
     def encode(self, packet: bytes) -> bytes:
         """Frame a reply the same way this connection frames its packets."""
-        return length_encode(packet) if self.mode == "length" else slip_encode(packet)
+        return length_encode(packet) if self.mode is Framing.LENGTH else slip_encode(packet)
 
     def feed(self, data: bytes) -> list[bytes]:
         """Take received bytes; return the packets they complete."""
         if not data or self.broken:
             return []
         if self.mode is None:
-            self.mode = "slip" if data[0] in (END, ord("/"), ord("#")) else "length"
-        return self._feed_slip(data) if self.mode == "slip" else self._feed_length(data)
+            slip = data[0] in (END, ord("/"), ord("#"))
+            self.mode = Framing.SLIP if slip else Framing.LENGTH
+        return self._feed_slip(data) if self.mode is Framing.SLIP else self._feed_length(data)
 
     def _feed_length(self, data: bytes) -> list[bytes]:
         self._buf += data

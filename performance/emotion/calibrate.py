@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from performance.config import CALIBRATION_FOLDS
 from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.errors import InputError
 from performance.core.files import write_atomic
@@ -192,7 +193,7 @@ def _predict(weights: np.ndarray, bias: np.ndarray, x: np.ndarray) -> np.ndarray
 
 
 def calibrate(
-    csv_paths: Sequence[Path], out: Path, folds: int = 5, seed: int = 0
+    csv_paths: Sequence[Path], out: Path, folds: int = CALIBRATION_FOLDS, seed: int = 0
 ) -> CalibrationReport:
     """Fit the mapping on the tables, cross-validate it, write `out` (TOML, atomically)."""
     paths = [Path(p) for p in csv_paths]

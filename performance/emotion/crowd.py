@@ -54,7 +54,7 @@ class CrowdAggregator:
         self._arrivals: deque[float] = deque(maxlen=10_000)
         self._departures: deque[float] = deque(maxlen=10_000)
         self._last_time: float | None = None
-        self.state = CrowdReading()
+        self.latest = CrowdReading()
 
     def update(
         self,
@@ -75,8 +75,8 @@ class CrowdAggregator:
         smoothed = self._spring.update(target, dt)
         mood = distribution(self._emotions.update(emotions, dt))
         values = dict(zip(CROWD_NUMBERS, (float(v) for v in smoothed), strict=True))
-        self.state = CrowdReading(**values, emotions=mood).clamped()
-        return self.state
+        self.latest = CrowdReading(**values, emotions=mood).clamped()
+        return self.latest
 
     def _per_minute(self, events: deque[float], now: float) -> float:
         while events and now - events[0] > self.churn_window:

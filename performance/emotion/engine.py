@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from performance.config import DEFAULTS
 from performance.core.types import (
     EMOTIONS,
     NEUTRAL_READING,
@@ -46,8 +47,8 @@ class EmotionEngine:
         self,
         mapping: EmotionMapping,
         *,
-        smooth_time: float = 0.35,
-        forget_after: float = 1.5,
+        smooth_time: float = DEFAULTS.smooth_time,
+        forget_after: float = DEFAULTS.forget_after,
         baseline: np.ndarray | None = None,
         learn_baseline: bool = True,
         crowd_factory: Callable[[], CrowdAggregator] = CrowdAggregator,
@@ -64,7 +65,7 @@ class EmotionEngine:
         self._crowd_factory = crowd_factory
         self.crowd = crowd_factory()
         self._faces: dict[int, _FaceState] = {}
-        self.state = RoomEmotion(timestamp=0.0)
+        self.latest = RoomEmotion(timestamp=0.0)
 
     def read_still(self, face: FaceObservation) -> EmotionReading:
         """The unsmoothed reading of a face in a still image, against the prior baseline."""
@@ -88,7 +89,7 @@ class EmotionEngine:
         self.tracker.reset()
         self._faces.clear()
         self.crowd = self._crowd_factory()
-        self.state = RoomEmotion(timestamp=0.0)
+        self.latest = RoomEmotion(timestamp=0.0)
 
     def _observe(self, face_id: int, face: FaceObservation, now: float) -> None:
         features = self.mapping.features(face.blendshapes)
@@ -134,8 +135,8 @@ class EmotionEngine:
                 )
             )
         crowd = self.crowd.update(faces, now, arrivals=arrivals, departures=len(departed))
-        self.state = RoomEmotion(timestamp=now, faces=tuple(faces), crowd=crowd)
-        return self.state
+        self.latest = RoomEmotion(timestamp=now, faces=tuple(faces), crowd=crowd)
+        return self.latest
 
 
 def _reading_from_vector(vector: np.ndarray) -> EmotionReading:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from performance.config import DEFAULTS
 from performance.core.types import BBox, FaceObservation, bbox_center, bbox_width
 
 
@@ -54,7 +55,8 @@ class FaceTracker:
     """Assigns stable ids to faces from frame to frame."""
 
     def __init__(
-        self, max_jump: float = 1.2, forget_after: float = 1.5, confirm_hits: int = 3
+        self, max_jump: float = 1.2, forget_after: float = DEFAULTS.forget_after,
+        confirm_hits: int = 3
     ) -> None:
         """`max_jump`: how far a face may move between sightings, in face widths.
 

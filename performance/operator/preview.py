@@ -1,7 +1,7 @@
 """The operator's overlay: status text, shader errors, statistics and the camera preview.
 
 Owns what is drawn for the operator on top of the picture in the window — never into the
-stage (audience) image — and the only cv2 drawing in the app: the newest source frame with
+stage (audience) image — and the operator's cv2 drawing: the newest source frame with
 face boxes, ids and labels (rehearse mode), a status panel, and the "CAMERA LIVE" indicator
 shown whenever a camera is the source (privacy: people can see they are being watched).
 Images are RGBA uint8, row 0 at the top, rebuilt only when due (text 4x, preview 10x a

@@ -38,6 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import mediapipe as mp
 from mediapipe.tasks.python import BaseOptions, vision
 
+from performance.config import DEFAULTS
 from performance.core.clock import StrictTimestamps
 from performance.core.closing import Closing
 from performance.core.errors import ModelError
@@ -125,7 +126,7 @@ class FaceLandmarkerAdapter(Closing):
         self,
         model_path: Path,
         *,
-        max_faces: int = 8,
+        max_faces: int = DEFAULTS.max_faces,
         mode: Literal["image", "video"] = "video",
         tiling: TilingSettings | None = None,
         min_detection_confidence: float = 0.5,
@@ -246,5 +247,3 @@ class FaceLandmarkerAdapter(Closing):
                 lm.close()
                 setattr(self, attr, None)
 
-
-Landmarker = FaceLandmarkerAdapter

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from performance.config import DEFAULT_SCRIPTED_FACES
 from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.types import FaceObservation, Observations
 
@@ -83,7 +84,8 @@ def dominant_mood(t: float) -> str:
 class ScriptedAudience:
     """`faces` virtual people; with two or more, the last is a visitor who comes and goes."""
 
-    def __init__(self, faces: int = 3, seed: int = 0, *, source: str = "scripted") -> None:
+    def __init__(self, faces: int = DEFAULT_SCRIPTED_FACES, seed: int = 0, *,
+                 source: str = "scripted") -> None:
         if faces < 1:
             raise ValueError(f"a scripted audience needs at least one face, got {faces}")
         self.faces = faces

@@ -15,7 +15,7 @@ from performance.render.renderer import Renderer
 from performance.show.frame import ShowFrame
 
 
-def stage_render_state(
+def stage_uniforms(
     show: ShowFrame,
     emotion: RoomEmotion,
     *,
@@ -51,7 +51,7 @@ def draw_stage(
 ) -> FrameUniforms:
     """Render `show` into `target`: its visual, fading from the previous one while a
     crossfade runs, at the show's master level (below 1 darkens the whole picture)."""
-    state = stage_render_state(
+    state = stage_uniforms(
         show, emotion, delta=delta, frame=frame, resolution=target.size, mirror_x=mirror_x
     )
     current, previous = show.current, show.previous

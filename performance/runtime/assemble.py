@@ -14,11 +14,13 @@ from pathlib import Path
 
 from performance.config import DEFAULT_CUES, Settings
 from performance.core.errors import ConfigError
+from performance.core.inputs import ShaderInput
 from performance.show.autogo import AutoGo
 from performance.show.autopilot import Autopilot
 from performance.show.cuefile.model import Catalog, CueList
 from performance.show.frame import Show
-from performance.show.sequencer import Sequencer, SequencerOptions
+from performance.show.seqoptions import SequencerOptions
+from performance.show.sequencer import Sequencer
 
 HOLD_SECONDS = 3600.0  # `--visual`: a programme of that one visual (it loops onto itself)
 
@@ -30,7 +32,7 @@ def scan_visuals(root: Path | None = None) -> tuple[Catalog, dict[str, str]]:
     from performance.render.uniforms import SHADER_ROOT
 
     folder = Path(root) if root is not None else SHADER_ROOT
-    catalog: dict[str, tuple] = {name: () for name in BUILTIN_VISUALS}
+    catalog: dict[str, tuple[ShaderInput, ...]] = {name: () for name in BUILTIN_VISUALS}
     errors: dict[str, str] = {}
     for name, path in shader_files(folder).items():
         try:

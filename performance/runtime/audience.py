@@ -90,7 +90,7 @@ class PerceivedFile:
             # The last frame is held: it is still what the audience "shows".
             self._last = replace(self._last, timestamp=t, media_time=t)
             self.engine.update(self._last)
-        return self.engine.state
+        return self.engine.latest
 
     def close(self) -> None:
         self.source.close()

@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 
+from performance.config import DEFAULT_SCRIPTED_FACES
 from performance.core.clock import Clock
 from performance.core.mailbox import LatestSlot
 from performance.core.status import InputState, InputStatus
@@ -26,7 +27,7 @@ SCRIPTED_RATE = 30.0  # observations per second from the scripted audience
 class ScriptedFeed:
     """A scripted audience: observations computed from the loop's clock, no camera."""
 
-    def __init__(self, faces: int = 3) -> None:
+    def __init__(self, faces: int = DEFAULT_SCRIPTED_FACES) -> None:
         from performance.perception.scripted import ScriptedAudience
 
         self.audience = ScriptedAudience(faces=faces)

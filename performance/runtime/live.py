@@ -70,7 +70,7 @@ class RunReport:
     max_tracked: int  # most faces the emotion engine tracked at once
     perception_frames: int  # frames perception finished (observations published)
     observations_taken: int  # observations the loop folded into the emotion
-    input_status: str  # the input's state at the end, as a line ("ended", "lost: ...")
+    input_status: InputStatus  # the input's state at the end
     final_faces: int  # faces tracked at the end (0: the no-audience state)
     errors: dict[str, int] = field(default_factory=dict)
 
@@ -154,7 +154,7 @@ def run_live(
         with _running(feed):
             started = clock.now()
             stats = loop.run()
-            status = str(feed.input_status)
+            status = feed.input_status
         return RunReport(
             frames=loop.frame, seconds=clock.now() - started, stats=stats,
             max_faces=loop.max_faces, max_tracked=loop.max_tracked,

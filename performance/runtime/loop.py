@@ -114,7 +114,7 @@ class MainLoop:
         self.frame = 0
         self.quit = False
         self.emotion = RoomEmotion(timestamp=clock.now())
-        self.show_state: ShowFrame | None = None
+        self.show_frame: ShowFrame | None = None
         self.last_observations: Observations | None = None
         self.observations_taken = 0
         self.max_faces = 0  # most faces in one observation
@@ -137,12 +137,12 @@ class MainLoop:
         delta = 0.0 if self._last_start is None else now - self._last_start
         self._controls(now)
         self._emotion(now)
-        self.show_state = self._guard("show", lambda: self.show.tick(now, self.emotion)) \
-            or self.show_state or ShowFrame(time=now, current=Layer("fallback"))
+        self.show_frame = self._guard("show", lambda: self.show.tick(now, self.emotion)) \
+            or self.show_frame or ShowFrame(time=now, current=Layer("fallback"))
         if now >= self._next_reload:
             self._next_reload = now + self.config.reload_every
             self.shader_messages = tuple(self._guard("reload", self.stage.reload) or ())
-        state = self.show_state
+        state = self.show_frame
         if self.publish is not None:
             self._guard("publish", partial(self.publish, state, self.emotion))
         self._guard("draw", lambda: self.stage.draw(state, self.emotion, delta=delta,
@@ -152,7 +152,7 @@ class MainLoop:
 
     def _controls(self, now: float) -> None:
         local = handle_keys(self._guard("events", self.output.events) or [], self.commands,
-                            self.show_state)
+                            self.show_frame)
         for action in local:
             if action is KeyAction.QUIT:
                 self.quit = True
@@ -182,9 +182,9 @@ class MainLoop:
         self.max_tracked = max(self.max_tracked, len(self.emotion.faces))
 
     def _operator_info(self, now: float) -> OperatorInfo:
-        assert self.show_state is not None
+        assert self.show_frame is not None
         return OperatorInfo(
-            now=now, frame=self.frame, show=self.show_state, emotion=self.emotion,
+            now=now, frame=self.frame, show=self.show_frame, emotion=self.emotion,
             input_status=self.feed.input_status,
             messages=self.shader_messages + tuple(self.messages.values()),
             stats=self._stats_shown(now), observations=self.last_observations,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from performance.config import Settings
 from performance.core.clock import Clock
-from performance.core.inputs import ShaderInput
+from performance.core.inputs import InputValue, ShaderInput
 from performance.core.mailbox import CommandQueue, CommandSink
 from performance.core.status import InputStatus
 from performance.core.types import RoomEmotion
@@ -96,7 +96,7 @@ class ShowServices:
             self._reload_if_edited(seq)
 
     def watch_input(self, status: Callable[[], InputStatus]) -> None:
-        """Follow the input's status line (the live run hands its getter here)."""
+        """Follow the input's status (the live run hands its getter here), for `health`."""
         self.input_status = status
 
     def health(self) -> str:
@@ -155,7 +155,7 @@ def input_ranges(inputs: Mapping[str, ShaderInput]) -> dict[str, tuple[float, fl
     value, which the show then clamps)."""
     from performance.control.addresses import MAX_ABS_PARAM
 
-    def bound(value: float | tuple[float, ...] | None, pick: Callable[[tuple[float, ...]],
+    def bound(value: InputValue | None, pick: Callable[[tuple[float, ...]],
               float], fallback: float) -> float:
         if value is None:
             return fallback

@@ -11,7 +11,7 @@ Everything else passes through untouched, so a real operator can still take over
 from __future__ import annotations
 
 from performance.core.types import RoomEmotion
-from performance.show.commands import Go
+from performance.show.commands import Command, Go
 from performance.show.frame import ShowFrame
 from performance.show.sequencer import Sequencer
 from performance.show.status import SequencerPhase
@@ -35,7 +35,7 @@ class AutoGo:
         self.restarts = 0
         self._waiting_since: float | None = None
 
-    def apply(self, command: object, now: float) -> None:
+    def apply(self, command: Command, now: float) -> None:
         """Commands from people go straight through."""
         self.sequencer.apply(command, now)
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from performance.core.types import RoomEmotion
-from performance.show.frame import Layer, ShowFrame, ShowStatus
+from performance.show.commands import Command
+from performance.show.frame import CHAOS_VISUAL, Layer, ShowFrame, ShowStatus
 from performance.show.mixing import Crossfade
 
 DEFAULT_PROGRAMME: tuple[tuple[str, float], ...] = (
     ("essence_module", 24.0),
     ("enclave", 24.0),
-    ("crowd_chaos", 16.0),
+    (CHAOS_VISUAL, 16.0),
 )
 
 
@@ -43,7 +44,7 @@ class Autopilot:
         self._fade: Crossfade | None = None
         self._start: float | None = None
 
-    def apply(self, command: object, now: float) -> None:
+    def apply(self, command: Command, now: float) -> None:
         """The autopilot takes no commands; a cue list is needed for that."""
 
     def _scheduled(self, now: float) -> tuple[int, Layer]:
@@ -68,7 +69,7 @@ class Autopilot:
             self.chaos_mode = False
         index, layer = self._scheduled(now)
         if self.chaos_mode:
-            layer = Layer("crowd_chaos")
+            layer = Layer(CHAOS_VISUAL)
         if self._layer is None:
             self._layer = layer
         elif layer != self._layer:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from performance.core.inputs import InputValue
+
 
 @dataclass(frozen=True)
 class Go:
@@ -72,7 +74,7 @@ class SetInput:
     """Set a declared shader input of the current visual (clamped to its range)."""
 
     name: str
-    value: float | tuple[float, ...]
+    value: InputValue
 
 
 @dataclass(frozen=True)

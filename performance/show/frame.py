@@ -7,8 +7,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from performance.core.inputs import InputValue  # defined in core; show modules may take it here
+from performance.core.inputs import InputValue
 from performance.core.types import RoomEmotion
+from performance.show.commands import Command
+
+CHAOS_VISUAL = "crowd_chaos"
+"""The visual crowd-chaos mode shows (the autopilot's and the sequencer's)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ class ShowFrame:
 class Show(Protocol):
     """Anything that turns time, the room's emotion and commands into a ShowFrame."""
 
-    def apply(self, command: object, now: float) -> None:
+    def apply(self, command: Command, now: float) -> None:
         """Take one command from control (OSC, keys); the change shows on the next tick."""
         ...
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from performance.config import DEFAULTS, Settings
 from performance.show.commands import GotoCue, SetChaosMode, SetInput, SetPlayhead
+from performance.show.frame import CHAOS_VISUAL
 
 EDITING_COMMANDS: tuple[type, ...] = (SetInput, SetChaosMode, SetPlayhead, GotoCue)
 """Commands refused while the sequencer is locked (show mode)."""
@@ -29,7 +30,7 @@ class SequencerOptions:
     restore_fade: float = 1.0
     min_go_interval: float = DEFAULTS.min_go_interval  # the one GO rule (see show/gogate.py)
     chaos_fade: float = 2.0
-    chaos_visual: str = "crowd_chaos"
+    chaos_visual: str = CHAOS_VISUAL
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SequencerOptions:

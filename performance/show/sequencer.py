@@ -1,4 +1,5 @@
-"""The cue sequencer: a pure, single-threaded state machine driven by the `now` it is given.
+"""The cue sequencer: a pure, single-threaded state machine driven by the `now` it is given
+(its `GoGate` alone is thread-safe: the OSC hub asks it when a GO arrives).
 
 GO starts the cue on the playhead: pre-wait -> fire (crossfade to its visual with its
 easing, send its OSC, set its sound) -> post-wait / transition end -> next action. Cues with
@@ -6,7 +7,7 @@ an audience condition are armed when the playhead reaches them and fire when the
 it (or on GO). This module owns the playhead, firing and the commands; its parts own the
 rest: `waits` (show time, which Pause freezes, and the pre-wait/post-wait/follow on it,
 each handled at its exact due time so chains behave the same at any frame rate),
-`audience` (the armed cue's condition and its hold), `master` (panic and blackout, on real
+`condition` (the armed cue's audience condition and its hold), `master` (panic and blackout, on real
 time so a panic works while paused), `picture` (what the current cue looks like, the
 crossfade) and `gogate` (the minimum GO interval).
 """
@@ -19,6 +20,7 @@ from performance.core.types import RoomEmotion
 from performance.show.commands import (
     Back,
     Blackout,
+    Command,
     Go,
     GotoCue,
     HardStop,
@@ -43,9 +45,6 @@ from performance.show.status import SequencerPhase, SequencerStatus
 from performance.show.waits import PreWait, ShowClock, Waits
 
 log = logging.getLogger(__name__)
-
-__all__ = ["EDITING_COMMANDS", "Outcome", "Sequencer", "SequencerOptions"]
-
 
 class Sequencer:
     """Runs a CueList; implements the Show protocol (`apply`, `tick`) plus `status()`.
@@ -73,11 +72,11 @@ class Sequencer:
         self._outbox: list[OutgoingOsc] = []
 
     # -- the Show protocol ---------------------------------------------------------------
-    def apply(self, command: object, now: float) -> None:
+    def apply(self, command: Command, now: float) -> None:
         """Take one command (see `handle`, which also says whether it was accepted)."""
         self.handle(command, now)
 
-    def handle(self, command: object, now: float) -> Outcome:
+    def handle(self, command: Command, now: float) -> Outcome:
         """Apply one command at real time `now`; refusals are counted and logged."""
         self._advance(now)
         if self.locked and isinstance(command, EDITING_COMMANDS):
@@ -108,7 +107,7 @@ class Sequencer:
             status=status.phase.show_status, chaos_mode=self._picture.chaos, sound=self._sound,
         )
 
-    # -- extras for control, app and audio ------------------------------------------------
+    # -- extras for control, runtime and audio --------------------------------------------
     def take_outbox(self) -> list[OutgoingOsc]:
         """OSC messages of fired cues not yet handed out (oldest first); empties the box."""
         out, self._outbox = self._outbox, []
@@ -174,7 +173,7 @@ class Sequencer:
         return Outcome(True)
 
     # -- commands -------------------------------------------------------------------------
-    def _dispatch(self, command: object, now: float) -> Outcome:
+    def _dispatch(self, command: Command, now: float) -> Outcome:
         if isinstance(command, Go):
             return self._go(now)
         if isinstance(command, Back):

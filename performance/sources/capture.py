@@ -27,7 +27,6 @@ _WAIT_CHUNK_S = 0.02
 _MAX_LAG_S = 0.5
 
 
-
 class CaptureWorker:
     """Reads a frame source on a daemon thread and puts every frame into `slot`.
 

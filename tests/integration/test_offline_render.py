@@ -190,6 +190,16 @@ def test_start_visual_is_what_the_show_opens_with(tmp_path: Path) -> None:
     assert report.contact_sheet is None and _files(tmp_path) == ["v.mp4"]
 
 
+def test_visual_holds_that_one_visual_through_the_render(tmp_path: Path) -> None:
+    """`--visual` means the same as for a live run: the autopilot holds it (past the 24 s
+    its programme would give it), one face, so crowd-chaos mode stays off."""
+    report = render_offline(
+        RenderJob("scripted", tmp_path / "v.mp4", seconds=30, size=SIZE, fps=2,
+                  visual="enclave", scripted_faces=1, contact_frames=0), Settings(sound=False)
+    )
+    assert [(a.name, a.frames) for a in report.acts] == [("enclave", 60)]
+
+
 def test_contact_sheet_is_a_grid_of_the_rendered_frames(face_render: RenderReport) -> None:
     path = face_render.contact_sheet
     assert path == contact_sheet_path(face_render.output) and path is not None

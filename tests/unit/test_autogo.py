@@ -76,6 +76,6 @@ def test_a_person_can_still_jump() -> None:
 
 def test_show_mode_set_through_the_wrapper_locks_the_sequencer() -> None:
     show = AutoGo(Sequencer(load_show()), after=1.0)
-    show.locked = True  # what the app does when /essence/showmode 1 arrives
+    show.locked = True  # as the services set show mode when /essence/showmode 1 arrives
     assert show.sequencer.locked and show.locked
     assert not show.sequencer.handle(GotoCue("3"), 0.0).accepted

@@ -59,3 +59,12 @@ def test_bad_environment_value_names_the_variable_source() -> None:
         load_settings(env={"ESSENCE_MAX_FACES": "many"})
     with pytest.raises(ConfigError, match="no such config file"):
         load_settings(Path("/nonexistent/rig.toml"), env={})
+
+
+def test_a_bad_option_value_names_the_option(capsys: pytest.CaptureFixture[str]) -> None:
+    from performance.cli import main
+
+    assert main(["render", "--input", "scripted", "--out", "x.mp4", "--auto-go", "-1"]) == 2
+    assert "command line: --auto-go = -1.0 is outside [0.0, 3600.0]" in capsys.readouterr().err
+    assert main(["run", "--headless", "--max-faces", "0"]) == 2
+    assert "command line: --max-faces = 0 is outside [1, 64]" in capsys.readouterr().err

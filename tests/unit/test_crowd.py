@@ -34,7 +34,7 @@ def test_happy_room_is_positive_and_calm() -> None:
     agg = CrowdAggregator()
     faces = [face(i, "happy", 0.7, 0.3) for i in range(3)]
     settle(agg, faces, 0.0, 5.0, arrivals=3)
-    s = agg.state
+    s = agg.latest
     assert s.face_count == pytest.approx(3.0, abs=0.01)
     assert s.valence == pytest.approx(0.7, abs=0.01)
     assert s.emotions[EMOTIONS.index("happy")] > 0.8
@@ -50,15 +50,15 @@ def test_divided_agitated_moving_room_is_chaotic() -> None:
              face(2, "fearful", -0.6, 0.8, 0.6), face(3, "surprised", 0.2, 0.9, 0.6),
              face(4, "sad", -0.6, -0.3, 0.6)]
     settle(wild, mixed, 0.0, 4.0, arrivals=12, departures=8)
-    assert calm.state.chaos < 0.1
-    assert wild.state.chaos > 0.6
-    assert wild.state.spread > 0.5
+    assert calm.latest.chaos < 0.1
+    assert wild.latest.chaos > 0.6
+    assert wild.latest.spread > 0.5
 
 
 def test_empty_room_decays_smoothly_to_no_audience() -> None:
     agg = CrowdAggregator(smooth_time=0.8)
     t = settle(agg, [face(0, "angry", -0.7, 0.8, 0.5), face(1, "happy", 0.8, 0.9)], 0.0, 3.0)
-    before = agg.state
+    before = agg.latest
     trace = []
     for _ in range(150):
         t += 1 / 30
@@ -77,9 +77,9 @@ def test_churn_window_forgets_old_arrivals() -> None:
     agg = CrowdAggregator(churn_window=60.0, smooth_time=0.1)
     agg.update([], 0.0, arrivals=6)
     t = settle(agg, [], 0.0, 2.0)
-    assert agg.state.arrivals_per_min == pytest.approx(6.0, abs=0.1)
+    assert agg.latest.arrivals_per_min == pytest.approx(6.0, abs=0.1)
     settle(agg, [], t, 62.0, fps=5.0)
-    assert agg.state.arrivals_per_min < 0.01
+    assert agg.latest.arrivals_per_min < 0.01
 
 
 def test_spread_is_zero_for_one_face_and_for_a_unanimous_room() -> None:

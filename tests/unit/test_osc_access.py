@@ -134,7 +134,7 @@ def test_a_failure_handling_one_message_is_counted_and_the_rest_go_on(
 
 
 def test_min_go_interval_refuses_a_double_tap() -> None:
-    hub = ControlHub(go_gate=GoGate(0.25))  # the sequencer's gate (see the next test)
+    hub = ControlHub(go_gate=GoGate(0.25), clock=ManualClock())  # the sequencer's gate
     assert reply(send(hub, A, "/go", now=10.0)[0])[1]["status"] == "ok"
     _, body = reply(send(hub, B, "/go", now=10.1)[0])
     assert (body["status"], body["data"]) == ("denied", "too soon")
@@ -149,7 +149,7 @@ def test_a_go_the_hub_admitted_is_not_checked_again_by_the_sequencer() -> None:
     from performance.show.sequencer import Sequencer
 
     seq = Sequencer(load_show(), SequencerOptions(min_go_interval=0.25))
-    hub = ControlHub(go_gate=seq.go_gate)
+    hub = ControlHub(go_gate=seq.go_gate, clock=ManualClock())
     send(hub, A, "/go", now=10.0)
     [go] = hub.drain()
     assert seq.handle(go, 10.2).accepted  # applied a frame later: the press counts once
@@ -161,6 +161,11 @@ def test_a_go_the_hub_admitted_is_not_checked_again_by_the_sequencer() -> None:
     assert (body["status"], body["data"]) == ("denied", "too soon")
 
 
+def test_a_gate_without_the_show_clock_is_refused() -> None:
+    with pytest.raises(ValueError, match="the show's clock"):
+        ControlHub(go_gate=GoGate(0.25))
+
+
 def test_without_a_gate_the_hub_checks_no_go_interval() -> None:
     hub = ControlHub()
     for now in (10.0, 10.01, 10.02):
@@ -170,7 +175,7 @@ def test_without_a_gate_the_hub_checks_no_go_interval() -> None:
 
 def test_a_go_the_full_queue_refused_does_not_count_as_a_press() -> None:
     queue: CommandQueue[Command] = CommandQueue(maxsize=1)
-    hub = ControlHub(queue=queue, go_gate=GoGate(0.25))
+    hub = ControlHub(queue=queue, go_gate=GoGate(0.25), clock=ManualClock())
     send(hub, A, "/stop", now=10.0)
     assert reply(send(hub, A, "/go", now=10.0)[0])[1]["data"] == "queue full"
     hub.drain()

@@ -27,7 +27,8 @@ from performance.show.commands import (
 )
 from performance.show.cuefile.load import load_cue_file, parse_cue_text
 from performance.show.frame import ShowFrame
-from performance.show.sequencer import Sequencer, SequencerOptions
+from performance.show.seqoptions import SequencerOptions
+from performance.show.sequencer import Sequencer
 
 CATALOG = shader_catalog()
 

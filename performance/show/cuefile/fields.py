@@ -38,7 +38,6 @@ class Problem(Exception):
         self.reason, self.key = reason, key
 
 
-
 def items_of(table: Mapping[str, Any] | None) -> list[tuple[str, Any]]:
     """The items of an optional table."""
     return list(table.items()) if table else []

@@ -2,7 +2,7 @@
 
 Plain frozen values, built and validated by `cuefile.load`; the sequencer only reads them.
 Visuals and their declared inputs come from a *catalog* (visual name -> declared inputs),
-which the app builds from the shader headers (`performance.runtime.assemble.shader_catalog`);
+which the runtime builds from the shader headers (`performance.runtime.assemble.shader_catalog`);
 the show layer never imports the renderer.
 """
 
@@ -36,7 +36,7 @@ METRICS: tuple[str, ...] = CROWD_METRICS + EMOTIONS
 
 
 Catalog = Mapping[str, tuple[ShaderInput, ...]]
-"""Visual name -> its declared inputs (read from the shader headers by the app)."""
+"""Visual name -> its declared inputs (read from the shader headers by the runtime)."""
 
 
 def metric_value(crowd: CrowdReading, metric: str) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from performance.config import DEFAULT_CUES, Settings
 from performance.control.hub import ControlHub
 from performance.control.sender import OscSender
-from performance.control.wire import parse_packet
+from performance.control.wire import build_message, parse_packet
 from performance.core.clock import ManualClock
 from performance.core.status import InputState, InputStatus
 from performance.core.types import RoomEmotion
@@ -132,3 +133,34 @@ def test_the_end_of_a_run_fades_the_sound_before_stopping_it() -> None:
     services.close(sleep=lambda s: events.append(("sleep", s)))
     assert events[0] == ("publish", 1.0)
     assert events[1:] == [("publish", 0.0), ("sleep", 0.25), ("stop", 0.0)]
+
+
+def test_the_started_hub_asks_the_sequencer_s_go_gate_on_the_show_s_clock() -> None:
+    """`start_services` wires OSC to the one GO-interval rule: a double tap over OSC is
+    refused "too soon" at once, the admitted GO fires when the show applies it, and a key's
+    GO within the interval of it is ignored by the same rule."""
+    from performance.runtime.services import start_services
+    from performance.show.commands import Go
+    from tests.integration.conftest import free_udp_port
+
+    port = free_udp_port()
+    settings = Settings(cues=str(DEFAULT_CUES), osc_port=port, osc_tcp_port=0, sound=False)
+    clock = ManualClock(100.0)
+    show = build_show(settings, visual=None, visuals=[])
+    services = start_services(show, settings, clock=clock)
+    try:
+        hub, seq = services.hub, services.sequencer
+        assert hub is not None and seq is not None and services.server is not None
+        assert hub.go_gate is seq.go_gate and hub.clock is clock
+        sender = ("udp", "127.0.0.1", 9)
+        first = hub.handle_packet(build_message("/go"), sender)
+        clock.advance(0.1)
+        second = hub.handle_packet(build_message("/go"), sender)
+        assert [json.loads(parse_packet(r)[0].args[0])["status"] for r in first + second] == \
+            ["ok", "denied"]
+        [go] = hub.drain()
+        assert isinstance(go, Go) and seq.handle(go, clock.now()).accepted
+        assert not seq.handle(Go(), clock.now()).accepted  # a key, 0.1 s after the OSC GO
+        assert seq.status().cue_id == seq.cues.cues[0].id
+    finally:
+        services.close()

@@ -1,0 +1,28 @@
+"""The `essence rehearse` subcommand: the live show from a prerecorded video, with the
+operator preview (only parses options, see cli/live.py)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from performance.cli.live import add_live_options, options_from_args, osc_option, play
+from performance.config import Settings
+from performance.core.errors import InputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `rehearse` to the `essence` parser."""
+    rehearse = sub.add_parser(
+        "rehearse", help="the same show from a prerecorded video, with the operator preview"
+    )
+    rehearse.add_argument("video", help="video file (or image) to play instead of a camera")
+    rehearse.add_argument("--loop", action="store_true", help="loop the video")
+    add_live_options(rehearse)
+    rehearse.set_defaults(handler=_rehearse, operator=True, preview=True)
+
+
+def _rehearse(args: argparse.Namespace, settings: Settings) -> int:
+    if not Path(args.video).expanduser().is_file():
+        raise InputError(args.video, "no such video file")
+    return play(options_from_args(args, args.video), osc_option(args, settings))
