@@ -21,6 +21,7 @@ import av
 import numpy as np
 
 from performance.config import STAGE_SIDE_LIMITS
+from performance.core.closing import Closing
 from performance.core.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ def audio_samples_for(frames: int, fps: Fraction, rate: int) -> int:
     return round(Fraction(frames) / fps * rate)
 
 
-class VideoWriter:
+class VideoWriter(Closing):
     """Writes an H.264 MP4 (optionally with AAC sound) atomically to `path`.
 
     `write_frame(rgb)` takes (H, W, 3) uint8 of exactly `size`; `write_audio(block)` takes
@@ -262,15 +263,13 @@ class VideoWriter:
             log.debug("%s: closing the aborted temp file failed: %s", self._tmp, exc)
         self._tmp.unlink(missing_ok=True)
 
-    def __enter__(self) -> VideoWriter:
-        return self
-
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """A `with` block that fails aborts (no half-written file); else the file is closed."""
         if exc_type is None:
             self.close()
         else:

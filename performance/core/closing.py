@@ -9,8 +9,9 @@ from typing import Self
 class Closing:
     """Mixin for objects with `close()`: a `with` block closes them however it ends."""
 
-    def close(self) -> None:
-        """Release what the object holds (subclasses implement it)."""
+    def close(self) -> object:
+        """Release what the object holds (subclasses implement it; what it returns, e.g. the
+        path a writer finished, is theirs to say)."""
         raise NotImplementedError
 
     def __enter__(self) -> Self:
