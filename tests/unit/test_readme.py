@@ -25,3 +25,14 @@ def test_every_osc_address_is_in_the_readme_table() -> None:
     text = README.read_text(encoding="utf-8")
     rows = {m.group(1) for m in re.finditer(r"^\| `(/[^`]*)` \|", text, re.M)}
     assert {entry.route for entry in ADDRESS_TABLE} <= rows
+
+
+def test_the_phases_the_readme_lists_are_the_sequencer_s() -> None:
+    from performance.show.status import SequencerPhase
+
+    for doc in (README, README.parent / "docs" / "osc.md"):
+        row = re.search(r"^\| `/essence/status/state` \|(.*)$", doc.read_text(encoding="utf-8"),
+                        re.M)
+        assert row is not None, doc
+        listed = re.findall(r"`([a-z_]+)`", row.group(1).split(":", 1)[1])
+        assert listed == [phase.value for phase in SequencerPhase], doc
