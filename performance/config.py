@@ -3,7 +3,8 @@
 The config file is TOML: `--config FILE`, else `$ESSENCE_CONFIG`, else `config.toml` in the
 user config directory (if it exists). Environment variables are `ESSENCE_<KEY>` in upper
 case (for example `ESSENCE_MAX_FACES=4`; the face model keeps its documented name
-`ESSENCE_FACE_MODEL`). Errors name the file or variable and the key.
+`ESSENCE_FACE_MODEL`). Errors name the file or variable and the key, or the command-line
+option (`--auto-go`).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ SETTING_OPTIONS: dict[str, str] = {
     "render_auto_go": "--auto-go",
 }
 
-# Defaults of run and render options that are not settings (one place for them too).
+# Defaults of command options that are not settings (one place for them too).
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CUES = REPO / "cues" / "neo_lumen.toml"  # the show `essence check` checks by default
 CALIBRATION = REPO / "calibration" / "emotion.toml"  # the shipped emotion mapping
@@ -75,6 +76,7 @@ RENDER_FPS = 30.0  # frames per second of an offline render
 RENDER_SECONDS = 30.0  # length of a render of the scripted audience or a still image
 CONTACT_FRAMES = 12  # frames on a render's contact sheet
 DEFAULT_SCRIPTED_FACES = 3  # faces in the scripted audience
+SAMPLE_RATE = 48000  # the synth's sample rate, live and in renders (Hz)
 
 _LIMITS: dict[str, tuple[float, float]] = {
     "max_faces": (1, 64),

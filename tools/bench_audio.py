@@ -40,6 +40,7 @@ from performance.audio.device import AudioOutput, AudioStats  # noqa: E402
 from performance.audio.params import AudioParams  # noqa: E402
 from performance.audio.process import AudioProcess  # noqa: E402
 from performance.audio.synth import Synth  # noqa: E402
+from performance.config import DEFAULTS  # noqa: E402
 from performance.core.types import CrowdReading  # noqa: E402
 
 BUSY = AudioParams(CrowdReading(valence=-0.6, arousal=0.9, chaos=0.9, face_count=6, presence=1.0),
@@ -132,7 +133,8 @@ def measure(load: Load, seconds: float) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="length of phases 2, 3 and 4")
-    parser.add_argument("--block", type=int, default=512, help="frames per callback")
+    parser.add_argument("--block", type=int, default=DEFAULTS.audio_block,
+                        help="frames per callback")
     args = parser.parse_args()
     clip = ROOT / ".cache" / "testdata" / "single_face.mp4"
     model_env = os.environ.get("ESSENCE_FACE_MODEL")

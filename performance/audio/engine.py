@@ -41,7 +41,7 @@ class AudioEngine:
 
     def update(self, show: ShowFrame | None, crowd: CrowdReading) -> AudioParams:
         """Build this frame's snapshot and publish it (also when silent: cheap, harmless)."""
-        self.params = AudioParams.from_state(show, crowd)
+        self.params = AudioParams.from_frame(show, crowd)
         if self.output is not None:
             self.output.publish(self.params)
         return self.params
@@ -71,4 +71,4 @@ class SynthTrack:
 
     def render(self, show: ShowFrame, emotion: RoomEmotion, samples: int) -> np.ndarray:
         """float32 (samples, channels) for the state of one frame."""
-        return self.synth.render(AudioParams.from_state(show, emotion.crowd), samples)
+        return self.synth.render(AudioParams.from_frame(show, emotion.crowd), samples)

@@ -2,7 +2,8 @@
 
 The main loop builds a new snapshot each frame from the show (`ShowFrame`: act, per-act
 `SoundSetting`, the `master` fade) and the room (`CrowdReading`, carried whole) and hands it
-to the audio thread by a single reference swap. Every value is clamped and finite (the room's
+to the sound: live through shared memory to the audio process (`audio/process.py`), where the
+audio thread takes it by a single reference swap. Every value is clamped and finite (the room's
 to the ranges `CrowdReading` declares), so the synth never has to check anything in the audio
 callback.
 """
@@ -43,7 +44,7 @@ class AudioParams:
         return self.level * self.master if self.enabled else 0.0
 
     @classmethod
-    def from_state(cls, show: ShowFrame | None, crowd: CrowdReading) -> AudioParams:
+    def from_frame(cls, show: ShowFrame | None, crowd: CrowdReading) -> AudioParams:
         """The snapshot for one frame; without a show (no cue list) the defaults of an act."""
         if show is None:
             return cls(crowd=crowd)

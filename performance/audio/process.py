@@ -30,7 +30,7 @@ from typing import cast
 from performance.audio.device import AudioDeviceError, AudioStats
 from performance.audio.palettes import PALETTES
 from performance.audio.params import AudioParams
-from performance.config import DEFAULTS
+from performance.config import DEFAULTS, SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class AudioProcess:
 
     def __init__(self, *, device: int | str | None = None,
                  blocksize: int = DEFAULTS.audio_block,
-                 latency: str | float = DEFAULTS.audio_latency, sample_rate: int = 48000,
+                 latency: str | float = DEFAULTS.audio_latency, sample_rate: int = SAMPLE_RATE,
                  channels: int = 2, seed: int = 0, start_timeout: float = 20.0) -> None:
         self._period = blocksize / sample_rate
         self._options = _ChildOptions(device, blocksize, latency, sample_rate, channels, seed)

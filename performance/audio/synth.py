@@ -32,6 +32,7 @@ from performance.audio.dsp import Glide, click_table, fill_ramp, grain_table, no
 from performance.audio.events import EventPool
 from performance.audio.palettes import DEFAULT_PALETTE, PALETTES
 from performance.audio.params import AudioParams
+from performance.config import SAMPLE_RATE
 
 DRONE_LEVEL = 0.22
 HUM_LEVEL = 0.15
@@ -70,7 +71,7 @@ class Synth:
     crossfade. Blocks longer than `max_block` are rendered in pieces.
     """
 
-    def __init__(self, sample_rate: int = 48000, channels: int = 2, seed: int = 0, *,
+    def __init__(self, sample_rate: int = SAMPLE_RATE, channels: int = 2, seed: int = 0, *,
                  glide: float = 0.3, level_glide: float = 0.5, master_glide: float = 0.03,
                  palette_glide: float = 1.5, max_block: int = 2048) -> None:
         if sample_rate < 8000 or channels < 1 or max_block < 16:

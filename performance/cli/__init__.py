@@ -1,7 +1,7 @@
 """The `essence` command: subcommands and their options (the only argparse in the rig).
 
 Each subcommand lives in its own `performance/cli/<name>.py` module (run and rehearse share
-`cli/live.py`, every command shares `cli/options.py`) with
+`cli/live.py`, several commands share `cli/options.py`) with
 `register(subparsers)`, which adds its parser and sets `handler(args, settings) -> int`; the
 work happens in runtime/, analysis/ and below. Those modules import nothing heavy at module
 level, so `essence --help` stays instant.

@@ -11,9 +11,10 @@ import hmac
 import ipaddress
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from performance.config import DEFAULTS
+from performance.control.feedback import SubscriberFeedback
 from performance.core.errors import ConfigError
 
 SenderKey = tuple[str, str, int]  # ("udp", host, port) or ("tcp", host, connection number)
@@ -51,7 +52,7 @@ class Session:
     last_seen: float
     authed: bool = False
     subscribed: bool = False
-    feedback: object = field(default=None)  # the feedback module's per-subscriber state
+    feedback: SubscriberFeedback | None = None  # what this subscriber was sent, and when
 
     @property
     def transport(self) -> str:

@@ -191,10 +191,10 @@ class ControlHub:
             if status is None:
                 return out
             for session in self.access.subscribers(transport):
-                state = session.feedback
-                if not isinstance(state, SubscriberFeedback):
-                    state = session.feedback = SubscriberFeedback(self.options.feedback_rate)
-                for address, args in state.due(status, now):
+                feedback = session.feedback
+                if feedback is None:
+                    feedback = session.feedback = SubscriberFeedback(self.options.feedback_rate)
+                for address, args in feedback.due(status, now):
                     out.append((session.key, build_message(address, args)))
         return out
 

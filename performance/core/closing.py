@@ -7,7 +7,8 @@ from typing import Self
 
 
 class Closing:
-    """Mixin for objects with `close()`: a `with` block closes them however it ends."""
+    """Mixin for objects with `close()`: a `with` block closes them however it ends (a class
+    may override `__exit__` to do otherwise on a failure, as the video writer aborts)."""
 
     def close(self) -> object:
         """Release what the object holds (subclasses implement it; what it returns, e.g. the

@@ -246,4 +246,3 @@ class FaceLandmarkerAdapter(Closing):
             if lm is not None:
                 lm.close()
                 setattr(self, attr, None)
-

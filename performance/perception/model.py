@@ -4,7 +4,7 @@ Owns where the model comes from. `resolve_model_path` looks, in order, at:
 
 1. the explicit option (config `face_model` / `--face-model`),
 2. the `ESSENCE_FACE_MODEL` environment variable,
-3. the user cache, `platformdirs.user_cache_dir("essence-rig") / "face_landmarker.task"`,
+3. the user cache, `platformdirs.user_cache_dir(APP_NAME) / "face_landmarker.task"`,
 
 and when none is given and the cache is empty it downloads the published model into the cache
 (temp file, SHA-256 check, atomic rename). Every file is checked against MODEL_SHA256; a
@@ -28,6 +28,7 @@ from typing import Any
 
 import platformdirs
 
+from performance.config import APP_NAME
 from performance.core.errors import ModelError
 from performance.core.files import write_atomic
 
@@ -48,7 +49,7 @@ Opener = Callable[[str], Any]
 
 def default_cache_dir() -> Path:
     """The user cache folder of the rig (the model lives there when downloaded)."""
-    return Path(platformdirs.user_cache_dir("essence-rig"))
+    return Path(platformdirs.user_cache_dir(APP_NAME))
 
 
 def sha256_file(path: Path) -> str:

@@ -50,7 +50,7 @@ class FrameUniforms:
         inputs: Mapping[str, InputValue] | None = None,
         mirror_x: bool = False,
     ) -> FrameUniforms:
-        """Build a state from the emotion layer's output.
+        """The uniform values for one frame from the emotion layer's output.
 
         Keeps the MAX_FACES largest faces, ordered by face id so a face keeps its slot, flips
         y (image y-down -> GL y-up) and optionally mirrors x (for a camera facing the room).

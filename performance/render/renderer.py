@@ -65,7 +65,7 @@ class Renderer:
 
     def render(
         self,
-        state: FrameUniforms,
+        uniforms: FrameUniforms,
         target: moderngl.Framebuffer,
         *,
         visual: str,
@@ -77,13 +77,13 @@ class Renderer:
         """Draw `visual` into `target`; with `previous`, fade from it (mix 0) to `visual` (1).
 
         `master` (0..1) scales the finished picture, crossfade included (0 is black).
-        `inputs` defaults to `state.inputs`; unknown names are ignored and values clamped to
+        `inputs` defaults to `uniforms.inputs`; unknown names are ignored and values clamped to
         the declared range. u_resolution is always the target's size. Raises
         UnknownVisualError for a name the library does not know.
         """
         mix, master = _unit(mix, 1.0), _unit(master, 1.0)
         current = self.library.get(visual)
-        chosen = state.inputs if inputs is None else inputs
+        chosen = uniforms.inputs if inputs is None else inputs
         self.ctx.disable(moderngl.BLEND | moderngl.DEPTH_TEST)
         fading: _Pass | None = None  # the previous visual, mixed out
         coming: _Pass | None = None  # `visual`, mixed in
@@ -102,14 +102,14 @@ class Renderer:
         if master >= 1.0 and (fading is None or coming is None):
             alone = coming if coming is not None else fading
             assert alone is not None
-            self._draw(*alone, state, target)  # one picture, straight into the target
+            self._draw(*alone, uniforms, target)  # one picture, straight into the target
             return
         # the mix pass: two offscreen pictures crossfaded, at the master level
         a, b = self._offscreen(target.size)
         if fading is not None:
-            self._draw(*fading, state, a.framebuffer)
+            self._draw(*fading, uniforms, a.framebuffer)
         if coming is not None:
-            self._draw(*coming, state, b.framebuffer)
+            self._draw(*coming, uniforms, b.framebuffer)
         target.use()
         target.viewport = (0, 0, *target.size)
         a.texture.use(0)
@@ -126,12 +126,12 @@ class Renderer:
         compiled: CompiledProgram,
         inputs: Mapping[str, InputValue],
         transition: float,
-        state: FrameUniforms,
+        uniforms: FrameUniforms,
         target: moderngl.Framebuffer,
     ) -> None:
         program = compiled.program
         width, height = target.size
-        values = state.uniform_values(transition=transition)
+        values = uniforms.uniform_values(transition=transition)
         values["u_resolution"] = [float(width), float(height)]
         for name, value in values.items():
             if name in program:

@@ -2,7 +2,7 @@
 
 This is the only place where the show's output (visual, fade, act) and the emotion layer's
 output (crowd, faces) meet the renderer; the live loop and the offline render both call it,
-so the window and the video file show the same picture for the same state.
+so the window and the video file show the same picture for the same ShowFrame.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from performance.render.renderer import Renderer
 from performance.show.frame import ShowFrame
 
 
-def stage_uniforms(
+def _stage_uniforms(
     show: ShowFrame,
     emotion: RoomEmotion,
     *,
@@ -51,12 +51,12 @@ def draw_stage(
 ) -> FrameUniforms:
     """Render `show` into `target`: its visual, fading from the previous one while a
     crossfade runs, at the show's master level (below 1 darkens the whole picture)."""
-    state = stage_uniforms(
+    uniforms = _stage_uniforms(
         show, emotion, delta=delta, frame=frame, resolution=target.size, mirror_x=mirror_x
     )
     current, previous = show.current, show.previous
     renderer.render(
-        state,
+        uniforms,
         target,
         visual=current.visual,
         inputs=current.inputs,
@@ -64,4 +64,4 @@ def draw_stage(
         mix=show.mix,
         master=show.master,
     )
-    return state
+    return uniforms

@@ -142,10 +142,10 @@ class MainLoop:
         if now >= self._next_reload:
             self._next_reload = now + self.config.reload_every
             self.shader_messages = tuple(self._guard("reload", self.stage.reload) or ())
-        state = self.show_frame
+        shown = self.show_frame
         if self.publish is not None:
-            self._guard("publish", partial(self.publish, state, self.emotion))
-        self._guard("draw", lambda: self.stage.draw(state, self.emotion, delta=delta,
+            self._guard("publish", partial(self.publish, shown, self.emotion))
+        self._guard("draw", lambda: self.stage.draw(shown, self.emotion, delta=delta,
                                                     frame=self.frame))
         self._guard("present", lambda: self.output.present(self._operator_info(now)))
         self.frame += 1

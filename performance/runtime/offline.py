@@ -160,10 +160,10 @@ def settings_show(settings: Settings, visual: str | None) -> ShowFactory:
                                       auto_go=settings.render_auto_go)
 
 
-def _label(t: float, state: ShowFrame) -> tuple[str, str]:
+def _label(t: float, show_frame: ShowFrame) -> tuple[str, str]:
     minutes, seconds = divmod(t, 60.0)
-    return (f"{int(minutes):02d}:{seconds:04.1f}  ACT {state.act}",
-            state.act_name or state.current.visual)
+    return (f"{int(minutes):02d}:{seconds:04.1f}  ACT {show_frame.act}",
+            show_frame.act_name or show_frame.current.visual)
 
 
 def render_offline(
@@ -235,17 +235,17 @@ def _render(
             for i in range(total):
                 t = i / job.fps
                 emotion = audience.advance(t)
-                state = show.tick(t, emotion)
-                draw_stage(renderer, target.framebuffer, state, emotion,
+                show_frame = show.tick(t, emotion)
+                draw_stage(renderer, target.framebuffer, show_frame, emotion,
                            delta=1.0 / job.fps, frame=i)
                 rgb = target.read_rgb()
                 writer.write_frame(rgb)
                 if audio is not None:
                     need = writer.audio_target - writer.queued_samples
-                    writer.write_audio(audio.render(state, emotion, need))
-                _count(acts, state, emotion, t)
+                    writer.write_audio(audio.render(show_frame, emotion, need))
+                _count(acts, show_frame, emotion, t)
                 if sheet is not None and sheet.wants(i):
-                    sheet.add(i, rgb, _label(t, state))
+                    sheet.add(i, rgb, _label(t, show_frame))
                 bar.update(1)
             audio_samples = writer.audio_target
         elapsed = work_seconds() - started
@@ -260,11 +260,11 @@ def _render(
     )
 
 
-def _count(acts: dict[int, ActSummary], state: ShowFrame, emotion: RoomEmotion,
+def _count(acts: dict[int, ActSummary], show_frame: ShowFrame, emotion: RoomEmotion,
            t: float) -> None:
-    summary = acts.get(state.act)
+    summary = acts.get(show_frame.act)
     if summary is None:
-        summary = acts[state.act] = ActSummary(state.act, state.act_name, t, t)
+        summary = acts[show_frame.act] = ActSummary(show_frame.act, show_frame.act_name, t, t)
     faces = sum(1 for f in emotion.faces if f.visible)
     summary.end = t
     summary.frames += 1

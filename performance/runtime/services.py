@@ -66,21 +66,21 @@ class ShowServices:
     def __post_init__(self) -> None:
         self.sequencer = sequencer_of(self.show)
 
-    def publish(self, state: ShowFrame, emotion: RoomEmotion) -> None:
+    def publish(self, show_frame: ShowFrame, emotion: RoomEmotion) -> None:
         """Once a frame, on the main thread: sound, cue OSC out, feedback, show file."""
         now = self.clock.now()
         if self._last_publish is not None and now > self._last_publish:
             self.fps += 0.1 * (1.0 / (now - self._last_publish) - self.fps)
         self._last_publish = now
         if self.audio is not None:
-            self.audio.update(state, emotion.crowd)
+            self.audio.update(show_frame, emotion.crowd)
         seq = self.sequencer
         if seq is None:
             return
         if self.hub is not None:
             seq.locked = self.hub.show_mode
-            if state.current.visual != self._visual:
-                self._visual = state.current.visual
+            if show_frame.current.visual != self._visual:
+                self._visual = show_frame.current.visual
                 self.hub.set_param_ranges(input_ranges(seq.cues.inputs_of(self._visual)))
         for message in seq.take_outbox():
             if self.sender is not None:

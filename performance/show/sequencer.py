@@ -46,6 +46,7 @@ from performance.show.waits import PreWait, ShowClock, Waits
 
 log = logging.getLogger(__name__)
 
+
 class Sequencer:
     """Runs a CueList; implements the Show protocol (`apply`, `tick`) plus `status()`.
 

@@ -32,7 +32,7 @@ def test_generated_files_match_table() -> None:
         assert u.declaration() in glsl
 
 
-def test_state_covers_every_uniform_and_clamps() -> None:
+def test_uniforms_cover_every_uniform_and_clamp() -> None:
     state = FrameUniforms(crowd=CrowdReading(valence=5.0, arousal=float("nan")),
                           faces=((0.1, 0.2, 0.3, 0.4, 0.5),))
     values = state.uniform_values()

@@ -14,7 +14,7 @@ from performance.render.renderer import Renderer
 from performance.render.source import ShaderError, load_shader
 
 pytestmark = pytest.mark.gl
-STATE = FrameUniforms(time=1.0, resolution=(128, 72))
+UNIFORMS = FrameUniforms(time=1.0, resolution=(128, 72))
 
 GOOD = """#version 330
 /* {"INPUTS": [{"NAME": "level", "TYPE": "float", "DEFAULT": 0.5, "MIN": 0, "MAX": 1},
@@ -47,7 +47,7 @@ def test_keep_last_good_with_file_line(gl, shader_dir, target) -> None:  # type:
     lib = ShaderLibrary(gl, shader_dir)
     renderer = Renderer(gl, lib)
     assert lib.errors() == {} and lib.visuals() == ["blackout", "fallback", "mine"]
-    renderer.render(STATE, target.framebuffer, visual="mine")
+    renderer.render(UNIFORMS, target.framebuffer, visual="mine")
     good = target.read_rgb()
     assert good.std() > 1
 
@@ -58,13 +58,13 @@ def test_keep_last_good_with_file_line(gl, shader_dir, target) -> None:  # type:
     assert len(results) == 1 and not results[0].ok
     assert f"mine.frag:{line}" in (results[0].error or "")
     assert lib.errors()["mine"] == results[0].error
-    renderer.render(STATE, target.framebuffer, visual="mine")
+    renderer.render(UNIFORMS, target.framebuffer, visual="mine")
     assert np.array_equal(target.read_rgb(), good)
 
     assert lib.poll() == []  # nothing changed: no recompile
     _bump(shader_dir / "mine.frag", GOOD.replace("in_level, 1.0);", "0.0, 1.0);"))
     assert [r.ok for r in lib.poll()] == [True]
-    renderer.render(STATE, target.framebuffer, visual="mine")
+    renderer.render(UNIFORMS, target.framebuffer, visual="mine")
     assert target.read_rgb().max() == 0
     renderer.release()
     lib.release()

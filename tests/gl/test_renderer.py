@@ -10,12 +10,12 @@ from performance.render.frame_uniforms import FrameUniforms
 from performance.render.source import UnknownVisualError
 
 pytestmark = pytest.mark.gl
-STATE = FrameUniforms(time=1.5, resolution=(128, 72),
+UNIFORMS = FrameUniforms(time=1.5, resolution=(128, 72),
                       crowd=CrowdReading(valence=0.5, presence=1.0))
 
 
 def _render(renderer, target, **kw) -> np.ndarray:  # type: ignore[no-untyped-def]
-    renderer.render(STATE, target.framebuffer, **kw)
+    renderer.render(UNIFORMS, target.framebuffer, **kw)
     return target.read_rgb().astype(np.int32)
 
 
@@ -88,20 +88,20 @@ def test_inputs_change_the_picture_and_are_clamped(gl, renderer, target) -> None
     assert np.array_equal(over, top)
 
 
-def test_state_inputs_are_the_default(gl, renderer, target) -> None:  # type: ignore[no-untyped-def]
+def test_the_uniforms_inputs_are_the_default(gl, renderer, target) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
-    via_state = replace(STATE, inputs={"grain": 0.0, "intensity": 0.3})
+    via_state = replace(UNIFORMS, inputs={"grain": 0.0, "intensity": 0.3})
     renderer.render(via_state, target.framebuffer, visual="essence_module")
     a = target.read_rgb()
-    renderer.render(STATE, target.framebuffer, visual="essence_module",
+    renderer.render(UNIFORMS, target.framebuffer, visual="essence_module",
                     inputs={"grain": 0.0, "intensity": 0.3})
     assert np.array_equal(a, target.read_rgb())
 
 
 def test_unknown_visual_lists_available(gl, renderer, target) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(UnknownVisualError) as info:
-        renderer.render(STATE, target.framebuffer, visual="no_such_visual")
+        renderer.render(UNIFORMS, target.framebuffer, visual="no_such_visual")
     message = str(info.value)
     assert "no_such_visual" in message
     for name in ("essence_module", "enclave", "crowd_chaos", "blackout"):
@@ -120,9 +120,9 @@ def test_every_input_type_reaches_the_shader(gl, tmp_path, target) -> None:  # t
         encoding="utf-8")
     lib = ShaderLibrary(gl, tmp_path)
     renderer = Renderer(gl, lib)
-    renderer.render(STATE, target.framebuffer, visual="types")
+    renderer.render(UNIFORMS, target.framebuffer, visual="types")
     assert target.read_rgb()[0, 0].tolist() == [255, 102, 128]
-    renderer.render(STATE, target.framebuffer, visual="types",
+    renderer.render(UNIFORMS, target.framebuffer, visual="types",
                     inputs={"on": False, "n": 3.4, "pt": [0.25, 2.0]})
     assert target.read_rgb()[0, 0].tolist() == [0, 153, 64]
     renderer.release()

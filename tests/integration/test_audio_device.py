@@ -151,6 +151,31 @@ if __name__ == "__main__":
 """
 
 
+UNKNOWN_CHILD = r"""
+from performance.audio.device import AudioDeviceError
+from performance.audio.process import AudioProcess
+
+if __name__ == "__main__":
+    output = AudioProcess(device="mixing desk")
+    try:
+        output.start()
+    except AudioDeviceError as exc:
+        print(exc)
+    print("silent" if output.silent else "playing")
+"""
+
+
+def test_audio_process_reports_an_unknown_device_as_the_same_clear_error() -> None:
+    """The child's error crosses the process boundary: the parent raises it, naming the
+    device and the outputs there are, and stays silent."""
+    done = run_python(UNKNOWN_CHILD, "alsa-null.conf")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 2, done.stdout + done.stderr
+    assert "'mixing desk'" in lines[0] and "0: default [ALSA]" in lines[0]
+    assert lines[1] == "silent"
+
+
 def test_audio_process_without_a_device_runs_silent_and_says_so_once() -> None:
     """Neither the child's AudioOutput nor the parent logs it twice (both write stderr)."""
     done = run_python(SILENT_CHILD, "alsa-none.conf")

@@ -181,7 +181,7 @@ def test_cli_render_of_a_cue_list_has_the_show_sound_and_repeats_itself(tmp_path
     assert abs(samples - 4 * rate) <= 2048  # an AAC priming frame at most
 
 
-def test_start_visual_is_what_the_show_opens_with(tmp_path: Path) -> None:
+def test_visual_opens_the_show_and_no_sheet_is_written_on_request(tmp_path: Path) -> None:
     report = render_offline(
         RenderJob("scripted", tmp_path / "v.mp4", seconds=1, size=SIZE, fps=12,
                   visual="crowd_chaos", contact_frames=0)

@@ -17,7 +17,13 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from performance.control import ControlHub, HubOptions, OscSender, OscServer, RigStatus
-from performance.control.wire import StreamDecoder, build_message, parse_packet, slip_encode
+from performance.control.wire import (
+    Framing,
+    StreamDecoder,
+    build_message,
+    parse_packet,
+    slip_encode,
+)
 from performance.show.commands import Command, Go, GotoCue, SetInput, Stop
 from tests.integration.conftest import LOCAL, Dump, oscsend, wait_for
 
@@ -246,7 +252,7 @@ def test_slip_tcp_client_gets_framed_replies_and_feedback(
                 a == "/essence/status/state" for a, _ in received):
             for packet in decoder.feed(tcp.recv(65536)):
                 received += [(m.address, m.args) for m in parse_packet(packet)]
-        assert decoder.mode == "slip"
+        assert decoder.mode is Framing.SLIP
         addresses = [a for a, _ in received]
         assert "/reply/updates" in addresses and "/reply/cue/5/start" in addresses
         assert ("/essence/status/state", ("armed",)) in received

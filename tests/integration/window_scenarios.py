@@ -1,7 +1,7 @@
 """Window scenarios, each run in a fresh interpreter by test_window.py.
 
 A GLX window and the EGL contexts other tests create cannot share one process (the GL
-dispatch library keeps per-process state, and the process dies). The real app never mixes
+dispatch library keeps per-process state, and the process dies). The real rig never mixes
 them, so each window scenario runs alone and prints what it saw as one JSON line.
 """
 

@@ -203,7 +203,7 @@ def test_window_close_quits() -> None:
     assert loop.frame == 4
 
 
-def test_toggles_follow_the_show_state() -> None:
+def test_toggles_follow_the_show_frame() -> None:
     queue: CommandQueue = CommandQueue()
     paused = ShowFrame(time=0.0, current=Layer("x"), status="paused", chaos_mode=True)
     running = ShowFrame(time=0.0, current=Layer("x"))
@@ -282,7 +282,7 @@ def test_hot_reload_polls_four_times_a_second_and_errors_reach_the_operator_only
     assert info.messages == ("enclave: shaders/enclave.frag:12: syntax error",)
 
 
-def test_publish_gets_each_frames_show_state_and_emotion() -> None:
+def test_publish_gets_each_show_frame_and_emotion() -> None:
     published: list[tuple[float, float]] = []
     loop, _parts, _clock, _ = make_loop(
         fps=50.0, seconds=0.1, publish=lambda s, e: published.append((s.time, e.timestamp)))

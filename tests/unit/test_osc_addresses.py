@@ -32,6 +32,7 @@ from performance.control.feedback import (
 from performance.control.wire import (
     Args,
     ArgValue,
+    Framing,
     StreamDecoder,
     WireError,
     build_message,
@@ -285,7 +286,7 @@ def test_slip_round_trip_across_chunks_and_escapes() -> None:
     got: list[bytes] = []
     for i in range(0, len(stream), 3):
         got += decoder.feed(stream[i:i + 3])
-    assert got == payloads and decoder.mode == "slip"
+    assert got == payloads and decoder.mode is Framing.SLIP
     assert decoder.encode(b"/a\x00\x00")[0] == 0xC0
 
 
@@ -300,7 +301,8 @@ def test_length_prefixed_stream_like_liblo() -> None:
     stream = length_encode(build_message("/go")) + length_encode(build_message("/stop"))
     assert decoder.feed(stream[:5]) == []
     assert decoder.feed(stream[5:]) == [build_message("/go"), build_message("/stop")]
-    assert decoder.mode == "length" and decoder.encode(b"/a\x00\x00")[:4] == b"\x00\x00\x00\x04"
+    assert decoder.mode is Framing.LENGTH
+    assert decoder.encode(b"/a\x00\x00")[:4] == b"\x00\x00\x00\x04"
     decoder.feed(struct.pack(">I", 1 << 20))
     assert decoder.broken and decoder.oversized == 1
 
@@ -327,7 +329,7 @@ def test_status_messages_send_only_real_changes() -> None:
     }
 
 
-def test_feedback_state_is_rate_limited_and_accumulates_small_drift() -> None:
+def test_subscriber_feedback_is_rate_limited_and_accumulates_small_drift() -> None:
     state = SubscriberFeedback(max_rate=10.0)
     assert state.due(RigStatus(fps=60.0), now=0.0)
     assert state.due(RigStatus(fps=30.0), now=0.05) == []  # too soon

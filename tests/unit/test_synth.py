@@ -269,11 +269,11 @@ def test_params_from_show_and_crowd() -> None:
     crowd = CrowdReading(face_count=3, valence=0.4, arousal=-0.2, chaos=0.7, presence=1.0)
     show = ShowFrame(time=1.0, current=Layer("essence_module"), master=0.25, act=2,
                      sound=SoundSetting(enabled=False, level=0.6, palette="enclave"))
-    p = AudioParams.from_state(show, crowd)
+    p = AudioParams.from_frame(show, crowd)
     assert (p.crowd.valence, p.crowd.chaos, p.master, p.level, p.palette, p.act) == (
         0.4, 0.7, 0.25, 0.6, "enclave", 2)
     assert p.gain == 0.0  # the act's sound is off
-    alone = AudioParams.from_state(None, crowd)
+    alone = AudioParams.from_frame(None, crowd)
     assert alone.gain == pytest.approx(0.8) and alone.crowd.face_count == 3
     wild = AudioParams(CrowdReading(valence=float("nan"), arousal=5.0, chaos=-1.0),
                        level=float("inf"))
