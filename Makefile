@@ -31,7 +31,8 @@ demo: sysdeps $(STAMP)
 	@echo "contact sheet: $(abspath out/demo.contact.png)"
 
 test: sysdeps $(STAMP) testdata lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	ESSENCE_EXPRESSION_MODEL=$(abspath $(TESTDATA))/emotion_model_quantized.tflite \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check performance tests tools
@@ -42,9 +43,12 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
 # Benchmarks (ratios measured in one run): the audio callback's share of its block period
-# and underflows while rendering and inference load the machine.
+# and underflows while rendering and inference load the machine; the expression network's
+# cost per face beside the face model.
 bench: sysdeps $(STAMP) testdata
 	ALSA_CONFIG_PATH=$(abspath tests/data/alsa-null.conf) $(BIN)/python tools/bench_audio.py
+	ESSENCE_EXPRESSION_MODEL=$(abspath $(TESTDATA))/emotion_model_quantized.tflite \
+	  $(BIN)/python tools/bench_expression.py
 
 check: $(STAMP)
 	$(BIN)/essence check

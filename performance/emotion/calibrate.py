@@ -14,8 +14,8 @@ import csv
 import json
 import math
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -26,11 +26,18 @@ from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.errors import InputError
 from performance.core.files import write_atomic
 from performance.core.types import EMOTIONS
+from performance.emotion.calibrate_fusion import (
+    fit_fusion,
+    fusion_toml,
+    has_network_columns,
+    read_network,
+)
 from performance.emotion.features import (
     EXTENDED_FEATURE_NAMES,
     FEATURE_NAMES,
     features_from_matrix,
 )
+from performance.emotion.fusion import Fusion, softmax
 
 # Valence, arousal per class (Russell's circumplex, rounded from common placements).
 CIRCUMPLEX: dict[str, tuple[float, float]] = {
@@ -83,6 +90,7 @@ class CalibrationReport:
     model: tuple[Scores, ...]       # per data set, then "all"
     emfacs: tuple[Scores, ...]      # the literal rule baseline, same layout
     candidates: tuple[tuple[str, float, float, float], ...]  # set, C, accuracy, balanced
+    readers: dict[str, tuple[Scores, ...]] = field(default_factory=dict)  # with the network
 
     def to_markdown(self) -> str:
         """Per-class recall table (model, per data set and pooled) plus the rule baseline."""
@@ -103,6 +111,12 @@ class CalibrationReport:
                   "", "| feature set | C | CV accuracy | CV balanced accuracy |",
                   "|---|---|---|---|"]
         lines += [f"| {fs} | {c:g} | {_pct(a)} | {_pct(b)} |" for fs, c, a, b in self.candidates]
+        for reader, table in self.readers.items():
+            lines += ["", f"Reader `{reader}` (cross-validated):", "",
+                      "| data set | n | " + " | ".join(EMOTIONS) + " | accuracy | balanced |",
+                      "|---" * (4 + len(EMOTIONS)) + "|"]
+            lines += [f"| {s.name} | {sum(s.n)} | " + " | ".join(_pct(r) for r in s.recall)
+                      + f" | {_pct(s.accuracy)} | {_pct(s.balanced_accuracy)} |" for s in table]
         return "\n".join(lines) + "\n"
 
 
@@ -193,9 +207,15 @@ def _predict(weights: np.ndarray, bias: np.ndarray, x: np.ndarray) -> np.ndarray
 
 
 def calibrate(
-    csv_paths: Sequence[Path], out: Path, folds: int = CALIBRATION_FOLDS, seed: int = 0
+    csv_paths: Sequence[Path], out: Path, folds: int = CALIBRATION_FOLDS, seed: int = 0, *,
+    fusion_tables: Sequence[Path] = (),
 ) -> CalibrationReport:
-    """Fit the mapping on the tables, cross-validate it, write `out` (TOML, atomically)."""
+    """Fit the mapping on the tables, cross-validate it, write `out` (TOML, atomically).
+
+    The fusion with the expression network is fitted on `fusion_tables` (default: the
+    tables themselves when they carry the network's columns): their faces are read through
+    the chosen blendshape recipe (feature set, C, this population baseline) refitted out of
+    fold on them, so no face is read by a model fitted on it."""
     paths = [Path(p) for p in csv_paths]
     blend, y, d = read_tables(paths)
     if y[y == 0].size == 0:
@@ -225,19 +245,79 @@ def calibrate(
     weights, bias = _fit(relative[:, cols], y, c, seed)
 
     def per_set(pred: np.ndarray) -> tuple[Scores, ...]:
-        each = [_scores(p.stem.removesuffix("_blendshapes"), y[d == k], pred[d == k])
-                for k, p in enumerate(paths)]
-        return (*each, _scores("all", y, pred)) if len(paths) > 1 else tuple(each)
+        return _per_set(paths, y, d, pred)
+
+    fused_paths = [Path(p) for p in fusion_tables] or (
+        paths if all(has_network_columns(p) for p in paths) else [])
+    fusion_lines: list[str] = []
+    readers: dict[str, tuple[Scores, ...]] = {}
+    if fused_paths:
+        readers, fusion_lines = _fit_fusion_tables(fused_paths, baseline, cols, c, folds, seed)
 
     report = CalibrationReport(
         out=Path(out), folds=folds, feature_set=set_name, n_features=len(names), c=c,
         model=per_set(oof[(set_name, c)]), emfacs=per_set(emfacs_predict(relative)),
-        candidates=tuple(candidates),
+        candidates=tuple(candidates), readers=readers,
     )
     resting_map = {n: float(v) for n, v in zip(BLENDSHAPE_NAMES, resting, strict=True)}
     text = _toml(report, paths, names, baseline[cols], resting_map, weights, bias)
-    write_atomic(Path(out), text)
+    write_atomic(Path(out), text + "\n".join(fusion_lines) + ("\n" if fusion_lines else ""))
     return report
+
+
+def _fit_fusion_tables(paths: Sequence[Path], baseline: np.ndarray, cols: list[int], c: float,
+                       folds: int, seed: int) -> tuple[dict[str, tuple[Scores, ...]], list[str]]:
+    """The readers' cross-validated scores on `paths` and the `[fusion]` TOML lines."""
+    missing = [str(p) for p in paths if not has_network_columns(p)]
+    if missing:
+        raise InputError(", ".join(missing), "no net_* columns (tools/expression_table.py "
+                                              "writes tables with the network's reading)")
+    blend, y, d = read_tables(paths)
+    relative = features_from_matrix(blend, BLENDSHAPE_NAMES, extended=True) - baseline
+    blend_oof = np.zeros((len(y), len(EMOTIONS)))
+    for train, test in _folds(y, d, folds, seed):
+        w, b = _fit(relative[train][:, cols], y[train], c, seed)
+        blend_oof[test] = softmax(relative[test][:, cols] @ w.T + b)
+    network = read_network(paths)
+    circumplex = np.array([CIRCUMPLEX[e] for e in EMOTIONS])
+    fusion, _ = fit_fusion(blend_oof, network, y, circumplex, _objective(y, d))
+    alone = Fusion(0.0, 1.0, fusion.prior, 0.0)  # the network's own reading
+
+    def per_set(pred: np.ndarray) -> tuple[Scores, ...]:
+        return _per_set(paths, y, d, pred)
+
+    readers = {"blendshapes": per_set(blend_oof.argmax(axis=1)),
+               "network": per_set(alone.combine(None, network).argmax(axis=1)),
+               "fused": per_set(fusion.combine(blend_oof, network).argmax(axis=1))}
+    return readers, fusion_toml(fusion, readers)
+
+
+def _per_set(paths: Sequence[Path], y: np.ndarray, d: np.ndarray,
+             pred: np.ndarray) -> tuple[Scores, ...]:
+    """Scores per table (named by its file, less `_blendshapes`), then pooled as "all"."""
+    each = [_scores(p.stem.removesuffix("_blendshapes"), y[d == k], pred[d == k])
+            for k, p in enumerate(paths)]
+    return (*each, _scores("all", y, pred)) if len(paths) > 1 else tuple(each)
+
+
+NEUTRAL_FLOOR = 0.6  # resting faces must read neutral at least this often, in every table
+
+
+def _objective(y: np.ndarray, d: np.ndarray) -> Callable[[np.ndarray], float]:
+    """What the fusion is chosen for, on every table alike (not tuned to one): the mean of
+    the tables' balanced accuracies, less twice each table's shortfall of neutral recall
+    below NEUTRAL_FLOOR."""
+    sets = [d == k for k in np.unique(d)]
+    neutral = EMOTIONS.index("neutral")
+
+    def objective(pred: np.ndarray) -> float:
+        total = 0.0
+        for rows in sets:
+            s = _scores("", y[rows], pred[rows])
+            total += s.balanced_accuracy - 2.0 * max(0.0, NEUTRAL_FLOOR - s.recall[neutral])
+        return total / len(sets)
+
+    return objective
 
 
 def _num(x: float) -> str:
@@ -256,7 +336,8 @@ def _toml(report: CalibrationReport, paths: Sequence[Path], names: Sequence[str]
     rule = report.emfacs[-1]
     lines = [
         "# Essence rig: blendshape -> emotion mapping (generated; do not edit by hand).",
-        "# Recalibrate: essence calibrate /path/*_blendshapes.csv --out calibration/emotion.toml",
+        "# Recalibrate: essence calibrate /path/*_blendshapes.csv --fusion /path/*_expression.csv",
+        "#   --out calibration/emotion.toml (docs/emotion-mapping.md says how the tables are made)",
         "# Model: p = softmax(weights @ (features - baseline) + bias) over [model] classes;",
         "# features are performance.emotion.features (FACS action-unit-like signals).",
         f"# {report.folds}-fold stratified CV on {sum(every.n)} faces: accuracy "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from performance.config import DEFAULTS
+from performance.config import DEFAULTS, Reader
 from performance.core.types import (
     EMOTIONS,
     NEUTRAL_READING,
@@ -26,6 +26,7 @@ from performance.core.types import (
 )
 from performance.emotion.baseline import FaceBaseline
 from performance.emotion.crowd import CrowdAggregator
+from performance.emotion.fusion import NetworkRest
 from performance.emotion.mapping import EmotionMapping
 from performance.emotion.smoothing import CriticallyDamped
 from performance.emotion.tracker import FaceTracker
@@ -38,6 +39,7 @@ class _FaceState:
     last_time: float
     smoothed: EmotionReading
     raw: EmotionReading
+    network_rest: NetworkRest | None = None  # learned when the expression network reads it
 
 
 class EmotionEngine:
@@ -51,13 +53,17 @@ class EmotionEngine:
         forget_after: float = DEFAULTS.forget_after,
         baseline: np.ndarray | None = None,
         learn_baseline: bool = True,
+        reader: Reader = Reader.FUSED,
         crowd_factory: Callable[[], CrowdAggregator] = CrowdAggregator,
     ) -> None:
         """`baseline`: an explicit calibrated resting feature vector (default: the population's).
 
-        `learn_baseline`: learn each face's own resting level while it is in view.
+        `learn_baseline`: learn each face's own resting level (its features and, with the
+        expression network, the network's reading) while it is in view. `reader`: what
+        reads the faces (the network joins in only for faces it has read).
         """
         self.mapping = mapping
+        self.reader = reader
         self.smooth_time = smooth_time
         self.prior = mapping.population_baseline if baseline is None else np.asarray(baseline)
         self.learn_baseline = learn_baseline
@@ -69,7 +75,8 @@ class EmotionEngine:
 
     def read_still(self, face: FaceObservation) -> EmotionReading:
         """The unsmoothed reading of a face in a still image, against the prior baseline."""
-        return self.mapping.predict(face.blendshapes, self.prior)
+        return self.mapping.predict(face.blendshapes, self.prior, expression=face.expression,
+                                    reader=self.reader)
 
     def update(self, observations: Observations) -> RoomEmotion:
         """Fold in the faces of one frame and return the new state."""
@@ -105,13 +112,27 @@ class EmotionEngine:
             self._faces[face_id] = state
         dt = max(now - state.last_time, 0.0)
         base = state.baseline.update(features, dt) if self.learn_baseline else self.prior
-        raw = self.mapping.predict_features(features, base)
+        raw = self.mapping.predict_features(features, base, expression=face.expression,
+                                            rest=self._network_rest(state, face, dt),
+                                            reader=self.reader)
         vector = state.spring.update(
             np.array([*raw.probabilities, raw.valence, raw.arousal]), dt
         )
         state.raw = raw
         state.smoothed = _reading_from_vector(vector)
         state.last_time = now
+
+    def _network_rest(self, state: _FaceState, face: FaceObservation,
+                      dt: float) -> np.ndarray | None:
+        """This face's learned resting level of the network (None: not learned, or no
+        network reading)."""
+        fusion = self.mapping.fusion
+        if fusion is None or face.expression is None or not self.learn_baseline:
+            return None
+        if state.network_rest is None:
+            state.network_rest = NetworkRest(fusion.rest_level)
+        evidence = fusion.network_evidence(np.asarray(face.expression))
+        return state.network_rest.update(evidence, dt)
 
     def _publish(self, now: float, arrivals: int, departed: list[int]) -> RoomEmotion:
         for face_id in list(self._faces):  # departed faces and dropped tentative ones

@@ -1,9 +1,11 @@
-"""The calibrated blendshape -> emotion mapping used at runtime (numpy + tomllib only).
+"""The calibrated face -> emotion mapping used at runtime (numpy + tomllib only).
 
 This module owns reading `calibration/emotion.toml` (written by `performance.emotion.calibrate`)
-and applying it: features relative to a neutral baseline -> a linear softmax over EMOTIONS ->
-valence/arousal as the probability-weighted mean of each class's circumplex coordinates, less
-the resting face's own mean (`rest_offset`), so a face at its baseline reads (0, 0).
+and applying it: features relative to a neutral baseline -> a linear softmax over EMOTIONS;
+with the expression network's reading of the face, the two are fused (`fusion.py`, the
+`[fusion]` table) as the `reader` setting asks; then valence/arousal as the
+probability-weighted mean of each class's circumplex coordinates, less the resting face's own
+mean (`rest_offset`), so a face at rest reads (0, 0).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from performance.config import CALIBRATION
+from performance.config import CALIBRATION, Reader
 from performance.core.errors import ConfigError
 from performance.core.types import EMOTIONS, EmotionReading
 from performance.emotion.features import (
@@ -26,6 +28,7 @@ from performance.emotion.features import (
     features_from_blendshapes,
     features_from_matrix,
 )
+from performance.emotion.fusion import Fusion
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,6 +42,7 @@ class EmotionMapping:
     circumplex: np.ndarray               # (len(EMOTIONS), 2): valence, arousal per class
     rest_offset: np.ndarray = field(default_factory=lambda: np.zeros(2))  # (valence, arousal)
     resting_blendshapes: dict[str, float] = field(default_factory=dict)
+    fusion: Fusion | None = None  # how the expression network joins in (None: it cannot)
     source: str = "<memory>"
     _extended: bool = field(init=False, repr=False)
     _columns: np.ndarray = field(init=False, repr=False)
@@ -92,22 +96,34 @@ class EmotionMapping:
         return np.asarray(full[:, self._columns])
 
     def predict(
-        self, scores: Mapping[str, float], baseline: np.ndarray | None = None
+        self, scores: Mapping[str, float], baseline: np.ndarray | None = None, *,
+        expression: Sequence[float] | None = None, reader: Reader = Reader.FUSED,
     ) -> EmotionReading:
-        """Emotion of one face from its blendshape scores (baseline: its resting features)."""
-        return self.predict_features(self.features(scores), baseline)
+        """Emotion of one face from its blendshape scores (baseline: its resting features)
+        and, when given, the expression network's probabilities."""
+        return self.predict_features(self.features(scores), baseline, expression=expression,
+                                     reader=reader)
 
     def predict_features(
-        self, features: np.ndarray, baseline: np.ndarray | None = None
+        self, features: np.ndarray, baseline: np.ndarray | None = None, *,
+        expression: Sequence[float] | None = None, rest: np.ndarray | None = None,
+        reader: Reader = Reader.FUSED,
     ) -> EmotionReading:
-        """Emotion from a feature vector (e.g. smoothed); `baseline` defaults to the population."""
+        """Emotion from a feature vector (e.g. smoothed); `baseline` defaults to the population.
+        `expression` (the network's probabilities) and `rest` (the face's learned network
+        resting level) join in as `reader` says; without them the blendshapes read alone."""
         f = np.asarray(features, dtype=np.float64)
         b = self.population_baseline if baseline is None else np.asarray(baseline, np.float64)
         if f.shape != self.population_baseline.shape or b.shape != f.shape:
             want = self.population_baseline.shape
             raise ValueError(f"features {f.shape} / baseline {b.shape}, expected {want}")
         probs = self.probabilities(f - b)
-        valence, arousal = np.clip(probs @ self.circumplex - self.rest_offset, -1.0, 1.0)
+        offset = self.rest_offset
+        if self.fusion is not None and expression is not None and reader is not Reader.BLENDSHAPES:
+            network = np.asarray(expression, dtype=np.float64)
+            probs = self.fusion.combine(probs if reader is Reader.FUSED else None, network, rest)
+            offset = self.fusion.rest_offset
+        valence, arousal = np.clip(probs @ self.circumplex - offset, -1.0, 1.0)
         return EmotionReading(
             probabilities=tuple(float(p) for p in probs),
             valence=float(valence),
@@ -195,6 +211,7 @@ def _parse(data: Mapping[str, Any], where: str) -> EmotionMapping:
             raise ConfigError(f"{where}: [circumplex] {emotion} must lie in [-1, 1]")
         coords.append(va)
     offset = _numbers(circ.get("rest_offset", [0.0, 0.0]), 2, where, "[circumplex] rest_offset")
+    fusion = _fusion(data["fusion"], where) if "fusion" in data else None
 
     return EmotionMapping(
         feature_names=tuple(names),
@@ -204,5 +221,33 @@ def _parse(data: Mapping[str, Any], where: str) -> EmotionMapping:
         circumplex=np.array(coords),
         rest_offset=np.array(offset),
         resting_blendshapes={str(key): float(v) for key, v in resting.items()},
+        fusion=fusion,
         source=where,
     )
+
+
+def _fusion(table: Any, where: str) -> Fusion:
+    """The optional [fusion] table (see `performance.emotion.fusion`)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [fusion] must be a table")
+    k = len(EMOTIONS)
+
+    def number(key: str, default: float) -> float:
+        return _numbers([table.get(key, default)], 1, where, f"[fusion] {key}")[0]
+
+    try:
+        return Fusion(
+            blendshape_weight=number("blendshape_weight", 1.0),
+            network_weight=number("network_weight", 1.0),
+            prior=np.array(_numbers(table.get("prior"), k, where, "[fusion] prior")),
+            prior_power=number("prior_power", 1.0),
+            offset=np.array(_numbers(table.get("offset", [0.0] * k), k, where,
+                                     "[fusion] offset")),
+            rest_level=np.array(_numbers(table.get("rest_level", [0.0] * k), k, where,
+                                         "[fusion] rest_level")),
+            rest_weight=number("rest_weight", 1.0),
+            rest_offset=np.array(_numbers(table.get("rest_offset", [0.0, 0.0]), 2, where,
+                                          "[fusion] rest_offset")),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{where}: [fusion] {exc}") from None

@@ -10,14 +10,22 @@ MediaPipe name, and yaw/pitch/roll in degrees from the facial transformation mat
 * Images whose short side is under 200 px (48x48 data-set crops) are upscaled to 192 px
   (bicubic) and padded by 25 % per side first, as the calibration tables were made; boxes are
   mapped back to the original frame.
-* With `tiling`, an IMAGE-mode pass runs on the full frame and on each overlapping tile of the
-  full-resolution frame, and duplicates are merged (see tiling.py).
+* With `auto`/`CxR` tiling, an IMAGE-mode pass runs on the full frame and on each overlapping
+  tile of the full-resolution frame, and duplicates are merged (see tiling.py).
+* With `adaptive` tiling (the `tiles` default) the untiled pass runs as without tiling (VIDEO
+  mode for streams), and IMAGE-mode tile passes follow only when small faces are likely: for
+  stills when that pass found no face wider than 20 % of the frame, for streams at most once a
+  second unless tiles found a crowd (tiling.py has the rule). Faces already found whole are
+  blanked out of later tiles, so each face is landmarked about once. `passes_last_frame`,
+  `tiled_last_frame`, `landmarks_last_frame` and `tiled_frames` say what a frame cost.
 
 Cost (measured on this project's 2-core CPU machine, XNNPACK): a detector pass costs ~1.5 ms;
 each face found costs ~10 ms more (478 landmarks + blendshapes). Plain frames, 640x480 or
 1920x1080: ~1.5 ms empty, ~22 ms with 2 faces. Tiled with the default 3x2 grid (7 passes):
-~9 ms empty, ~90-125 ms with 5-6 faces at either size, because a face in a tile overlap or
+~9 ms empty, ~90-140 ms with 5-6 faces at either size, because a face in a tile overlap or
 also seen by the full-frame pass is landmarked once per pass that finds it (merged after).
+Adaptive: a large face costs what untiled costs (1 pass); six gallery faces ~85-100 ms (7
+passes, 8 landmark runs instead of 12; README, *Measured figures*).
 """
 
 from __future__ import annotations
@@ -43,14 +51,21 @@ from performance.core.clock import StrictTimestamps
 from performance.core.closing import Closing
 from performance.core.errors import ModelError
 from performance.core.types import FaceObservation, Frame, Observations
+from performance.perception.expression import ExpressionNetwork
 from performance.perception.tiling import (
     BBox,
     Region,
+    TilingSchedule,
     TilingSettings,
+    adaptive_tiles,
     bbox_of,
     face_score,
+    is_whole,
     make_tiles,
+    mask_faces,
     merge_faces,
+    same_face,
+    small_faces_likely,
     to_frame,
     upscale_and_pad,
 )
@@ -133,6 +148,7 @@ class FaceLandmarkerAdapter(Closing):
         min_presence_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
         upscale_small: bool = True,
+        expression: ExpressionNetwork | None = None,
     ) -> None:
         if mode not in ("image", "video"):
             raise ValueError(f"mode must be 'image' or 'video', got {mode!r}")
@@ -143,12 +159,17 @@ class FaceLandmarkerAdapter(Closing):
         self.mode = mode
         self.tiling = tiling
         self.upscale_small = upscale_small
+        self.expression = expression  # reads each face's crop beside the blendshapes
         self._conf = (min_detection_confidence, min_presence_confidence, min_tracking_confidence)
         self._timestamps = StrictTimestamps()
         self._image: Any = None
         self._video: Any = None
-        self.passes_last_frame = 0
-        if mode == "video" and tiling is None:
+        self.passes_last_frame = 0  # model passes (full frame, tiles) the last frame took
+        self.tiled_last_frame = False  # whether the last frame was tiled
+        self.landmarks_last_frame = 0  # faces landmarked in all passes, before merging
+        self.tiled_frames = 0  # frames tiled so far
+        self._schedule = TilingSchedule(tiling) if tiling is not None and tiling.adaptive else None
+        if mode == "video" and (tiling is None or tiling.adaptive):
             self._video = self._create(vision.RunningMode.VIDEO)
         else:
             self._image = self._create(vision.RunningMode.IMAGE)
@@ -202,33 +223,75 @@ class FaceLandmarkerAdapter(Closing):
             faces.append((pts, shapes, matrix))
         return faces
 
+    def _passes(self, img: np.ndarray, frame: Frame,
+                found: list[tuple[BBox, float, FaceObservation]]
+                ) -> Iterator[tuple[np.ndarray, Region, int | None]]:
+        """The model passes over `frame` as (image, its region of the frame, VIDEO-mode
+        timestamp or None for IMAGE mode), counted in `passes_last_frame`.
+
+        `found` is the caller's list of candidates, which grows between the passes: the
+        adaptive mode reads what the untiled pass found before it decides to tile (see
+        tiling.py), and blanks the faces found so far, whole, out of each later tile."""
+        height, width = img.shape[:2]
+        tiling = self.tiling
+        stream = self.mode == "video" and not frame.is_still
+        self.passes_last_frame, self.tiled_last_frame = 1, False
+        if tiling is not None and not tiling.adaptive:  # `auto` or CxR: every frame, IMAGE mode
+            if self.upscale_small and min(height, width) < SMALL_SIDE:
+                yield (*upscale_and_pad(img, UPSCALE_TO, PAD), None)
+                return
+            tiles = make_tiles(width, height, tiling)
+            self.passes_last_frame, self.tiled_last_frame = len(tiles), len(tiles) > 1
+            self.tiled_frames += len(tiles) > 1
+            for tile in tiles:
+                yield tile.crop(img), tile.region, None
+            return
+        ts = self._timestamps.next_ms(frame.timestamp) if stream else None
+        if self.upscale_small and min(height, width) < SMALL_SIDE:
+            yield (*upscale_and_pad(img, UPSCALE_TO, PAD), ts)
+            return
+        yield img, (0.0, 0.0, float(width), float(height)), ts
+        if tiling is None:
+            return
+        untiled = [bbox for bbox, _, _ in found]
+        widths = [x1 - x0 for x0, _, x1, _ in untiled]
+        if self._schedule is not None and stream:
+            tile_now = self._schedule.should_tile(frame.timestamp, width, height, widths)
+        else:
+            tile_now = small_faces_likely(width, height, widths, tiling)
+        if not tile_now:
+            return
+        self.tiled_last_frame = True
+        self.tiled_frames += 1
+        whole = list(untiled)
+        for tile in adaptive_tiles(width, height, tiling):
+            start = len(found)
+            self.passes_last_frame += 1
+            yield mask_faces(tile.crop(img), tile, whole, width, height), tile.region, None
+            whole += [b for b, _, _ in found[start:] if is_whole(b, tile.region, width, height)]
+        if self._schedule is not None and stream:
+            new = merge_faces(found[len(untiled):])
+            self._schedule.record(frame.timestamp, sum(
+                not any(same_face(b, u) for u in untiled) for b, _, _ in new))
+
     def detect(self, frame: Frame) -> Observations:
         """Find faces in `frame`; boxes are normalised to the frame's full size."""
         img = _as_rgb(frame.image)
         height, width = img.shape[:2]
-        full: Region = (0.0, 0.0, float(width), float(height))
-        use_video = self.mode == "video" and not frame.is_still and self.tiling is None
-        passes: list[tuple[np.ndarray, Region]]
-        if self.upscale_small and min(height, width) < SMALL_SIDE:
-            passes = [upscale_and_pad(img, UPSCALE_TO, PAD)]
-        elif self.tiling is not None:
-            passes = [(t.crop(img), t.region) for t in make_tiles(width, height, self.tiling)]
-            use_video = False
-        else:
-            passes = [(img, full)]
         candidates: list[tuple[BBox, float, FaceObservation]] = []
-        for image, region in passes:
-            ts = self._timestamps.next_ms(frame.timestamp) if use_video else None
+        for image, region, ts in self._passes(img, frame, candidates):
             for pts, shapes, matrix in self._run(image, ts):
                 frame_pts = to_frame(pts, region, width, height)
                 bbox = bbox_of(frame_pts)
                 if bbox[2] <= bbox[0] or bbox[3] <= bbox[1]:
                     continue
                 yaw, pitch, roll = pose_from_matrix(matrix) if matrix is not None else (0, 0, 0)
+                # the network reads the crop from the image the face model saw
+                expression = self.expression.read(image, pts) if self.expression else None
                 face = FaceObservation(bbox=bbox, blendshapes=shapes, yaw=yaw, pitch=pitch,
-                                       roll=roll)
+                                       roll=roll, expression=expression)
                 candidates.append((bbox, face_score(bbox, region, width, height), face))
-        self.passes_last_frame = len(passes)
+        self.landmarks_last_frame = len(candidates)
         kept = merge_faces(candidates)[: self.max_faces]
         faces = tuple(sorted((f for _, _, f in kept), key=lambda f: (f.center[0], f.center[1])))
         return Observations(

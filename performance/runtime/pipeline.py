@@ -7,14 +7,17 @@ factory (model resolved and tiling parsed at once, so a bad setting fails before
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from performance.config import Settings
+from performance.config import Reader, Settings
 from performance.emotion.engine import EmotionEngine
 from performance.emotion.mapping import EmotionMapping
 from performance.perception.worker import Detector
+
+log = logging.getLogger(__name__)
 
 SCRIPTED = "scripted"
 """The `--input` naming the built-in scripted audience (no camera, no face model)."""
@@ -32,18 +35,50 @@ def engine_from_settings(settings: Settings,
         baseline = load_baseline(Path(settings.baseline), mapping.feature_names)
     return EmotionEngine(mapping, smooth_time=settings.smooth_time,
                          forget_after=settings.forget_after, baseline=baseline,
-                         learn_baseline=settings.learn_baseline)
+                         learn_baseline=settings.learn_baseline, reader=Reader(settings.reader))
 
 
 def landmarker_factory(settings: Settings,
                        mode: Literal["image", "video"]) -> Callable[[], Detector]:
-    """A factory of MediaPipe detectors in `mode` (tiling per settings). The model is
-    resolved and the tiles setting parsed now, so either fails here, naming the setting."""
+    """A factory of MediaPipe detectors in `mode` (tiling per settings), each with its own
+    expression network when the reader uses one. The models are resolved and the tiles
+    setting parsed now, so any of them fails here, naming the setting."""
     from performance.perception.landmarker import FaceLandmarkerAdapter
     from performance.perception.model import resolve_model_path
     from performance.perception.tiling import TilingSettings
 
     model = resolve_model_path(settings.face_model)
     tiling = TilingSettings.parse(settings.tiles)
-    return lambda: FaceLandmarkerAdapter(model, max_faces=settings.max_faces, mode=mode,
-                                         tiling=tiling)
+    network = expression_model(settings)
+
+    def make() -> Detector:
+        from performance.perception.expression import ExpressionNetwork
+
+        reader = ExpressionNetwork(network) if network is not None else None
+        return FaceLandmarkerAdapter(model, max_faces=settings.max_faces, mode=mode,
+                                     tiling=tiling, expression=reader)
+
+    return make
+
+
+def expression_model(settings: Settings) -> Path | None:
+    """The expression network's file when the reader uses it (resolved and checked now);
+    None for the blendshape reader, or when the LiteRT runtime is missing (then the
+    blendshapes read alone, as the log says once)."""
+    if Reader(settings.reader) is Reader.BLENDSHAPES:
+        return None
+    from performance.perception.expression import runtime_missing
+    from performance.perception.model import EXPRESSION_MODEL, resolve_model_path
+
+    missing = runtime_missing()
+    if missing is not None:
+        global _warned_missing
+        if not _warned_missing:
+            log.warning("%s: the blendshapes read the faces alone (reader %s asked for the "
+                        "expression network)", missing, settings.reader)
+            _warned_missing = True
+        return None
+    return resolve_model_path(settings.expression_model, model=EXPRESSION_MODEL)
+
+
+_warned_missing = False

@@ -63,6 +63,25 @@ def test_photos_give_one_row_per_face_with_valid_numbers(
         assert -1 <= float(row["valence"]) <= 1 and -1 <= float(row["arousal"]) <= 1
 
 
+def test_a_gallery_crowd_is_found_with_default_settings(
+    face_model: Path, testdata: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.integration.test_perception import gallery_frame, gallery_photos
+
+    with FaceLandmarkerAdapter(face_model, mode="image") as plain:
+        crowd, _ = gallery_frame(plain, gallery_photos(testdata))
+    path = tmp_path / "crowd.png"
+    cv2.imwrite(str(path), cv2.cvtColor(crowd, cv2.COLOR_RGB2BGR))
+    rows = analyze_rows(capsys, str(path), str(testdata / "single_face.jpg"))  # no --tiles
+    group = [r for r in rows if Path(r["path"]).name == "crowd.png"]
+    assert [r["face_id"] for r in group] == ["1", "2", "3", "4", "5", "6"]
+    assert all(r["label"] != "none" for r in group)
+    assert len([r for r in rows if Path(r["path"]).name == "single_face.jpg"]) == 1
+    assert main(["analyze", str(path), "--tiles", "off", "--csv", "-", "--no-progress"]) == 0
+    off = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(off) == 1 and off[0]["label"] == "none"  # `off` remains a choice
+
+
 def test_small_grey_crops_work_like_photos(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,4 +1,5 @@
-"""Real MediaPipe on real faces: stills, tiling for crowds, tiny crops, video, the worker."""
+"""Real MediaPipe on real faces: stills, tiling for crowds (the adaptive default, `auto`),
+tiny crops, video, the worker."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import cv2
 import numpy as np
 import pytest
 
+from performance.config import DEFAULTS
 from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.mailbox import LatestSlot
 from performance.core.types import FaceObservation, Frame, Observations
-from performance.perception.tiling import TilingSettings, iou
+from performance.perception.tiling import TilingSettings, can_tile, iou
 from performance.perception.worker import PerceptionWorker
 
 pytestmark = pytest.mark.integration
@@ -48,6 +50,15 @@ def tiled(face_model: Path) -> Iterator[FaceLandmarkerAdapter]:
         yield lm
 
 
+@pytest.fixture(scope="module")
+def default(face_model: Path) -> Iterator[FaceLandmarkerAdapter]:
+    """IMAGE mode with the default `tiles` setting (adaptive)."""
+    tiling = TilingSettings.parse(DEFAULTS.tiles)
+    assert tiling is not None and tiling.adaptive
+    with FaceLandmarkerAdapter(face_model, mode="image", tiling=tiling) as lm:
+        yield lm
+
+
 def assert_distinct(faces: tuple[FaceObservation, ...]) -> None:
     for i, a in enumerate(faces):
         for b in faces[i + 1:]:
@@ -73,21 +84,43 @@ def test_single_face_photo(plain: FaceLandmarkerAdapter, testdata: Path) -> None
     assert obs.source == "test" and obs.frame_index == 0
 
 
+def test_a_single_large_face_is_not_tiled_by_default(
+    plain: FaceLandmarkerAdapter, default: FaceLandmarkerAdapter, testdata: Path
+) -> None:
+    image = read_rgb(testdata / "single_face.jpg")
+    assert can_tile(image.shape[1], image.shape[0], TilingSettings(adaptive=True))  # it could
+    untiled = plain.detect(still(image)).faces
+    faces = default.detect(still(image)).faces
+    assert len(faces) == 1 and faces[0].size > 0.2
+    assert not default.tiled_last_frame
+    assert default.passes_last_frame == 1 and default.landmarks_last_frame == 1
+    assert faces[0].bbox == pytest.approx(untiled[0].bbox)
+    assert faces[0].blendshapes == pytest.approx(untiled[0].blendshapes)
+
+
 def test_no_face_in_landscape(plain: FaceLandmarkerAdapter, tiled: FaceLandmarkerAdapter,
-                              testdata: Path) -> None:
+                              default: FaceLandmarkerAdapter, testdata: Path) -> None:
     image = read_rgb(testdata / "free-mountain-vector-01.jpg")
     assert plain.detect(still(image)).faces == ()
     assert tiled.detect(still(image)).faces == ()
+    assert default.detect(still(image)).faces == ()  # nobody found: it looks in tiles too
+    assert default.tiled_last_frame and default.passes_last_frame == 7
 
 
 def test_multi_face_needs_tiling(plain: FaceLandmarkerAdapter, tiled: FaceLandmarkerAdapter,
-                                 testdata: Path) -> None:
+                                 default: FaceLandmarkerAdapter, testdata: Path) -> None:
     image = read_rgb(testdata / "multi_face.jpg")
     assert len(plain.detect(still(image)).faces) < 5
     faces = tiled.detect(still(image)).faces
     assert len(faces) == 5
     assert_distinct(faces)
     assert tiled.passes_last_frame == 7
+    # by default: the untiled pass finds only small faces (< 20 % wide), so it tiles too
+    adaptive = default.detect(still(image)).faces
+    assert len(adaptive) == 5 and default.tiled_last_frame
+    assert_distinct(adaptive)
+    for a, b in zip(adaptive, faces, strict=True):
+        assert iou(a.bbox, b.bbox) > 0.7
 
 
 def face_crop(lm: FaceLandmarkerAdapter, image: np.ndarray, margin: float = 0.35
@@ -124,19 +157,120 @@ def gallery_frame(lm: FaceLandmarkerAdapter, photos: list[np.ndarray]
     return canvas, centers
 
 
-def test_gallery_crowd_of_six(plain: FaceLandmarkerAdapter, tiled: FaceLandmarkerAdapter,
-                              testdata: Path) -> None:
+def gallery_photos(testdata: Path) -> list[np.ndarray]:
+    """The six real face photos `gallery_frame` seats at a table."""
     photos = [skdata.astronaut(), read_rgb(testdata / "single_face.jpg")]
-    photos += [read_rgb(testdata / name) for name in EXPRESSIONS]
-    frame, centers = gallery_frame(plain, photos)
-    assert len(plain.detect(still(frame)).faces) < 6
-    faces = tiled.detect(still(frame)).faces
-    assert len(faces) == 6
-    assert_distinct(faces)
-    for face, (cx, cy) in zip(faces, centers, strict=True):  # faces come sorted left to right
-        assert face.center[0] == pytest.approx(cx, abs=0.01)
-        assert face.center[1] == pytest.approx(cy, abs=0.02)
-        assert 0.05 < face.size < 0.1
+    return photos + [read_rgb(testdata / name) for name in EXPRESSIONS]
+
+
+def test_gallery_crowd_of_six(plain: FaceLandmarkerAdapter, tiled: FaceLandmarkerAdapter,
+                              default: FaceLandmarkerAdapter, testdata: Path) -> None:
+    frame, centers = gallery_frame(plain, gallery_photos(testdata))
+    assert len(plain.detect(still(frame)).faces) == 0
+    for lm in (default, tiled):  # the default settings, and `auto`
+        faces = lm.detect(still(frame)).faces
+        assert len(faces) == 6
+        assert_distinct(faces)
+        for face, (cx, cy) in zip(faces, centers, strict=True):  # sorted left to right
+            assert face.center[0] == pytest.approx(cx, abs=0.01)
+            assert face.center[1] == pytest.approx(cy, abs=0.02)
+            assert 0.05 < face.size < 0.1
+        assert lm.tiled_last_frame and lm.passes_last_frame == 7  # full frame + 3x2 tiles
+    # `auto` landmarks each face once per pass that finds it; adaptive blanks faces already
+    # found whole out of later tiles, so only faces cut by a tile edge are found twice
+    assert tiled.landmarks_last_frame >= 10
+    assert 6 <= default.landmarks_last_frame <= 9
+
+
+def test_default_tiling_in_a_stream(face_model: Path, plain: FaceLandmarkerAdapter,
+                                    testdata: Path) -> None:
+    """VIDEO mode with the default setting: a crowd is tiled on every frame; an empty room
+    once a second; one large face never."""
+    tiling = TilingSettings.parse(DEFAULTS.tiles)
+    crowd, _ = gallery_frame(plain, gallery_photos(testdata))
+    with FaceLandmarkerAdapter(face_model, mode="video", tiling=tiling) as lm:
+        counts = [len(lm.detect(Frame(image=crowd, timestamp=i / 30, index=i, source="v")).faces)
+                  for i in range(6)]
+        assert counts == [6] * 6 and lm.tiled_frames == 6
+    for clip, faces_per_frame, tiled_frames in (("single_face.mp4", 1, (0, 0)),
+                                                ("no_face.mp4", 0, (3, 4))):  # 95 frames
+        capture = cv2.VideoCapture(str(testdata / clip))
+        with FaceLandmarkerAdapter(face_model, mode="video", tiling=tiling) as lm:
+            found = total = 0
+            while True:
+                ok, bgr = capture.read()
+                if not ok:
+                    break
+                frame = Frame(image=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), timestamp=total / 30,
+                              index=total, source="clip")
+                found += len(lm.detect(frame).faces) == faces_per_frame
+                total += 1
+            assert total > 60 and found / total > 0.9, clip
+            least, most = tiled_frames  # one check a second at most, and only when useful
+            assert least <= lm.tiled_frames <= most, clip
+        capture.release()
+
+
+def test_adaptive_tiling_cost(face_model: Path, plain: FaceLandmarkerAdapter,
+                              tiled: FaceLandmarkerAdapter, default: FaceLandmarkerAdapter,
+                              testdata: Path) -> None:
+    """Untiled vs the adaptive default vs `auto`, timed in one run (medians, interleaved). The
+    README's measured figures come from `pytest -s -k cost tests/integration/test_perception.py`.
+    Only the loosest bound on time is asserted; the pass counts are exact."""
+    crowd, _ = gallery_frame(plain, gallery_photos(testdata))
+    stills = {"one large face, 572x562 still": read_rgb(testdata / "single_face.jpg"),
+              "six gallery faces, 1920x1080 still": crowd,
+              "nobody, 1920x1080 still": read_rgb(testdata / "free-mountain-vector-01.jpg")}
+    modes = {"untiled": plain, "adaptive": default, "auto": tiled}
+    report = []
+    for name, image in stills.items():
+        times: dict[str, list[float]] = {mode: [] for mode in modes}
+        found = {}
+        order = list(modes.items())
+        for rep in range(9):  # each mode first, second and last in turn (caches)
+            for mode, lm in order[rep % 3:] + order[:rep % 3]:
+                start = time.perf_counter()
+                found[mode] = len(lm.detect(still(image)).faces)
+                times[mode].append(time.perf_counter() - start)
+        ms = {mode: 1000 * float(np.median(t)) for mode, t in times.items()}
+        report.append(
+            f"{name}: " + ", ".join(f"{m} {v:.1f} ms ({found[m]} faces)" for m, v in ms.items())
+            + f"; adaptive/untiled {ms['adaptive'] / ms['untiled']:.2f},"
+            f" adaptive/auto {ms['adaptive'] / ms['auto']:.2f}; adaptive"
+            f" {default.passes_last_frame} passes, {default.landmarks_last_frame} landmark runs"
+            f" (auto {tiled.passes_last_frame}, {tiled.landmarks_last_frame})")
+        if name.startswith("one"):
+            assert default.passes_last_frame == 1
+            assert ms["adaptive"] < 2 * ms["untiled"]
+    def clip_frames(name: str) -> Iterator[np.ndarray]:
+        if name == "crowd":  # the six gallery faces, held for 20 frames
+            yield from [crowd] * 20
+            return
+        capture = cv2.VideoCapture(str(testdata / name))
+        while True:
+            ok, bgr = capture.read()
+            if not ok:
+                break
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        capture.release()
+
+    for clip in ("single_face.mp4", "no_face.mp4", "crowd"):
+        per_frame, tiled_frames = {}, 0
+        for mode, tiling in (("untiled", None), ("adaptive", default.tiling)):
+            with FaceLandmarkerAdapter(face_model, mode="video", tiling=tiling) as lm:
+                spent, frames = 0.0, 0
+                for image in clip_frames(clip):
+                    frame = Frame(image=image, timestamp=frames / 30, index=frames, source="v")
+                    start = time.perf_counter()
+                    lm.detect(frame)
+                    spent += time.perf_counter() - start
+                    frames += 1
+                per_frame[mode], tiled_frames = 1000 * spent / frames, lm.tiled_frames
+        report.append(f"{clip}, VIDEO mode: untiled {per_frame['untiled']:.1f} ms/frame,"
+                      f" adaptive {per_frame['adaptive']:.1f} ms/frame (ratio"
+                      f" {per_frame['adaptive'] / per_frame['untiled']:.2f}; tiled"
+                      f" {tiled_frames} of {frames} frames)")
+    print("\n" + "\n".join(report))
 
 
 def test_tiny_grey_crop_is_upscaled(plain: FaceLandmarkerAdapter) -> None:

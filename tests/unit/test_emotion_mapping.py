@@ -182,3 +182,32 @@ def test_calibrating_a_subset_round_trips(tmp_path: Path) -> None:
     assert (pred == labels).mean() > 2.0 / len(EMOTIONS)
     one = loaded.predict(dict(zip(BLENDSHAPE_NAMES, matrix[0], strict=True)))
     assert one.probabilities == pytest.approx(tuple(probs[0]))
+
+
+@pytest.mark.skipif(not TABLE.is_file(), reason="labelled tables not available")
+def test_the_fusion_is_fitted_on_tables_with_the_networks_reading(tmp_path: Path) -> None:
+    """With a network that reads the label right two times in three, the fitted fusion reads
+    better than the blendshapes alone (cross-validated), and its [fusion] table loads."""
+    with open(TABLE, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields = list(reader.fieldnames or [])
+        rows = [r for r in reader if r["detected"] == "1" and r["label"] in EMOTIONS]
+    rng = random.Random(1)
+    sample = rng.sample(rows, 700)
+    net_fields = [f"net_{e}" for e in EMOTIONS]
+    for row in sample:
+        guess = row["label"] if rng.random() < 2 / 3 else rng.choice(EMOTIONS)
+        for e, name in zip(EMOTIONS, net_fields, strict=True):
+            row[name] = "0.7" if e == guess else "0.05"
+    table = tmp_path / "small_expression.csv"
+    with open(table, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields + net_fields)
+        writer.writeheader()
+        writer.writerows(sample)
+    out = tmp_path / "emotion.toml"
+    report = calibrate([table], out, folds=3, seed=0)  # the table carries the network too
+    fused, alone = report.readers["fused"][0], report.readers["blendshapes"][0]
+    assert fused.balanced_accuracy > alone.balanced_accuracy + 0.1
+    assert "Reader `fused`" in report.to_markdown()
+    loaded = EmotionMapping.load(out)
+    assert loaded.fusion is not None and loaded.fusion.network_weight > 0

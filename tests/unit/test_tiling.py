@@ -1,24 +1,35 @@
-"""Tiling geometry: coverage with overlap, duplicate merging, coordinate round trips."""
+"""Tiling geometry: coverage with overlap, duplicate merging, coordinate round trips, and the
+adaptive mode's rule (when to tile a still, how often a stream) without the model."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from performance.config import DEFAULTS
 from performance.core.errors import ConfigError
 from performance.perception.tiling import (
+    SMALL_FACE,
     Tile,
+    TilingSchedule,
     TilingSettings,
+    adaptive_tiles,
     auto_grid,
     bbox_of,
+    can_tile,
     face_score,
     from_frame,
     iou,
+    is_whole,
     make_tiles,
+    mask_faces,
     merge_faces,
+    small_faces_likely,
     to_frame,
     upscale_and_pad,
 )
+
+ADAPTIVE = TilingSettings(adaptive=True)
 
 
 @pytest.mark.parametrize("size", [(640, 480), (1920, 1080), (1000, 667), (1080, 1920)])
@@ -68,6 +79,7 @@ def test_bad_settings_are_refused() -> None:
     ("off", None), ("", None), (" None ", None), ("0", None),
     ("auto", TilingSettings()), (" AUTO", TilingSettings()),
     ("3x2", TilingSettings(grid=(3, 2))), ("1X1", TilingSettings(grid=(1, 1))),
+    ("adaptive", ADAPTIVE), (" Adaptive ", ADAPTIVE),
 ])
 def test_the_tiles_setting_parses(text: str, expected: TilingSettings | None) -> None:
     assert TilingSettings.parse(text) == expected
@@ -77,7 +89,104 @@ def test_the_tiles_setting_parses(text: str, expected: TilingSettings | None) ->
 def test_a_bad_tiles_setting_names_the_setting(text: str) -> None:
     with pytest.raises(ConfigError) as info:
         TilingSettings.parse(text)
-    assert str(info.value) == f"tiles: expected off, auto or CxR such as 3x2, got {text!r}"
+    assert str(info.value) == (
+        f"tiles: expected adaptive, off, auto or CxR such as 3x2, got {text!r}")
+
+
+def test_adaptive_is_the_default_and_auto_stays_as_it_was() -> None:
+    default = TilingSettings.parse(DEFAULTS.tiles)
+    assert default is not None and default.adaptive
+    auto = TilingSettings.parse("auto")
+    assert auto is not None and not auto.adaptive and auto.include_full_frame
+    assert make_tiles(1920, 1080, auto) == make_tiles(1920, 1080, default)  # same grid
+    tiles = adaptive_tiles(1920, 1080, default)  # the untiled pass already saw the full frame
+    assert len(tiles) == 6 and Tile(0, 0, 1920, 1080) not in tiles
+
+
+@pytest.mark.parametrize(("size", "widths", "expected"), [
+    ((1920, 1080), [], True),  # nobody found: a gallery crowd may be there, too small
+    ((1920, 1080), [0.12, 0.10], True),  # only small faces: others further back are likely
+    ((1920, 1080), [0.32], False),  # one large face: nothing to gain, costs what untiled costs
+    ((1920, 1080), [0.12, 0.30], False),  # a large face among small ones
+    ((1920, 1080), [SMALL_FACE], False),  # the threshold itself is large
+    ((640, 360), [], True),  # a 640x360 camera still cuts into 3x2 tiles of 256x206 px
+    ((400, 225), [0.1], True),  # 2x1
+    ((320, 180), [], False),  # too small to cut: tiles would be under 192 px
+    ((200, 200), [], False),
+])
+def test_small_faces_likely(size: tuple[int, int], widths: list[float], expected: bool) -> None:
+    assert small_faces_likely(*size, widths, ADAPTIVE) is expected
+    assert can_tile(*size, ADAPTIVE) is (size[0] >= 400)
+
+
+def test_a_stream_is_rechecked_once_a_second_without_a_crowd() -> None:
+    schedule = TilingSchedule(ADAPTIVE)
+    tiled = []
+    for i in range(91):  # 3 s at 30 fps, nobody in view: tiles find nothing
+        t = i / 30
+        if schedule.should_tile(t, 1920, 1080, []):
+            tiled.append(i)
+            schedule.record(t, new_faces=0)
+    assert tiled == [0, 30, 60, 90]
+    assert not schedule.crowd
+
+
+def test_a_stream_with_a_large_face_is_never_tiled() -> None:
+    schedule = TilingSchedule(ADAPTIVE)
+    assert not any(schedule.should_tile(i / 30, 1920, 1080, [0.3]) for i in range(90))
+    small = TilingSchedule(ADAPTIVE)  # the same at 320x180: too small to cut
+    assert not any(small.should_tile(i / 30, 320, 180, []) for i in range(90))
+
+
+def test_a_crowd_keeps_every_frame_tiled_until_it_has_gone_for_the_hold_time() -> None:
+    schedule = TilingSchedule(ADAPTIVE)
+    tiled = []
+    for i in range(150):  # 5 s at 30 fps; the crowd is there for the first 2 s
+        t = i / 30
+        widths = [0.3] if 45 <= i < 60 else []  # someone steps close to the camera meanwhile
+        if schedule.should_tile(t, 1920, 1080, widths):
+            tiled.append(i)
+            schedule.record(t, new_faces=6 if i < 60 else 0)
+    # every frame while the crowd is seen and for the hold time after, the large face too
+    assert tiled[:89] == list(range(89))
+    assert not schedule.crowd
+    later = [i for i in tiled if i >= 88]
+    assert (np.diff(later) >= 29).all()  # then one check a second
+    assert 2 <= len(later) <= 4
+
+
+def test_time_going_back_starts_the_schedule_afresh() -> None:
+    schedule = TilingSchedule(ADAPTIVE)
+    assert schedule.should_tile(10.0, 1920, 1080, [])
+    schedule.record(10.0, new_faces=0)
+    assert not schedule.should_tile(10.5, 1920, 1080, [])
+    assert schedule.should_tile(0.0, 1920, 1080, [])  # a new stream: checked at once
+
+
+def test_mask_faces_blanks_boxes_inside_the_tile_only() -> None:
+    w, h = 1920, 1080
+    tile = Tile(576, 0, 1344, 617)
+    crop = np.full((tile.height, tile.width, 3), 200, dtype=np.uint8)
+    inside = (0.40, 0.20, 0.45, 0.30)  # 96 x 108 px face
+    outside = (0.05, 0.20, 0.10, 0.30)
+    out = mask_faces(crop, tile, [inside, outside], w, h, margin=0.0)
+    assert out is crop
+    black = np.argwhere(crop[:, :, 0] == 0)
+    (r0, c0), (r1, c1) = black.min(axis=0), black.max(axis=0)
+    assert (c0 + tile.x0, c1 + 1 + tile.x0) == (768, 864)
+    assert (r0, r1 + 1) == (216, 324)
+    assert (crop == 0).sum() == 96 * 108 * 3
+    edge = (0.69, 0.5, 0.72, 0.6)  # crosses the tile's right edge: clipped, not an error
+    mask_faces(crop, tile, [edge], w, h)
+    assert (crop[:, -1] == 0).any()
+
+
+def test_is_whole_needs_clearance_from_inner_tile_edges() -> None:
+    w, h = 1920, 1080
+    tile = Tile(0, 0, 768, 617).region
+    assert is_whole((0.1, 0.1, 0.15, 0.2), tile, w, h)
+    assert not is_whole((0.36, 0.1, 0.40, 0.2), tile, w, h)  # touches x = 0.4, the tile edge
+    assert is_whole((0.0, 0.0, 0.05, 0.1), tile, w, h)  # the frame border is no tile edge
 
 
 def test_coordinate_mapping_round_trips() -> None:

@@ -1,0 +1,120 @@
+"""Fusing the two readers of a face: the blendshape mapping and the expression network.
+
+Owns the combination rule and the per-face resting level of the network (numpy only):
+
+    logit_k = w_b * log p_blend_k + w_n * (log p_net_k - power * log prior_k - rest_k) + offset_k
+    p = softmax(logit)
+
+`prior` is the share of each class in the network's training set (FER2013), divided out so
+the network's preference for frequent classes does not count twice; `offset` shifts whole
+classes (the neutral offset); `rest` is how this face's network reading at rest differs from
+the population's resting faces (`NetworkRest`), so a face the network reads as a little sad
+when it rests is not read as sad. The constants live in `calibration/emotion.toml` under
+`[fusion]`, fitted by `essence calibrate` on development data only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from performance.core.types import EMOTIONS
+from performance.emotion.smoothing import exponential_alpha
+
+EPS = 1e-6  # probabilities are floored here before the log
+
+
+def log_probabilities(p: np.ndarray) -> np.ndarray:
+    """log of probabilities floored at EPS (rows or one vector)."""
+    return np.log(np.clip(np.asarray(p, dtype=np.float64), EPS, 1.0))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, safe for large and non-finite logits."""
+    z = np.nan_to_num(np.asarray(logits, np.float64), nan=0.0, posinf=50.0, neginf=-50.0)
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=-1, keepdims=True))
+
+
+def centred(x: np.ndarray) -> np.ndarray:
+    """Log-space values less their mean over the classes (what a softmax cannot see)."""
+    return np.asarray(x - x.mean(axis=-1, keepdims=True))
+
+
+@dataclass(frozen=True, eq=False)
+class Fusion:
+    """The combination constants (see the module docstring); arrays in EMOTIONS order."""
+
+    blendshape_weight: float
+    network_weight: float
+    prior: np.ndarray  # (7,) class shares of the network's training data
+    prior_power: float = 1.0
+    offset: np.ndarray = field(default_factory=lambda: np.zeros(len(EMOTIONS)))
+    rest_level: np.ndarray = field(default_factory=lambda: np.zeros(len(EMOTIONS)))
+    rest_weight: float = 1.0  # share of a face's learned resting difference taken out
+    rest_offset: np.ndarray = field(default_factory=lambda: np.zeros(2))  # valence, arousal
+
+    def __post_init__(self) -> None:
+        k = len(EMOTIONS)
+        for name in ("prior", "offset", "rest_level"):
+            value = np.asarray(getattr(self, name), dtype=np.float64)
+            if value.shape != (k,):
+                raise ValueError(f"{name} has shape {value.shape}, expected ({k},)")
+            object.__setattr__(self, name, value)
+        if np.any(self.prior <= 0):
+            raise ValueError("prior shares must be positive")
+        object.__setattr__(self, "prior", self.prior / self.prior.sum())
+
+    def network_evidence(self, network: np.ndarray) -> np.ndarray:
+        """The network's log-probabilities with its training prior divided out, centred."""
+        return centred(log_probabilities(network) - self.prior_power * np.log(self.prior))
+
+    def combine(self, blendshapes: np.ndarray | None, network: np.ndarray | None,
+                rest: np.ndarray | None = None) -> np.ndarray:
+        """Fused probabilities from either reader or both (rows or one vector); `rest` is a
+        face's learned network resting level (`NetworkRest.value`), None for a still."""
+        logits = np.asarray(self.offset, dtype=np.float64).copy()
+        if blendshapes is not None:
+            logits = logits + self.blendshape_weight * log_probabilities(blendshapes)
+        if network is not None:
+            evidence = self.network_evidence(network)
+            if rest is not None:
+                evidence = evidence - self.rest_weight * (rest - self.rest_level)
+            logits = logits + self.network_weight * evidence
+        return softmax(logits)
+
+
+class NetworkRest:
+    """One face's resting level of the network's evidence: a slow mean of what the network
+    reads on this face, faded in over `warmup` seconds from the population's resting level
+    and limited to `max_shift` from it, so a held expression moves it little and a face that
+    leaves is forgotten with it (like `FaceBaseline` for the blendshape features)."""
+
+    def __init__(self, population: np.ndarray, *, rest_time: float = 20.0,
+                 warmup: float = 4.0, max_shift: float = 1.5) -> None:
+        self.population = np.asarray(population, dtype=np.float64)
+        self.rest_time, self.warmup, self.max_shift = rest_time, warmup, max_shift
+        self._mean: np.ndarray | None = None
+        self.age = 0.0
+
+    def update(self, evidence: np.ndarray, dt: float) -> np.ndarray:
+        """Feed this frame's network evidence (`dt` s after the last); returns the level."""
+        x = np.asarray(evidence, dtype=np.float64)
+        if self._mean is None:
+            self._mean = x.copy()
+        else:
+            step = max(dt, 0.0)
+            self._mean = self._mean + exponential_alpha(step, self.rest_time) * (x - self._mean)
+            self.age += step
+        return self.value
+
+    @property
+    def value(self) -> np.ndarray:
+        """The level to read this face's network evidence against now."""
+        if self._mean is None:
+            return self.population
+        shift = np.clip(self._mean - self.population, -self.max_shift, self.max_shift)
+        fade = min(self.age / self.warmup, 1.0) if self.warmup > 0 else 1.0
+        return np.asarray(self.population + fade * shift)

@@ -1,0 +1,112 @@
+"""The expression network: a second reader of each face beside the blendshapes.
+
+The rig's only `import ai_edge_litert` (LiteRT, loaded when a network is first made). The
+network is fer's mini-Xception (`emotion_model_quantized.tflite`, trained on FER2013; see
+`perception/model.py` for where the file comes from): a 64x64 grey face in [-1, 1] in, the
+probabilities of angry, disgust, fear, happy, sad, surprise, neutral out (that order, as
+fer's own `_get_labels` lists them).
+
+The crop, exactly: the bounding box of the face's 478 landmarks in the image the face
+model saw, made square (side = the box's longer side, no margin) around the box's centre,
+the part outside the image filled with the nearest edge pixels; to grey (ITU-R 601 luma, as
+OpenCV's RGB2GRAY); resized to 64x64, with area interpolation when shrinking and bilinear
+when enlarging; scaled to [-1, 1]. The network reads the crop and its mirror image and the
+two probability vectors are averaged. Crops exist in memory only, for the one inference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from performance.core.errors import ModelError
+from performance.core.types import EMOTIONS
+
+INPUT_SIDE = 64
+NETWORK_CLASSES: tuple[str, ...] = (
+    "angry", "disgusted", "fearful", "happy", "sad", "surprised", "neutral",
+)
+"""The network's output order (fer's labels, in the rig's words)."""
+TO_EMOTIONS = np.array([NETWORK_CLASSES.index(name) for name in EMOTIONS])
+"""Indices that reorder a network output into EMOTIONS order."""
+
+
+class ExpressionUnavailable(ModelError):
+    """The LiteRT runtime is not installed: the blendshapes read the faces alone."""
+
+
+def square_box(points: np.ndarray, width: int, height: int) -> tuple[int, int, int]:
+    """(x0, y0, side) in pixels of the square crop around normalised landmark `points`
+    (N, 2) in an image of `width` x `height`: the landmarks' box, its longer side, centred."""
+    xs, ys = points[:, 0] * width, points[:, 1] * height
+    x0, x1, y0, y1 = float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
+    side = max(x1 - x0, y1 - y0, 1.0)
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    return round(cx - side / 2.0), round(cy - side / 2.0), max(round(side), 1)
+
+
+def face_crop(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The network's input for one face: (64, 64) float32 in [-1, 1] (see the module doc).
+    `image` is RGB uint8 (H, W, 3) or grey (H, W); `points` the normalised landmarks."""
+    height, width = image.shape[:2]
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    x0, y0, side = square_box(points, width, height)
+    pad = max(0, -x0, -y0, x0 + side - width, y0 + side - height)
+    if pad:
+        grey = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        x0, y0 = x0 + pad, y0 + pad
+    crop = grey[y0:y0 + side, x0:x0 + side]
+    shrink = side >= INPUT_SIDE
+    small = cv2.resize(crop, (INPUT_SIDE, INPUT_SIDE),
+                       interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    return (small.astype(np.float32) / 127.5) - 1.0
+
+
+def runtime_missing() -> str | None:
+    """Why the LiteRT runtime cannot be used here, or None when it can."""
+    try:
+        import ai_edge_litert.interpreter  # noqa: F401
+    except ImportError as exc:
+        return f"the LiteRT runtime (ai-edge-litert) is not installed ({exc})"
+    return None
+
+
+class ExpressionNetwork:
+    """Reads face crops with the expression network; one thread calls it (not thread-safe)."""
+
+    def __init__(self, model_path: Path, *, threads: int = 1) -> None:
+        self.model_path = Path(model_path)
+        missing = runtime_missing()
+        if missing is not None:
+            raise ExpressionUnavailable(f"{missing}; the blendshapes read the faces alone")
+        from ai_edge_litert.interpreter import Interpreter
+
+        if not self.model_path.is_file():
+            raise ModelError(f"{self.model_path}: expression model does not exist")
+        try:
+            self._net: Any = Interpreter(model_path=str(self.model_path), num_threads=threads)
+            self._net.allocate_tensors()
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"{self.model_path}: LiteRT could not load it ({exc})") from exc
+        self._input = self._net.get_input_details()[0]["index"]
+        self._output = self._net.get_output_details()[0]["index"]
+
+    def probabilities(self, crop: np.ndarray) -> np.ndarray:
+        """The network's output for one (64, 64) crop, in EMOTIONS order, summing to 1."""
+        self._net.set_tensor(self._input, crop.reshape(1, INPUT_SIDE, INPUT_SIDE, 1))
+        self._net.invoke()
+        out = np.asarray(self._net.get_tensor(self._output)[0], dtype=np.float64)
+        out = np.clip(np.nan_to_num(out, nan=0.0), 0.0, None)
+        total = float(out.sum())
+        return out[TO_EMOTIONS] / total if total > 0 else np.full(len(EMOTIONS), 1 / len(EMOTIONS))
+
+    def read(self, image: np.ndarray, points: np.ndarray) -> tuple[float, ...]:
+        """One face's expression: the mean of the network's reading of the crop and of its
+        mirror image, in EMOTIONS order."""
+        crop = face_crop(image, points)
+        both = self.probabilities(crop) + self.probabilities(np.ascontiguousarray(crop[:, ::-1]))
+        return tuple(float(p) for p in both / 2.0)
+
