@@ -105,3 +105,35 @@ def test_probabilities_stay_a_distribution_after_smoothing(mapping: EmotionMappi
             p = np.array(face.smoothed.probabilities)
             assert p.min() >= 0 and p.sum() == pytest.approx(1.0)
             assert -1 <= face.smoothed.valence <= 1 and -1 <= face.smoothed.arousal <= 1
+
+
+def test_a_face_the_network_reads_sad_at_rest_learns_its_own_level(
+    mapping: EmotionMapping,
+) -> None:
+    """Live, the network's reading of a resting face is read against that face's own
+    learned resting level: a face the network keeps reading a little sad reads less sad after
+    half a minute, while the blendshape reader alone never changes its mind."""
+    from performance.config import Reader
+    from performance.core.types import EMOTIONS
+
+    rest = dict(mapping.resting_blendshapes)
+    sad = [0.05] * len(EMOTIONS)
+    sad[EMOTIONS.index("sad")], sad[EMOTIONS.index("neutral")] = 0.5, 0.2
+    sad = [p / sum(sad) for p in sad]
+    engine = EmotionEngine(mapping, reader=Reader.FUSED)
+    readings = []
+    for i in range(301):  # 30 s at 10 frames a second
+        t = i / 10
+        face = FaceObservation(bbox=(0.4, 0.3, 0.6, 0.6), blendshapes=rest,
+                               expression=tuple(sad))
+        state = engine.update(Observations(timestamp=t, frame_index=i, source="test",
+                                           faces=(face,)))
+        if state.faces:
+            readings.append(state.faces[0].raw.probability("sad"))
+    assert readings[-1] < 0.85 * readings[0]  # half of the learned difference is taken out
+    plain = EmotionEngine(mapping, reader=Reader.BLENDSHAPES)
+    face = FaceObservation(bbox=(0.4, 0.3, 0.6, 0.6), blendshapes=rest, expression=tuple(sad))
+    for i in range(5):
+        state = plain.update(Observations(timestamp=i / 10, frame_index=i, source="test",
+                                          faces=(face,)))
+    assert state.faces and state.faces[0].raw.label == "neutral"

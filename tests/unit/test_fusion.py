@@ -103,3 +103,19 @@ def test_the_mapping_reads_with_the_reader_it_is_asked_for() -> None:
     assert alone.label == "surprised" and alone.arousal > blend.arousal
     assert fused.probability("surprised") > blend.probability("surprised")
     assert mapping.predict_features(features, expression=None) == blend  # no network reading
+
+
+def test_a_resting_face_reads_neutral_near_the_origin_with_every_reader() -> None:
+    """The population's resting face, read by the network as the resting development faces
+    were on average, is neutral with valence and arousal near zero (the fused `rest_offset`
+    is taken out), like the blendshapes' resting face."""
+    mapping = EmotionMapping.load()
+    fusion = mapping.fusion
+    assert fusion is not None
+    resting = np.exp(fusion.rest_level + fusion.prior_power * np.log(fusion.prior))
+    resting /= resting.sum()
+    for reader in Reader:
+        r = mapping.predict_features(mapping.population_baseline, expression=resting,
+                                     reader=reader)
+        assert r.label == "neutral", reader
+        assert abs(r.valence) < 0.2 and abs(r.arousal) < 0.2, (reader, r)
