@@ -44,11 +44,12 @@ unit: $(STAMP)
 
 # Benchmarks (ratios measured in one run): the audio callback's share of its block period
 # and underflows while rendering and inference load the machine; the expression network's
-# cost per face beside the face model.
+# cost per face beside the face model; crowd tiling's cost, untiled vs adaptive vs auto.
 bench: sysdeps $(STAMP) testdata
 	ALSA_CONFIG_PATH=$(abspath tests/data/alsa-null.conf) $(BIN)/python tools/bench_audio.py
 	ESSENCE_EXPRESSION_MODEL=$(abspath $(TESTDATA))/emotion_model_quantized.tflite \
 	  $(BIN)/python tools/bench_expression.py
+	$(BIN)/python tools/bench_tiling.py
 
 check: $(STAMP)
 	$(BIN)/essence check

@@ -211,68 +211,6 @@ def test_default_tiling_in_a_stream(face_model: Path, plain: FaceLandmarkerAdapt
         capture.release()
 
 
-def test_adaptive_tiling_cost(face_model: Path, plain: FaceLandmarkerAdapter,
-                              tiled: FaceLandmarkerAdapter, default: FaceLandmarkerAdapter,
-                              testdata: Path) -> None:
-    """Untiled vs the adaptive default vs `auto`, timed in one run (medians, interleaved). The
-    README's measured figures come from `pytest -s -k cost tests/integration/test_perception.py`.
-    Only the loosest bound on time is asserted; the pass counts are exact."""
-    crowd, _ = gallery_frame(plain, gallery_photos(testdata))
-    stills = {"one large face, 572x562 still": read_rgb(testdata / "single_face.jpg"),
-              "six gallery faces, 1920x1080 still": crowd,
-              "nobody, 1920x1080 still": read_rgb(testdata / "free-mountain-vector-01.jpg")}
-    modes = {"untiled": plain, "adaptive": default, "auto": tiled}
-    report = []
-    for name, image in stills.items():
-        times: dict[str, list[float]] = {mode: [] for mode in modes}
-        found = {}
-        order = list(modes.items())
-        for rep in range(9):  # each mode first, second and last in turn (caches)
-            for mode, lm in order[rep % 3:] + order[:rep % 3]:
-                start = time.perf_counter()
-                found[mode] = len(lm.detect(still(image)).faces)
-                times[mode].append(time.perf_counter() - start)
-        ms = {mode: 1000 * float(np.median(t)) for mode, t in times.items()}
-        report.append(
-            f"{name}: " + ", ".join(f"{m} {v:.1f} ms ({found[m]} faces)" for m, v in ms.items())
-            + f"; adaptive/untiled {ms['adaptive'] / ms['untiled']:.2f},"
-            f" adaptive/auto {ms['adaptive'] / ms['auto']:.2f}; adaptive"
-            f" {default.passes_last_frame} passes, {default.landmarks_last_frame} landmark runs"
-            f" (auto {tiled.passes_last_frame}, {tiled.landmarks_last_frame})")
-        if name.startswith("one"):
-            assert default.passes_last_frame == 1
-            assert ms["adaptive"] < 2 * ms["untiled"]
-    def clip_frames(name: str) -> Iterator[np.ndarray]:
-        if name == "crowd":  # the six gallery faces, held for 20 frames
-            yield from [crowd] * 20
-            return
-        capture = cv2.VideoCapture(str(testdata / name))
-        while True:
-            ok, bgr = capture.read()
-            if not ok:
-                break
-            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        capture.release()
-
-    for clip in ("single_face.mp4", "no_face.mp4", "crowd"):
-        per_frame, tiled_frames = {}, 0
-        for mode, tiling in (("untiled", None), ("adaptive", default.tiling)):
-            with FaceLandmarkerAdapter(face_model, mode="video", tiling=tiling) as lm:
-                spent, frames = 0.0, 0
-                for image in clip_frames(clip):
-                    frame = Frame(image=image, timestamp=frames / 30, index=frames, source="v")
-                    start = time.perf_counter()
-                    lm.detect(frame)
-                    spent += time.perf_counter() - start
-                    frames += 1
-                per_frame[mode], tiled_frames = 1000 * spent / frames, lm.tiled_frames
-        report.append(f"{clip}, VIDEO mode: untiled {per_frame['untiled']:.1f} ms/frame,"
-                      f" adaptive {per_frame['adaptive']:.1f} ms/frame (ratio"
-                      f" {per_frame['adaptive'] / per_frame['untiled']:.2f}; tiled"
-                      f" {tiled_frames} of {frames} frames)")
-    print("\n" + "\n".join(report))
-
-
 def test_tiny_grey_crop_is_upscaled(plain: FaceLandmarkerAdapter) -> None:
     image = skdata.astronaut()
     crop, _ = face_crop(plain, image, margin=0.15)
