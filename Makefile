@@ -31,7 +31,7 @@ demo: sysdeps $(STAMP)
 	@echo "contact sheet: $(abspath out/demo.contact.png)"
 
 test: sysdeps $(STAMP) testdata lint
-	ESSENCE_EXPRESSION_MODEL=$(abspath $(TESTDATA))/emotion_model_quantized.tflite \
+	ESSENCE_EXPRESSION_MODEL=$${ESSENCE_EXPRESSION_MODEL:-$(abspath $(TESTDATA))/emotion_model_quantized.tflite} \
 	  $(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
@@ -47,7 +47,7 @@ unit: $(STAMP)
 # cost per face beside the face model; crowd tiling's cost, untiled vs adaptive vs auto.
 bench: sysdeps $(STAMP) testdata
 	ALSA_CONFIG_PATH=$(abspath tests/data/alsa-null.conf) $(BIN)/python tools/bench_audio.py
-	ESSENCE_EXPRESSION_MODEL=$(abspath $(TESTDATA))/emotion_model_quantized.tflite \
+	ESSENCE_EXPRESSION_MODEL=$${ESSENCE_EXPRESSION_MODEL:-$(abspath $(TESTDATA))/emotion_model_quantized.tflite} \
 	  $(BIN)/python tools/bench_expression.py
 	$(BIN)/python tools/bench_tiling.py
 

@@ -1,8 +1,8 @@
 """The expression network's cost per face: the rig's landmarker with and without it, one run.
 
-Prints the mean detection time of one real face (single_face.jpg of the test media) for the
-face model alone and with the expression network reading its crop and mirror, and their
-difference (the network's cost per face) and ratio.
+Prints the mean time of one network inference, and the mean detection time of one real face
+(single_face.jpg of the test media) for the face model alone and with the expression network
+reading its crop and mirror, their difference (the network's cost per face) and ratio.
 
 Usage: .venv/bin/python tools/bench_expression.py [--repeat 50]
 """
@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from performance.core.clock import work_seconds
 from performance.core.types import Frame
@@ -45,6 +46,12 @@ def main() -> int:
                 detector.detect(frame)
             ms[name] = (work_seconds() - start) / args.repeat * 1000.0
     alone, both = ms["face model"], ms["face model + network"]
+    crop = np.zeros((64, 64), np.float32)
+    start = work_seconds()
+    for _ in range(args.repeat * 4):
+        network.probabilities(crop)
+    one = (work_seconds() - start) / (args.repeat * 4) * 1000.0
+    print(f"one inference of the network (64x64 grey, one thread): {one:.2f} ms")
     print(f"one face, {image.shape[1]}x{image.shape[0]}: face model {alone:.2f} ms, with the "
           f"expression network {both:.2f} ms; network per face {both - alone:.2f} ms "
           f"(x{both / alone:.2f})")

@@ -37,6 +37,13 @@ COLUMNS = ("label", "subject", "width", "height", "detected", "yaw", "pitch", "r
 
 def rows(root: Path, pattern: re.Pattern[str], settings: Settings) -> Iterator[list[object]]:
     """One row (a list of cells) per matching image under `root`."""
+    from performance.perception.expression import ExpressionNetwork, ExpressionUnavailable
+    from performance.runtime.pipeline import expression_model
+
+    network = expression_model(settings)
+    if network is None:  # the rig would fall back to the blendshapes: no table without it
+        raise ExpressionUnavailable("the LiteRT runtime is missing: no network columns")
+    ExpressionNetwork(network)  # fails now, clearly, if the model cannot be loaded
     detector = landmarker_factory(settings, "image")()
     try:
         for folder in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -60,7 +67,8 @@ def rows(root: Path, pattern: re.Pattern[str], settings: Settings) -> Iterator[l
                     continue
                 face = max(faces, key=lambda f: f.size)
                 shapes = [f"{face.blendshapes.get(n, 0.0):.5f}" for n in BLENDSHAPE_NAMES]
-                net = [f"{p:.5f}" for p in (face.expression or [0.0] * len(EMOTIONS))]
+                assert face.expression is not None  # every detector here has its network
+                net = [f"{p:.5f}" for p in face.expression]
                 yield [label, path.stem, w, h, 1, f"{face.yaw:.2f}", f"{face.pitch:.2f}",
                        f"{face.roll:.2f}", *shapes, *net]
     finally:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from performance.cli.options import add_face_model_option
-from performance.config import DEFAULT_CUES, Settings
+from performance.cli.options import add_expression_model_option, add_face_model_option
+from performance.config import DEFAULT_CUES, Reader, Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,6 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="show file to check (default: the cues setting, else "
                             f"{DEFAULT_CUES.name})")
     add_face_model_option(check)
+    add_expression_model_option(check)
+    check.add_argument("--reader", choices=[r.value for r in Reader],
+                       help="the reader to check for (default: the reader setting)")
     check.add_argument("--shaders", type=Path, default=None, help="shader folder to check")
     check.add_argument("--no-gl", action="store_true", help="skip compiling the shaders")
     check.set_defaults(handler=_check)
@@ -26,4 +29,5 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
     cues = Path(settings.cues) if settings.cues else None  # --cues, else the settings' show
     return run_check(cues, face_model=settings.face_model or None, shaders=args.shaders,
-                     gl=not args.no_gl)
+                     gl=not args.no_gl, expression_model=settings.expression_model or None,
+                     reader=settings.reader)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from performance.cli.options import add_expression_model_option, add_face_model_option
-from performance.config import Settings
+from performance.config import Reader, Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                          "expression network")
     add_face_model_option(model)
     add_expression_model_option(model)
+    model.add_argument("--reader", choices=[r.value for r in Reader],
+                       help="the reader the models are for (default: the reader setting)")
     model.add_argument("--no-download", action="store_true", help="never download")
     model.set_defaults(handler=_model)
 
@@ -22,8 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _model(args: argparse.Namespace, settings: Settings) -> int:
     from performance.perception.model import EXPRESSION_MODEL, FACE_MODEL, resolve_model_path
 
-    for spec, given in ((FACE_MODEL, settings.face_model),
-                        (EXPRESSION_MODEL, settings.expression_model)):
+    wanted = [(FACE_MODEL, settings.face_model)]
+    if Reader(settings.reader) is not Reader.BLENDSHAPES:
+        wanted.append((EXPRESSION_MODEL, settings.expression_model))
+    else:
+        print("expression model: not used (reader blendshapes)")
+    for spec, given in wanted:
         path = resolve_model_path(given, model=spec, download=not args.no_download)
         print(f"{spec.what} OK: {path}")
     return 0

@@ -274,21 +274,23 @@ def _fit_fusion_tables(paths: Sequence[Path], baseline: np.ndarray, cols: list[i
                                               "writes tables with the network's reading)")
     blend, y, d = read_tables(paths)
     relative = features_from_matrix(blend, BLENDSHAPE_NAMES, extended=True) - baseline
+    splits = _folds(y, d, folds, seed)
     blend_oof = np.zeros((len(y), len(EMOTIONS)))
-    for train, test in _folds(y, d, folds, seed):
+    for train, test in splits:
         w, b = _fit(relative[train][:, cols], y[train], c, seed)
         blend_oof[test] = softmax(relative[test][:, cols] @ w.T + b)
     network = read_network(paths)
     circumplex = np.array([CIRCUMPLEX[e] for e in EMOTIONS])
-    fusion, _ = fit_fusion(blend_oof, network, y, circumplex, _objective(y, d))
-    alone = Fusion(0.0, 1.0, fusion.prior, 0.0)  # the network's own reading
-
-    def per_set(pred: np.ndarray) -> tuple[Scores, ...]:
-        return _per_set(paths, y, d, pred)
-
-    readers = {"blendshapes": per_set(blend_oof.argmax(axis=1)),
-               "network": per_set(alone.combine(None, network).argmax(axis=1)),
-               "fused": per_set(fusion.combine(blend_oof, network).argmax(axis=1))}
+    fused = np.zeros_like(y)  # nested: the fusion chosen without a fold reads that fold
+    for train, test in splits:
+        chosen = fit_fusion(blend_oof[train], network[train], y[train], circumplex,
+                            _objective(y[train], d[train]))
+        fused[test] = chosen.combine(blend_oof[test], network[test]).argmax(axis=1)
+    fusion = fit_fusion(blend_oof, network, y, circumplex, _objective(y, d))
+    alone = Fusion(0.0, 1.0, fusion.prior, 0.0)  # the network's own reading, nothing fitted
+    readers = {"blendshapes": _per_set(paths, y, d, blend_oof.argmax(axis=1)),
+               "network": _per_set(paths, y, d, alone.combine(None, network).argmax(axis=1)),
+               "fused": _per_set(paths, y, d, fused)}
     return readers, fusion_toml(fusion, readers)
 
 

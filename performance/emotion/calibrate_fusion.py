@@ -2,13 +2,15 @@
 
 Owns choosing the `[fusion]` constants (`performance.emotion.fusion`) on labelled tables that
 carry both readers' outputs (`tools/expression_table.py` writes them): for every candidate of
-a small grid (the two weights, how much of the network's training prior is divided out, the
-neutral offset), the fused reading of every face is scored with the blendshape model's
-*out-of-fold* probabilities (the cross-validation folds of `calibrate`), so no face is read
-by a model fitted on it. The candidate is chosen for balanced accuracy and resting-face
-(neutral) recall together: the mean of the two, on every table pooled. The population's
-resting levels (the network's evidence on neutral faces; the fused valence/arousal at rest)
-are then measured on the neutral rows.
+a small grid (the two weights, how much of the network's training prior is divided out) and
+class offsets found by coordinate ascent, the fused reading of every face is scored with
+the blendshape model's *out-of-fold* probabilities (the cross-validation folds of
+`calibrate`), so no face is read by a blendshape model fitted on it. The candidate is chosen
+by the caller's objective (`calibrate._objective`: the mean over the tables of balanced
+accuracy less twice the shortfall of neutral recall below 0.6). The population's resting
+levels (the network's evidence on neutral faces; the fused valence/arousal at rest) are
+then measured on the neutral rows. `calibrate` scores the fused reader by nested
+cross-validation: the fusion chosen without each fold reads that fold.
 """
 
 from __future__ import annotations
@@ -62,10 +64,18 @@ def read_network(paths: Sequence[Path]) -> np.ndarray:
     out = []
     for path in paths:
         with open(path, newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
+            for line, row in enumerate(csv.DictReader(fh), start=2):
                 if row["detected"].strip() not in ("1", "1.0") or row["label"] not in EMOTIONS:
                     continue
-                out.append([float(row[c] or 0.0) for c in NETWORK_COLUMNS])
+                try:
+                    values = [float(row[c]) for c in NETWORK_COLUMNS]
+                except (TypeError, ValueError):
+                    raise InputError(f"{path}:{line}", "the network's columns must be "
+                                     "numbers on every detected row") from None
+                if not sum(values) > 0:
+                    raise InputError(f"{path}:{line}", "the network's reading is empty (was "
+                                     "the table made without the expression network?)")
+                out.append(values)
     return np.array(out)
 
 
@@ -80,14 +90,12 @@ Objective = Callable[[np.ndarray], float]
 
 
 def fit_fusion(blend_oof: np.ndarray, network: np.ndarray, y: np.ndarray,
-               circumplex: np.ndarray, objective: Objective,
-               ) -> tuple[Fusion, list[tuple[dict[str, float], float]]]:
-    """The chosen Fusion (with its resting levels) and every weight candidate's objective.
+               circumplex: np.ndarray, objective: Objective) -> Fusion:
+    """The chosen Fusion, with its resting levels.
 
     For each candidate of GRID the class offsets are found by coordinate ascent from zero
     (each class's offset moved by OFFSET_STEPS while the objective improves)."""
     neutral = y == EMOTIONS.index("neutral")
-    tried: list[tuple[dict[str, float], float]] = []
     best: tuple[float, dict[str, float], np.ndarray] | None = None
     for values in itertools.product(*GRID.values()):
         params = dict(zip(GRID, values, strict=True))
@@ -101,7 +109,6 @@ def fit_fusion(blend_oof: np.ndarray, network: np.ndarray, y: np.ndarray,
                 value = objective(pred)
                 if value > score:
                     score, offset = value, moved
-        tried.append((params, score))
         if best is None or score > best[0]:
             best = (score, params, offset)
     assert best is not None
@@ -111,7 +118,7 @@ def fit_fusion(blend_oof: np.ndarray, network: np.ndarray, y: np.ndarray,
     fusion = Fusion(chosen.blendshape_weight, chosen.network_weight, NETWORK_PRIOR,
                     chosen.prior_power, chosen.offset, rest_level, REST_WEIGHT,
                     at_rest.mean(axis=0))
-    return fusion, tried
+    return fusion
 
 
 REST_WEIGHT = 0.5

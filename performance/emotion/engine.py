@@ -112,9 +112,9 @@ class EmotionEngine:
             self._faces[face_id] = state
         dt = max(now - state.last_time, 0.0)
         base = state.baseline.update(features, dt) if self.learn_baseline else self.prior
+        rest = self._network_rest(state, face, features, base, dt)
         raw = self.mapping.predict_features(features, base, expression=face.expression,
-                                            rest=self._network_rest(state, face, dt),
-                                            reader=self.reader)
+                                            rest=rest, reader=self.reader)
         vector = state.spring.update(
             np.array([*raw.probabilities, raw.valence, raw.arousal]), dt
         )
@@ -122,17 +122,18 @@ class EmotionEngine:
         state.smoothed = _reading_from_vector(vector)
         state.last_time = now
 
-    def _network_rest(self, state: _FaceState, face: FaceObservation,
-                      dt: float) -> np.ndarray | None:
+    def _network_rest(self, state: _FaceState, face: FaceObservation, features: np.ndarray,
+                      base: np.ndarray, dt: float) -> np.ndarray | None:
         """This face's learned resting level of the network (None: not learned, or no
-        network reading)."""
+        network reading). It learns only while the blendshapes read the face as neutral."""
         fusion = self.mapping.fusion
         if fusion is None or face.expression is None or not self.learn_baseline:
             return None
         if state.network_rest is None:
             state.network_rest = NetworkRest(fusion.rest_level)
+        blend = self.mapping.predict_features(features, base, reader=Reader.BLENDSHAPES)
         evidence = fusion.network_evidence(np.asarray(face.expression))
-        return state.network_rest.update(evidence, dt)
+        return state.network_rest.update(evidence, dt, resting=blend.label == "neutral")
 
     def _publish(self, now: float, arrivals: int, departed: list[int]) -> RoomEmotion:
         for face_id in list(self._faces):  # departed faces and dropped tentative ones

@@ -2,15 +2,17 @@
 
 Owns the combination rule and the per-face resting level of the network (numpy only):
 
-    logit_k = w_b * log p_blend_k + w_n * (log p_net_k - power * log prior_k - rest_k) + offset_k
+    logit_k = w_b * log p_blend_k + w_n * (log p_net_k - power * log prior_k - r * rest_k)
+              + offset_k
     p = softmax(logit)
 
 `prior` is the share of each class in the network's training set (FER2013), divided out so
 the network's preference for frequent classes does not count twice; `offset` shifts whole
 classes (the neutral offset); `rest` is how this face's network reading at rest differs from
-the population's resting faces (`NetworkRest`), so a face the network reads as a little sad
-when it rests is not read as sad. The constants live in `calibration/emotion.toml` under
-`[fusion]`, fitted by `essence calibrate` on development data only.
+the population's resting faces (`NetworkRest`), of which the share `r` (`rest_weight`) is
+taken out, so a face the network reads as a little sad when it rests is read less sad. The
+constants live in `calibration/emotion.toml` under `[fusion]`, fitted by `essence calibrate`
+on development data only.
 """
 
 from __future__ import annotations
@@ -87,34 +89,32 @@ class Fusion:
 
 
 class NetworkRest:
-    """One face's resting level of the network's evidence: a slow mean of what the network
-    reads on this face, faded in over `warmup` seconds from the population's resting level
-    and limited to `max_shift` from it, so a held expression moves it little and a face that
-    leaves is forgotten with it (like `FaceBaseline` for the blendshape features)."""
+    """One face's resting level of the network's evidence: it starts at the population's
+    resting level and follows this face's evidence slowly (`rest_time`), only in frames the
+    caller says the face rests in (the blendshapes read it as neutral), limited to
+    `max_shift` from the population. So a face that arrives smiling, or holds an
+    expression the blendshapes see, moves it not at all; a face that leaves is forgotten
+    with it (like `FaceBaseline` for the blendshape features)."""
 
     def __init__(self, population: np.ndarray, *, rest_time: float = 20.0,
-                 warmup: float = 4.0, max_shift: float = 1.5) -> None:
+                 max_shift: float = 1.5) -> None:
         self.population = np.asarray(population, dtype=np.float64)
-        self.rest_time, self.warmup, self.max_shift = rest_time, warmup, max_shift
-        self._mean: np.ndarray | None = None
-        self.age = 0.0
+        self.rest_time, self.max_shift = rest_time, max_shift
+        self._mean = self.population.copy()
+        self.resting_seconds = 0.0
 
-    def update(self, evidence: np.ndarray, dt: float) -> np.ndarray:
-        """Feed this frame's network evidence (`dt` s after the last); returns the level."""
-        x = np.asarray(evidence, dtype=np.float64)
-        if self._mean is None:
-            self._mean = x.copy()
-        else:
+    def update(self, evidence: np.ndarray, dt: float, *, resting: bool) -> np.ndarray:
+        """Feed this frame's network evidence (`dt` s after the last); it is learned from
+        only when `resting`. Returns the level to read the face against."""
+        if resting:
             step = max(dt, 0.0)
+            x = np.asarray(evidence, dtype=np.float64)
             self._mean = self._mean + exponential_alpha(step, self.rest_time) * (x - self._mean)
-            self.age += step
+            self.resting_seconds += step
         return self.value
 
     @property
     def value(self) -> np.ndarray:
         """The level to read this face's network evidence against now."""
-        if self._mean is None:
-            return self.population
         shift = np.clip(self._mean - self.population, -self.max_shift, self.max_shift)
-        fade = min(self.age / self.warmup, 1.0) if self.warmup > 0 else 1.0
-        return np.asarray(self.population + fade * shift)
+        return np.asarray(self.population + shift)

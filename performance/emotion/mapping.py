@@ -119,6 +119,7 @@ class EmotionMapping:
             raise ValueError(f"features {f.shape} / baseline {b.shape}, expected {want}")
         probs = self.probabilities(f - b)
         offset = self.rest_offset
+        reader = Reader(reader)
         if self.fusion is not None and expression is not None and reader is not Reader.BLENDSHAPES:
             network = np.asarray(expression, dtype=np.float64)
             probs = self.fusion.combine(probs if reader is Reader.FUSED else None, network, rest)

@@ -52,13 +52,16 @@ def face_crop(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     """The network's input for one face: (64, 64) float32 in [-1, 1] (see the module doc).
     `image` is RGB uint8 (H, W, 3) or grey (H, W); `points` the normalised landmarks."""
     height, width = image.shape[:2]
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
     x0, y0, side = square_box(points, width, height)
-    pad = max(0, -x0, -y0, x0 + side - width, y0 + side - height)
-    if pad:
-        grey = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        x0, y0 = x0 + pad, y0 + pad
-    crop = grey[y0:y0 + side, x0:x0 + side]
+    # only the square's pixels are converted; the part past the image repeats its edge
+    ax, ay = min(max(x0, 0), width - 1), min(max(y0, 0), height - 1)
+    bx, by = max(min(x0 + side, width), ax + 1), max(min(y0 + side, height), ay + 1)
+    part = image[ay:by, ax:bx]
+    crop = cv2.cvtColor(part, cv2.COLOR_RGB2GRAY) if part.ndim == 3 else np.ascontiguousarray(part)
+    left, top = ax - x0, ay - y0
+    right, bottom = side - left - (bx - ax), side - top - (by - ay)
+    if left or top or right or bottom:
+        crop = cv2.copyMakeBorder(crop, top, bottom, left, right, cv2.BORDER_REPLICATE)
     shrink = side >= INPUT_SIDE
     small = cv2.resize(crop, (INPUT_SIDE, INPUT_SIDE),
                        interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)

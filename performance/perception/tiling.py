@@ -83,8 +83,9 @@ class Tile:
         return (float(self.x0), float(self.y0), float(self.x1), float(self.y1))
 
     def crop(self, image: np.ndarray) -> np.ndarray:
-        """The tile's pixels as a C-contiguous copy (what MediaPipe needs)."""
-        return np.ascontiguousarray(image[self.y0:self.y1, self.x0:self.x1])
+        """The tile's pixels as a C-contiguous copy (what MediaPipe needs), never a view: the
+        copy may be masked without touching the frame."""
+        return np.array(image[self.y0:self.y1, self.x0:self.x1], order="C", copy=True)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """`essence check`: everything a show needs, checked before the doors open.
 
 Validates the show file (every problem with file:line and cue), compiles every shader
-headless (EGL), finds and verifies the face model without downloading, and lists the audio
-outputs. Prints one OK/FAIL line per check and exits non-zero when anything failed. A shader
-whose header is broken is reported once: by the compile check, or by the show-file check
+headless (EGL), finds and verifies the face model and (for the reader that uses it) the
+expression network and its runtime without downloading, and lists the audio outputs.
+Prints one OK/FAIL line per check and exits non-zero when anything failed. A shader whose
+header is broken is reported once: by the compile check, or by the show-file check
 when GL is off (`--no-gl`).
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from performance.config import DEFAULT_CUES
+from performance.config import DEFAULT_CUES, DEFAULTS
 from performance.runtime.assemble import scan_visuals
 from performance.show.cuefile.model import CueList
 from performance.show.frame import SoundSetting
@@ -108,6 +109,34 @@ def check_face_model(report: Report, option: str | None) -> None:
     report.ok("face model", str(path))
 
 
+def check_expression_model(report: Report, option: str | None, reader: str) -> None:
+    """The expression network the reader needs: the LiteRT runtime and the model file,
+    found and verified without downloading (the blendshape reader needs neither)."""
+    from performance.config import Reader
+    from performance.core.errors import ModelError
+    from performance.perception.expression import runtime_missing
+    from performance.perception.model import EXPRESSION_MODEL, resolve_model_path
+
+    if Reader(reader) is Reader.BLENDSHAPES:
+        report.info("expression model", "not used (reader blendshapes)")
+        return
+    missing = runtime_missing()
+    if missing is not None:
+        message = f"{missing}; reader {reader} needs it"
+        if Reader(reader) is Reader.NETWORK:
+            report.fail("expression model", message)
+        else:
+            report.info("expression model", f"{message}: the blendshapes will read alone")
+        return
+    try:
+        path = resolve_model_path(option or None, model=EXPRESSION_MODEL, download=False,
+                                  progress=False)
+    except ModelError as exc:
+        report.fail("expression model", str(exc))
+        return
+    report.ok("expression model", f"{path} (reader {reader})")
+
+
 def check_audio(report: Report) -> None:
     """List the audio outputs (none is not a failure: the show runs silent)."""
     from performance.audio.device import list_audio_devices
@@ -124,13 +153,15 @@ def check_audio(report: Report) -> None:
 
 
 def run_check(cues: Path | None, *, face_model: str | None, shaders: Path | None = None,
-              gl: bool = True, emit: Callable[[str], None] = print) -> int:
+              gl: bool = True, emit: Callable[[str], None] = print,
+              expression_model: str | None = None, reader: str = DEFAULTS.reader) -> int:
     """Run every check; returns 0 when all passed, 1 otherwise."""
     report = Report(emit)
     check_cues(report, cues or DEFAULT_CUES, shaders, headers=not gl)
     if gl:
         check_shaders(report, shaders)
     check_face_model(report, face_model)
+    check_expression_model(report, expression_model, reader)
     check_audio(report)
     emit("check passed" if not report.failed else f"check FAILED: {report.failed} problem(s)")
     return 0 if not report.failed else 1

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from performance.config import Reader, Settings
+from performance.core.errors import ConfigError
 from performance.emotion.engine import EmotionEngine
 from performance.emotion.mapping import EmotionMapping
 from performance.perception.worker import Detector
@@ -71,6 +72,8 @@ def expression_model(settings: Settings) -> Path | None:
     from performance.perception.model import EXPRESSION_MODEL, resolve_model_path
 
     missing = runtime_missing()
+    if missing is not None and Reader(settings.reader) is Reader.NETWORK:
+        raise ConfigError(f"reader network: {missing}")
     if missing is not None:
         global _warned_missing
         if not _warned_missing:

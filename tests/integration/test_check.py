@@ -97,3 +97,28 @@ def test_a_broken_shader_header_is_one_problem(tmp_path: Path, face_model: Path,
     assert failed[0].startswith("FAIL  shader extra:" if gl else "FAIL  visual extra:")
     assert "extra.frag" in "\n".join(lines)
     assert lines[-1] == "check FAILED: 1 problem(s)"
+
+
+def test_check_covers_the_expression_network_the_reader_needs(
+    tmp_path: Path, face_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from performance.perception import expression
+
+    lines: list[str] = []
+    missing = tmp_path / "none.tflite"
+    assert run_check(None, face_model=str(face_model), gl=False, emit=lines.append,
+                     expression_model=str(missing), reader="fused") == 1
+    assert any(line.startswith("FAIL  expression model:") and str(missing) in line
+               for line in lines)
+    lines.clear()
+    assert run_check(None, face_model=str(face_model), gl=False, emit=lines.append,
+                     expression_model=str(missing), reader="blendshapes") == 0
+    assert "INFO  expression model: not used (reader blendshapes)" in lines
+    monkeypatch.setattr(expression, "runtime_missing", lambda: "no LiteRT here")
+    lines.clear()
+    assert run_check(None, face_model=str(face_model), gl=False, emit=lines.append,
+                     reader="fused") == 0  # the show runs on the blendshapes: said, not failed
+    assert any(line.startswith("INFO  expression model: no LiteRT here") for line in lines)
+    lines.clear()
+    assert run_check(None, face_model=str(face_model), gl=False, emit=lines.append,
+                     reader="network") == 1

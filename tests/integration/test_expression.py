@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from performance.config import Settings
-from performance.core.errors import ModelError
+from performance.core.errors import ConfigError, ModelError
 from performance.core.types import EMOTIONS, Frame
 from performance.perception import expression as expression_module
 from performance.perception.expression import (
@@ -133,8 +133,10 @@ def test_without_the_runtime_the_blendshapes_read_alone_and_say_so_once(
     monkeypatch.setattr(pipeline, "_warned_missing", False)
     with caplog.at_level(logging.WARNING):
         assert pipeline.expression_model(Settings(reader="fused")) is None
-        assert pipeline.expression_model(Settings(reader="network")) is None
+        assert pipeline.expression_model(Settings(reader="fused")) is None
     assert sum("no LiteRT here" in r.message for r in caplog.records) == 1
+    with pytest.raises(ConfigError, match="reader network: no LiteRT here"):
+        pipeline.expression_model(Settings(reader="network"))  # asked for it by name
     with pytest.raises(ExpressionUnavailable, match="no LiteRT here"):
         ExpressionNetwork(Path("any.tflite"))
     assert pipeline.expression_model(Settings(reader="blendshapes")) is None

@@ -68,3 +68,11 @@ def test_a_bad_option_value_names_the_option(capsys: pytest.CaptureFixture[str])
     assert "command line: --auto-go = -1.0 is outside [0.0, 3600.0]" in capsys.readouterr().err
     assert main(["run", "--headless", "--max-faces", "0"]) == 2
     assert "command line: --max-faces = 0 is outside [1, 64]" in capsys.readouterr().err
+
+
+def test_an_unknown_reader_is_refused_naming_the_choices(tmp_path: Path) -> None:
+    path = tmp_path / "rig.toml"
+    path.write_text('reader = "eyes"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"rig.toml: reader must be one of fused, blendshapes, "
+                                          r"network, got 'eyes'"):
+        load_settings(path, env={})

@@ -62,27 +62,27 @@ def test_a_face_the_network_reads_as_sad_at_rest_is_learned_back_to_neutral() ->
                     rest_level=Fusion(1.0, 1.0, np.ones(K)).network_evidence(population_rest))
     blend = one_hot("neutral", 0.4)
     sad_rest = one_hot("sad", 0.55)
-    rest = NetworkRest(fusion.rest_level, rest_time=5.0, warmup=2.0)
-    first = fusion.combine(blend, sad_rest, rest.update(fusion.network_evidence(sad_rest), 0.0))
+    rest = NetworkRest(fusion.rest_level, rest_time=5.0)
+    first = fusion.combine(blend, sad_rest,
+                           rest.update(fusion.network_evidence(sad_rest), 0.0, resting=True))
     assert EMOTIONS[int(first.argmax())] == "sad"
     for _ in range(300):  # 30 s of a resting face at 10 readings a second
-        level = rest.update(fusion.network_evidence(sad_rest), 0.1)
+        level = rest.update(fusion.network_evidence(sad_rest), 0.1, resting=True)
     later = fusion.combine(blend, sad_rest, level)
     assert EMOTIONS[int(later.argmax())] == "neutral"
     smile = fusion.combine(one_hot("happy", 0.7), one_hot("happy", 0.9), level)
     assert EMOTIONS[int(smile.argmax())] == "happy"
 
 
-def test_the_resting_level_fades_in_and_is_limited() -> None:
+def test_an_expression_held_is_not_learned_as_rest_and_the_level_is_limited() -> None:
     population = np.zeros(K)
-    rest = NetworkRest(population, rest_time=1.0, warmup=4.0, max_shift=0.5)
+    rest = NetworkRest(population, rest_time=1.0, max_shift=0.5)
     far = np.full(K, 10.0)
-    assert np.allclose(rest.update(far, 0.0), population)  # nothing learned yet
-    for _ in range(20):
-        rest.update(far, 0.1)  # 2 s: half faded in
-    assert np.allclose(rest.value, 0.25)
-    for _ in range(40):
-        rest.update(far, 0.1)
+    for _ in range(100):  # 10 s of a held smile: the blendshapes do not read it as rest
+        rest.update(far, 0.1, resting=False)
+    assert np.allclose(rest.value, population) and rest.resting_seconds == 0.0
+    for _ in range(100):
+        rest.update(far, 0.1, resting=True)
     assert np.allclose(rest.value, 0.5)  # limited to max_shift
 
 

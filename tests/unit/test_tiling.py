@@ -239,3 +239,16 @@ def test_upscale_and_pad_region_maps_back() -> None:
                     [(xs.max() + 1) / big.shape[1], (ys.max() + 1) / big.shape[0]]])
     back = to_frame(pts, region, 64, 48)
     np.testing.assert_allclose(back, [[30 / 64, 10 / 48], [40 / 64, 20 / 48]], atol=0.02)
+
+
+def test_a_tile_crop_is_a_copy_so_masking_it_leaves_the_frame_alone() -> None:
+    """A one-column grid's tiles span the frame's full width, where slicing gives a view."""
+    from performance.perception.tiling import Tile, mask_faces
+
+    frame = np.full((1000, 300, 3), 200, np.uint8)
+    frame.setflags(write=False)  # as a frame shared with the preview may be
+    tile = Tile(0, 0, 300, 600)
+    crop = tile.crop(frame)
+    assert not np.shares_memory(crop, frame) and crop.flags["C_CONTIGUOUS"]
+    mask_faces(crop, tile, [(0.2, 0.1, 0.8, 0.3)], 300, 1000)
+    assert crop.min() == 0 and frame.min() == 200
