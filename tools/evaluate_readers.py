@@ -18,7 +18,7 @@ import numpy as np
 from performance.config import Reader
 from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.types import EMOTIONS
-from performance.emotion.calibrate import _pct, _scores, read_tables
+from performance.emotion.calibrate import class_scores, pct, read_tables
 from performance.emotion.calibrate_fusion import read_network
 from performance.emotion.mapping import EmotionMapping
 
@@ -36,9 +36,9 @@ def main(argv: list[str]) -> int:
             pred = np.array([
                 np.argmax(mapping.predict_features(f, expression=n, reader=reader).probabilities)
                 for f, n in zip(features, network, strict=True)])
-            s = _scores(reader.value, y, pred)
-            print(f"| {reader.value} | " + " | ".join(_pct(r) for r in s.recall)
-                  + f" | {_pct(s.accuracy)} | {_pct(s.balanced_accuracy)} |")
+            s = class_scores(reader.value, y, pred)
+            print(f"| {reader.value} | " + " | ".join(pct(r) for r in s.recall)
+                  + f" | {pct(s.accuracy)} | {pct(s.balanced_accuracy)} |")
     return 0
 
 

@@ -97,30 +97,31 @@ class CalibrationReport:
         head = "| class | " + " | ".join(f"n ({s.name}) | recall ({s.name})" for s in self.model)
         lines = [head + " |", "|---" * (1 + 2 * len(self.model)) + "|"]
         for i, emotion in enumerate(EMOTIONS):
-            cells = [f"{s.n[i]} | {_pct(s.recall[i])}" for s in self.model]
+            cells = [f"{s.n[i]} | {pct(s.recall[i])}" for s in self.model]
             lines.append(f"| {emotion} | " + " | ".join(cells) + " |")
         for label, attr in (("overall accuracy", "accuracy"),
                             ("balanced accuracy", "balanced_accuracy")):
-            cells = [f"{sum(s.n)} | {_pct(getattr(s, attr))}" for s in self.model]
+            cells = [f"{sum(s.n)} | {pct(getattr(s, attr))}" for s in self.model]
             lines.append(f"| **{label}** | " + " | ".join(cells) + " |")
-        cells = [f"{sum(s.n)} | {_pct(s.accuracy)} (bal. {_pct(s.balanced_accuracy)})"
+        cells = [f"{sum(s.n)} | {pct(s.accuracy)} (bal. {pct(s.balanced_accuracy)})"
                  for s in self.emfacs]
         lines.append("| EMFACS rules | " + " | ".join(cells) + " |")
         lines += ["", f"Model: multinomial logistic regression, feature set `{self.feature_set}` "
                   f"({self.n_features} features), C = {self.c:g}, {self.folds}-fold stratified CV.",
                   "", "| feature set | C | CV accuracy | CV balanced accuracy |",
                   "|---|---|---|---|"]
-        lines += [f"| {fs} | {c:g} | {_pct(a)} | {_pct(b)} |" for fs, c, a, b in self.candidates]
+        lines += [f"| {fs} | {c:g} | {pct(a)} | {pct(b)} |" for fs, c, a, b in self.candidates]
         for reader, table in self.readers.items():
             lines += ["", f"Reader `{reader}` (cross-validated):", "",
                       "| data set | n | " + " | ".join(EMOTIONS) + " | accuracy | balanced |",
                       "|---" * (4 + len(EMOTIONS)) + "|"]
-            lines += [f"| {s.name} | {sum(s.n)} | " + " | ".join(_pct(r) for r in s.recall)
-                      + f" | {_pct(s.accuracy)} | {_pct(s.balanced_accuracy)} |" for s in table]
+            lines += [f"| {s.name} | {sum(s.n)} | " + " | ".join(pct(r) for r in s.recall)
+                      + f" | {pct(s.accuracy)} | {pct(s.balanced_accuracy)} |" for s in table]
         return "\n".join(lines) + "\n"
 
 
-def _pct(x: float) -> str:
+def pct(x: float) -> str:
+    """A share as a percentage for the reports ("–" for nan)."""
     return "–" if math.isnan(x) else f"{100 * x:.1f} %"
 
 
@@ -150,7 +151,8 @@ def read_tables(csv_paths: Sequence[Path]) -> tuple[np.ndarray, np.ndarray, np.n
     return np.array(mats), np.array(labels), np.array(sets)
 
 
-def _scores(name: str, y: np.ndarray, pred: np.ndarray) -> Scores:
+def class_scores(name: str, y: np.ndarray, pred: np.ndarray) -> Scores:
+    """Per-class recall, accuracy and balanced accuracy of predicted classes `pred`."""
     n = tuple(int((y == k).sum()) for k in range(len(EMOTIONS)))
     recall = tuple(float((pred[y == k] == k).mean()) if n[k] else math.nan
                    for k in range(len(EMOTIONS)))
@@ -235,7 +237,7 @@ def calibrate(
             for train, test in splits:
                 w, b = _fit(relative[train][:, cols], y[train], c, seed)
                 pred[test] = _predict(w, b, relative[test][:, cols])
-            s = _scores("all", y, pred)
+            s = class_scores("all", y, pred)
             candidates.append((set_name, c, s.accuracy, s.balanced_accuracy))
             oof[(set_name, c)] = pred
     best = max(bal for *_, bal in candidates)
@@ -297,9 +299,9 @@ def _fit_fusion_tables(paths: Sequence[Path], baseline: np.ndarray, cols: list[i
 def _per_set(paths: Sequence[Path], y: np.ndarray, d: np.ndarray,
              pred: np.ndarray) -> tuple[Scores, ...]:
     """Scores per table (named by its file, less `_blendshapes`), then pooled as "all"."""
-    each = [_scores(p.stem.removesuffix("_blendshapes"), y[d == k], pred[d == k])
+    each = [class_scores(p.stem.removesuffix("_blendshapes"), y[d == k], pred[d == k])
             for k, p in enumerate(paths)]
-    return (*each, _scores("all", y, pred)) if len(paths) > 1 else tuple(each)
+    return (*each, class_scores("all", y, pred)) if len(paths) > 1 else tuple(each)
 
 
 NEUTRAL_FLOOR = 0.6  # resting faces must read neutral at least this often, in every table
@@ -315,7 +317,7 @@ def _objective(y: np.ndarray, d: np.ndarray) -> Callable[[np.ndarray], float]:
     def objective(pred: np.ndarray) -> float:
         total = 0.0
         for rows in sets:
-            s = _scores("", y[rows], pred[rows])
+            s = class_scores("", y[rows], pred[rows])
             total += s.balanced_accuracy - 2.0 * max(0.0, NEUTRAL_FLOOR - s.recall[neutral])
         return total / len(sets)
 
@@ -343,10 +345,10 @@ def _toml(report: CalibrationReport, paths: Sequence[Path], names: Sequence[str]
         "# Model: p = softmax(weights @ (features - baseline) + bias) over [model] classes;",
         "# features are performance.emotion.features (FACS action-unit-like signals).",
         f"# {report.folds}-fold stratified CV on {sum(every.n)} faces: accuracy "
-        f"{_pct(every.accuracy)}, balanced accuracy {_pct(every.balanced_accuracy)} "
-        f"(literal EMFACS rules: {_pct(rule.accuracy)}, balanced {_pct(rule.balanced_accuracy)}).",
+        f"{pct(every.accuracy)}, balanced accuracy {pct(every.balanced_accuracy)} "
+        f"(literal EMFACS rules: {pct(rule.accuracy)}, balanced {pct(rule.balanced_accuracy)}).",
         "# Per-class recall: " + ", ".join(
-            f"{e} {_pct(r)}" for e, r in zip(EMOTIONS, every.recall, strict=True)),
+            f"{e} {pct(r)}" for e, r in zip(EMOTIONS, every.recall, strict=True)),
         "",
         "[meta]",
         'produced_by = "performance.emotion.calibrate (essence calibrate)"',

@@ -24,6 +24,7 @@ import numpy as np
 
 from performance.core.errors import ModelError
 from performance.core.types import EMOTIONS
+from performance.perception.native import quiet_native_stderr
 
 INPUT_SIDE = 64
 NETWORK_CLASSES: tuple[str, ...] = (
@@ -90,12 +91,15 @@ class ExpressionNetwork:
         if not self.model_path.is_file():
             raise ModelError(f"{self.model_path}: expression model does not exist")
         try:
-            self._net: Any = Interpreter(model_path=str(self.model_path), num_threads=threads)
-            self._net.allocate_tensors()
+            with quiet_native_stderr():  # LiteRT announces its XNNPACK delegate here
+                self._net: Any = Interpreter(model_path=str(self.model_path),
+                                             num_threads=threads)
+                self._net.allocate_tensors()
+                self._input = self._net.get_input_details()[0]["index"]
+                self._output = self._net.get_output_details()[0]["index"]
+                self.probabilities(np.zeros((INPUT_SIDE, INPUT_SIDE), np.float32))
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"{self.model_path}: LiteRT could not load it ({exc})") from exc
-        self._input = self._net.get_input_details()[0]["index"]
-        self._output = self._net.get_output_details()[0]["index"]
 
     def probabilities(self, crop: np.ndarray) -> np.ndarray:
         """The network's output for one (64, 64) crop, in EMOTIONS order, summing to 1."""

@@ -30,11 +30,10 @@ passes, 8 landmark runs instead of 12; README, *Measured figures*).
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,6 +51,7 @@ from performance.core.closing import Closing
 from performance.core.errors import ModelError
 from performance.core.types import FaceObservation, Frame, Observations
 from performance.perception.expression import ExpressionNetwork
+from performance.perception.native import quiet_native_stderr
 from performance.perception.tiling import (
     BBox,
     Region,
@@ -90,29 +90,6 @@ def pose_from_matrix(matrix: np.ndarray) -> tuple[float, float, float]:
     pitch = math.degrees(math.atan2(r[2, 1], r[2, 2]))
     roll = math.degrees(math.atan2(r[1, 0], r[0, 0]))
     return yaw, pitch, roll
-
-
-@contextlib.contextmanager
-def _quiet_native_stderr() -> Iterator[None]:
-    """Silence MediaPipe's absl/TFLite start-up chatter (it ignores GLOG_minloglevel and is all
-    printed while a graph is created). Set ESSENCE_MEDIAPIPE_LOGS=1 to see it."""
-    if os.environ.get("ESSENCE_MEDIAPIPE_LOGS"):
-        yield
-        return
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def _as_rgb(image: np.ndarray) -> np.ndarray:
@@ -187,7 +164,7 @@ class FaceLandmarkerAdapter(Closing):
             output_facial_transformation_matrixes=True,
         )
         try:
-            with _quiet_native_stderr():
+            with quiet_native_stderr():
                 return vision.FaceLandmarker.create_from_options(options)
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"{self.model_path}: MediaPipe could not load it ({exc})") from exc
@@ -279,6 +256,7 @@ class FaceLandmarkerAdapter(Closing):
         img = _as_rgb(frame.image)
         height, width = img.shape[:2]
         candidates: list[tuple[BBox, float, FaceObservation]] = []
+        crops: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # face -> (image, its landmarks)
         for image, region, ts in self._passes(img, frame, candidates):
             for pts, shapes, matrix in self._run(image, ts):
                 frame_pts = to_frame(pts, region, width, height)
@@ -286,14 +264,18 @@ class FaceLandmarkerAdapter(Closing):
                 if bbox[2] <= bbox[0] or bbox[3] <= bbox[1]:
                     continue
                 yaw, pitch, roll = pose_from_matrix(matrix) if matrix is not None else (0, 0, 0)
-                # the network reads the crop from the image the face model saw
-                expression = self.expression.read(image, pts) if self.expression else None
                 face = FaceObservation(bbox=bbox, blendshapes=shapes, yaw=yaw, pitch=pitch,
-                                       roll=roll, expression=expression)
+                                       roll=roll)
+                # the network's crop: from the upscaled image of a small still (what the face
+                # model saw), else from the whole frame (never from a tile with faces blanked)
+                crops[id(face)] = (image, pts) if image.shape[0] > height else (img, frame_pts)
                 candidates.append((bbox, face_score(bbox, region, width, height), face))
         self.landmarks_last_frame = len(candidates)
-        kept = merge_faces(candidates)[: self.max_faces]
-        faces = tuple(sorted((f for _, _, f in kept), key=lambda f: (f.center[0], f.center[1])))
+        kept = [face for _, _, face in merge_faces(candidates)[: self.max_faces]]
+        if self.expression is not None:  # only the faces kept are read, once each
+            kept = [replace(face, expression=self.expression.read(*crops[id(face)]))
+                    for face in kept]
+        faces = tuple(sorted(kept, key=lambda f: (f.center[0], f.center[1])))
         return Observations(
             timestamp=frame.timestamp,
             frame_index=frame.index,

@@ -147,3 +147,66 @@ def test_a_bad_expression_model_is_one_clear_error(tmp_path: Path) -> None:
     fake.write_bytes(b"junk")
     with pytest.raises(ModelError, match=r"net.tflite: SHA-256 .* expected expression model"):
         pipeline.expression_model(Settings(expression_model=str(fake)))
+
+
+class RecordingNetwork:
+    """Stands in for the network to see what it is given: one read per kept face."""
+
+    def __init__(self) -> None:
+        self.images: list[tuple[int, ...]] = []
+
+    def read(self, image: np.ndarray, points: np.ndarray) -> tuple[float, ...]:
+        self.images.append(image.shape)
+        return tuple([1.0 / len(EMOTIONS)] * len(EMOTIONS))
+
+
+def test_in_a_crowd_each_kept_face_is_read_once_from_the_whole_frame(
+    testdata: Path, face_model: Path
+) -> None:
+    """Tiles find the gallery's faces (with faces already found blanked out of later tiles):
+    the network reads each face that is kept once, from the whole frame, not from a tile."""
+    from performance.config import DEFAULTS
+    from performance.perception.tiling import TilingSettings
+    from tests.integration.test_perception import gallery_frame, gallery_photos
+
+    net = RecordingNetwork()
+    tiling = TilingSettings.parse(DEFAULTS.tiles)
+    with FaceLandmarkerAdapter(face_model, mode="image") as plain:
+        crowd, _ = gallery_frame(plain, gallery_photos(testdata))
+    with FaceLandmarkerAdapter(face_model, mode="image", tiling=tiling,
+                               expression=net) as detector:  # type: ignore[arg-type]
+        faces = detector.detect(Frame(image=crowd, timestamp=0.0, index=0, source="crowd",
+                                      is_still=True)).faces
+        landmarked = detector.landmarks_last_frame
+    assert len(faces) == 6 and all(f.expression is not None for f in faces)
+    assert landmarked > 6 and len(net.images) == 6  # duplicates are not read
+    assert set(net.images) == {crowd.shape}
+
+
+def test_the_network_reads_the_crop_and_its_mirror_and_averages_them(
+    network_file: Path,
+) -> None:
+    seen: list[np.ndarray] = []
+
+    class Recording(ExpressionNetwork):
+        def probabilities(self, crop: np.ndarray) -> np.ndarray:
+            seen.append(crop.copy())
+            out = np.zeros(len(EMOTIONS))
+            out[len(seen) - 1] = 1.0  # first call: neutral, second: happy
+            return out
+
+    image = np.random.default_rng(0).integers(0, 255, (80, 80, 3), np.uint8)
+    network = Recording(network_file)
+    seen.clear()  # the warm-up inference at start
+    reading = network.read(image, np.array([[0.2, 0.2], [0.7, 0.8]]))
+    assert len(seen) == 2 and np.array_equal(seen[1], seen[0][:, ::-1])
+    assert reading[0] == pytest.approx(0.5) and reading[1] == pytest.approx(0.5)
+
+
+def test_the_network_classes_are_fers_labels_in_fers_order() -> None:
+    """fer 25.10.3's `FER._get_labels()`: angry, disgust, fear, happy, sad, surprise, neutral."""
+    fer_labels = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+    ours = {"disgusted": "disgust", "fearful": "fear", "surprised": "surprise"}
+    assert tuple(ours.get(c, c) for c in expression_module.NETWORK_CLASSES) == fer_labels
+    reordered = np.arange(len(EMOTIONS))[expression_module.TO_EMOTIONS]
+    assert [expression_module.NETWORK_CLASSES[i] for i in reordered] == list(EMOTIONS)
