@@ -31,6 +31,8 @@ from performance.emotion.calibrate_fusion import (
     fusion_toml,
     has_network_columns,
     read_network,
+    toml_array,
+    toml_number,
 )
 from performance.emotion.features import (
     EXTENDED_FEATURE_NAMES,
@@ -246,9 +248,6 @@ def calibrate(
     cols = [EXTENDED_FEATURE_NAMES.index(n) for n in names]
     weights, bias = _fit(relative[:, cols], y, c, seed)
 
-    def per_set(pred: np.ndarray) -> tuple[Scores, ...]:
-        return _per_set(paths, y, d, pred)
-
     fused_paths = [Path(p) for p in fusion_tables] or (
         paths if all(has_network_columns(p) for p in paths) else [])
     fusion_lines: list[str] = []
@@ -258,7 +257,8 @@ def calibrate(
 
     report = CalibrationReport(
         out=Path(out), folds=folds, feature_set=set_name, n_features=len(names), c=c,
-        model=per_set(oof[(set_name, c)]), emfacs=per_set(emfacs_predict(relative)),
+        model=_per_set(paths, y, d, oof[(set_name, c)]),
+        emfacs=_per_set(paths, y, d, emfacs_predict(relative)),
         candidates=tuple(candidates), readers=readers,
     )
     resting_map = {n: float(v) for n, v in zip(BLENDSHAPE_NAMES, resting, strict=True)}
@@ -324,15 +324,6 @@ def _objective(y: np.ndarray, d: np.ndarray) -> Callable[[np.ndarray], float]:
     return objective
 
 
-def _num(x: float) -> str:
-    s = f"{x:.6g}"
-    return s if any(ch in s for ch in ".en") else s + ".0"
-
-
-def _arr(xs: Sequence[float] | np.ndarray) -> str:
-    return "[" + ", ".join(_num(float(x)) for x in xs) + "]"
-
-
 def _toml(report: CalibrationReport, paths: Sequence[Path], names: Sequence[str],
           baseline: np.ndarray, resting: dict[str, float], weights: np.ndarray,
           bias: np.ndarray) -> str:
@@ -358,7 +349,7 @@ def _toml(report: CalibrationReport, paths: Sequence[Path], names: Sequence[str]
         'model = "multinomial logistic regression, class_weight=balanced, '
         'standardisation folded in"',
         f'feature_set = "{report.feature_set}"',
-        f"C = {_num(report.c)}",
+        f"C = {toml_number(report.c)}",
         f"cv_folds = {report.folds}",
         f"cv_accuracy = {every.accuracy:.4f}",
         f"cv_balanced_accuracy = {every.balanced_accuracy:.4f}",
@@ -374,21 +365,21 @@ def _toml(report: CalibrationReport, paths: Sequence[Path], names: Sequence[str]
     lines += [f'  "{n}",' for n in names]
     lines += ["]", "",
               "# Population resting face (median of the neutral rows), in [features] order.",
-              "[baseline]", f"features = {_arr(baseline)}", "", "[baseline.blendshapes]"]
-    lines += [f"{n} = {_num(v)}" for n, v in resting.items()]
+              "[baseline]", f"features = {toml_array(baseline)}", "", "[baseline.blendshapes]"]
+    lines += [f"{n} = {toml_number(v)}" for n, v in resting.items()]
     lines += ["", "[model]", f"classes = {json.dumps(list(EMOTIONS))}", "weights = ["]
-    lines += [f"  {_arr(w)},  # {e}" for e, w in zip(EMOTIONS, weights, strict=True)]
-    lines += ["]", f"bias = {_arr(bias)}", "",
+    lines += [f"  {toml_array(w)},  # {e}" for e, w in zip(EMOTIONS, weights, strict=True)]
+    lines += ["]", f"bias = {toml_array(bias)}", "",
               "# Valence, arousal per class. The reading's valence/arousal is the probability-",
               "# weighted mean of these points: neutral sits at the origin, so an uncertain or",
               "# weak expression is pulled toward the rest point - that is the intensity term;",
               "# there is no other.",
               "[circumplex]"]
-    lines += [f"{e} = {_arr(CIRCUMPLEX[e])}" for e in EMOTIONS]
+    lines += [f"{e} = {toml_array(CIRCUMPLEX[e])}" for e in EMOTIONS]
     logits = bias - (bias.max())
     rest = np.exp(logits) / np.exp(logits).sum()  # the reading of the population resting face
     offset = rest @ np.array([CIRCUMPLEX[e] for e in EMOTIONS])
     lines += ["# Subtracted from every reading: the weighted mean at the population resting face",
               "# (class weighting leaves some probability on the negative classes at rest).",
-              f"rest_offset = {_arr(offset)}"]
+              f"rest_offset = {toml_array(offset)}"]
     return "\n".join(lines) + "\n"

@@ -126,22 +126,30 @@ REST_WEIGHT = 0.5
 development data are stills, which have no resting level of their own to learn)."""
 
 
+def toml_number(x: float) -> str:
+    """A number as TOML writes it here: 6 significant digits, always a float."""
+    s = f"{x:.6g}"
+    return s if any(ch in s for ch in ".en") else s + ".0"
+
+
+def toml_array(xs: Sequence[float] | np.ndarray) -> str:
+    """Numbers as a one-line TOML array."""
+    return "[" + ", ".join(toml_number(float(x)) for x in xs) + "]"
+
+
 def fusion_toml(fusion: Fusion, results: Mapping[str, Sequence[Scores]]) -> list[str]:
     """The `[fusion]` table and its cross-validated figures, as TOML lines."""
-    def arr(xs: np.ndarray) -> str:
-        return "[" + ", ".join(f"{float(x):.6g}" for x in xs) + "]"
-
     lines = ["", "# Fusion with the expression network (performance.emotion.fusion): chosen on",
              "# out-of-fold blendshape readings for balanced accuracy and neutral recall.",
              "[fusion]",
-             f"blendshape_weight = {fusion.blendshape_weight:.6g}",
-             f"network_weight = {fusion.network_weight:.6g}",
-             f"prior = {arr(NETWORK_PRIOR)}  # FER2013 training counts, in [model] classes",
-             f"prior_power = {fusion.prior_power:.6g}",
-             f"offset = {arr(fusion.offset)}",
-             f"rest_level = {arr(fusion.rest_level)}  # network evidence on resting faces",
-             f"rest_weight = {fusion.rest_weight:.6g}  # share of a face's own resting level",
-             f"rest_offset = {arr(fusion.rest_offset)}  # fused valence, arousal at rest"]
+             f"blendshape_weight = {toml_number(fusion.blendshape_weight)}",
+             f"network_weight = {toml_number(fusion.network_weight)}",
+             f"prior = {toml_array(NETWORK_PRIOR)}  # FER2013 training counts, in [model] classes",
+             f"prior_power = {toml_number(fusion.prior_power)}",
+             f"offset = {toml_array(fusion.offset)}",
+             f"rest_level = {toml_array(fusion.rest_level)}  # network evidence on resting faces",
+             f"rest_weight = {toml_number(fusion.rest_weight)}  # of a face's own level",
+             f"rest_offset = {toml_array(fusion.rest_offset)}  # fused valence, arousal at rest"]
     for reader, table in results.items():
         for s in table:
             lines += ["", f'[meta.fusion_cv.{reader}."{s.name}"]  # n = {sum(s.n)}']
