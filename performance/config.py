@@ -32,6 +32,7 @@ class Settings:
     reader: str = "fused"  # what reads a face's emotion: fused, blendshapes or network (Reader)
     max_faces: int = 8  # faces MediaPipe looks for in one frame
     tiles: str = "adaptive"  # crowd tiling: adaptive (when small faces are likely), off, auto, CxR
+    perception: str = "process"  # where the face model runs: process (own process) or thread
     smooth_time: float = 0.35  # seconds for a face's emotion to follow a change
     forget_after: float = 1.5  # seconds an unseen face keeps its id
     learn_baseline: bool = True  # learn each face's own resting expression while in view
@@ -66,7 +67,15 @@ class Reader(StrEnum):
     NETWORK = "network"  # the expression network alone
 
 
-_CHOICES: dict[str, tuple[str, ...]] = {"reader": tuple(r.value for r in Reader)}
+class Isolation(StrEnum):
+    """Where a part of the rig runs beside the render loop (the `perception` setting)."""
+
+    PROCESS = "process"  # its own process: never waits for the render's interpreter lock
+    THREAD = "thread"  # a thread of the render's process (shares its interpreter lock)
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {"reader": tuple(r.value for r in Reader),
+                                        "perception": tuple(i.value for i in Isolation)}
 
 
 # Command-line options that override a setting: argparse dest (= the setting's name) -> the
@@ -76,7 +85,7 @@ SETTING_OPTIONS: dict[str, str] = {
     "reader": "--reader", "max_faces": "--max-faces", "tiles": "--tiles",
     "baseline": "--baseline", "cues": "--cues", "osc_port": "--osc-port",
     "audio_device": "--audio-device", "sound": "--no-sound", "auto_go": "--auto-go",
-    "render_auto_go": "--auto-go",
+    "render_auto_go": "--auto-go", "perception": "--perception",
 }
 
 # Defaults of command options that are not settings (one place for them too).

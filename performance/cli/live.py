@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from performance.cli.options import add_perception_options, add_show_options, parse_size
-from performance.config import DEFAULTS, LIVE_FPS, Settings
+from performance.config import DEFAULTS, LIVE_FPS, Isolation, Settings
 from performance.core.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ def add_live_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--osc-port", type=int, metavar="PORT",
                         help=f"OSC control port, UDP and TCP (default {DEFAULTS.osc_port}; "
                              "0: no OSC)")
+    parser.add_argument("--perception", choices=[i.value for i in Isolation],
+                        help="run the face model in its own process (default) or a thread")
     parser.add_argument("--audio-device", metavar="N|NAME",
                         help="sound output by number or name fragment (essence devices)")
     add_perception_options(parser)

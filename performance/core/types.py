@@ -34,6 +34,8 @@ class Frame:
     `image` is RGB uint8 (H, W, 3). `timestamp` is our own monotonic time in seconds (strictly
     increasing per source, also across a looping video); `media_time` is the position inside
     the media (resets when a video loops); `index` counts frames delivered by the source.
+    `captured` is when capture handed the frame on, on the run's (the loop's) clock: the
+    start of the latency the run reports (None outside a live run).
     """
 
     image: np.ndarray
@@ -42,6 +44,7 @@ class Frame:
     source: str
     media_time: float = 0.0
     is_still: bool = False
+    captured: float | None = None
 
 
 @dataclass(frozen=True)
@@ -73,13 +76,15 @@ class FaceObservation:
 
 @dataclass(frozen=True)
 class Observations:
-    """All faces perception found in one frame."""
+    """All faces perception found in one frame (`captured`: that frame's capture time on the
+    loop's clock, kept from the frame so the run can measure capture -> emotion)."""
 
     timestamp: float
     frame_index: int
     source: str
     faces: tuple[FaceObservation, ...]
     media_time: float = 0.0
+    captured: float | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
 from performance.core.clock import work_seconds
@@ -128,7 +129,7 @@ class PerceptionWorker:
                 continue
             self.last_latency_s = work_seconds() - started
             self.processed += 1
-            self._out.put(observations)
+            self._out.put(replace(observations, captured=frame.captured))
 
     def _record_error(self, exc: Exception) -> None:
         kind = type(exc).__name__

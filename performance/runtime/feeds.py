@@ -13,11 +13,12 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 
-from performance.config import DEFAULT_SCRIPTED_FACES
+from performance.config import DEFAULT_SCRIPTED_FACES, Isolation
 from performance.core.clock import Clock
 from performance.core.mailbox import LatestSlot
 from performance.core.status import InputState, InputStatus
 from performance.core.types import Frame, Observations
+from performance.perception.process import PerceptionProcess
 from performance.perception.worker import Detector, PerceptionWorker
 from performance.sources.base import FrameSource
 
@@ -45,13 +46,19 @@ class ScriptedFeed:
             self._start = now
         if now >= self._due:
             self._due = max(self._due + 1.0 / SCRIPTED_RATE, now - 1.0 / SCRIPTED_RATE)
-            self.observations.put(self.audience.observe(now - self._start))
+            observed = self.audience.observe(now - self._start)
+            self.observations.put(replace(observed, captured=now))
             self.published += 1
 
     @property
     def perceived(self) -> int:
         """Observations published so far."""
         return self.published
+
+    @property
+    def captured(self) -> int:
+        """No camera: nothing is captured (the observations are computed)."""
+        return 0
 
     @property
     def latest_frame(self) -> Callable[[], Frame | None] | None:
@@ -66,7 +73,9 @@ class ScriptedFeed:
 
 
 class CaptureFeed:
-    """Capture thread -> frame slot -> perception thread -> observation slot."""
+    """Capture thread -> frame slot -> perception (its own process, or a thread) ->
+    observation slot. With `Isolation.PROCESS` the frames cross in shared memory and
+    `detector_factory` must be picklable (`pipeline.LandmarkerSpec` is)."""
 
     def __init__(
         self,
@@ -75,14 +84,30 @@ class CaptureFeed:
         *,
         clock: Clock,
         live: bool,
+        isolation: Isolation = Isolation.PROCESS,
     ) -> None:
         from performance.sources.capture import CaptureWorker
 
         self.live = live
-        self.frames: LatestSlot[Frame] = LatestSlot()
         self.observations: LatestSlot[Observations] = LatestSlot()
+        self.perception: PerceptionWorker | PerceptionProcess
+        if isolation is Isolation.PROCESS:
+            import multiprocessing as mp
+
+            from performance.perception.frameshare import SharedFrameSlot
+
+            shared = SharedFrameSlot(mp.get_context("spawn"))
+            self.frames: LatestSlot[Frame] = shared
+            self.perception = PerceptionProcess(detector_factory, shared, self.observations)
+        else:
+            self.frames = LatestSlot()
+            self.perception = PerceptionWorker(detector_factory, self.frames, self.observations)
         self.capture = CaptureWorker(source_factory, self.frames, clock=clock)
-        self.perception = PerceptionWorker(detector_factory, self.frames, self.observations)
+
+    @property
+    def captured(self) -> int:
+        """Frames capture handed on."""
+        return self.capture.frames_read
 
     @property
     def input_status(self) -> InputStatus:
@@ -106,7 +131,10 @@ class CaptureFeed:
         return self.frames.peek
 
     def pump(self, now: float) -> None:
-        """Nothing to do on the main thread: the workers fill the slots."""
+        """The perception process's observations in (never waiting), and its watchdog; a
+        perception thread fills the slot itself."""
+        if isinstance(self.perception, PerceptionProcess):
+            self.perception.pump(now)
 
     def start(self) -> None:
         self.perception.start()  # creates the detector: a bad model fails here, at boot

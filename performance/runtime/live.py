@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from performance.config import DEFAULT_SCRIPTED_FACES, LIVE_FPS, STAGE_SIZE, Settings
+from performance.config import DEFAULT_SCRIPTED_FACES, LIVE_FPS, STAGE_SIZE, Isolation, Settings
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.mailbox import CommandQueue, CommandSink
 from performance.core.status import InputStatus
@@ -120,7 +120,8 @@ def run_live(
                     options.input, loop=options.loop_video, clock=clock, cleanup=stack)
             feed = CaptureFeed(source_factory,
                                detector_factory or landmarker_factory(settings, "video"),
-                               clock=clock, live=live)
+                               clock=clock, live=live,
+                               isolation=Isolation(settings.perception))
         if watch_input is not None:
             watch_input(lambda: feed.input_status)
         engine = engine_from_settings(settings)

@@ -51,6 +51,11 @@ class Feed(Protocol):
     @property
     def input_status(self) -> InputStatus: ...
 
+    @property
+    def captured(self) -> int:
+        """Frames the input captured so far (0 without a camera or file)."""
+        ...
+
     def pump(self, now: float) -> None:
         """Called once a frame on the main thread (a scripted feed publishes here)."""
         ...
@@ -128,6 +133,7 @@ class MainLoop:
         self._next_reload = -math.inf
         self._start = clock.now()
         self._last_start: float | None = None
+        self._showing: float | None = None  # capture time of the observation this frame shows
 
     # -- one frame ---------------------------------------------------------------------
 
@@ -148,6 +154,9 @@ class MainLoop:
         self._guard("draw", lambda: self.stage.draw(shown, self.emotion, delta=delta,
                                                     frame=self.frame))
         self._guard("present", lambda: self.output.present(self._operator_info(now)))
+        if self._showing is not None:  # this frame is the first to show that observation
+            self.stats.presented(self.clock.now() - self._showing)
+            self._showing = None
         self.frame += 1
 
     def _controls(self, now: float) -> None:
@@ -168,11 +177,13 @@ class MainLoop:
 
     def _emotion(self, now: float) -> None:
         self._guard("input", lambda: self.feed.pump(now))
+        self.stats.captured = self._guard("input", lambda: self.feed.captured) or 0
         observations = self.feed.observations.take(timeout=0)
         if observations is None:
             self.emotion = self._guard("emotion", lambda: self.engine.idle(now)) or self.emotion
             return
-        # re-stamped to the loop's clock: video files carry media time, cameras their own
+        # the engine's time is the loop's (video files carry media time, cameras their own);
+        # `captured`, the frame's capture time on this clock, stays for the latency figures
         observations = replace(observations, timestamp=max(now, self.emotion.timestamp))
         self.last_observations = observations
         self.observations_taken += 1
@@ -180,6 +191,9 @@ class MainLoop:
         self.emotion = self._guard("emotion", lambda: self.engine.update(observations)) \
             or self.emotion
         self.max_tracked = max(self.max_tracked, len(self.emotion.faces))
+        if observations.captured is not None:  # capture time on this loop's clock
+            self.stats.observation(self.clock.now() - observations.captured)
+            self._showing = observations.captured
 
     def _operator_info(self, now: float) -> OperatorInfo:
         assert self.show_frame is not None

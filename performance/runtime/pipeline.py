@@ -8,7 +8,7 @@ factory (model resolved and tiling parsed at once, so a bad setting fails before
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +16,7 @@ from performance.config import Reader, Settings
 from performance.core.errors import ConfigError
 from performance.emotion.engine import EmotionEngine
 from performance.emotion.mapping import EmotionMapping
+from performance.perception.tiling import TilingSettings
 from performance.perception.worker import Detector
 
 log = logging.getLogger(__name__)
@@ -39,27 +40,35 @@ def engine_from_settings(settings: Settings,
                          learn_baseline=settings.learn_baseline, reader=Reader(settings.reader))
 
 
+@dataclass(frozen=True)
+class LandmarkerSpec:
+    """A MediaPipe detector as the settings describe it, built by calling the spec: picklable,
+    so the perception process builds its own from the same spec."""
+
+    model: Path
+    max_faces: int
+    mode: Literal["image", "video"]
+    tiling: TilingSettings | None  # None: no tiling
+    network: Path | None  # the expression network's file; None: the blendshapes alone
+
+    def __call__(self) -> Detector:
+        from performance.perception.expression import ExpressionNetwork
+        from performance.perception.landmarker import FaceLandmarkerAdapter
+
+        reader = ExpressionNetwork(self.network) if self.network is not None else None
+        return FaceLandmarkerAdapter(self.model, max_faces=self.max_faces, mode=self.mode,
+                                     tiling=self.tiling, expression=reader)
+
+
 def landmarker_factory(settings: Settings,
-                       mode: Literal["image", "video"]) -> Callable[[], Detector]:
+                       mode: Literal["image", "video"]) -> LandmarkerSpec:
     """A factory of MediaPipe detectors in `mode` (tiling per settings), each with its own
     expression network when the reader uses one. The models are resolved and the tiles
     setting parsed now, so any of them fails here, naming the setting."""
-    from performance.perception.landmarker import FaceLandmarkerAdapter
     from performance.perception.model import resolve_model_path
-    from performance.perception.tiling import TilingSettings
 
-    model = resolve_model_path(settings.face_model)
-    tiling = TilingSettings.parse(settings.tiles)
-    network = expression_model(settings)
-
-    def make() -> Detector:
-        from performance.perception.expression import ExpressionNetwork
-
-        reader = ExpressionNetwork(network) if network is not None else None
-        return FaceLandmarkerAdapter(model, max_faces=settings.max_faces, mode=mode,
-                                     tiling=tiling, expression=reader)
-
-    return make
+    return LandmarkerSpec(resolve_model_path(settings.face_model), settings.max_faces, mode,
+                          TilingSettings.parse(settings.tiles), expression_model(settings))
 
 
 def expression_model(settings: Settings) -> Path | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 from performance.core.clock import Clock
 from performance.core.errors import InputError
@@ -208,7 +209,7 @@ class CaptureWorker:
                         return False
                     if self.clock.now() - due > _MAX_LAG_S:
                         anchor = (self.clock.now(), frame.timestamp)
-            self.slot.put(frame)
+            self.slot.put(replace(frame, captured=self.clock.now()))  # the latency's start
             self.frames_read += 1
             if first:
                 first = False

@@ -39,14 +39,20 @@ def test_cli_headless_scripted_prints_plausible_frame_stats() -> None:
         capture_output=True, text=True, timeout=60, env=env, cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr
-    match = re.search(r"frames (\d+), ([\d.]+) fps; frame time ms: mean ([\d.]+), p95 ([\d.]+)"
-                      r", p99 ([\d.]+).*dropped (\d+)", done.stdout)
+    match = re.search(r"frames (\d+), ([\d.]+) fps; frame time ms: p50 ([\d.]+), mean ([\d.]+), "
+                      r"p95 ([\d.]+), p99 ([\d.]+).*dropped (\d+); latency ms capture->emotion "
+                      r"p50 (\d+) p95 (\d+), capture->presented p50 (\d+) p95 (\d+); "
+                      r"perception ([\d.]+) fps", done.stdout)
     assert match, done.stdout
-    frames, fps, mean, p95, p99, dropped = (float(g) for g in match.groups())
+    frames, fps, p50, mean, p95, p99, dropped, e50, e95, s50, s95, perceived = (
+        float(g) for g in match.groups())
     assert 60 <= frames <= 125  # 2 s at a 60 fps target on a slow shared CPU
     assert 30 <= fps <= 61
-    assert 15.0 <= mean <= p99 < 1000 and p95 <= p99
+    assert 10.0 <= p50 <= p95 <= p99 < 1000 and 15.0 <= mean <= p99
     assert dropped < frames / 2
+    # the scripted audience publishes 30 times a second, folded in on the next frame
+    assert e50 <= e95 <= s95 < 200 and e50 <= s50 <= s95
+    assert 20 <= perceived <= 31
     assert "most faces 3" in done.stdout  # the scripted audience reached the engine
 
 
@@ -109,7 +115,7 @@ def test_loop_never_waits_for_a_stuck_detector() -> None:
 
     report = run_live(
         LiveOptions(input="synthetic", headless=True, size=(160, 90), fps=0, max_frames=60),
-        Settings(), source_factory=lambda: SyntheticSource(64, 48),
+        Settings(perception="thread"), source_factory=lambda: SyntheticSource(64, 48),
         detector_factory=lambda: detector, inspect=inspect, report=lambda _: None,
     )
     assert report.frames == 60

@@ -46,14 +46,48 @@ def test_frame_stats_mean_percentiles_and_drops() -> None:
     assert "dropped 2" in s.format()
 
 
-def test_frame_stats_uncapped_counts_no_drops() -> None:
+def test_frame_stats_uncapped_counts_hitches_as_dropped() -> None:
     stats = FrameStats(target_period=None)
     for t in (0.001, 0.5, 0.002):
         stats.record(t)
     s = stats.summary()
-    assert s.dropped == 0 and s.frames == 3
+    assert s.dropped == 1 and s.frames == 3  # the 500 ms hitch, seen by any viewer
     assert s.p99_ms == pytest.approx(500.0)
+    assert s.p50_ms == pytest.approx(2.0)
     assert "uncapped" in s.format()
+
+
+def test_a_steadily_slow_run_is_slow_not_dropping() -> None:
+    """60 fps asked, 20 fps delivered evenly: no frame is dropped; a hitch among them is."""
+    stats = FrameStats(target_period=1 / 60)
+    for _ in range(200):
+        stats.record(0.050)
+    assert stats.summary().dropped == 0
+    stats.record(0.120)  # 2.4 x the steady 50 ms
+    stats.record(0.070)  # 1.4 x: a viewer does not see it
+    s = stats.summary()
+    assert s.dropped == 1
+    assert s.fps == pytest.approx(1000 / s.mean_ms) and s.fps < 21
+
+
+def test_frame_stats_latency_percentiles_and_perceived_share() -> None:
+    stats = FrameStats(target_period=0.02)
+    assert stats.summary().emotion_p50_ms is None
+    assert "latency" not in stats.summary().format()
+    for i in range(100):
+        stats.record(0.02)
+        if i % 2 == 0:  # every other frame brings an observation
+            stats.observation(0.030 + 0.001 * (i % 10))
+            stats.presented(0.045)
+    stats.captured = 100
+    s = stats.summary()
+    assert s.emotion_p50_ms == pytest.approx(34.0)
+    assert s.emotion_p95_ms == pytest.approx(38.0)
+    assert s.presented_p95_ms == pytest.approx(45.0)
+    assert s.perception_fps == pytest.approx(50 / 2.0)  # 50 observations in 2 s
+    assert s.perceived_share == pytest.approx(0.5)
+    assert "capture->emotion p50 34 p95 38" in s.format()
+    assert "(50% of frames captured)" in s.format()
 
 
 # -- fakes at the loop's boundaries ---------------------------------------------------------
@@ -93,6 +127,7 @@ class FakeEngine:
 class FakeFeed:
     observations: LatestSlot[Observations] = field(default_factory=LatestSlot)
     input_status: InputStatus = field(default_factory=lambda: InputStatus(InputState.LIVE))
+    captured: int = 0
 
     def pump(self, now: float) -> None:
         pass
@@ -226,6 +261,23 @@ def test_newest_observations_are_restamped_to_the_loop_clock_else_idle() -> None
     assert engine.updates[0].timestamp == pytest.approx(100.0)  # media time -> loop clock
     assert engine.idles == [pytest.approx(100.004)]
     assert loop.max_faces == 2 and loop.observations_taken == 1
+
+
+def test_each_observation_keeps_its_capture_time_for_the_latency_figures() -> None:
+    """Captured at 99.97 on the loop's clock, folded in at 100.0, presented after the 4 ms
+    draw: the run reports capture->emotion 30 ms and capture->presented 34 ms."""
+    loop, parts, _clock, _ = make_loop(seconds=None)
+    face = FaceObservation(bbox=(0.4, 0.4, 0.6, 0.6), blendshapes={})
+    parts["feed"].captured = 4
+    parts["feed"].observations.put(Observations(timestamp=3.0, frame_index=90, source="clip",
+                                                faces=(face,), captured=99.97))
+    loop.step()
+    loop.step()  # nothing new: no second latency sample
+    s = loop.stats.summary()
+    assert s.emotion_p50_ms == pytest.approx(30.0)
+    assert s.presented_p50_ms == pytest.approx(34.0)
+    assert s.perceived_share == pytest.approx(0.25)  # one observation of four frames captured
+    assert parts["engine"].updates[0].captured == pytest.approx(99.97)
 
 
 def test_nothing_raised_in_a_frame_stops_the_picture() -> None:

@@ -1,0 +1,280 @@
+"""Perception in its own process: the face model never competes with rendering for the GIL.
+
+Owns the perception child and watching it. Frames reach the child through shared memory
+(`frameshare`: newest wins, never a queue); its observations come back over a pipe, which
+the render loop drains without waiting in `pump` once a frame. The child is started by
+`start()` (a model that cannot load fails there, in the caller, naming it), watched on every
+`pump`: when it dies (MediaPipe crashed) or sits on one frame longer than `hang_s`, that is
+reported once per kind, the child is killed, and a new one is started `restart_s` later,
+without the picture ever waiting. The detector is built in the child by a picklable
+factory (`runtime.pipeline.LandmarkerSpec`, or a test's fake).
+
+Measured against the thread it replaces (bench/bench_perception.py): see the README's
+*Measured figures*.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing as mp
+from collections.abc import Callable
+from dataclasses import replace
+from enum import StrEnum
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
+from typing import Any
+
+from performance.core.clock import work_seconds
+from performance.core.errors import ModelError
+from performance.core.mailbox import LatestSlot
+from performance.core.types import Observations
+from performance.perception.frameshare import FrameReader, SharedFrameSlot, SlotHandles
+from performance.perception.worker import Detector
+
+log = logging.getLogger(__name__)
+
+HANG_S = 10.0  # one frame's inference longer than this is a hang: the child is replaced
+RESTART_S = 1.0  # first wait before a replacement child starts (doubles, up to RESTART_MAX_S)
+RESTART_MAX_S = 30.0
+START_TIMEOUT_S = 120.0  # how long `start()` waits for the first child's model to load
+
+
+class Report(StrEnum):
+    """What the child sends back over its pipe."""
+
+    READY = "ready"  # the detector is built; frames are read from now on
+    FAILED = "failed"  # the detector could not be built (the message says why)
+    OBSERVED = "observed"  # one frame's observations
+    ERROR = "error"  # detect raised (kind, message); the child carries on
+
+
+class Trouble(StrEnum):
+    """Why a child was replaced (each kind is logged once per run)."""
+
+    CRASHED = "crashed"
+    HUNG = "hung"
+
+
+def _child(factory: Callable[[], Detector], handles: SlotHandles, out: Connection,
+           stop: Event, busy: Any) -> None:
+    """The child's loop: build the detector, then the newest frame -> observations -> pipe."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        detector = factory()
+    except Exception as exc:
+        out.send((Report.FAILED, f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)))
+        return
+    out.send((Report.READY, ""))
+    reader = FrameReader(handles)
+    try:
+        while not stop.is_set():
+            if not handles.wake.wait(0.1):
+                continue
+            handles.wake.clear()
+            shared = reader.read()
+            if shared is None:
+                continue
+            busy.value = shared.seq
+            started = work_seconds()
+            try:
+                observations = detector.detect(shared.frame)
+            except Exception as exc:
+                out.send((Report.ERROR, (type(exc).__name__, str(exc))))
+                continue
+            finally:
+                busy.value = 0
+            out.send((Report.OBSERVED, (replace(observations, captured=shared.frame.captured),
+                                        work_seconds() - started)))
+    finally:
+        reader.close()
+        detector.close()
+
+
+class PerceptionProcess:
+    """`PerceptionWorker`'s job (frames in `frames`, observations into `out`) in a child.
+
+    `processed`, `errors`, `last_error`, `last_latency_s` and `dropped` read as the thread's
+    do; `restarts` counts replaced children and `trouble` says what happened last.
+    """
+
+    def __init__(self, factory: Callable[[], Detector], frames: SharedFrameSlot,
+                 out: LatestSlot[Observations], *, hang_s: float = HANG_S,
+                 restart_s: float = RESTART_S, start_timeout: float = START_TIMEOUT_S) -> None:
+        self._factory = factory
+        self._frames = frames
+        self._out = out
+        self._hang_s = hang_s
+        self._restart_s = restart_s
+        self._start_timeout = start_timeout
+        self._ctx = mp.get_context("spawn")
+        self._stop = self._ctx.Event()
+        self._busy = self._ctx.RawValue(ctypes.c_longlong, 0)
+        self._proc: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._ready = False
+        self._spawned_at: float | None = None
+        self._busy_seen = (0, 0.0)  # (frame seq the child is on, when we first saw it)
+        self._restart_at: float | None = None
+        self._backoff = restart_s
+        self._reported: set[str] = set()
+        self._last_now = 0.0
+        self.processed = 0
+        self.restarts = 0
+        self.errors: dict[str, int] = {}
+        self.last_error: str | None = None
+        self.last_latency_s: float | None = None
+        self.trouble: str | None = None
+
+    @property
+    def dropped(self) -> int:
+        """Frames written that the child never read (overwritten by newer ones)."""
+        return max(0, self._frames.written - self.processed - self.error_count)
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    def start(self) -> None:
+        """Start the child and wait until its model is loaded; ModelError when it cannot."""
+        if self.running:
+            return
+        self._spawn()
+        conn = self._conn
+        assert conn is not None
+        if not conn.poll(self._start_timeout):
+            self._kill()
+            raise ModelError(f"perception process did not start in {self._start_timeout:.0f} s")
+        self._receive_one(conn, starting=True)
+
+    def pump(self, now: float) -> None:
+        """Once a frame, never waiting: newest observations into `out`; watch the child."""
+        conn = self._conn
+        newest: Observations | None = None
+        try:
+            while conn is not None and conn.poll(0):
+                got = self._receive_one(conn)
+                newest = got if got is not None else newest
+        except (EOFError, OSError):
+            pass  # the child is gone: `_watch` sees it and starts another
+        if newest is not None:
+            self._out.put(newest)
+        self._watch(now)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the child to finish its frame and exit; kill it after `timeout`."""
+        self._stop.set()
+        if self._proc is not None:
+            self._proc.join(timeout)
+        self._kill()
+        self._frames.release()
+
+    # -- the child's life -------------------------------------------------------------
+
+    def _spawn(self) -> None:
+        reader, writer = self._ctx.Pipe(duplex=False)
+        self._stop.clear()
+        self._busy.value = 0
+        self._busy_seen = (0, 0.0)
+        self._proc = self._ctx.Process(
+            target=_child, name="essence-perception", daemon=True,
+            args=(self._factory, self._frames.handles, writer, self._stop, self._busy))
+        self._proc.start()
+        writer.close()
+        self._conn = reader
+        self._ready = False
+        self._spawned_at = None
+
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.is_alive():
+            proc.kill()
+            proc.join(2.0)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _receive_one(self, conn: Connection, *, starting: bool = False) -> Observations | None:
+        try:
+            kind, payload = conn.recv()
+        except EOFError:
+            if starting:
+                code = self._proc.exitcode if self._proc is not None else None
+                self._kill()
+                raise ModelError(
+                    f"perception process ended at start (exit code {code})") from None
+            raise
+        if kind is Report.FAILED:
+            if starting:
+                self._kill()
+                raise ModelError(payload)
+            self._trouble(Trouble.CRASHED, f"the model did not load again: {payload}",
+                          self._last_now)
+        elif kind is Report.READY:
+            self._ready = True
+            self._backoff = self._restart_s
+            if self.restarts:
+                log.warning("perception process running again (restart %d)", self.restarts)
+                self.trouble = self.last_error = None
+        elif kind is Report.ERROR:
+            self._record_error(*payload)
+        elif kind is Report.OBSERVED:
+            observations, self.last_latency_s = payload
+            self.processed += 1
+            return observations
+        return None
+
+    def _watch(self, now: float) -> None:
+        self._last_now = now
+        if self._restart_at is not None:
+            if now >= self._restart_at:
+                self._restart_at = None
+                self.restarts += 1
+                try:
+                    self._spawn()
+                except OSError as exc:
+                    self._trouble(Trouble.CRASHED, f"could not start again: {exc}", now)
+            return
+        proc = self._proc
+        if proc is None or self._stop.is_set():
+            return
+        if not proc.is_alive():
+            self._trouble(Trouble.CRASHED, f"exit code {proc.exitcode}", now)
+            return
+        if not self._ready:
+            self._spawned_at = now if self._spawned_at is None else self._spawned_at
+            if now - self._spawned_at > self._start_timeout:
+                self._trouble(Trouble.HUNG, "the model did not load", now)
+            return
+        busy = int(self._busy.value)
+        if busy == 0:
+            self._busy_seen = (0, now)
+        elif busy != self._busy_seen[0]:
+            self._busy_seen = (busy, now)
+        elif now - self._busy_seen[1] > self._hang_s:
+            self._trouble(Trouble.HUNG, f"one frame took over {self._hang_s:.0f} s", now)
+
+    def _trouble(self, kind: Trouble, detail: str, now: float) -> None:
+        """Replace the child: report the kind once, kill, restart after the back-off."""
+        self.trouble = f"perception {kind.value} ({detail}); restarting"
+        if kind.value not in self._reported:
+            self._reported.add(kind.value)
+            log.error("%s; the show goes on, further ones are counted", self.trouble)
+        self.errors[kind.value] = self.errors.get(kind.value, 0) + 1
+        self.last_error = self.trouble
+        self._kill()
+        self._restart_at = now + self._backoff
+        self._backoff = min(self._backoff * 2.0, RESTART_MAX_S)
+
+    def _record_error(self, kind: str, message: str) -> None:
+        first = kind not in self.errors
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+        self.last_error = f"{kind}: {message}"
+        if first:
+            log.error("perception: detect failed (%s); counting further %s errors quietly",
+                      self.last_error, kind)
