@@ -1,16 +1,25 @@
 """GL context and compositing for the live output: the window's context, the stage, the layers.
 
 Owns what moderngl does for the live rig besides drawing visuals: the context made from the
-window's current OpenGL context (`context_from_current_window`), the stage target the show is
-drawn into (the audience image: nothing else is ever drawn there), and `Compositor`, which
-puts that stage scaled and letterboxed onto the output framebuffer (the window's screen, or
-an offscreen one when headless) and draws the operator's RGBA overlay images on top of it.
+window's current OpenGL context (`context_from_current_window`), the stage target (the
+audience image: nothing else is ever drawn there), and `Compositor`, which puts that stage
+onto the output framebuffer (the window's screen, or an offscreen one when headless) and
+draws the operator's RGBA overlay images on top of it.
+
+The compositing pass (a clear and a filtered quad, letterboxed) runs only where it changes
+the picture: when the output's size differs from the stage's (or `composite` asks for it).
+At the stage's size the show is drawn straight into the output (`Pass.DIRECT`), and only a
+frame with an overlay first copies that picture into the stage target (`Pass.COPY`, a
+blit), so the stage keeps the audience image without the operator's layers.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 
 import moderngl
 import numpy as np
@@ -55,6 +64,14 @@ def fit_rect(inner: tuple[int, int], outer: tuple[int, int]) -> tuple[int, int, 
     return ((ow - w) // 2, (oh - h) // 2, w, h)
 
 
+class Pass(StrEnum):
+    """How the last presented frame's stage reached the output."""
+
+    DIRECT = "direct"  # drawn straight into the output, nothing else done
+    COPY = "copy"  # drawn into the output, copied into the stage target before an overlay
+    SCALED = "scaled"  # drawn into the stage target, then a clear and a letterboxed quad
+
+
 @dataclass
 class _Layer:
     texture: moderngl.Texture
@@ -66,6 +83,9 @@ class Compositor:
 
     `output` None makes an offscreen output of `output_size` (headless); otherwise it is the
     window's screen framebuffer, whose size the window reports through `resize`.
+    `composite` True takes the scaled pass every frame, even at the stage's size.
+
+    Each frame: draw the show inside `drawing()`, then `begin()`, then `overlay(...)` layers.
     """
 
     def __init__(
@@ -75,6 +95,7 @@ class Compositor:
         *,
         output: moderngl.Framebuffer | None = None,
         output_size: tuple[int, int] | None = None,
+        composite: bool = False,
     ) -> None:
         self.ctx = ctx
         self.stage = OffscreenTarget(ctx, *stage_size)
@@ -85,26 +106,52 @@ class Compositor:
             output = self._own_output.framebuffer
         self.output = output
         self.output_size: tuple[int, int] = tuple(output.size)  # type: ignore[assignment]
+        self.composite = composite
         self._program = ctx.program(vertex_shader=QUAD_VERTEX, fragment_shader=QUAD_FRAGMENT)
         self._vao = ctx.vertex_array(self._program, [])
         self._layers: dict[str, _Layer] = {}
+        self._planned: Pass | None = None  # this frame's pass, chosen by `drawing`
+        self._drawn = False  # the show was drawn since the last `begin`
+        self.last_pass: Pass | None = None  # what the last presented frame did
+        self.quads_drawn = 0  # textured quads drawn so far (the scaled pass, the overlays)
 
     @property
-    def stage_framebuffer(self) -> moderngl.Framebuffer:
-        """Where the show is drawn: the audience image and nothing else."""
-        return self.stage.framebuffer
+    def direct(self) -> bool:
+        """Whether the show is drawn straight into the output: the compositing pass would
+        change nothing (the output is the stage's size and nothing asks for the pass)."""
+        size = self.stage.size
+        return not self.composite and self.output_size == size and tuple(self.output.size) == size
+
+    @contextmanager
+    def drawing(self) -> Iterator[moderngl.Framebuffer]:
+        """Where to draw this frame's show: the output itself when `direct`, else the stage
+        target. A draw that raises leaves the output black (at the stage's size) or the
+        last stage picture shown (scaled)."""
+        self._planned = Pass.DIRECT if self.direct else Pass.SCALED
+        self._drawn = False
+        yield self.output if self._planned is Pass.DIRECT else self.stage.framebuffer
+        self._drawn = True
 
     def resize(self, size: tuple[int, int]) -> None:
         """The output (window) changed size; the stage keeps its resolution."""
         self.output_size = (max(1, size[0]), max(1, size[1]))
 
     def begin(self) -> None:
-        """Clear the output and draw the stage onto it, scaled to fit (letterboxed)."""
+        """Put the stage on the output: nothing to do when it was drawn there; otherwise
+        clear the output and draw the stage scaled to fit (letterboxed)."""
+        planned, drawn = self._planned, self._drawn
+        self._planned, self._drawn = None, False
         self.output.use()
         self.output.viewport = (0, 0, *self.output_size)
+        self.ctx.disable(moderngl.BLEND)
+        if planned is Pass.DIRECT and self.direct:
+            self.last_pass = Pass.DIRECT
+            if not drawn:
+                self.ctx.clear(0.0, 0.0, 0.0, 1.0)
+            return
+        self.last_pass = Pass.SCALED
         self.ctx.clear(0.0, 0.0, 0.0, 1.0)
         x, y, w, h = fit_rect(self.stage.size, self.output_size)
-        self.ctx.disable(moderngl.BLEND)
         self._quad(self.stage.texture, (x, y, w, h), flip=False, from_top=False)
 
     def overlay(self, key: str, image: np.ndarray | None, position: tuple[int, int]) -> None:
@@ -121,6 +168,10 @@ class Compositor:
             layer.texture.write(np.ascontiguousarray(image, dtype=np.uint8).tobytes())
         if layer is None:
             return
+        if self.last_pass is Pass.DIRECT:  # keep the audience image out of the overlay
+            self.ctx.copy_framebuffer(self.stage.framebuffer, self.output)
+            self.last_pass = Pass.COPY
+            self.output.use()
         self.ctx.enable(moderngl.BLEND)
         self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
         x, y = position
@@ -142,6 +193,7 @@ class Compositor:
         self._program["u_image"].write(struct.pack("i", 0))  # type: ignore[union-attr]
         texture.use(0)
         self._vao.render(moderngl.TRIANGLE_STRIP, vertices=4)
+        self.quads_drawn += 1
 
     def read_output(self) -> np.ndarray:
         """What the output shows now as (H, W, 3) uint8, row 0 at the top."""
@@ -149,6 +201,8 @@ class Compositor:
 
     def read_stage(self) -> np.ndarray:
         """The audience image as (H, W, 3) uint8, row 0 at the top."""
+        if self.last_pass is Pass.DIRECT:  # the output holds it (no overlay drawn yet)
+            return read_rgb(self.output, self.stage.size)
         return self.stage.read_rgb()
 
     def release(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from performance.core.inputs import InputValue
@@ -71,8 +71,11 @@ class FrameUniforms:
             cue_progress=cue_progress, faces=tuple(slots), inputs=dict(inputs or {}),
         )
 
-    def uniform_values(self, *, transition: float = 1.0) -> dict[str, UniformValue]:
-        """Values for every uniform of the table, clamped to its range (flat lists for arrays)."""
+    def uniform_values(
+        self, *, transition: float = 1.0, names: Collection[str] | None = None
+    ) -> dict[str, UniformValue]:
+        """Values for every uniform of the table (only `names` if given), clamped to its
+        range (flat lists for arrays)."""
         crowd = self.crowd
         faces = list(self.faces[:MAX_FACES])
         face_vecs = [c for f in faces for c in (f[0], f[1], f[2], f[3])]
@@ -101,6 +104,8 @@ class FrameUniforms:
         }
         out: dict[str, UniformValue] = {}
         for name, value in raw.items():
+            if names is not None and name not in names:
+                continue  # a program without it: nothing to clamp
             u = UNIFORMS_BY_NAME[name]
             if isinstance(value, list):
                 out[name] = [u.clamp(float(v)) for v in value]

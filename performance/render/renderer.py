@@ -13,6 +13,7 @@ from performance.render.frame_uniforms import FrameUniforms, UniformValue
 from performance.render.headless import OffscreenTarget
 from performance.render.program import CompiledProgram, ShaderLibrary, compile_text
 from performance.render.source import input_uniform
+from performance.render.uniforms import UNIFORMS_BY_NAME
 
 MIX_SOURCE = """#version 330
 out vec4 fragColor;
@@ -131,7 +132,8 @@ class Renderer:
     ) -> None:
         program = compiled.program
         width, height = target.size
-        values = uniforms.uniform_values(transition=transition)
+        used = {name for name in UNIFORMS_BY_NAME if name in program}
+        values = uniforms.uniform_values(transition=transition, names=used)
         values["u_resolution"] = [float(width), float(height)]
         for name, value in values.items():
             if name in program:

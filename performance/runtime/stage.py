@@ -1,9 +1,10 @@
 """The GL stage and the output: the show drawn for the audience, then presented.
 
 Owns `GLStage` (the shader library with hot reload and the crossfading renderer, drawing
-one ShowFrame into the compositor's stage target; shader errors logged once and handed to
-the operator) and `CompositorOutput` (the stage plus the operator's overlay, presented in a
-pygame window or headless, with window events turned into key names).
+one ShowFrame where the compositor says: its stage target, or the output itself when the
+output is the stage's size; shader errors logged once and handed to the operator) and
+`CompositorOutput` (the stage plus the operator's overlay, presented in a pygame window or
+headless, with window events turned into key names).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ log = logging.getLogger(__name__)
 
 
 class GLStage:
-    """The show drawn into the compositor's stage target; shader errors for the operator."""
+    """The show drawn for the compositor (see `Compositor.drawing`); shader errors for the
+    operator."""
 
     def __init__(self, ctx: GLContext, compositor: Compositor, *, mirror: bool) -> None:
         from performance.render.program import ShaderLibrary
@@ -45,8 +47,9 @@ class GLStage:
     def draw(self, show: ShowFrame, emotion: RoomEmotion, *, delta: float, frame: int) -> None:
         from performance.render.stage import draw_stage
 
-        draw_stage(self.renderer, self.compositor.stage_framebuffer, show, emotion,
-                   delta=delta, frame=frame, mirror_x=self.mirror)
+        with self.compositor.drawing() as target:  # the output itself when nothing is scaled
+            draw_stage(self.renderer, target, show, emotion, delta=delta, frame=frame,
+                       mirror_x=self.mirror)
 
     def reload(self) -> list[str]:
         self.library.poll()

@@ -1,0 +1,165 @@
+"""The live stage's frame cost on the blackout visual, against a bare moderngl loop.
+
+Headless (EGL), at 640x360 and 1280x720, the output the size of the stage: the rig's path
+is `GLStage.draw` (the show's uniforms, the renderer) then `CompositorOutput.present` (the
+compositor's pass, the overlay layers, `ctx.finish()`), exactly as the live loop calls
+them. The bare loop draws the same fragment shader (shaders/blackout.frag) with a
+full-screen triangle into a framebuffer of the same size and calls `ctx.finish()`. Blocks
+of frames alternate between the two (the order swapped every round) in one process and one
+context; the figures are medians of the per-frame times. A third figure adds the camera
+indicator (the one overlay the audience's window shows while a camera is the source).
+
+Prints a markdown table, then one JSON line per figure.
+Usage: .venv/bin/python bench/bench_stage.py [--rounds N] [--block N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import moderngl
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from performance.core.status import InputState, InputStatus  # noqa: E402
+from performance.core.types import RoomEmotion  # noqa: E402
+from performance.operator.info import OperatorInfo  # noqa: E402
+from performance.operator.preview import OperatorView  # noqa: E402
+from performance.render.context import Compositor  # noqa: E402
+from performance.render.headless import (  # noqa: E402
+    create_headless_context,
+    release_framebuffer,
+)
+from performance.runtime.stage import CompositorOutput, GLStage  # noqa: E402
+from performance.show.frame import Layer, ShowFrame  # noqa: E402
+
+VISUAL = "blackout"
+BARE_VERTEX = """#version 330
+void main() {
+    vec2 p = vec2(float((gl_VertexID << 1) & 2), float(gl_VertexID & 2));
+    gl_Position = vec4(p * 2.0 - 1.0, 0.0, 1.0);
+}
+"""
+WARMUP = 20  # frames of each loop before timing
+
+Step = Callable[[int], None]
+
+
+class Rig:
+    """The rig's stage and output, headless, as `run_live` builds them."""
+
+    def __init__(self, ctx: moderngl.Context, size: tuple[int, int], *, camera: bool) -> None:
+        self.ctx = ctx
+        self.compositor = Compositor(ctx, size, output=None, output_size=size)
+        self.stage = GLStage(ctx, self.compositor, mirror=False)
+        view = OperatorView(operator=False, camera_live=lambda: camera)
+        self.output = CompositorOutput(ctx, self.compositor, view)
+        self.emotion = RoomEmotion(timestamp=0.0)
+        self.status = InputStatus(InputState.SCRIPTED)
+
+    def step(self, frame: int) -> None:
+        now = frame / 60.0
+        show = ShowFrame(time=now, current=Layer(VISUAL))
+        self.stage.draw(show, self.emotion, delta=1 / 60.0, frame=frame)
+        self.output.present(OperatorInfo(now=now, frame=frame, show=show,
+                                         emotion=self.emotion, input_status=self.status,
+                                         messages=(), stats=None, observations=None))
+
+    def release(self) -> None:
+        self.stage.release()
+        self.compositor.release()
+
+
+class Bare:
+    """The same fragment shader into a same-size framebuffer, then `finish`: nothing else."""
+
+    def __init__(self, ctx: moderngl.Context, size: tuple[int, int]) -> None:
+        self.ctx = ctx
+        fragment = (ROOT / "shaders" / f"{VISUAL}.frag").read_text()
+        self.program = ctx.program(vertex_shader=BARE_VERTEX, fragment_shader=fragment)
+        self.vao = ctx.vertex_array(self.program, [])
+        self.texture = ctx.texture(size, 4)
+        self.fbo = ctx.framebuffer(color_attachments=[self.texture])
+
+    def step(self, frame: int) -> None:
+        self.fbo.use()
+        self.vao.render(moderngl.TRIANGLES, vertices=3)
+        self.ctx.finish()
+
+    def release(self) -> None:
+        release_framebuffer(self.ctx, self.fbo)
+        self.texture.release()
+        self.vao.release()
+        self.program.release()
+
+
+def interleaved(rig: Step, bare: Step, rounds: int, block: int) -> tuple[float, float]:
+    """Median ms per frame of `rig` and `bare`, blocks alternating, order swapped by round."""
+    for i in range(WARMUP):
+        rig(i)
+        bare(i)
+    times: dict[str, list[int]] = {"rig": [], "bare": []}
+    frame = WARMUP
+    for r in range(rounds):
+        order = [("rig", rig), ("bare", bare)]
+        for name, step in order if r % 2 == 0 else order[::-1]:
+            for _ in range(block):
+                t0 = time.perf_counter_ns()
+                step(frame)
+                times[name].append(time.perf_counter_ns() - t0)
+                frame += 1
+    return (float(np.median(times["rig"])) / 1e6, float(np.median(times["bare"])) / 1e6)
+
+
+def measure(ctx: moderngl.Context, size: tuple[int, int], *, camera: bool, rounds: int,
+            block: int) -> tuple[float, float]:
+    rig, bare = Rig(ctx, size, camera=camera), Bare(ctx, size)
+    try:
+        return interleaved(rig.step, bare.step, rounds, block)
+    finally:
+        rig.release()
+        bare.release()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15, help="alternations per figure")
+    parser.add_argument("--block", type=int, default=20, help="frames per block")
+    args = parser.parse_args(argv)
+    ctx = create_headless_context()
+    renderer = str(ctx.info["GL_RENDERER"])
+    cases = [(f"stage {VISUAL} {w}x{h}{', camera indicator' if camera else ''}", (w, h), camera)
+             for (w, h), camera in (((640, 360), False), ((1280, 720), False),
+                                    ((1280, 720), True))]
+    results = []
+    for name, size, camera in cases:
+        rig_ms, bare_ms = measure(ctx, size, camera=camera, rounds=args.rounds,
+                                  block=args.block)
+        results.append((name, rig_ms, bare_ms))
+    assert ctx.error == "GL_NO_ERROR", ctx.error
+    ctx.release()
+    frames = args.rounds * args.block
+    print(f"Stage frame, headless draw + present vs bare loop ({frames} frames each, medians; "
+          f"{renderer})")
+    print()
+    print("| figure | rig ms | bare ms | ratio |")
+    print("|---|---:|---:|---:|")
+    for name, rig_ms, bare_ms in results:
+        print(f"| {name} | {rig_ms:.3f} | {bare_ms:.3f} | ×{rig_ms / bare_ms:.2f} |")
+    print()
+    for name, rig_ms, bare_ms in results:
+        print(json.dumps({"figure": name, "rig_ms": round(rig_ms, 4),
+                          "bare_ms": round(bare_ms, 4), "ratio": round(rig_ms / bare_ms, 3),
+                          "renderer": renderer}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
