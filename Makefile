@@ -35,21 +35,20 @@ test: sysdeps $(STAMP) testdata lint
 	  $(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
-	$(BIN)/ruff check performance tests tools
+	$(BIN)/ruff check performance tests tools bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
-# Benchmarks (ratios measured in one run): the audio callback's share of its block period
-# and underflows while rendering and inference load the machine; the expression network's
-# cost per face beside the face model; crowd tiling's cost, untiled vs adaptive vs auto.
+# Benchmarks (bench/, not part of `make test`): every script, each in its own interpreter,
+# each figure a ratio against a bare loop measured in the same run; one table at the end
+# and out/bench.jsonl (bench/run.py). `make bench BENCH="live stage"` runs some.
 bench: sysdeps $(STAMP) testdata
-	ALSA_CONFIG_PATH=$(abspath tests/data/alsa-null.conf) $(BIN)/python tools/bench_audio.py
+	ALSA_CONFIG_PATH=$(abspath tests/data/alsa-null.conf) \
 	ESSENCE_EXPRESSION_MODEL=$${ESSENCE_EXPRESSION_MODEL:-$(abspath $(TESTDATA))/emotion_model_quantized.tflite} \
-	  $(BIN)/python tools/bench_expression.py
-	$(BIN)/python tools/bench_tiling.py
+	  $(BIN)/python bench/run.py $(BENCH)
 
 check: $(STAMP)
 	$(BIN)/essence check

@@ -16,37 +16,26 @@ Usage: .venv/bin/python bench/bench_stage.py [--rounds N] [--block N]
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import moderngl
 import numpy as np
+from bare import BareShader
+from report import Figure, publish
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from performance.core.status import InputState, InputStatus  # noqa: E402
-from performance.core.types import RoomEmotion  # noqa: E402
-from performance.operator.info import OperatorInfo  # noqa: E402
-from performance.operator.preview import OperatorView  # noqa: E402
-from performance.render.context import Compositor  # noqa: E402
-from performance.render.headless import (  # noqa: E402
+from performance.core.status import InputState, InputStatus
+from performance.core.types import RoomEmotion
+from performance.operator.info import OperatorInfo
+from performance.operator.preview import OperatorView
+from performance.render.context import Compositor
+from performance.render.headless import (
     create_headless_context,
-    release_framebuffer,
 )
-from performance.runtime.stage import CompositorOutput, GLStage  # noqa: E402
-from performance.show.frame import Layer, ShowFrame  # noqa: E402
+from performance.runtime.stage import CompositorOutput, GLStage
+from performance.show.frame import Layer, ShowFrame
 
 VISUAL = "blackout"
-BARE_VERTEX = """#version 330
-void main() {
-    vec2 p = vec2(float((gl_VertexID << 1) & 2), float(gl_VertexID & 2));
-    gl_Position = vec4(p * 2.0 - 1.0, 0.0, 1.0);
-}
-"""
 WARMUP = 20  # frames of each loop before timing
 
 Step = Callable[[int], None]
@@ -77,29 +66,6 @@ class Rig:
         self.compositor.release()
 
 
-class Bare:
-    """The same fragment shader into a same-size framebuffer, then `finish`: nothing else."""
-
-    def __init__(self, ctx: moderngl.Context, size: tuple[int, int]) -> None:
-        self.ctx = ctx
-        fragment = (ROOT / "shaders" / f"{VISUAL}.frag").read_text()
-        self.program = ctx.program(vertex_shader=BARE_VERTEX, fragment_shader=fragment)
-        self.vao = ctx.vertex_array(self.program, [])
-        self.texture = ctx.texture(size, 4)
-        self.fbo = ctx.framebuffer(color_attachments=[self.texture])
-
-    def step(self, frame: int) -> None:
-        self.fbo.use()
-        self.vao.render(moderngl.TRIANGLES, vertices=3)
-        self.ctx.finish()
-
-    def release(self) -> None:
-        release_framebuffer(self.ctx, self.fbo)
-        self.texture.release()
-        self.vao.release()
-        self.program.release()
-
-
 def interleaved(rig: Step, bare: Step, rounds: int, block: int) -> tuple[float, float]:
     """Median ms per frame of `rig` and `bare`, blocks alternating, order swapped by round."""
     for i in range(WARMUP):
@@ -120,7 +86,7 @@ def interleaved(rig: Step, bare: Step, rounds: int, block: int) -> tuple[float, 
 
 def measure(ctx: moderngl.Context, size: tuple[int, int], *, camera: bool, rounds: int,
             block: int) -> tuple[float, float]:
-    rig, bare = Rig(ctx, size, camera=camera), Bare(ctx, size)
+    rig, bare = Rig(ctx, size, camera=camera), BareShader(ctx, VISUAL, size)
     try:
         return interleaved(rig.step, bare.step, rounds, block)
     finally:
@@ -146,18 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     assert ctx.error == "GL_NO_ERROR", ctx.error
     ctx.release()
     frames = args.rounds * args.block
-    print(f"Stage frame, headless draw + present vs bare loop ({frames} frames each, medians; "
-          f"{renderer})")
-    print()
-    print("| figure | rig ms | bare ms | ratio |")
-    print("|---|---:|---:|---:|")
-    for name, rig_ms, bare_ms in results:
-        print(f"| {name} | {rig_ms:.3f} | {bare_ms:.3f} | ×{rig_ms / bare_ms:.2f} |")
-    print()
-    for name, rig_ms, bare_ms in results:
-        print(json.dumps({"figure": name, "rig_ms": round(rig_ms, 4),
-                          "bare_ms": round(bare_ms, 4), "ratio": round(rig_ms / bare_ms, 3),
-                          "renderer": renderer}))
+    publish(f"Stage frame, headless draw + present vs bare loop ({frames} frames each, "
+            "medians)", [Figure(name, rig_ms, bare_ms, goal=1.5)
+                         for name, rig_ms, bare_ms in results], renderer)
     return 0
 
 

@@ -2,7 +2,7 @@
 
 In one Python process the PortAudio callback needs the GIL, and a render loop holding it
 through a long OpenGL call (or a MediaPipe call that does not release it) delays the
-callback past its deadline: measured with tools/bench_audio.py, in-process callbacks took a
+callback past its deadline: measured with bench/bench_audio.py, in-process callbacks took a
 mean 1.4 block periods under the render + inference load. `AudioProcess` runs `AudioOutput`
 in a spawned child; `publish(params)` writes the snapshot into shared memory (double
 buffered: the writer fills the idle slot, then flips the index), a thread in the child

@@ -77,7 +77,8 @@ class FaceObservation:
 @dataclass(frozen=True)
 class Observations:
     """All faces perception found in one frame (`captured`: that frame's capture time on the
-    loop's clock, kept from the frame so the run can measure capture -> emotion)."""
+    loop's clock, kept from the frame so the run can measure capture -> emotion;
+    `inference_s`: how long perception worked on the frame, for the run's figures)."""
 
     timestamp: float
     frame_index: int
@@ -85,6 +86,7 @@ class Observations:
     faces: tuple[FaceObservation, ...]
     media_time: float = 0.0
     captured: float | None = None
+    inference_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,9 @@ def _child(factory: Callable[[], Detector], handles: SlotHandles, out: Connectio
                 continue
             finally:
                 busy.value = 0
-            out.send((Report.OBSERVED, (replace(observations, captured=shared.frame.captured),
-                                        work_seconds() - started)))
+            took = work_seconds() - started
+            out.send((Report.OBSERVED, replace(observations, captured=shared.frame.captured,
+                                               inference_s=took)))
     finally:
         reader.close()
         detector.close()
@@ -224,9 +225,9 @@ class PerceptionProcess:
         elif kind is Report.ERROR:
             self._record_error(*payload)
         elif kind is Report.OBSERVED:
-            observations, self.last_latency_s = payload
+            self.last_latency_s = payload.inference_s
             self.processed += 1
-            return observations
+            return payload
         return None
 
     def _watch(self, now: float) -> None:

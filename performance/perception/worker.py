@@ -129,7 +129,8 @@ class PerceptionWorker:
                 continue
             self.last_latency_s = work_seconds() - started
             self.processed += 1
-            self._out.put(replace(observations, captured=frame.captured))
+            self._out.put(replace(observations, captured=frame.captured,
+                                  inference_s=self.last_latency_s))
 
     def _record_error(self, exc: Exception) -> None:
         kind = type(exc).__name__

@@ -39,6 +39,8 @@ class StatsSummary:
     emotion_p95_ms: float | None = None
     presented_p50_ms: float | None = None  # capture -> the frame showing it presented
     presented_p95_ms: float | None = None
+    inference_p50_ms: float | None = None  # perception's work on one frame
+    inference_p95_ms: float | None = None
     perception_fps: float = 0.0  # observations folded in per second of the run
     perceived_share: float | None = None  # observations per frame captured (None: no camera)
 
@@ -56,6 +58,9 @@ class StatsSummary:
                      f"{self.emotion_p95_ms:.0f}, capture->presented p50 "
                      f"{self.presented_p50_ms:.0f} p95 {self.presented_p95_ms:.0f}")
         line += f"; perception {self.perception_fps:.1f} fps"
+        if self.inference_p50_ms is not None:
+            line += (f", inference ms p50 {self.inference_p50_ms:.1f} p95 "
+                     f"{self.inference_p95_ms:.1f}")
         if self.perceived_share is not None:
             line += f" ({100.0 * self.perceived_share:.0f}% of frames captured)"
         return line
@@ -87,6 +92,7 @@ class FrameStats:
         self._work: deque[float] = deque(maxlen=window)
         self._emotion: deque[float] = deque(maxlen=window)
         self._presented: deque[float] = deque(maxlen=window)
+        self._inference: deque[float] = deque(maxlen=window)
         self._pace = target_period or 0.0
 
     def record(self, frame_time: float, work_time: float | None = None) -> None:
@@ -101,10 +107,14 @@ class FrameStats:
             recent = list(self._times)[-PACE_FRAMES:]
             self._pace = max(self.target_period or 0.0, median(recent))
 
-    def observation(self, to_emotion: float) -> None:
-        """One observation folded in, `to_emotion` seconds after its frame was captured."""
+    def observation(self, to_emotion: float | None, inference: float | None = None) -> None:
+        """One observation folded in, `to_emotion` seconds after its frame was captured
+        (None: not known) and `inference` seconds of perception's work."""
         self.observed += 1
-        self._emotion.append(max(0.0, to_emotion))
+        if to_emotion is not None:
+            self._emotion.append(max(0.0, to_emotion))
+        if inference is not None:
+            self._inference.append(inference)
 
     def presented(self, latency: float) -> None:
         """The frame showing an observation presented, `latency` s after its capture."""
@@ -115,6 +125,7 @@ class FrameStats:
         mean = sum(times) / len(times) if times else 0.0
         work = sum(self._work) / len(self._work) if self._work else 0.0
         emotion, presented = sorted(self._emotion), sorted(self._presented)
+        inference = sorted(self._inference)
         return StatsSummary(
             frames=self.frames,
             dropped=self.dropped,
@@ -126,6 +137,7 @@ class FrameStats:
             target_ms=None if not self.target_period else self.target_period * 1000.0,
             emotion_p50_ms=_ms(emotion, 50), emotion_p95_ms=_ms(emotion, 95),
             presented_p50_ms=_ms(presented, 50), presented_p95_ms=_ms(presented, 95),
+            inference_p50_ms=_ms(inference, 50), inference_p95_ms=_ms(inference, 95),
             perception_fps=self.observed / self.seconds if self.seconds > 0 else 0.0,
             perceived_share=min(1.0, self.observed / self.captured) if self.captured else None,
         )

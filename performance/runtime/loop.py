@@ -191,9 +191,10 @@ class MainLoop:
         self.emotion = self._guard("emotion", lambda: self.engine.update(observations)) \
             or self.emotion
         self.max_tracked = max(self.max_tracked, len(self.emotion.faces))
-        if observations.captured is not None:  # capture time on this loop's clock
-            self.stats.observation(self.clock.now() - observations.captured)
-            self._showing = observations.captured
+        captured = observations.captured  # capture time on this loop's clock
+        self.stats.observation(None if captured is None else self.clock.now() - captured,
+                               observations.inference_s)
+        self._showing = captured
 
     def _operator_info(self, now: float) -> OperatorInfo:
         assert self.show_frame is not None

@@ -17,7 +17,7 @@ The null PCM has no clock: PortAudio calls back as soon as the previous callback
 phases 3 and 4 are a worst case (the audio thread never idles; a card paced at the sample
 rate would run it only share_mean of the time).
 
-Usage: .venv/bin/python tools/bench_audio.py [--seconds 8] [--block 512]
+Usage: .venv/bin/python bench/bench_audio.py [--seconds 8] [--block 512]
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from report import Figure, publish  # noqa: E402  (bench/'s own module)
 
 from performance.audio.device import AudioOutput, AudioStats  # noqa: E402
 from performance.audio.params import AudioParams  # noqa: E402
@@ -174,6 +175,13 @@ def main() -> int:
            fps2 / max(fps0, 1e-9), ips2 / max(ips0, 1e-9))
     ok = s.share_mean < 0.25 and s.errors == 0
     print("PASS (4: mean share < 0.25, no errors)" if ok else "FAIL")
+    inside = output.stats()
+    publish("\nAudio callback under the render + inference load vs the synth alone", [
+        Figure(f"audio callback per block, {where}, under load", x.share_mean * period_ms,
+               alone * period_ms, note=f"share of the {period_ms:.1f} ms block: mean "
+               f"{x.share_mean:.3f}, p99 {x.share_p99:.3f}; late {x.late} of {x.callbacks}; "
+               f"underflows {x.underflows}; errors {x.errors}")
+        for where, x in (("own process", s), ("render's process", inside))])
     return 0 if ok else 1
 
 
