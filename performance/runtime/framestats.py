@@ -41,8 +41,8 @@ class StatsSummary:
     presented_p95_ms: float | None = None
     inference_p50_ms: float | None = None  # perception's work on one frame
     inference_p95_ms: float | None = None
-    perception_fps: float = 0.0  # observations folded in per second of the run
-    perceived_share: float | None = None  # observations per frame captured (None: no camera)
+    perception_fps: float = 0.0  # frames perception finished per second of the run
+    perceived_share: float | None = None  # of the frames captured (None: no camera)
 
     @property
     def fps(self) -> float:
@@ -87,6 +87,7 @@ class FrameStats:
         self.dropped = 0
         self.observed = 0  # observations folded in
         self.captured = 0  # frames the input captured (told by the loop)
+        self.perceived = 0  # frames perception finished (told by the loop)
         self.seconds = 0.0  # the run's length so far (sum of frame times)
         self._times: deque[float] = deque(maxlen=window)
         self._work: deque[float] = deque(maxlen=window)
@@ -138,6 +139,6 @@ class FrameStats:
             emotion_p50_ms=_ms(emotion, 50), emotion_p95_ms=_ms(emotion, 95),
             presented_p50_ms=_ms(presented, 50), presented_p95_ms=_ms(presented, 95),
             inference_p50_ms=_ms(inference, 50), inference_p95_ms=_ms(inference, 95),
-            perception_fps=self.observed / self.seconds if self.seconds > 0 else 0.0,
-            perceived_share=min(1.0, self.observed / self.captured) if self.captured else None,
+            perception_fps=self.perceived / self.seconds if self.seconds > 0 else 0.0,
+            perceived_share=min(1.0, self.perceived / self.captured) if self.captured else None,
         )

@@ -56,6 +56,11 @@ class Feed(Protocol):
         """Frames the input captured so far (0 without a camera or file)."""
         ...
 
+    @property
+    def perceived(self) -> int:
+        """Frames perception finished so far (observations published)."""
+        ...
+
     def pump(self, now: float) -> None:
         """Called once a frame on the main thread (a scripted feed publishes here)."""
         ...
@@ -178,6 +183,7 @@ class MainLoop:
     def _emotion(self, now: float) -> None:
         self._guard("input", lambda: self.feed.pump(now))
         self.stats.captured = self._guard("input", lambda: self.feed.captured) or 0
+        self.stats.perceived = self._guard("input", lambda: self.feed.perceived) or 0
         observations = self.feed.observations.take(timeout=0)
         if observations is None:
             self.emotion = self._guard("emotion", lambda: self.engine.idle(now)) or self.emotion

@@ -79,12 +79,12 @@ def test_frame_stats_latency_percentiles_and_perceived_share() -> None:
         if i % 2 == 0:  # every other frame brings an observation
             stats.observation(0.030 + 0.001 * (i % 10))
             stats.presented(0.045)
-    stats.captured = 100
+    stats.captured, stats.perceived = 100, 50
     s = stats.summary()
     assert s.emotion_p50_ms == pytest.approx(34.0)
     assert s.emotion_p95_ms == pytest.approx(38.0)
     assert s.presented_p95_ms == pytest.approx(45.0)
-    assert s.perception_fps == pytest.approx(50 / 2.0)  # 50 observations in 2 s
+    assert s.perception_fps == pytest.approx(50 / 2.0)  # 50 frames perceived in 2 s
     assert s.perceived_share == pytest.approx(0.5)
     assert "capture->emotion p50 34 p95 38" in s.format()
     assert "(50% of frames captured)" in s.format()
@@ -128,6 +128,7 @@ class FakeFeed:
     observations: LatestSlot[Observations] = field(default_factory=LatestSlot)
     input_status: InputStatus = field(default_factory=lambda: InputStatus(InputState.LIVE))
     captured: int = 0
+    perceived: int = 0
 
     def pump(self, now: float) -> None:
         pass
@@ -268,7 +269,7 @@ def test_each_observation_keeps_its_capture_time_for_the_latency_figures() -> No
     draw: the run reports capture->emotion 30 ms and capture->presented 34 ms."""
     loop, parts, _clock, _ = make_loop(seconds=None)
     face = FaceObservation(bbox=(0.4, 0.4, 0.6, 0.6), blendshapes={})
-    parts["feed"].captured = 4
+    parts["feed"].captured, parts["feed"].perceived = 4, 1
     parts["feed"].observations.put(Observations(timestamp=3.0, frame_index=90, source="clip",
                                                 faces=(face,), captured=99.97))
     loop.step()
@@ -276,7 +277,7 @@ def test_each_observation_keeps_its_capture_time_for_the_latency_figures() -> No
     s = loop.stats.summary()
     assert s.emotion_p50_ms == pytest.approx(30.0)
     assert s.presented_p50_ms == pytest.approx(34.0)
-    assert s.perceived_share == pytest.approx(0.25)  # one observation of four frames captured
+    assert s.perceived_share == pytest.approx(0.25)  # one frame perceived of four captured
     assert parts["engine"].updates[0].captured == pytest.approx(99.97)
 
 
