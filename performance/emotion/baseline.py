@@ -6,19 +6,52 @@ from a prior (an explicit calibrated baseline when one is given, else the popula
 face from the calibration) and learns its own resting level while it stays in view: a lower
 envelope of its features that falls quickly and rises slowly, so a held smile is not absorbed
 as "rest". The learned part fades in over `warmup` seconds and is limited to `max_shift`
-from the prior. A face that leaves is forgotten with its baseline.
+from the prior. A face that leaves is forgotten with its baseline. `BaselineRule` is the rule,
+for one face (`FaceBaseline`) or for the rows of every face in view at once (the engine).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from performance.core.errors import ConfigError
 from performance.core.files import write_atomic
-from performance.emotion.smoothing import exponential_alpha
+from performance.emotion.smoothing import exponential_alphas
+
+
+@dataclass(frozen=True)
+class BaselineRule:
+    """How a face's resting level is learned (see the module docstring), on one face's
+    features or on rows of faces at once (each row with its own `dt` and `age`)."""
+
+    fall_time: float = 2.0
+    rise_time: float = 20.0
+    warmup: float = 4.0
+    max_shift: float = 0.2
+
+    def step(self, envelope: np.ndarray, features: np.ndarray,
+             dt: float | np.ndarray) -> np.ndarray:
+        """The lower envelope after this frame's features, `dt` seconds after the last."""
+        step = np.maximum(np.asarray(dt, dtype=np.float64), 0.0)
+        step = step[..., None] if step.ndim else step
+        down = exponential_alphas(step, self.fall_time)
+        up = exponential_alphas(step, self.rise_time)
+        rate = np.where(features < envelope, down, up)
+        return np.asarray(envelope + rate * (features - envelope))
+
+    def value(self, prior: np.ndarray, envelope: np.ndarray,
+              age: float | np.ndarray) -> np.ndarray:
+        """The baseline to read expressions against: the prior plus the learned shift,
+        faded in over `warmup` seconds of age and limited to `max_shift`."""
+        seconds = np.asarray(age, dtype=np.float64)
+        seconds = seconds[..., None] if seconds.ndim else seconds
+        weight = np.minimum(seconds / self.warmup, 1.0) if self.warmup > 0 else 1.0
+        shift = np.minimum(np.maximum(envelope - prior, -self.max_shift), self.max_shift)
+        return np.asarray(prior + weight * shift)
 
 
 class FaceBaseline:
@@ -34,10 +67,7 @@ class FaceBaseline:
         max_shift: float = 0.2,
     ) -> None:
         self.prior = np.asarray(prior, dtype=np.float64)
-        self.fall_time = fall_time
-        self.rise_time = rise_time
-        self.warmup = warmup
-        self.max_shift = max_shift
+        self.rule = BaselineRule(fall_time, rise_time, warmup, max_shift)
         self._envelope: np.ndarray | None = None
         self.age = 0.0
 
@@ -47,12 +77,8 @@ class FaceBaseline:
         if self._envelope is None:
             self._envelope = x.copy()
         else:
-            step = max(dt, 0.0)
-            down = exponential_alpha(step, self.fall_time)
-            up = exponential_alpha(step, self.rise_time)
-            rate = np.where(x < self._envelope, down, up)
-            self._envelope = self._envelope + rate * (x - self._envelope)
-            self.age += step
+            self._envelope = self.rule.step(self._envelope, x, dt)
+            self.age += max(dt, 0.0)
         return self.value
 
     @property
@@ -60,9 +86,7 @@ class FaceBaseline:
         """The baseline to read expressions against now."""
         if self._envelope is None:
             return self.prior.copy()
-        weight = min(self.age / self.warmup, 1.0) if self.warmup > 0 else 1.0
-        shift = np.clip(self._envelope - self.prior, -self.max_shift, self.max_shift)
-        return self.prior + weight * shift
+        return self.rule.value(self.prior, self._envelope, self.age)
 
 
 def load_baseline(path: Path, feature_names: tuple[str, ...]) -> np.ndarray:

@@ -90,20 +90,21 @@ class CrowdAggregator:
         if not faces:
             return _vector(arrivals_per_min=arrivals_pm, departures_per_min=departures_pm), \
                 np.array(NEUTRAL_READING.probabilities)
+        n = len(faces)
         va = np.array([(f.smoothed.valence, f.smoothed.arousal) for f in faces])
         probabilities = np.array([f.smoothed.probabilities for f in faces])
-        valence, arousal = (float(v) for v in va.mean(axis=0))
+        valence, arousal = (va.sum(axis=0) / n).tolist()
         spread = crowd_spread(va, probabilities)
-        motion = min(float(np.mean([f.motion for f in faces])) / w.motion_full, 1.0)
+        motion = min(sum(f.motion for f in faces) / n / w.motion_full, 1.0)
         churn = min((arrivals_pm + departures_pm) / w.churn_full, 1.0)
-        crowd_scale = 1.0 - math.exp(-len(faces) / (w.crowd_full / 2.0))
+        crowd_scale = 1.0 - math.exp(-n / (w.crowd_full / 2.0))
         raw = (w.spread * spread + w.arousal * max(arousal, 0.0) + w.churn * churn
                + w.motion * motion) / (w.spread + w.arousal + w.churn + w.motion)
         chaos = min(max(raw * crowd_scale * 1.6, 0.0), 1.0)
         target = _vector(face_count=len(faces), arrivals_per_min=arrivals_pm,
                          departures_per_min=departures_pm, valence=valence, arousal=arousal,
                          spread=spread, motion=motion, chaos=chaos, presence=1.0)
-        return target, probabilities.mean(axis=0)
+        return target, probabilities.sum(axis=0) / n
 
 
 def crowd_spread(valence_arousal: np.ndarray, probabilities: np.ndarray) -> float:
@@ -113,15 +114,16 @@ def crowd_spread(valence_arousal: np.ndarray, probabilities: np.ndarray) -> floa
     possible is sqrt(2) when the room splits between opposite corners), half from how evenly
     the top labels are shared (normalised entropy).
     """
-    if len(valence_arousal) < 2:
+    n = len(valence_arousal)
+    if n < 2:
         return 0.0
-    centre = valence_arousal.mean(axis=0)
-    distance = float(np.mean(np.linalg.norm(valence_arousal - centre, axis=1))) / math.sqrt(2)
+    offsets = valence_arousal - valence_arousal.sum(axis=0) / n
+    distance = float(np.sqrt((offsets * offsets).sum(axis=1)).sum()) / n / math.sqrt(2)
     labels = np.argmax(probabilities, axis=1)
-    counts = np.bincount(labels, minlength=probabilities.shape[1]).astype(np.float64)
-    shares = counts[counts > 0] / counts.sum()
+    counts = np.bincount(labels, minlength=probabilities.shape[1])
+    shares = counts[counts > 0] / n
     entropy = float(-(shares * np.log(shares)).sum())
-    max_entropy = math.log(min(len(labels), probabilities.shape[1]))
+    max_entropy = math.log(min(n, probabilities.shape[1]))
     diversity = entropy / max_entropy if max_entropy > 0 else 0.0
     return min(0.5 * min(distance, 1.0) + 0.5 * diversity, 1.0)
 

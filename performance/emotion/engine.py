@@ -2,14 +2,16 @@
 
 It owns the per-face state (identity, baseline, smoothing) and nothing else; the mapping
 from blendshapes to emotion is `EmotionMapping`, the crowd numbers are `CrowdAggregator`.
-Time comes only from the observations' own timestamps (or `idle(now)` when none arrive), so
-rehearsal and tests are deterministic. Nothing here is written anywhere.
+A frame is read as one matrix: every face's 52 blendshapes are a row, and features, baselines,
+the network's resting levels, the readers and the springs each run once for all the rows
+(`_FaceRows` keeps the faces' state as rows). Time comes only from the observations' own
+timestamps (or `idle(now)` when none arrive), so rehearsal and tests are deterministic.
+Nothing here is written anywhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Container, Sequence
 
 import numpy as np
 
@@ -22,24 +24,72 @@ from performance.core.types import (
     FaceObservation,
     Observations,
     RoomEmotion,
-    distribution,
 )
-from performance.emotion.baseline import FaceBaseline
+from performance.emotion.baseline import BaselineRule
 from performance.emotion.crowd import CrowdAggregator
+from performance.emotion.features import blendshape_matrix
 from performance.emotion.fusion import NetworkRest
 from performance.emotion.mapping import EmotionMapping
-from performance.emotion.smoothing import CriticallyDamped
+from performance.emotion.smoothing import spring_step
 from performance.emotion.tracker import FaceTracker
 
+_K = len(EMOTIONS)
+_NEUTRAL = EMOTIONS.index("neutral")
 
-@dataclass
-class _FaceState:
-    baseline: FaceBaseline
-    spring: CriticallyDamped
-    last_time: float
-    smoothed: EmotionReading
-    raw: EmotionReading
-    network_rest: NetworkRest | None = None  # learned when the expression network reads it
+
+class _FaceRows:
+    """The state of every face in view as rows of one table: its baseline envelope and age,
+    the network's learned resting mean, its spring (value, velocity) and when it was last
+    read; beside it each face's latest readings. A face keeps its row while it is tracked;
+    one that goes gives its row to the last face."""
+
+    def __init__(self, n_features: int, rest_level: np.ndarray) -> None:
+        f, k = n_features, _K
+        self.envelope, self.age = slice(0, f), f
+        self.rest = slice(f + 1, f + 1 + k)
+        self.value = slice(f + 1 + k, f + 3 + 2 * k)
+        self.velocity = slice(f + 3 + 2 * k, f + 5 + 3 * k)
+        self.time = f + 5 + 3 * k
+        self.table = np.zeros((8, self.time + 1))
+        self.rest_level = rest_level
+        self.row: dict[int, int] = {}
+        self.ids: list[int] = []
+        self.readings: dict[int, tuple[EmotionReading, EmotionReading]] = {}  # smoothed, raw
+
+    def rows(self, ids: Sequence[int], features: np.ndarray,
+             now: float) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of `ids` (faces new to it get one, starting from `features` at `now`)
+        and which of them are new."""
+        fresh = [i for i, face_id in enumerate(ids) if face_id not in self.row]
+        for i in fresh:
+            n = len(self.ids)
+            if n == len(self.table):
+                self.table = np.concatenate([self.table, np.zeros_like(self.table)])
+            self.row[ids[i]] = n
+            self.ids.append(ids[i])
+            row = self.table[n]
+            row[:] = 0.0
+            row[self.envelope], row[self.rest], row[self.time] = features[i], self.rest_level, now
+        is_fresh = np.zeros(len(ids), dtype=bool)
+        is_fresh[fresh] = True
+        return np.array([self.row[face_id] for face_id in ids]), is_fresh
+
+    def keep_only(self, tracked: Container[int]) -> None:
+        """Forget the faces no longer tracked (departed, or tentative and dropped)."""
+        for face_id in [f for f in self.readings if f not in tracked]:
+            del self.readings[face_id]
+        for face_id in [f for f in self.ids if f not in tracked]:
+            row, last = self.row.pop(face_id), len(self.ids) - 1
+            moved = self.ids.pop()
+            if row != last:
+                self.ids[row] = moved
+                self.row[moved] = row
+                self.table[row] = self.table[last]
+
+    def clear(self) -> None:
+        self.row.clear()
+        self.ids.clear()
+        self.readings.clear()
 
 
 class EmotionEngine:
@@ -62,15 +112,23 @@ class EmotionEngine:
         expression network, the network's reading) while it is in view. `reader`: what
         reads the faces (the network joins in only for faces it has read).
         """
+        if smooth_time <= 0:
+            raise ValueError(f"smooth_time must be positive (got {smooth_time})")
         self.mapping = mapping
         self.reader = reader
         self.smooth_time = smooth_time
         self.prior = mapping.population_baseline if baseline is None else np.asarray(baseline)
+        if self.prior.shape != mapping.population_baseline.shape:
+            raise ValueError(f"baseline has shape {self.prior.shape}, expected "
+                             f"{mapping.population_baseline.shape}")
         self.learn_baseline = learn_baseline
         self.tracker = FaceTracker(forget_after=forget_after)
         self._crowd_factory = crowd_factory
         self.crowd = crowd_factory()
-        self._faces: dict[int, _FaceState] = {}
+        self.baseline_rule = BaselineRule()
+        fusion = mapping.fusion
+        self.network_rest = NetworkRest(fusion.rest_level if fusion else np.zeros(_K))
+        self._faces = _FaceRows(len(mapping.feature_names), self.network_rest.population)
         self.latest = RoomEmotion(timestamp=0.0)
 
     def read_still(self, face: FaceObservation) -> EmotionReading:
@@ -82,8 +140,9 @@ class EmotionEngine:
         """Fold in the faces of one frame and return the new state."""
         now = observations.timestamp
         step = self.tracker.update(observations.faces, now)
-        for track, face in step.matched:
-            self._observe(track.face_id, face, now)
+        if step.matched:
+            self._observe([track.face_id for track, _ in step.matched],
+                          [face for _, face in step.matched], now)
         return self._publish(now, len(step.arrived), step.departed)
 
     def idle(self, now: float) -> RoomEmotion:
@@ -98,50 +157,68 @@ class EmotionEngine:
         self.crowd = self._crowd_factory()
         self.latest = RoomEmotion(timestamp=0.0)
 
-    def _observe(self, face_id: int, face: FaceObservation, now: float) -> None:
-        features = self.mapping.features(face.blendshapes)
-        state = self._faces.get(face_id)
-        if state is None:
-            state = _FaceState(
-                baseline=FaceBaseline(self.prior),
-                spring=CriticallyDamped(self.smooth_time),
-                last_time=now,
-                smoothed=NEUTRAL_READING,  # both replaced below, before anyone reads them
-                raw=NEUTRAL_READING,
-            )
-            self._faces[face_id] = state
-        dt = max(now - state.last_time, 0.0)
-        base = state.baseline.update(features, dt) if self.learn_baseline else self.prior
-        rest = self._network_rest(state, face, features, base, dt)
-        raw = self.mapping.predict_features(features, base, expression=face.expression,
-                                            rest=rest, reader=self.reader)
-        vector = state.spring.update(
-            np.array([*raw.probabilities, raw.valence, raw.arousal]), dt
-        )
-        state.raw = raw
-        state.smoothed = _reading_from_vector(vector)
-        state.last_time = now
+    def _observe(self, ids: list[int], faces: list[FaceObservation], now: float) -> None:
+        """Read every face of the frame at once, then update each one's state."""
+        state, mapping = self._faces, self.mapping
+        features = mapping.features_matrix(blendshape_matrix([f.blendshapes for f in faces]))
+        rows, fresh = state.rows(ids, features, now)
+        rowed = state.table[rows]  # this frame's faces' state; written back at the end
+        dt = np.maximum(now - rowed[:, state.time], 0.0)
+        base = self.prior
+        if self.learn_baseline:
+            envelope = self.baseline_rule.step(rowed[:, state.envelope], features, dt)
+            rowed[:, state.envelope] = envelope
+            rowed[:, state.age] += dt
+            base = self.baseline_rule.value(self.prior, envelope, rowed[:, state.age])
+        blend = mapping.probabilities(features - base)
+        evidence, networked, rest = self._network(faces, rowed, blend, dt)
+        raw = mapping.fuse_rows(blend, evidence, networked=networked, rest=rest,
+                                reader=self.reader)
+        goal = np.concatenate([raw.probabilities, raw.valence_arousal], axis=1)
+        value, velocity = spring_step(rowed[:, state.value], rowed[:, state.velocity], goal,
+                                      dt, self.smooth_time)
+        value[fresh], velocity[fresh] = goal[fresh], 0.0  # a new face's spring starts there
+        rowed[:, state.value], rowed[:, state.velocity], rowed[:, state.time] = (
+            value, velocity, now)
+        state.table[rows] = rowed
+        state.readings.update(zip(ids, zip(_readings(value), raw.readings(), strict=True),
+                                  strict=True))
 
-    def _network_rest(self, state: _FaceState, face: FaceObservation, features: np.ndarray,
-                      base: np.ndarray, dt: float) -> np.ndarray | None:
-        """This face's learned resting level of the network (None: not learned, or no
-        network reading). It learns only while the blendshapes read the face as neutral."""
+    def _network(self, faces: list[FaceObservation], rowed: np.ndarray, blend: np.ndarray,
+                 dt: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None,
+                                          np.ndarray | None]:
+        """The network's evidence for the faces it read (None: none of them), which those
+        are (None: all), and their learned resting levels (None: not learned; the new means
+        go into `rowed`). A face's level learns only while the blendshapes read it as
+        neutral."""
         fusion = self.mapping.fusion
-        if fusion is None or face.expression is None or not self.learn_baseline:
-            return None
-        if state.network_rest is None:
-            state.network_rest = NetworkRest(fusion.rest_level)
-        blend = self.mapping.predict_features(features, base, reader=Reader.BLENDSHAPES)
-        evidence = fusion.network_evidence(np.asarray(face.expression))
-        return state.network_rest.update(evidence, dt, resting=blend.label == "neutral")
+        if fusion is None:
+            return None, None, None
+        expressions = [face.expression for face in faces]
+        networked = None
+        if any(e is None for e in expressions):
+            networked = np.array([e is not None for e in expressions])
+            if not networked.any():
+                return None, None, None
+            expressions = [(0.0,) * _K if e is None else e for e in expressions]
+        evidence = fusion.network_evidence(np.array(expressions, dtype=np.float64))
+        if not self.learn_baseline:
+            return evidence, networked, None
+        rule, columns = self.network_rest, self._faces.rest
+        resting = blend.argmax(axis=1) == _NEUTRAL
+        if networked is not None:
+            resting &= networked
+        mean = rule.step(rowed[:, columns], evidence, dt, resting)
+        rowed[:, columns] = mean
+        return evidence, networked, rule.level(mean)
 
     def _publish(self, now: float, arrivals: int, departed: list[int]) -> RoomEmotion:
-        for face_id in list(self._faces):  # departed faces and dropped tentative ones
-            if face_id not in self.tracker.tracks:
-                del self._faces[face_id]
+        tracks = self.tracker.tracks
+        self._faces.keep_only(tracks)
+        readings = self._faces.readings
         faces = []
-        for face_id, track in sorted(self.tracker.tracks.items()):
-            state = self._faces.get(face_id)
+        for face_id, track in sorted(tracks.items()):
+            state = readings.get(face_id)
             if state is None or not track.confirmed:
                 continue
             faces.append(
@@ -149,8 +226,8 @@ class EmotionEngine:
                     face_id=face_id,
                     center=track.center,
                     size=track.size,
-                    smoothed=state.smoothed,
-                    raw=state.raw,
+                    smoothed=state[0],
+                    raw=state[1],
                     age=now - track.first_seen,
                     motion=track.speed,
                     visible=track.last_seen == now,
@@ -161,10 +238,13 @@ class EmotionEngine:
         return self.latest
 
 
-def _reading_from_vector(vector: np.ndarray) -> EmotionReading:
-    n = len(EMOTIONS)
-    return EmotionReading(
-        probabilities=distribution(vector[:n]),
-        valence=float(np.clip(vector[n], -1.0, 1.0)),
-        arousal=float(np.clip(vector[n + 1], -1.0, 1.0)),
-    )
+def _readings(vectors: np.ndarray) -> list[EmotionReading]:
+    """Spring rows (probabilities, valence, arousal) as readings: the probabilities clipped
+    and renormalised (all-zero reads neutral), valence and arousal clipped."""
+    clipped = np.maximum(vectors[:, :_K], 0.0)
+    total = clipped.sum(axis=1, keepdims=True)
+    probabilities = np.where(total > 0, clipped / np.where(total > 0, total, 1.0),
+                             np.array(NEUTRAL_READING.probabilities))
+    va = np.minimum(np.maximum(vectors[:, _K:], -1.0), 1.0).tolist()
+    return [EmotionReading(tuple(p), v, a)
+            for p, (v, a) in zip(probabilities.tolist(), va, strict=True)]

@@ -20,15 +20,29 @@ from typing import Any
 import numpy as np
 
 from performance.config import CALIBRATION, Reader
+from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.errors import ConfigError
 from performance.core.types import EMOTIONS, EmotionReading
-from performance.emotion.features import (
-    EXTENDED_FEATURE_NAMES,
-    FEATURE_NAMES,
-    features_from_blendshapes,
-    features_from_matrix,
-)
-from performance.emotion.fusion import Fusion
+from performance.emotion.features import EXTENDED_FEATURE_NAMES, FeaturePlan, blendshape_row
+from performance.emotion.fusion import Fusion, softmax
+
+
+@dataclass(frozen=True, eq=False)
+class Readings:
+    """The emotion of many faces as rows, one per face (what `EmotionReading` holds)."""
+
+    probabilities: np.ndarray    # (faces, len(EMOTIONS))
+    valence_arousal: np.ndarray  # (faces, 2), in [-1, 1]
+
+    def reading(self, row: int) -> EmotionReading:
+        """One face's reading."""
+        valence, arousal = self.valence_arousal[row].tolist()
+        return EmotionReading(tuple(self.probabilities[row].tolist()), valence, arousal)
+
+    def readings(self) -> list[EmotionReading]:
+        """Every face's reading, in row order."""
+        return [EmotionReading(tuple(p), v, a) for p, (v, a)
+                in zip(self.probabilities.tolist(), self.valence_arousal.tolist(), strict=True)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,8 +58,7 @@ class EmotionMapping:
     resting_blendshapes: dict[str, float] = field(default_factory=dict)
     fusion: Fusion | None = None  # how the expression network joins in (None: it cannot)
     source: str = "<memory>"
-    _extended: bool = field(init=False, repr=False)
-    _columns: np.ndarray = field(init=False, repr=False)
+    _plan: FeaturePlan = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.feature_names)
@@ -63,12 +76,7 @@ class EmotionMapping:
         for name, (got, want) in shapes.items():
             if got != want:
                 raise ValueError(f"{name} has shape {got}, expected {want}")
-        extended = any(f not in FEATURE_NAMES for f in self.feature_names)
-        catalogue = EXTENDED_FEATURE_NAMES if extended else FEATURE_NAMES
-        object.__setattr__(self, "_extended", extended)
-        object.__setattr__(
-            self, "_columns", np.array([catalogue.index(f) for f in self.feature_names])
-        )
+        object.__setattr__(self, "_plan", FeaturePlan(self.feature_names))
 
     @classmethod
     def load(cls, path: Path | None = None) -> EmotionMapping:
@@ -86,14 +94,14 @@ class EmotionMapping:
         return _parse(data, where)
 
     def features(self, scores: Mapping[str, float]) -> np.ndarray:
-        """This mapping's feature vector (absolute, not baseline-relative) for one face."""
-        full = features_from_blendshapes(scores, extended=self._extended)
-        return np.asarray(full[self._columns])
+        """This mapping's feature vector (absolute, not baseline-relative) for one face;
+        missing blendshapes count as 0."""
+        return np.asarray(self._plan(blendshape_row(scores))[0])
 
-    def features_matrix(self, matrix: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    def features_matrix(self, matrix: np.ndarray,
+                        names: Sequence[str] = BLENDSHAPE_NAMES) -> np.ndarray:
         """Feature rows for a (faces, len(names)) matrix of blendshape scores."""
-        full = features_from_matrix(matrix, names, extended=self._extended)
-        return np.asarray(full[:, self._columns])
+        return self._plan(matrix, names)
 
     def predict(
         self, scores: Mapping[str, float], baseline: np.ndarray | None = None, *,
@@ -111,33 +119,60 @@ class EmotionMapping:
     ) -> EmotionReading:
         """Emotion from a feature vector (e.g. smoothed); `baseline` defaults to the population.
         `expression` (the network's probabilities) and `rest` (the face's learned network
-        resting level) join in as `reader` says; without them the blendshapes read alone."""
+        resting level) join in as `reader` says; without them the blendshapes read alone.
+        One face through `read_rows`."""
         f = np.asarray(features, dtype=np.float64)
         b = self.population_baseline if baseline is None else np.asarray(baseline, np.float64)
         if f.shape != self.population_baseline.shape or b.shape != f.shape:
             want = self.population_baseline.shape
             raise ValueError(f"features {f.shape} / baseline {b.shape}, expected {want}")
-        probs = self.probabilities(f - b)
-        offset = self.rest_offset
+        network = None if expression is None else np.asarray(expression, np.float64)[None]
+        rests = None if rest is None else np.asarray(rest, np.float64)[None]
+        return self.read_rows(f[None], b, network=network, rest=rests, reader=reader).reading(0)
+
+    def read_rows(
+        self, features: np.ndarray, baseline: np.ndarray | None = None, *,
+        network: np.ndarray | None = None, networked: np.ndarray | None = None,
+        rest: np.ndarray | None = None, reader: Reader = Reader.FUSED,
+    ) -> Readings:
+        """The emotion of many faces at once: `features` (faces, n_features) against
+        `baseline` (one for all, or a row each); `network` (faces, len(EMOTIONS)) the
+        network's probabilities for the rows `networked` says it read (default: all), and
+        `rest` their learned resting levels."""
+        b = self.population_baseline if baseline is None else baseline
+        blend = self.probabilities(np.asarray(features, dtype=np.float64) - b)
+        evidence = None
+        if self.fusion is not None and network is not None:
+            evidence = self.fusion.network_evidence(network)
+        return self.fuse_rows(blend, evidence, networked=networked, rest=rest, reader=reader)
+
+    def fuse_rows(
+        self, blend: np.ndarray, evidence: np.ndarray | None = None, *,
+        networked: np.ndarray | None = None, rest: np.ndarray | None = None,
+        reader: Reader = Reader.FUSED,
+    ) -> Readings:
+        """`read_rows` from the blendshape reader's probabilities (`probabilities`) and the
+        network's readings as `Fusion.network_evidence` rows: the network joins in as
+        `reader` says, then valence and arousal."""
         reader = Reader(reader)
-        if self.fusion is not None and expression is not None and reader is not Reader.BLENDSHAPES:
-            network = np.asarray(expression, dtype=np.float64)
-            probs = self.fusion.combine(probs if reader is Reader.FUSED else None, network, rest)
-            offset = self.fusion.rest_offset
-        valence, arousal = np.clip(probs @ self.circumplex - offset, -1.0, 1.0)
-        return EmotionReading(
-            probabilities=tuple(float(p) for p in probs),
-            valence=float(valence),
-            arousal=float(arousal),
-        )
+        fusion, probs, offset = self.fusion, blend, self.rest_offset
+        if fusion is not None and evidence is not None and reader is not Reader.BLENDSHAPES:
+            if networked is None or networked.all():
+                probs, offset = fusion.combine_evidence(
+                    blend if reader is Reader.FUSED else None, evidence, rest), fusion.rest_offset
+            elif networked.any():
+                rows = np.flatnonzero(networked)
+                fused = fusion.combine_evidence(
+                    blend[rows] if reader is Reader.FUSED else None, evidence[rows],
+                    None if rest is None else rest[rows])
+                probs, offset = blend.copy(), np.tile(self.rest_offset, (len(blend), 1))
+                probs[rows], offset[rows] = fused, fusion.rest_offset
+        valence_arousal = np.minimum(np.maximum(probs @ self.circumplex - offset, -1.0), 1.0)
+        return Readings(probs, valence_arousal)
 
     def probabilities(self, relative: np.ndarray) -> np.ndarray:
         """Softmax class probabilities for baseline-relative features; rows or one vector."""
-        logits = relative @ self.weights.T + self.bias
-        logits = np.nan_to_num(logits, nan=0.0, posinf=50.0, neginf=-50.0)
-        logits = logits - logits.max(axis=-1, keepdims=True)
-        e = np.exp(logits)
-        return np.asarray(e / e.sum(axis=-1, keepdims=True))
+        return softmax(relative @ self.weights.T + self.bias)
 
 
 def _display(path: Path) -> str:

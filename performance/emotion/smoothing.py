@@ -3,7 +3,8 @@
 The spring's update is the exact solution of a critically damped second-order system over a
 step of `dt` seconds with the target held constant, so a signal sampled at 24, 30 or 60 fps
 arrives at the same place at the same time, without overshoot. It works on scalars and numpy
-arrays alike (every component is an independent spring).
+arrays alike (every component is an independent spring); `spring_step` steps rows of springs,
+each with its own `dt`, at once (the emotion engine's faces).
 """
 
 from __future__ import annotations
@@ -46,13 +47,27 @@ class CriticallyDamped:
             return self.value.copy()
         if dt <= 0:
             return self.value.copy()
-        omega = 2.0 / self.smooth_time
-        decay = math.exp(-omega * dt)
-        change = self.value - goal
-        temp = (self.velocity + omega * change) * dt
-        self.velocity = (self.velocity - omega * temp) * decay
-        self.value = goal + (change + temp) * decay
+        self.value, self.velocity = spring_step(self.value, self.velocity, goal, dt,
+                                                self.smooth_time)
         return self.value.copy()
+
+
+def spring_step(value: np.ndarray, velocity: np.ndarray, target: np.ndarray,
+                dt: float | np.ndarray, smooth_time: float) -> tuple[np.ndarray, np.ndarray]:
+    """One step of `CriticallyDamped` for springs side by side: rows of (value, velocity)
+    toward rows of `target`, `dt` one number or one per row (a step of 0 stays put).
+    Returns the new (value, velocity)."""
+    omega = 2.0 / smooth_time
+    step: float | np.ndarray
+    if isinstance(dt, np.ndarray):
+        step = np.maximum(dt, 0.0)[..., None]
+        decay: float | np.ndarray = np.exp(-omega * step)
+    else:
+        step = max(float(dt), 0.0)
+        decay = math.exp(-omega * step)
+    change = value - target
+    temp = (velocity + omega * change) * step
+    return target + (change + temp) * decay, (velocity - omega * temp) * decay
 
 
 def exponential_alpha(dt: float, time_constant: float) -> float:
@@ -60,3 +75,10 @@ def exponential_alpha(dt: float, time_constant: float) -> float:
     if time_constant <= 0:
         return 1.0
     return 1.0 - math.exp(-max(dt, 0.0) / time_constant)
+
+
+def exponential_alphas(dt: np.ndarray, time_constant: float) -> np.ndarray:
+    """`exponential_alpha` for many steps at once (an array of `dt`)."""
+    if time_constant <= 0:
+        return np.ones_like(np.asarray(dt, dtype=np.float64))
+    return np.asarray(1.0 - np.exp(-np.maximum(dt, 0.0) / time_constant))

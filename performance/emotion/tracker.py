@@ -6,11 +6,14 @@ A track that is not seen for `forget_after` seconds is forgotten and counted as 
 an observation that matches no track starts a tentative track, which becomes a face (and
 counts as an arrival) once it has been seen `confirm_hits` times; a tentative track that is
 not seen again is dropped quietly, so one-frame false detections never reach the crowd.
+The distances of every track to every face are one numpy array per frame.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from performance.config import DEFAULTS
 from performance.core.types import BBox, FaceObservation, bbox_center, bbox_width
@@ -79,19 +82,9 @@ class FaceTracker:
     def update(self, faces: tuple[FaceObservation, ...], now: float) -> TrackUpdate:
         """Match `faces` seen at time `now` to tracks; start and forget tracks as needed."""
         result = TrackUpdate()
-        candidates: list[tuple[float, int, int]] = []
-        for track in self.tracks.values():
-            tx, ty = self._predict(track, now)
-            for index, face in enumerate(faces):
-                fx, fy = face.center
-                scale = max(track.size, face.size, 1e-3)
-                distance = ((fx - tx) ** 2 + (fy - ty) ** 2) ** 0.5 / scale
-                if distance <= self.max_jump:
-                    candidates.append((distance, track.face_id, index))
-        candidates.sort()
         used_tracks: set[int] = set()
         used_faces: set[int] = set()
-        for _distance, face_id, index in candidates:
+        for face_id, index in self._candidates(faces, now):
             if face_id in used_tracks or index in used_faces:
                 continue
             used_tracks.add(face_id)
@@ -117,16 +110,32 @@ class FaceTracker:
                 del self.tracks[face_id]
         return result
 
+    def _candidates(self, faces: tuple[FaceObservation, ...],
+                    now: float) -> list[tuple[int, int]]:
+        """(track id, face index) pairs within `max_jump` of the track's predicted centre,
+        nearest first (ties: lower id, then lower index), for every track and face at once."""
+        if not self.tracks or not faces:
+            return []
+        ids = list(self.tracks)  # ascending: ids are handed out in order
+        # Columns as rows (x0, y0, x1, y1, last seen, vx, vy): contiguous, so cheap to read.
+        t = np.array([(*t.bbox, t.last_seen, *t.velocity) for t in self.tracks.values()]).T.copy()
+        b = np.array([f.bbox for f in faces], dtype=np.float64).T.copy()
+        lag = np.minimum(np.maximum(now - t[4], 0.0), 0.5)
+        tx = (t[0] + t[2]) / 2.0 + t[5] * lag
+        ty = (t[1] + t[3]) / 2.0 + t[6] * lag
+        fx, fy = (b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0
+        scale = np.maximum(np.maximum(t[2] - t[0], 1e-3)[:, None], b[2] - b[0])
+        distance = np.hypot(fx - tx[:, None], fy - ty[:, None]) / scale
+        rows, cols = np.nonzero(distance <= self.max_jump)
+        if len(rows) > 1:
+            order = np.lexsort((cols, rows, distance[rows, cols]))
+            rows, cols = rows[order], cols[order]
+        return [(ids[r], c) for r, c in zip(rows.tolist(), cols.tolist(), strict=True)]
+
     def _confirm(self, track: Track, result: TrackUpdate) -> None:
         if not track.confirmed and track.hits >= self.confirm_hits:
             track.confirmed = True
             result.arrived.append(track.face_id)
-
-    @staticmethod
-    def _predict(track: Track, now: float) -> tuple[float, float]:
-        dt = min(max(now - track.last_seen, 0.0), 0.5)
-        cx, cy = track.center
-        return (cx + track.velocity[0] * dt, cy + track.velocity[1] * dt)
 
     @staticmethod
     def _advance(track: Track, face: FaceObservation, now: float) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from performance.core.errors import ConfigError
-from performance.emotion.baseline import FaceBaseline, load_baseline, save_baseline
+from performance.emotion.baseline import BaselineRule, FaceBaseline, load_baseline, save_baseline
 
 
 def test_learns_a_resting_level_that_differs_from_the_prior() -> None:
@@ -55,3 +55,21 @@ def test_round_trip_and_errors_name_the_file(tmp_path) -> None:
         load_baseline(broken, names)
     with pytest.raises(ConfigError, match=r"missing\.toml"):
         load_baseline(tmp_path / "missing.toml", names)
+
+
+def test_the_rule_on_rows_learns_like_one_baseline_per_face() -> None:
+    """`BaselineRule` on rows of faces (each its own dt and age) matches a FaceBaseline each."""
+    rng = np.random.default_rng(4)
+    prior = np.full(6, 0.2)
+    faces = [FaceBaseline(prior) for _ in range(4)]
+    first = rng.uniform(0, 0.5, (4, 6))
+    for baseline, row in zip(faces, first, strict=True):
+        baseline.update(row, 0.0)
+    rule, envelope, age = BaselineRule(), first.copy(), np.zeros(4)
+    for _ in range(60):
+        x, dt = rng.uniform(0, 0.5, (4, 6)), rng.choice([0.0, 1 / 30, 0.1], 4)
+        envelope, age = rule.step(envelope, x, dt), age + dt
+        rows = rule.value(prior, envelope, age)
+        for i, baseline in enumerate(faces):
+            np.testing.assert_allclose(rows[i], baseline.update(x[i], float(dt[i])),
+                                       rtol=0, atol=1e-12)

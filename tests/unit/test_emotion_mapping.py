@@ -16,7 +16,12 @@ from performance.core.errors import ConfigError
 from performance.core.types import EMOTIONS
 from performance.emotion.calibrate import calibrate
 from performance.emotion.features import (
+    EXTENDED_FEATURE_NAMES,
     FEATURE_NAMES,
+    FeaturePlan,
+    _direct,
+    blendshape_matrix,
+    blendshape_row,
     features_from_blendshapes,
     features_from_matrix,
 )
@@ -60,6 +65,28 @@ def test_features_vector_and_matrix_agree() -> None:
         drop = BLENDSHAPE_NAMES.index("mouthSmileLeft")
         names = BLENDSHAPE_NAMES[:drop] + BLENDSHAPE_NAMES[drop + 1:]
         features_from_matrix(np.delete(m, drop, axis=1), names)
+
+
+def test_compiled_features_equal_the_definitions_read_column_by_column() -> None:
+    """`FeaturePlan` (two matrix products) gives what `_features` says, for the full and
+    extended sets, a chosen subset in another order, columns in another order, and a matrix
+    with non-finite scores (read the direct way, so a NaN stays in its own features)."""
+    rng = np.random.default_rng(2)
+    m = rng.uniform(0, 1, (40, 52))
+    for extended in (False, True):
+        np.testing.assert_allclose(features_from_matrix(m, BLENDSHAPE_NAMES, extended),
+                                   _direct(m, BLENDSHAPE_NAMES, extended), rtol=0, atol=1e-14)
+    chosen = list(reversed(EXTENDED_FEATURE_NAMES))[::3]
+    order = rng.permutation(52)
+    names = [BLENDSHAPE_NAMES[i] for i in order]
+    want = _direct(m, BLENDSHAPE_NAMES, True)[:, [EXTENDED_FEATURE_NAMES.index(f) for f in chosen]]
+    np.testing.assert_allclose(FeaturePlan(chosen)(m[:, order], names), want, rtol=0, atol=1e-14)
+    m[3, BLENDSHAPE_NAMES.index("jawForward")] = np.nan  # a blendshape no feature uses
+    m[5, BLENDSHAPE_NAMES.index("mouthSmileLeft")] = np.inf
+    got = features_from_matrix(m, BLENDSHAPE_NAMES, extended=True)
+    np.testing.assert_array_equal(got, _direct(m, BLENDSHAPE_NAMES, True))
+    assert np.isfinite(got[3]).all() and not np.isfinite(got[5]).all()
+    assert features_from_matrix(m[:0], BLENDSHAPE_NAMES).shape == (0, len(FEATURE_NAMES))
 
 
 def test_smile_reads_happy_with_positive_valence(mapping: EmotionMapping) -> None:
@@ -211,3 +238,13 @@ def test_the_fusion_is_fitted_on_tables_with_the_networks_reading(tmp_path: Path
     assert "Reader `fused`" in report.to_markdown()
     loaded = EmotionMapping.load(out)
     assert loaded.fusion is not None and loaded.fusion.network_weight > 0
+
+
+def test_blendshape_matrix_rows_follow_the_names_and_fill_gaps_with_zero() -> None:
+    full = dict(zip(BLENDSHAPE_NAMES, np.linspace(0, 1, 52).tolist(), strict=True))
+    partial = {"jawOpen": 0.5}
+    m = blendshape_matrix([full, partial])
+    assert m.shape == (2, 52) and m.dtype == np.float64
+    np.testing.assert_array_equal(m[0], np.linspace(0, 1, 52))
+    np.testing.assert_array_equal(m[1], blendshape_row(partial)[0])
+    assert blendshape_matrix([]).shape == (0, 52)

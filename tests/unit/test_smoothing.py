@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from performance.emotion.smoothing import CriticallyDamped, exponential_alpha
+from performance.emotion.smoothing import CriticallyDamped, exponential_alpha, spring_step
 
 
 def run_step_response(fps: float, seconds: float = 2.0, smooth_time: float = 0.4) -> dict:
@@ -63,3 +63,19 @@ def test_exponential_alpha_composes_across_frame_rates() -> None:
     one_step = exponential_alpha(1 / 30, 0.5)
     two_steps = 1 - (1 - exponential_alpha(1 / 60, 0.5)) ** 2
     assert one_step == pytest.approx(two_steps)
+
+
+def test_rows_of_springs_step_like_single_springs() -> None:
+    """`spring_step` on rows, each with its own dt (0 included), matches one spring each."""
+    rng = np.random.default_rng(3)
+    springs = [CriticallyDamped(0.4) for _ in range(5)]
+    start = rng.uniform(-1, 1, (5, 3))
+    for spring, row in zip(springs, start, strict=True):
+        spring.reset(row)
+    value, velocity = start.copy(), np.zeros_like(start)
+    for _ in range(20):
+        target, dt = rng.uniform(-1, 1, (5, 3)), rng.choice([0.0, 1 / 60, 1 / 24, 0.2], 5)
+        value, velocity = spring_step(value, velocity, target, dt, 0.4)
+        for i, spring in enumerate(springs):
+            np.testing.assert_allclose(value[i], spring.update(target[i], float(dt[i])),
+                                       rtol=0, atol=1e-12)

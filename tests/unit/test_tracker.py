@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from performance.core.types import FaceObservation
 from performance.emotion.tracker import FaceTracker
 
@@ -62,3 +64,42 @@ def test_a_one_frame_false_detection_never_becomes_a_face() -> None:
     assert tracker.tracks == {}
     steady = [tracker.update((face(0.3, 0.5),), 1.0 + i / 30).arrived for i in range(4)]
     assert steady == [[], [], [2], []]
+
+
+def _pairwise_matches(tracker: FaceTracker, faces: tuple[FaceObservation, ...],
+                      now: float) -> list[tuple[int, int]]:
+    """The matching rule written pair by pair: (track id, face index), greedy on distance
+    (ties: lower id, then lower index), each track and face used once."""
+    candidates = []
+    for track in tracker.tracks.values():
+        lag = min(max(now - track.last_seen, 0.0), 0.5)
+        tx, ty = (track.center[0] + track.velocity[0] * lag,
+                  track.center[1] + track.velocity[1] * lag)
+        for index, f in enumerate(faces):
+            scale = max(track.size, f.size, 1e-3)
+            distance = ((f.center[0] - tx) ** 2 + (f.center[1] - ty) ** 2) ** 0.5 / scale
+            if distance <= tracker.max_jump:
+                candidates.append((distance, track.face_id, index))
+    matches, tracks, used = [], set(), set()
+    for _, face_id, index in sorted(candidates):
+        if face_id not in tracks and index not in used:
+            tracks.add(face_id)
+            used.add(index)
+            matches.append((face_id, index))
+    return matches
+
+
+def test_matching_all_pairs_at_once_equals_the_pairwise_rule() -> None:
+    """Crowded random scenes (faces overlapping, arriving, leaving, jumping): the tracker's
+    one-array matching picks exactly the pairs the pair-by-pair rule picks."""
+    rng = np.random.default_rng(7)
+    tracker = FaceTracker(confirm_hits=2)
+    for step in range(300):
+        now = step / 15
+        n = int(rng.integers(0, 12))
+        faces = tuple(face(float(rng.uniform(0.1, 0.9)), float(rng.uniform(0.1, 0.9)),
+                           float(rng.uniform(0.03, 0.2))) for _ in range(n))
+        want = _pairwise_matches(tracker, faces, now)
+        result = tracker.update(faces, now)
+        got = [(t.face_id, faces.index(f)) for t, f in result.matched[:len(want)]]
+        assert got == want, step
