@@ -19,13 +19,13 @@ from __future__ import annotations
 import ctypes
 import logging
 import multiprocessing as mp
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
 from enum import StrEnum
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from multiprocessing.synchronize import Event
-from typing import cast
+from typing import Any, cast
 
 from performance.audio.device import AudioDeviceError, AudioStats
 from performance.audio.palettes import PALETTES
@@ -117,7 +117,7 @@ class StartReport(StrEnum):
     ERROR = "error"  # the device named in the settings could not be used
 
 
-def _child(shared: SharedBlock, conn: Connection, stop: Event, options: _ChildOptions) -> None:
+def _child(shared: SharedBlock, conn: Connection, stop: Any, options: _ChildOptions) -> None:
     from performance.audio.device import AudioOutput
     from performance.audio.synth import Synth
 
@@ -134,7 +134,8 @@ def _child(shared: SharedBlock, conn: Connection, stop: Event, options: _ChildOp
     if not started:
         return
     seen, tick = -1.0, 0
-    while not stop.wait(0.005):
+    while not stop.value:
+        time.sleep(0.005)
         if shared[1] != seen:
             seen = shared[1]
             base = 2 + int(shared[0]) * _FIELDS
@@ -158,7 +159,9 @@ class AudioProcess:
         self._options = _ChildOptions(device, blocksize, latency, sample_rate, channels, seed)
         self._ctx = mp.get_context("spawn")
         self._shared: SharedBlock = self._ctx.RawArray(ctypes.c_double, _STATS + _STAT_FIELDS)
-        self._stop = self._ctx.Event()
+        # a flag without locks: a child killed while waiting on a multiprocessing Event would
+        # leave the parent's `set` blocked for ever
+        self._stop = self._ctx.RawValue(ctypes.c_bool, False)
         self._proc: BaseProcess | None = None
         self._timeout = start_timeout
         self._warned = False
@@ -177,7 +180,7 @@ class AudioProcess:
     def start(self) -> bool:
         """Start the child and its stream; False (silent, logged once) when none opens."""
         reader, writer = self._ctx.Pipe(duplex=False)
-        self._stop.clear()
+        self._stop.value = False
         self._proc = self._ctx.Process(target=_child, name="essence-audio", daemon=True,
                                        args=(self._shared, writer, self._stop, self._options))
         self._proc.start()
@@ -208,7 +211,7 @@ class AudioProcess:
         """Stop the stream and the child (safe when it never started)."""
         if self._proc is None:
             return
-        self._stop.set()
+        self._stop.value = True
         self._proc.join(5.0)
         if self._proc.is_alive():
             self._proc.terminate()

@@ -11,13 +11,14 @@ memory (`/dev/shm`) and is unlinked when the writer closes.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import struct
 from dataclasses import dataclass
 from multiprocessing import shared_memory
 from multiprocessing.context import SpawnContext
-from multiprocessing.synchronize import Event, Lock
+from multiprocessing.synchronize import Lock, Semaphore
 
 import numpy as np
 
@@ -48,8 +49,16 @@ class SlotHandles:
     """What the reading process needs to find the slot (picklable into a spawned child)."""
 
     lock: Lock  # guards the header, the data and the segment's name
-    wake: Event  # set after each frame is written
+    wake: Semaphore  # released (at most once pending) after each frame is written
     name: ctypes.Array[ctypes.c_char]  # the current segment's name
+
+    @classmethod
+    def make(cls, ctx: SpawnContext, name: bytes = b"") -> SlotHandles:
+        """Fresh handles. Only semaphores, never an `Event` or `Condition`: a reader killed
+        while waiting on a multiprocessing Condition leaves its `notify` blocked forever."""
+        handles = cls(ctx.Lock(), ctx.BoundedSemaphore(1), ctx.RawArray(ctypes.c_char, 64))
+        handles.name.value = name
+        return handles
 
 
 class SharedFrameSlot(LatestSlot[Frame]):
@@ -62,7 +71,8 @@ class SharedFrameSlot(LatestSlot[Frame]):
 
     def __init__(self, ctx: SpawnContext) -> None:
         super().__init__()
-        self.handles = SlotHandles(ctx.Lock(), ctx.Event(), ctx.RawArray(ctypes.c_char, 64))
+        self._ctx = ctx
+        self.handles = SlotHandles.make(ctx)
         self.written = 0
         self.refused = 0
         self._shm: shared_memory.SharedMemory | None = None
@@ -70,14 +80,15 @@ class SharedFrameSlot(LatestSlot[Frame]):
     def put(self, value: Frame) -> None:
         super().put(value)
         image = np.ascontiguousarray(value.image, dtype=np.uint8)
-        lock = self.handles.lock
+        handles = self.handles  # read once: `renew` may swap them between two frames
+        lock = handles.lock
         if not lock.acquire(timeout=LOCK_WAIT_S):
             self.refused += 1
             return
         try:
             need = _DATA_AT + image.nbytes
             if self._shm is None or self._shm.size < need:
-                self._replace_segment(need)
+                self._replace_segment(need, handles)
             buf = self._shm.buf if self._shm is not None else None
             assert buf is not None
             self.written += 1
@@ -93,15 +104,22 @@ class SharedFrameSlot(LatestSlot[Frame]):
             del view
         finally:
             lock.release()
-        self.handles.wake.set()
+        with contextlib.suppress(ValueError):  # a wake is pending already
+            handles.wake.release()
 
-    def _replace_segment(self, size: int) -> None:
+    def renew(self) -> SlotHandles:
+        """New lock and wake-up for a new reader: a reader killed while it held the lock
+        would otherwise hold it for ever. The segment (and its frame) stays."""
+        self.handles = SlotHandles.make(self._ctx, self.handles.name.value)
+        return self.handles
+
+    def _replace_segment(self, size: int, handles: SlotHandles) -> None:
         """A new segment big enough for `size` bytes (called with the lock held)."""
         old = self._shm
         shm = self._shm = shared_memory.SharedMemory(create=True, size=max(size, 4096))
         assert shm.buf is not None
         _HEADER.pack_into(shm.buf, 0, 0, 0, 0, 0, 0, 0.0, 0.0, 0.0, 0)
-        self.handles.name.value = shm.name.encode()
+        handles.name.value = shm.name.encode()
         if old is not None:
             _release(old, unlink=True)
 

@@ -23,7 +23,6 @@ from dataclasses import replace
 from enum import StrEnum
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from multiprocessing.synchronize import Event
 from typing import Any
 
 from performance.core.clock import work_seconds
@@ -58,7 +57,7 @@ class Trouble(StrEnum):
 
 
 def _child(factory: Callable[[], Detector], handles: SlotHandles, out: Connection,
-           stop: Event, busy: Any) -> None:
+           stop: Any, busy: Any) -> None:
     """The child's loop: build the detector, then the newest frame -> observations -> pipe."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -69,10 +68,9 @@ def _child(factory: Callable[[], Detector], handles: SlotHandles, out: Connectio
     out.send((Report.READY, ""))
     reader = FrameReader(handles)
     try:
-        while not stop.is_set():
-            if not handles.wake.wait(0.1):
+        while not stop.value:
+            if not handles.wake.acquire(timeout=0.1):
                 continue
-            handles.wake.clear()
             shared = reader.read()
             if shared is None:
                 continue
@@ -110,11 +108,14 @@ class PerceptionProcess:
         self._restart_s = restart_s
         self._start_timeout = start_timeout
         self._ctx = mp.get_context("spawn")
-        self._stop = self._ctx.Event()
+        # flags without locks: a child killed while waiting on a multiprocessing Event would
+        # leave the parent's `set` blocked for ever
+        self._stop = self._ctx.RawValue(ctypes.c_bool, False)
         self._busy = self._ctx.RawValue(ctypes.c_longlong, 0)
         self._proc: BaseProcess | None = None
         self._conn: Connection | None = None
         self._ready = False
+        self._first = True  # the first child uses the slot's handles; later ones fresh ones
         self._spawned_at: float | None = None
         self._busy_seen = (0, 0.0)  # (frame seq the child is on, when we first saw it)
         self._restart_at: float | None = None
@@ -169,7 +170,7 @@ class PerceptionProcess:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the child to finish its frame and exit; kill it after `timeout`."""
-        self._stop.set()
+        self._stop.value = True
         if self._proc is not None:
             self._proc.join(timeout)
         self._kill()
@@ -179,12 +180,14 @@ class PerceptionProcess:
 
     def _spawn(self) -> None:
         reader, writer = self._ctx.Pipe(duplex=False)
-        self._stop.clear()
+        self._stop.value = False
+        handles = self._frames.handles if self._first else self._frames.renew()
+        self._first = False
         self._busy.value = 0
         self._busy_seen = (0, 0.0)
         self._proc = self._ctx.Process(
             target=_child, name="essence-perception", daemon=True,
-            args=(self._factory, self._frames.handles, writer, self._stop, self._busy))
+            args=(self._factory, handles, writer, self._stop, self._busy))
         self._proc.start()
         writer.close()
         self._conn = reader
@@ -242,7 +245,7 @@ class PerceptionProcess:
                     self._trouble(Trouble.CRASHED, f"could not start again: {exc}", now)
             return
         proc = self._proc
-        if proc is None or self._stop.is_set():
+        if proc is None or self._stop.value:
             return
         if not proc.is_alive():
             self._trouble(Trouble.CRASHED, f"exit code {proc.exitcode}", now)

@@ -164,3 +164,35 @@ def test_no_frame_stays_in_shared_memory_after_stop(parts) -> None:
     assert (Path("/dev/shm") / name).exists()
     proc.stop()
     assert not (Path("/dev/shm") / name).exists()
+
+
+def test_a_child_killed_while_waiting_or_holding_the_lock_never_blocks_capture(parts) -> None:
+    """The child is SIGKILLed while it waits for a frame, and the lock is left taken as if it
+    had died mid-copy: capture's `put` still returns at once (the frame is dropped and
+    counted), and the replacement child gets fresh handles and reads the next frame."""
+    import signal
+    import threading
+
+    slot, out, make = parts
+    proc = make()
+    proc.start()
+    clock = ManualClock()
+    child = next(p for p in mp.active_children() if p.name == "essence-perception")
+    assert child.pid is not None
+    time.sleep(0.3)  # the child is waiting for a frame
+    os.kill(child.pid, signal.SIGKILL)
+    assert slot.handles.lock.acquire(timeout=1)  # ... and "dies" holding the lock
+    put = threading.Thread(target=slot.put, args=(frame(10, 1),))
+    put.start()
+    put.join(timeout=2)
+    assert not put.is_alive()  # capture was not blocked
+    assert slot.refused == 1
+    got = None
+    deadline = time.monotonic() + 20
+    while got is None and time.monotonic() < deadline:
+        proc.pump(clock.advance(0.05))
+        if proc.restarts and proc.trouble is None:  # the new child runs: hand it a frame
+            slot.put(frame(40, 2))
+            got = wait_for(proc, out, clock)
+        time.sleep(0.01)
+    assert got is not None and len(got.faces) == 4 and proc.errors == {"crashed": 1}
