@@ -10,30 +10,30 @@ MediaPipe name, and yaw/pitch/roll in degrees from the facial transformation mat
 * Images whose short side is under 200 px (48x48 data-set crops) are upscaled to 192 px
   (bicubic) and padded by 25 % per side first, as the calibration tables were made; boxes are
   mapped back to the original frame.
-* With `auto`/`CxR` tiling, an IMAGE-mode pass runs on the full frame and on each overlapping
-  tile of the full-resolution frame, and duplicates are merged (see tiling.py).
-* With `adaptive` tiling (the `tiles` default) the untiled pass runs as without tiling (VIDEO
-  mode for streams), and IMAGE-mode tile passes follow only when small faces are likely: for
-  stills when that pass found no face wider than 20 % of the frame, for streams at most once a
-  second unless tiles found a crowd (tiling.py has the rule). Faces already found whole are
-  blanked out of later tiles, so each face is landmarked about once. `passes_last_frame`,
-  `tiled_last_frame`, `landmarks_last_frame` and `tiled_frames` say what a frame cost.
+* Tiling finds faces with the bundle's own face detector (`face_detector.tflite`, the
+  landmarker's first stage, loaded from the .task file) on overlapping tiles, and landmarks
+  each distinct face it finds once: boxes are merged across tiles, faces the full-frame pass
+  already found are dropped, and the rest are cut out onto a face sheet (sheet.py) that one
+  IMAGE-mode landmarker pass reads. `auto`/`CxR` tile every frame after a full-frame pass;
+  `adaptive` (the `tiles` default) runs the untiled pass as without tiling (VIDEO mode for
+  streams) and tiles only when small faces are likely (tiling.py has the rule).
+  `passes_last_frame`, `tiled_last_frame`, `landmarks_last_frame` and `tiled_frames` say what
+  a frame cost.
 
-Cost (measured on this project's 2-core CPU machine, XNNPACK): a detector pass costs ~1.5 ms;
-each face found costs ~10 ms more (478 landmarks + blendshapes). Plain frames, 640x480 or
-1920x1080: ~1.5 ms empty, ~22 ms with 2 faces. Tiled with the default 3x2 grid (7 passes):
-~9 ms empty, ~90-140 ms with 5-6 faces at either size, because a face in a tile overlap or
-also seen by the full-frame pass is landmarked once per pass that finds it (merged after).
-Adaptive: a large face costs what untiled costs (1 pass); six gallery faces ~85-100 ms (7
-passes, 8 landmark runs instead of 12; README, *Measured figures*).
+Cost (this project's 2-core CPU machine, XNNPACK; `tools/bench_tiling.py`): a detector pass,
+or a landmarker pass that finds nobody, costs ~2 ms; each face found ~9-11 ms more (478
+landmarks + blendshapes). A tiled still adds the detector on each tile (6 for 3x2) and one
+sheet pass, however many faces: six gallery faces cost 1.3-1.4x per face what six faces large
+enough for the untiled pass cost, each landmarked once. A stream with a crowd in view scans
+the tiles once a second and follows its faces between scans: 1.03-1.17x per face.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
-from dataclasses import replace
+import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,17 +52,16 @@ from performance.core.errors import ModelError
 from performance.core.types import FaceObservation, Frame, Observations
 from performance.perception.expression import ExpressionNetwork
 from performance.perception.native import quiet_native_stderr
+from performance.perception.sheet import MAX_COLUMNS, build_sheets
 from performance.perception.tiling import (
     BBox,
-    Region,
+    Tile,
     TilingSchedule,
     TilingSettings,
     adaptive_tiles,
     bbox_of,
+    can_tile,
     face_score,
-    is_whole,
-    make_tiles,
-    mask_faces,
     merge_faces,
     same_face,
     small_faces_likely,
@@ -74,6 +73,8 @@ SMALL_SIDE = 200
 """Images with a shorter side than this are upscaled and padded before detection."""
 UPSCALE_TO = 192
 PAD = 0.25
+DETECTOR_MEMBER = "face_detector.tflite"
+"""The face detector inside the landmarker bundle (a zip), run alone on tiles."""
 
 
 def pose_from_matrix(matrix: np.ndarray) -> tuple[float, float, float]:
@@ -106,6 +107,20 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
 
 
 _Face = tuple[np.ndarray, dict[str, float], np.ndarray | None]
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A face one pass found, and the image and landmarks the expression network reads it from
+    (the upscaled image of a small still, what the face model saw; else the whole frame,
+    never a tile or a sheet)."""
+
+    face: FaceObservation
+    image: np.ndarray
+    points: np.ndarray
+
+
+_Candidate = tuple[BBox, float, _Found]
 
 
 class FaceLandmarkerAdapter(Closing):
@@ -141,15 +156,19 @@ class FaceLandmarkerAdapter(Closing):
         self._timestamps = StrictTimestamps()
         self._image: Any = None
         self._video: Any = None
-        self.passes_last_frame = 0  # model passes (full frame, tiles) the last frame took
+        self._detector: Any = None
+        self.passes_last_frame = 0  # model passes (full frame, tiles, sheets) the last frame
         self.tiled_last_frame = False  # whether the last frame was tiled
         self.landmarks_last_frame = 0  # faces landmarked in all passes, before merging
         self.tiled_frames = 0  # frames tiled so far
         self._schedule = TilingSchedule(tiling) if tiling is not None and tiling.adaptive else None
+        self._followed: list[tuple[BBox, float]] = []  # a stream's faces found on the sheet
         if mode == "video" and (tiling is None or tiling.adaptive):
             self._video = self._create(vision.RunningMode.VIDEO)
         else:
             self._image = self._create(vision.RunningMode.IMAGE)
+        if tiling is not None:
+            self._detector = self._create_detector()
 
     def _create(self, running_mode: Any) -> Any:
         det, pres, track = self._conf
@@ -169,6 +188,26 @@ class FaceLandmarkerAdapter(Closing):
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"{self.model_path}: MediaPipe could not load it ({exc})") from exc
 
+    def _create_detector(self) -> Any:
+        """The bundle's face detector alone (IMAGE mode), for the tiles."""
+        try:
+            with zipfile.ZipFile(self.model_path) as bundle:
+                model = bundle.read(DETECTOR_MEMBER)
+        except (zipfile.BadZipFile, KeyError, OSError) as exc:
+            raise ModelError(f"{self.model_path}: no {DETECTOR_MEMBER} to tile with ({exc})"
+                             ) from exc
+        options = vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_buffer=model),
+            running_mode=vision.RunningMode.IMAGE,
+            min_detection_confidence=self._conf[0],
+        )
+        try:
+            with quiet_native_stderr():
+                return vision.FaceDetector.create_from_options(options)
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"{self.model_path}: MediaPipe could not load its face detector"
+                             f" ({exc})") from exc
+
     def _landmarker(self, video: bool) -> Any:
         if video:
             if self._video is None:
@@ -179,11 +218,14 @@ class FaceLandmarkerAdapter(Closing):
         return self._image
 
     def _run(self, image: np.ndarray, timestamp_ms: int | None) -> list[_Face]:
+        """One landmarker pass (VIDEO mode when given a timestamp), counted."""
         mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=image)
         if timestamp_ms is None:
             result = self._landmarker(False).detect(mp_image)
         else:
             result = self._landmarker(True).detect_for_video(mp_image, timestamp_ms)
+        self.passes_last_frame += 1
+        self.landmarks_last_frame += len(result.face_landmarks)
         faces: list[_Face] = []
         for i, landmarks in enumerate(result.face_landmarks):
             pts = np.array([(p.x, p.y) for p in landmarks], dtype=np.float64)
@@ -200,93 +242,127 @@ class FaceLandmarkerAdapter(Closing):
             faces.append((pts, shapes, matrix))
         return faces
 
-    def _passes(self, img: np.ndarray, frame: Frame,
-                found: list[tuple[BBox, float, FaceObservation]]
-                ) -> Iterator[tuple[np.ndarray, Region, int | None]]:
-        """The model passes over `frame` as (image, its region of the frame, VIDEO-mode
-        timestamp or None for IMAGE mode), counted in `passes_last_frame`.
-
-        `found` is the caller's list of candidates, which grows between the passes: the
-        adaptive mode reads what the untiled pass found before it decides to tile (see
-        tiling.py), and blanks the faces found so far, whole, out of each later tile."""
+    def _boxes(self, img: np.ndarray, tile: Tile) -> list[tuple[BBox, float, None]]:
+        """One detector pass over a tile: its faces' boxes (clipped to the tile, normalised to
+        the frame), each ranked by `face_score` (whole ones first)."""
         height, width = img.shape[:2]
-        tiling = self.tiling
-        stream = self.mode == "video" and not frame.is_still
-        self.passes_last_frame, self.tiled_last_frame = 1, False
-        if tiling is not None and not tiling.adaptive:  # `auto` or CxR: every frame, IMAGE mode
-            if self.upscale_small and min(height, width) < SMALL_SIDE:
-                yield (*upscale_and_pad(img, UPSCALE_TO, PAD), None)
-                return
-            tiles = make_tiles(width, height, tiling)
-            self.passes_last_frame, self.tiled_last_frame = len(tiles), len(tiles) > 1
-            self.tiled_frames += len(tiles) > 1
-            for tile in tiles:
-                yield tile.crop(img), tile.region, None
+        result = self._detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
+                                                data=tile.crop(img)))
+        self.passes_last_frame += 1
+        boxes: list[tuple[BBox, float, None]] = []
+        for detection in result.detections:
+            b = detection.bounding_box
+            x0, y0 = max(0, b.origin_x), max(0, b.origin_y)
+            x1, y1 = min(tile.width, b.origin_x + b.width), min(tile.height, b.origin_y + b.height)
+            if x1 > x0 and y1 > y0:
+                bbox = ((tile.x0 + x0) / width, (tile.y0 + y0) / height,
+                        (tile.x0 + x1) / width, (tile.y0 + y1) / height)
+                boxes.append((bbox, face_score(bbox, tile.region, width, height), None))
+        return boxes
+
+    @staticmethod
+    def _add(found: list[_Candidate], frame_pts: np.ndarray, shapes: dict[str, float],
+             matrix: np.ndarray | None, score: float, seen: tuple[np.ndarray, np.ndarray]
+             ) -> None:
+        """Add a landmarked face (points normalised to the frame) unless its box is empty."""
+        bbox = bbox_of(frame_pts)
+        if bbox[2] <= bbox[0] or bbox[3] <= bbox[1]:
             return
+        yaw, pitch, roll = pose_from_matrix(matrix) if matrix is not None else (0.0, 0.0, 0.0)
+        face = FaceObservation(bbox=bbox, blendshapes=shapes, yaw=yaw, pitch=pitch, roll=roll)
+        found.append((bbox, score, _Found(face, *seen)))
+
+    def _full_frame(self, img: np.ndarray, frame: Frame, small: bool,
+                    found: list[_Candidate]) -> None:
+        """The untiled pass: VIDEO mode for a stream unless `auto`/`CxR` tiling (IMAGE mode, as
+        its tiles); a small still upscaled and padded first."""
+        height, width = img.shape[:2]
+        fixed = self.tiling is not None and not self.tiling.adaptive
+        stream = self.mode == "video" and not frame.is_still and not fixed
         ts = self._timestamps.next_ms(frame.timestamp) if stream else None
-        if self.upscale_small and min(height, width) < SMALL_SIDE:
-            yield (*upscale_and_pad(img, UPSCALE_TO, PAD), ts)
-            return
-        yield img, (0.0, 0.0, float(width), float(height)), ts
-        if tiling is None:
-            return
-        untiled = [bbox for bbox, _, _ in found]
-        widths = [x1 - x0 for x0, _, x1, _ in untiled]
-        if self._schedule is not None and stream:
-            tile_now = self._schedule.should_tile(frame.timestamp, width, height, widths)
-        else:
-            tile_now = small_faces_likely(width, height, widths, tiling)
-        if not tile_now:
-            return
+        image, region = (upscale_and_pad(img, UPSCALE_TO, PAD) if small
+                         else (img, (0.0, 0.0, float(width), float(height))))
+        for pts, shapes, matrix in self._run(image, ts):
+            frame_pts = to_frame(pts, region, width, height)
+            self._add(found, frame_pts, shapes, matrix,
+                      face_score(bbox_of(frame_pts), region, width, height),
+                      (image, pts) if small else (img, frame_pts))
+
+    def _tile_now(self, tiling: TilingSettings, frame: Frame, width: int, height: int,
+                  found: list[_Candidate]) -> bool:
+        if not tiling.adaptive:  # `auto` or CxR: every frame large enough to cut
+            return can_tile(width, height, tiling)
+        widths = [x1 - x0 for (x0, _, x1, _), _, _ in found]
+        if self._schedule is not None and self.mode == "video" and not frame.is_still:
+            return self._schedule.should_tile(frame.timestamp, width, height, widths)
+        return small_faces_likely(width, height, widths, tiling)
+
+    def _tiled(self, img: np.ndarray, tiling: TilingSettings, frame: Frame,
+               found: list[_Candidate]) -> None:
+        """Detector passes over the tiles; each face they find that `found` lacks is landmarked
+        once, on a face sheet (sheet.py). In an adaptive stream, between scans of the tiles
+        (`TilingSchedule.scan_due`), the faces the last tiled frame found are followed: cut
+        out where they were and landmarked again, without detector passes."""
+        height, width = img.shape[:2]
         self.tiled_last_frame = True
         self.tiled_frames += 1
-        whole = list(untiled)
-        for tile in adaptive_tiles(width, height, tiling):
-            start = len(found)
-            self.passes_last_frame += 1
-            yield mask_faces(tile.crop(img), tile, whole, width, height), tile.region, None
-            whole += [b for b, _, _ in found[start:] if is_whole(b, tile.region, width, height)]
-        if self._schedule is not None and stream:
-            new = merge_faces(found[len(untiled):])
-            self._schedule.record(frame.timestamp, sum(
-                not any(same_face(b, u) for u in untiled) for b, _, _ in new))
+        stream = self.mode == "video" and not frame.is_still
+        schedule = self._schedule if stream else None
+        boxes: list[tuple[BBox, float, None]] = []
+        if schedule is not None and self._followed and not schedule.scan_due(frame.timestamp):
+            boxes = [(bbox, score, None) for bbox, score in self._followed]
+        else:
+            for tile in adaptive_tiles(width, height, tiling):
+                boxes += self._boxes(img, tile)
+            if schedule is not None:
+                schedule.scanned(frame.timestamp)
+        known = [bbox for bbox, _, _ in found]
+        new = [(bbox, score) for bbox, score, _ in merge_faces(boxes)
+               if not any(same_face(bbox, k) for k in known)]
+        new = new[:max(0, self.max_faces - len(found))]
+        before, start = len(found), 0
+        per_sheet = min(MAX_COLUMNS * MAX_COLUMNS, self.max_faces)
+        for sheet in build_sheets(img, [bbox for bbox, _ in new], known, per_sheet):
+            results = self._run(sheet.image, None)
+            matched = sheet.match([pts for pts, _, _ in results], width, height)
+            for k, (i, frame_pts) in sorted(matched.items()):
+                _, shapes, matrix = results[i]
+                self._add(found, frame_pts, shapes, matrix, new[start + k][1], (img, frame_pts))
+            start += len(sheet.boxes)
+        if schedule is not None:
+            self._followed = [(bbox, score) for bbox, score, _ in found[before:]]
+            schedule.record(frame.timestamp, len(self._followed))
 
     def detect(self, frame: Frame) -> Observations:
         """Find faces in `frame`; boxes are normalised to the frame's full size."""
         img = _as_rgb(frame.image)
         height, width = img.shape[:2]
-        candidates: list[tuple[BBox, float, FaceObservation]] = []
-        crops: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # face -> (image, its landmarks)
-        for image, region, ts in self._passes(img, frame, candidates):
-            for pts, shapes, matrix in self._run(image, ts):
-                frame_pts = to_frame(pts, region, width, height)
-                bbox = bbox_of(frame_pts)
-                if bbox[2] <= bbox[0] or bbox[3] <= bbox[1]:
-                    continue
-                yaw, pitch, roll = pose_from_matrix(matrix) if matrix is not None else (0, 0, 0)
-                face = FaceObservation(bbox=bbox, blendshapes=shapes, yaw=yaw, pitch=pitch,
-                                       roll=roll)
-                # the network's crop: from the upscaled image of a small still (what the face
-                # model saw), else from the whole frame (never from a tile with faces blanked)
-                crops[id(face)] = (image, pts) if image.shape[0] > height else (img, frame_pts)
-                candidates.append((bbox, face_score(bbox, region, width, height), face))
-        self.landmarks_last_frame = len(candidates)
-        kept = [face for _, _, face in merge_faces(candidates)[: self.max_faces]]
+        self.passes_last_frame = self.landmarks_last_frame = 0
+        self.tiled_last_frame = False
+        found: list[_Candidate] = []
+        small = self.upscale_small and min(height, width) < SMALL_SIDE
+        tiling = None if small else self.tiling
+        if (tiling is None or tiling.adaptive or tiling.include_full_frame
+                or not can_tile(width, height, tiling)):
+            self._full_frame(img, frame, small, found)
+        if tiling is not None and self._tile_now(tiling, frame, width, height, found):
+            self._tiled(img, tiling, frame, found)
+        kept = [seen for _, _, seen in merge_faces(found)[: self.max_faces]]
+        faces = [seen.face for seen in kept]
         if self.expression is not None:  # only the faces kept are read, once each
-            kept = [replace(face, expression=self.expression.read(*crops[id(face)]))
-                    for face in kept]
-        faces = tuple(sorted(kept, key=lambda f: (f.center[0], f.center[1])))
+            faces = [replace(seen.face, expression=self.expression.read(seen.image, seen.points))
+                     for seen in kept]
         return Observations(
             timestamp=frame.timestamp,
             frame_index=frame.index,
             source=frame.source,
-            faces=faces,
+            faces=tuple(sorted(faces, key=lambda f: (f.center[0], f.center[1]))),
             media_time=frame.media_time,
         )
 
     def close(self) -> None:
         """Release MediaPipe's graphs (safe to call twice)."""
-        for attr in ("_image", "_video"):
+        for attr in ("_image", "_video", "_detector"):
             lm = getattr(self, attr)
             if lm is not None:
                 lm.close()

@@ -5,14 +5,15 @@ Owns the geometry half of finding small faces (no MediaPipe here):
 * `make_tiles` cuts a frame into overlapping tiles so that faces at gallery distance (5-10 % of
   the frame width) become large enough for the model's short-range face detector, which misses
   faces narrower than about 11 % of the image it is given.
-* `merge_faces` removes the duplicates that overlapping tiles (and the full-frame pass) produce.
-* `to_frame` / `from_frame` map normalised coordinates between a region (a tile crop, or an
-  upscaled-and-padded small still) and the full frame.
+* `merge_faces` removes the duplicates that overlapping tiles (and the full-frame pass) produce:
+  the face detector's boxes from the tiles, before each distinct face is landmarked once on a
+  face sheet (sheet.py).
+* `to_frame` / `from_frame` map normalised coordinates between a region (a tile, a sheet's
+  cell, or an upscaled-and-padded small still) and the full frame.
 * `upscale_and_pad` enlarges tiny stills (48x48 data-set crops) the way the
   calibration tables were made: short side to 192 px (bicubic), then 25 % padding per side.
 * The `adaptive` mode (the default of the `tiles` setting) decides per frame whether to tile:
-  `small_faces_likely` is its rule for one frame, `TilingSchedule` throttles it for streams,
-  `mask_faces` blanks faces already found out of later tiles (each landmarked about once).
+  `small_faces_likely` is its rule for one frame, `TilingSchedule` throttles it for streams.
 
 The adaptive rule. The untiled pass always runs first. Tiles follow only when the frame is
 large enough to cut (`can_tile`: the automatic grid has more than one tile, each at least
@@ -24,16 +25,14 @@ whole rule. For a stream (VIDEO mode) the rule is checked at most once every `re
 tiled until tiles have found nothing new for `crowd_hold_s` (1 s), whatever the untiled pass
 finds meanwhile (someone stepping close to the camera does not hide the crowd). So a live run
 with a face wider than 20 % in view never tiles, and one with nobody, or only people the
-untiled pass finds, pays one tiled frame a second, and only its detector passes: faces
-the untiled pass found are blanked out of the tiles (`mask_faces`), and so is every face a
-tile found whole, so overlapping tiles do not landmark it again; a face cut by a tile edge is
-left for its neighbour tile to find whole, and `merge_faces` keeps the whole one.
+untiled pass finds, pays one tiled frame a second: its detector passes, and no landmark run
+for a face the untiled pass found.
 
-Cost: with `auto`/`CxR` tiling the landmarker runs N tiles + 1 (full frame) inferences per
-frame: a 3x2 grid costs 7 detector passes (~1.5 ms each on 2 CPU cores) plus one landmark pass
-(~10 ms) per face found in each pass - faces in overlaps are found 2-3 times before merging,
-so a crowd of 6 costs ~120-140 ms per frame versus ~10 ms per face untiled (numbers in
-landmarker.py). `adaptive` on the same crowd: 8 landmark runs instead of 12 (~85-100 ms).
+Cost: a tiled frame runs the face detector alone on each tile (a 3x2 grid: 6 passes, ~2 ms
+each on 2 CPU cores) and the landmarker once per sheet of up to 9 faces (~2 ms, plus ~10 ms per
+face), so each face is landmarked once, whichever tiles it lies in; a stream with a crowd in
+view scans the tiles once a second (`TilingSchedule.scan_due`) and follows its faces between
+scans (numbers in landmarker.py).
 """
 
 from __future__ import annotations
@@ -55,10 +54,6 @@ DETECTOR_MIN_FACE = 0.15
 """Face width, as a share of the image given to the model, that it finds reliably."""
 SMALL_FACE = 0.2
 """`adaptive` tiles when the untiled pass found no face wider than this share of the frame."""
-WHOLE_CLEARANCE = 0.05
-"""A face at least this many face widths from every inner tile edge counts as whole."""
-MASK_MARGIN = 0.15
-"""Share of a face's box added on each side when it is blanked out of a later tile."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +78,7 @@ class Tile:
         return (float(self.x0), float(self.y0), float(self.x1), float(self.y1))
 
     def crop(self, image: np.ndarray) -> np.ndarray:
-        """The tile's pixels as a C-contiguous copy (what MediaPipe needs), never a view: the
-        copy may be masked without touching the frame."""
+        """The tile's pixels as a C-contiguous copy (what MediaPipe needs), never a view."""
         return np.array(image[self.y0:self.y1, self.x0:self.x1], order="C", copy=True)
 
 
@@ -220,14 +214,17 @@ class TilingSchedule:
     `should_tile` is asked once per frame after the untiled pass; `record` is told, after a
     tiled frame, how many faces its tiles found that the untiled pass had missed. Frames are
     tiled while a crowd is in view (tiles found a new face within `crowd_hold_s`); otherwise
-    at most one frame every `recheck_s`, and only when `small_faces_likely`. Time going
-    backwards (a new stream) starts afresh.
+    at most one frame every `recheck_s`, and only when `small_faces_likely`. A tiled frame
+    with faces to follow (those the last tiled frame found) runs the detector over the tiles
+    only when `scan_due` (once every `recheck_s`, told by `scanned`); between scans it
+    landmarks those faces where they were. Time going backwards (a new stream) starts afresh.
     """
 
     def __init__(self, settings: TilingSettings) -> None:
         self.settings = settings
         self._next_check = -math.inf
         self._crowd_until = -math.inf
+        self._next_scan = -math.inf
         self._last_t = -math.inf
 
     @property
@@ -238,7 +235,7 @@ class TilingSchedule:
     def should_tile(self, t: float, width: int, height: int,
                     face_widths: Sequence[float]) -> bool:
         if t < self._last_t:
-            self._next_check = self._crowd_until = -math.inf
+            self._next_check = self._crowd_until = self._next_scan = -math.inf
         self._last_t = t
         if t < self._crowd_until and can_tile(width, height, self.settings):
             return True
@@ -250,31 +247,18 @@ class TilingSchedule:
         if new_faces > 0:
             self._crowd_until = t + self.settings.crowd_hold_s
 
+    def scan_due(self, t: float) -> bool:
+        """Whether a tiled frame at `t` with faces to follow looks at the tiles again."""
+        return t >= self._next_scan
+
+    def scanned(self, t: float) -> None:
+        """A tiled frame at `t` ran the detector over the tiles."""
+        self._next_scan = t + self.settings.recheck_s
+
 
 def adaptive_tiles(width: int, height: int, settings: TilingSettings) -> list[Tile]:
     """The tiles the adaptive mode runs after its untiled pass (no second full-frame pass)."""
     return make_tiles(width, height, replace(settings, include_full_frame=False))
-
-
-def is_whole(bbox: BBox, region: Region, width: int, height: int) -> bool:
-    """Whether a face found in `region` lies whole inside it (clear of its inner edges)."""
-    return edge_clearance(bbox, region, width, height) >= WHOLE_CLEARANCE
-
-
-def mask_faces(crop: np.ndarray, tile: Tile, boxes: Sequence[BBox], width: int, height: int,
-               margin: float = MASK_MARGIN) -> np.ndarray:
-    """Blank (black) each frame-normalised box, grown by `margin` of its size per side, in
-    `crop` (the pixels of `tile`, changed in place and returned), so the detector does not
-    find those faces again."""
-    for x0, y0, x1, y1 in boxes:
-        mx, my = margin * (x1 - x0) * width, margin * (y1 - y0) * height
-        a = max(0, math.floor(x0 * width - mx) - tile.x0)
-        b = min(tile.width, math.ceil(x1 * width + mx) - tile.x0)
-        c = max(0, math.floor(y0 * height - my) - tile.y0)
-        d = min(tile.height, math.ceil(y1 * height + my) - tile.y0)
-        if b > a and d > c:
-            crop[c:d, a:b] = 0
-    return crop
 
 
 def to_frame(points: np.ndarray, region: Region, width: int, height: int) -> np.ndarray:

@@ -104,23 +104,44 @@ def test_no_face_in_landscape(plain: FaceLandmarkerAdapter, tiled: FaceLandmarke
     assert plain.detect(still(image)).faces == ()
     assert tiled.detect(still(image)).faces == ()
     assert default.detect(still(image)).faces == ()  # nobody found: it looks in tiles too
-    assert default.tiled_last_frame and default.passes_last_frame == 7
+    assert default.tiled_last_frame and default.passes_last_frame == 7  # detector: 6 tiles
+    assert default.landmarks_last_frame == 0 and tiled.landmarks_last_frame == 0
 
 
 def test_multi_face_needs_tiling(plain: FaceLandmarkerAdapter, tiled: FaceLandmarkerAdapter,
                                  default: FaceLandmarkerAdapter, testdata: Path) -> None:
-    image = read_rgb(testdata / "multi_face.jpg")
-    assert len(plain.detect(still(image)).faces) < 5
+    image = read_rgb(testdata / "multi_face.jpg")  # five people
+    untiled = plain.detect(still(image)).faces
+    assert len(untiled) < 5
     faces = tiled.detect(still(image)).faces
     assert len(faces) == 5
     assert_distinct(faces)
-    assert tiled.passes_last_frame == 7
-    # by default: the untiled pass finds only small faces (< 20 % wide), so it tiles too
+    # the full frame, the detector on 3x2 tiles, one sheet; each person landmarked once
+    assert tiled.passes_last_frame == 8 and tiled.landmarks_last_frame == 5
+    # by default: the untiled pass finds only small faces (< 20 % wide), so it tiles too, and
+    # landmarks on the sheet only the people that pass missed
     adaptive = default.detect(still(image)).faces
     assert len(adaptive) == 5 and default.tiled_last_frame
+    assert default.landmarks_last_frame == 5
     assert_distinct(adaptive)
     for a, b in zip(adaptive, faces, strict=True):
         assert iou(a.bbox, b.bbox) > 0.7
+    for face in untiled:  # the faces the untiled pass found are kept as it found them
+        same = [a for a in adaptive if iou(a.bbox, face.bbox) > 0.9]
+        assert len(same) == 1 and same[0].blendshapes == pytest.approx(face.blendshapes)
+
+
+@pytest.mark.parametrize("tiles", ["adaptive", "auto", "3x2", "2x2"])
+def test_every_tiling_landmarks_each_face_once(face_model: Path, testdata: Path,
+                                               tiles: str) -> None:
+    image = read_rgb(testdata / "multi_face.jpg")
+    with FaceLandmarkerAdapter(face_model, mode="image",
+                               tiling=TilingSettings.parse(tiles)) as lm:
+        faces = lm.detect(still(image)).faces
+        assert len(faces) == 5 and lm.tiled_last_frame
+        assert lm.landmarks_last_frame == len(faces)
+        assert_distinct(faces)
+        assert all(set(f.blendshapes) == set(BLENDSHAPE_NAMES) for f in faces)
 
 
 def face_crop(lm: FaceLandmarkerAdapter, image: np.ndarray, margin: float = 0.35
@@ -175,23 +196,31 @@ def test_gallery_crowd_of_six(plain: FaceLandmarkerAdapter, tiled: FaceLandmarke
             assert face.center[0] == pytest.approx(cx, abs=0.01)
             assert face.center[1] == pytest.approx(cy, abs=0.02)
             assert 0.05 < face.size < 0.1
-        assert lm.tiled_last_frame and lm.passes_last_frame == 7  # full frame + 3x2 tiles
-    # `auto` landmarks each face once per pass that finds it; adaptive blanks faces already
-    # found whole out of later tiles, so only faces cut by a tile edge are found twice
-    assert tiled.landmarks_last_frame >= 10
-    assert 6 <= default.landmarks_last_frame <= 9
+        # full frame + the detector on 3x2 tiles + one sheet of six; each face landmarked once
+        assert lm.tiled_last_frame and lm.passes_last_frame == 8
+        assert lm.landmarks_last_frame == 6
 
 
 def test_default_tiling_in_a_stream(face_model: Path, plain: FaceLandmarkerAdapter,
                                     testdata: Path) -> None:
-    """VIDEO mode with the default setting: a crowd is tiled on every frame; an empty room
-    once a second; one large face never."""
+    """VIDEO mode with the default setting: a crowd is tiled on every frame (its tiles looked
+    at once a second, its faces followed between); an empty room once a second; one large
+    face never."""
     tiling = TilingSettings.parse(DEFAULTS.tiles)
-    crowd, _ = gallery_frame(plain, gallery_photos(testdata))
+    crowd, centers = gallery_frame(plain, gallery_photos(testdata))
     with FaceLandmarkerAdapter(face_model, mode="video", tiling=tiling) as lm:
-        counts = [len(lm.detect(Frame(image=crowd, timestamp=i / 30, index=i, source="v")).faces)
-                  for i in range(6)]
-        assert counts == [6] * 6 and lm.tiled_frames == 6
+        counts, runs, passes = [], [], []
+        for i in range(36):
+            faces = lm.detect(Frame(image=crowd, timestamp=i / 30, index=i, source="v")).faces
+            counts.append(len(faces))
+            runs.append(lm.landmarks_last_frame)
+            passes.append(lm.passes_last_frame)
+            for face, (cx, cy) in zip(faces, centers, strict=True):
+                assert face.center == pytest.approx((cx, cy), abs=0.02)
+        assert counts == [6] * 36 and lm.tiled_frames == 36
+        assert runs == [6] * 36  # each face landmarked once a frame
+        # untiled + detector on 6 tiles + sheet at 0 s and 1 s; untiled + sheet between
+        assert passes == [8] + [2] * 29 + [8] + [2] * 5
     for clip, faces_per_frame, tiled_frames in (("single_face.mp4", 1, (0, 0)),
                                                 ("no_face.mp4", 0, (3, 4))):  # 95 frames
         capture = cv2.VideoCapture(str(testdata / clip))
@@ -279,3 +308,54 @@ def test_bad_model_file_is_a_model_error(tmp_path: Path) -> None:
         FaceLandmarkerAdapter(junk)
     with pytest.raises(ModelError, match="does not exist"):
         FaceLandmarkerAdapter(tmp_path / "missing.task")
+
+
+def test_the_perception_process_survives_a_killed_child_and_reads_the_face_again(
+    testdata: Path, face_model: Path
+) -> None:
+    """The real model in its own process, a real clip as the camera: SIGKILL the child (as a
+    segfault in native code ends it); the feed reports it, starts a new child and the face
+    comes back."""
+    import multiprocessing as mp
+    import os
+    import signal
+
+    from performance.config import Isolation, Settings
+    from performance.core.clock import MonotonicClock
+    from performance.runtime.feeds import CaptureFeed
+    from performance.runtime.pipeline import landmarker_factory
+    from performance.sources.video import VideoFileSource
+
+    clock = MonotonicClock()
+    feed = CaptureFeed(lambda: VideoFileSource(testdata / "single_face.mp4", loop=True),
+                       landmarker_factory(Settings(face_model=str(face_model)), "video"),
+                       clock=clock, live=False, isolation=Isolation.PROCESS)
+
+    def faces_within(seconds: float) -> int:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            feed.pump(clock.now())  # never waits (a hung child: tests/unit/test_perception_process)
+            got = feed.observations.take(timeout=0)
+            if got is not None and got.faces:
+                assert got.captured is not None and got.captured <= clock.now()
+                return len(got.faces)
+            time.sleep(0.01)
+        return 0
+
+    feed.start()
+    try:
+        assert faces_within(60) == 1
+        child = next(p for p in mp.active_children() if p.name == "essence-perception")
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while "perception crashed" not in (feed.input_status.note or "") and \
+                time.monotonic() < deadline:
+            feed.pump(clock.now())
+            time.sleep(0.01)
+        assert "perception crashed (exit code -9); restarting" in feed.input_status.note
+        assert faces_within(60) == 1  # a new child, the same face
+        assert feed.perception.restarts == 1  # type: ignore[union-attr]
+        assert not feed.input_status.note  # recovered: the note is gone
+    finally:
+        feed.stop()

@@ -20,9 +20,7 @@ from performance.perception.tiling import (
     face_score,
     from_frame,
     iou,
-    is_whole,
     make_tiles,
-    mask_faces,
     merge_faces,
     small_faces_likely,
     to_frame,
@@ -155,38 +153,27 @@ def test_a_crowd_keeps_every_frame_tiled_until_it_has_gone_for_the_hold_time() -
     assert 2 <= len(later) <= 4
 
 
+def test_a_followed_crowd_has_its_tiles_scanned_once_a_second() -> None:
+    schedule = TilingSchedule(ADAPTIVE)
+    scans = []
+    for i in range(61):  # 2 s at 30 fps, a crowd in view and followed between scans
+        t = i / 30
+        assert schedule.should_tile(t, 1920, 1080, [])
+        if schedule.scan_due(t):
+            scans.append(i)
+            schedule.scanned(t)
+        schedule.record(t, new_faces=6)
+    assert scans == [0, 30, 60]
+    schedule.should_tile(0.5, 1920, 1080, [])  # time goes back: a new stream, scanned at once
+    assert schedule.scan_due(0.5)
+
+
 def test_time_going_back_starts_the_schedule_afresh() -> None:
     schedule = TilingSchedule(ADAPTIVE)
     assert schedule.should_tile(10.0, 1920, 1080, [])
     schedule.record(10.0, new_faces=0)
     assert not schedule.should_tile(10.5, 1920, 1080, [])
     assert schedule.should_tile(0.0, 1920, 1080, [])  # a new stream: checked at once
-
-
-def test_mask_faces_blanks_boxes_inside_the_tile_only() -> None:
-    w, h = 1920, 1080
-    tile = Tile(576, 0, 1344, 617)
-    crop = np.full((tile.height, tile.width, 3), 200, dtype=np.uint8)
-    inside = (0.40, 0.20, 0.45, 0.30)  # 96 x 108 px face
-    outside = (0.05, 0.20, 0.10, 0.30)
-    out = mask_faces(crop, tile, [inside, outside], w, h, margin=0.0)
-    assert out is crop
-    black = np.argwhere(crop[:, :, 0] == 0)
-    (r0, c0), (r1, c1) = black.min(axis=0), black.max(axis=0)
-    assert (c0 + tile.x0, c1 + 1 + tile.x0) == (768, 864)
-    assert (r0, r1 + 1) == (216, 324)
-    assert (crop == 0).sum() == 96 * 108 * 3
-    edge = (0.69, 0.5, 0.72, 0.6)  # crosses the tile's right edge: clipped, not an error
-    mask_faces(crop, tile, [edge], w, h)
-    assert (crop[:, -1] == 0).any()
-
-
-def test_is_whole_needs_clearance_from_inner_tile_edges() -> None:
-    w, h = 1920, 1080
-    tile = Tile(0, 0, 768, 617).region
-    assert is_whole((0.1, 0.1, 0.15, 0.2), tile, w, h)
-    assert not is_whole((0.36, 0.1, 0.40, 0.2), tile, w, h)  # touches x = 0.4, the tile edge
-    assert is_whole((0.0, 0.0, 0.05, 0.1), tile, w, h)  # the frame border is no tile edge
 
 
 def test_coordinate_mapping_round_trips() -> None:
@@ -241,14 +228,11 @@ def test_upscale_and_pad_region_maps_back() -> None:
     np.testing.assert_allclose(back, [[30 / 64, 10 / 48], [40 / 64, 20 / 48]], atol=0.02)
 
 
-def test_a_tile_crop_is_a_copy_so_masking_it_leaves_the_frame_alone() -> None:
+def test_a_tile_crop_is_a_contiguous_copy() -> None:
     """A one-column grid's tiles span the frame's full width, where slicing gives a view."""
-    from performance.perception.tiling import Tile, mask_faces
-
     frame = np.full((1000, 300, 3), 200, np.uint8)
     frame.setflags(write=False)  # as a frame shared with the preview may be
-    tile = Tile(0, 0, 300, 600)
-    crop = tile.crop(frame)
+    crop = Tile(0, 0, 300, 600).crop(frame)
     assert not np.shares_memory(crop, frame) and crop.flags["C_CONTIGUOUS"]
-    mask_faces(crop, tile, [(0.2, 0.1, 0.8, 0.3)], 300, 1000)
-    assert crop.min() == 0 and frame.min() == 200
+    crop[:] = 0
+    assert frame.min() == 200
