@@ -51,6 +51,7 @@ class Settings:
     osc_rate_limit: float = 20000.0  # most OSC packets per second from one sender
     osc_max_packet: int = 8192  # largest OSC packet accepted, bytes
     osc_updates_expire: float = 60.0  # a quiet UDP subscriber stops getting feedback after this
+    control: str = "process"  # where OSC input is received and checked: process or thread
     show_mode: bool = False  # lock editing (inputs, chaos mode, cue jumps, playhead) during a show
     min_go_interval: float = 0.25  # seconds between two GOs (a double tap fires once)
     # sound (see docs/audio.md)
@@ -68,14 +69,16 @@ class Reader(StrEnum):
 
 
 class Isolation(StrEnum):
-    """Where a part of the rig runs beside the render loop (the `perception` setting)."""
+    """Where a part of the rig runs beside the render loop (the `perception` and `control`
+    settings)."""
 
     PROCESS = "process"  # its own process: never waits for the render's interpreter lock
     THREAD = "thread"  # a thread of the render's process (shares its interpreter lock)
 
 
 _CHOICES: dict[str, tuple[str, ...]] = {"reader": tuple(r.value for r in Reader),
-                                        "perception": tuple(i.value for i in Isolation)}
+                                        "perception": tuple(i.value for i in Isolation),
+                                        "control": tuple(i.value for i in Isolation)}
 
 
 # Command-line options that override a setting: argparse dest (= the setting's name) -> the
@@ -86,6 +89,7 @@ SETTING_OPTIONS: dict[str, str] = {
     "baseline": "--baseline", "cues": "--cues", "osc_port": "--osc-port",
     "audio_device": "--audio-device", "sound": "--no-sound", "auto_go": "--auto-go",
     "render_auto_go": "--auto-go", "perception": "--perception",
+    "control": "--control",
 }
 
 # Defaults of command options that are not settings (one place for them too).

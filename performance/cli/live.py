@@ -40,6 +40,8 @@ def add_live_options(parser: argparse.ArgumentParser) -> None:
                              "0: no OSC)")
     parser.add_argument("--perception", choices=[i.value for i in Isolation],
                         help="run the face model in its own process (default) or a thread")
+    parser.add_argument("--control", choices=[i.value for i in Isolation],
+                        help="receive OSC in its own process (default) or on threads")
     parser.add_argument("--audio-device", metavar="N|NAME",
                         help="sound output by number or name fragment (essence devices)")
     add_perception_options(parser)

@@ -119,6 +119,10 @@ class ControlHub:
         self.coalesced = 0  # parameter values overwritten before the main loop took them
         self._lock = threading.Lock()
         self._params: dict[str, ParamSet] = {}
+        # set when something waits for `drain` (`urgent`: a transport command or a show-mode
+        # change), for a drainer that sleeps until then (the OSC process's uplink)
+        self.wake = threading.Event()
+        self.urgent = threading.Event()
 
     # --- main loop side -----------------------------------------------------------------
 
@@ -133,6 +137,11 @@ class ControlHub:
             params, self._params = self._params, {}
         commands.extend(param_command(p) for p in params.values())
         return commands
+
+    def waiting(self) -> tuple[int, int]:
+        """(transport commands queued, parameter values pending), without taking them."""
+        with self._lock:
+            return len(self.queue), len(self._params)
 
     def publish(self, status: RigStatus) -> None:
         """Offer the newest status (subscribers get what changed, rate limited)."""
@@ -227,6 +236,7 @@ class ControlHub:
                 self.coalesced += 1
             self._params.pop(action.name, None)  # newest value, newest position
             self._params[action.name] = action
+            self.wake.set()
             return None
         if isinstance(action, SessionOp):
             return self._session_op(action, session, address)
@@ -246,6 +256,8 @@ class ControlHub:
                 gate.withdraw(command.press)  # never queued: it was no GO press
             self.drops.drop("queue_full", f"{address} from {session.host}", now)
             return reply_packet(address, "error", "queue full")
+        self.urgent.set()
+        self.wake.set()
         return reply_packet(address, "ok")
 
     def _session_op(self, action: SessionOp, session: Session, address: str) -> bytes:
@@ -254,6 +266,8 @@ class ControlHub:
             session.feedback = None  # a new subscription gets the full status first
         elif action.op == SessionOpKind.SHOWMODE:
             self.show_mode = bool(action.value)
+            self.urgent.set()
+            self.wake.set()
         elif action.op == SessionOpKind.DISCONNECT:
             session.authed = not self.access.passcode
             session.subscribed = False

@@ -1,6 +1,7 @@
 """Show services for a live run: OSC control, cue OSC out, and the sound, around the show.
 
-Owns the OSC servers and the sender for the messages cues send to lighting and sound desks,
+Owns OSC control (its own process by default, `control = "thread"` for the socket threads
+in this one), the sender for the messages cues send to lighting and sound desks,
 the live audio output, and `publish`, which the main loop calls once a frame after the
 show's tick: it sends the cues' outgoing OSC, hands OSC subscribers the new status, steers
 the sound, follows show mode, and reloads an edited show file (a broken edit keeps the
@@ -18,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from performance.config import Settings
+from performance.config import Isolation, Settings
 from performance.core.clock import Clock
 from performance.core.inputs import InputValue, ShaderInput
 from performance.core.mailbox import CommandQueue, CommandSink
@@ -32,7 +33,8 @@ from performance.show.sequencer import Sequencer
 if TYPE_CHECKING:
     from performance.audio.engine import AudioEngine
     from performance.audio.process import AudioProcess
-    from performance.control.hub import ControlHub
+    from performance.control.port import ControlPort
+    from performance.control.process import OscProcess
     from performance.control.sender import OscSender
     from performance.control.server import OscServer
 
@@ -49,8 +51,8 @@ class ShowServices:
     show: Show
     commands: CommandSink[Command]
     clock: Clock
-    hub: ControlHub | None = None  # when OSC is on
-    server: OscServer | None = None
+    hub: ControlPort | None = None  # when OSC is on: a ControlHub, or the OscProcess
+    server: OscServer | OscProcess | None = None  # what serves the sockets (stopped at close)
     sender: OscSender | None = None
     audio: AudioEngine | None = None  # when sound is on
     output: AudioProcess | None = None
@@ -168,20 +170,14 @@ def input_ranges(inputs: Mapping[str, ShaderInput]) -> dict[str, tuple[float, fl
 
 def start_services(show: Show, settings: Settings, *, clock: Clock, osc: bool = True,
                    sound: bool = True) -> ShowServices:
-    """Start OSC (when `osc` and a port is set) and sound (when `sound` and enabled)."""
+    """Start OSC (when `osc` and a port is set; in its own process unless `control` is
+    "thread") and sound (when `sound` and enabled)."""
     services = ShowServices(show=show, commands=CommandQueue(), clock=clock)
     try:
         if osc and (settings.osc_port or settings.osc_tcp_port):
-            from performance.control.hub import ControlHub, HubOptions
             from performance.control.sender import OscSender
-            from performance.control.server import OscServer
 
-            gate = services.sequencer.go_gate if services.sequencer is not None else None
-            services.hub = ControlHub(HubOptions.from_settings(settings), clock=clock,
-                                      go_gate=gate)  # the sequencer's one GO-interval rule
-            services.commands = services.hub
-            services.server = OscServer.from_settings(services.hub, settings)
-            services.server.start()
+            _start_control(services, settings, clock)
             services.sender = OscSender(clock=clock)
             services.sender.start()
         if sound and settings.sound:
@@ -190,6 +186,29 @@ def start_services(show: Show, settings: Settings, *, clock: Clock, osc: bool = 
         services.close()
         raise
     return services
+
+
+def _start_control(services: ShowServices, settings: Settings, clock: Clock) -> None:
+    """OSC control in its own process (default): in the render's process the socket threads
+    wait for the interpreter lock behind each software-rendered frame (`/thump` took 1.2 s
+    median at 1280x720; see bench/bench_osc.py for the figures). Either way it keeps the
+    sequencer's one GO-interval rule on the show's clock (see control/process.py)."""
+    gate = services.sequencer.go_gate if services.sequencer is not None else None
+    if Isolation(settings.control) is Isolation.PROCESS:
+        from performance.control.process import OscProcess
+
+        process = OscProcess.from_settings(settings, go_gate=gate, clock=clock)
+        services.hub = services.server = process
+        services.commands = process
+        process.start()
+        return
+    from performance.control.hub import ControlHub, HubOptions
+    from performance.control.server import OscServer
+
+    hub = ControlHub(HubOptions.from_settings(settings), clock=clock, go_gate=gate)
+    services.hub = services.commands = hub
+    services.server = OscServer.from_settings(hub, settings)
+    services.server.start()
 
 
 def _start_sound(settings: Settings) -> tuple[AudioEngine, AudioProcess]:

@@ -11,6 +11,12 @@ Who asks, and when:
   the press is checked once, at the time it was made.
 - A GO without a (redeemable) press id (keys, AutoGo) and every Back are pressed through
   the gate by the sequencer when it applies them.
+- OSC control in its own process (`control.process`) checks GOs with a gate of its own
+  (same interval, its own clock) and the render process *vouches* for each GO it admitted
+  when it drains it: recorded as a press without a second check and given an id to redeem,
+  so GOs admitted apart but delivered in one frame are not refused "too soon". The presses
+  made here (keys, AutoGo, Back: `presses` less the vouched ones) are told to the child's
+  gate in turn.
 
 All times must come from one clock, the one the sequencer's `now` comes from (the hub is
 given the show's clock). Thread-safe: socket threads admit while the main loop applies.
@@ -40,6 +46,23 @@ class GoGate:
         with self._lock:
             if not self._admit(now):
                 return None
+            self._last_id += 1
+            self._open[self._last_id] = None
+            while len(self._open) > MAX_OPEN:
+                del self._open[next(iter(self._open))]
+            return self._last_id
+
+    @property
+    def presses(self) -> int:
+        """How many presses were admitted, pressed or vouched for so far."""
+        with self._lock:
+            return self._last_id
+
+    def vouch(self, now: float) -> int:
+        """Record a press another gate with this interval already admitted (the OSC
+        process's) as made at `now`, without checking it; its press id, to redeem."""
+        with self._lock:
+            self._before, self._last = self._last, now
             self._last_id += 1
             self._open[self._last_id] = None
             while len(self._open) > MAX_OPEN:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -136,15 +137,16 @@ def test_the_end_of_a_run_fades_the_sound_before_stopping_it() -> None:
 
 
 def test_the_started_hub_asks_the_sequencer_s_go_gate_on_the_show_s_clock() -> None:
-    """`start_services` wires OSC to the one GO-interval rule: a double tap over OSC is
-    refused "too soon" at once, the admitted GO fires when the show applies it, and a key's
-    GO within the interval of it is ignored by the same rule."""
+    """`start_services` with `control = "thread"` wires OSC to the one GO-interval rule: a
+    double tap over OSC is refused "too soon" at once, the admitted GO fires when the show
+    applies it, and a key's GO within the interval of it is ignored by the same rule."""
     from performance.runtime.services import start_services
     from performance.show.commands import Go
     from tests.integration.conftest import free_udp_port
 
     port = free_udp_port()
-    settings = Settings(cues=str(DEFAULT_CUES), osc_port=port, osc_tcp_port=0, sound=False)
+    settings = Settings(cues=str(DEFAULT_CUES), osc_port=port, osc_tcp_port=0, sound=False,
+                        control="thread")
     clock = ManualClock(100.0)
     show = build_show(settings, visual=None, visuals=[])
     services = start_services(show, settings, clock=clock)
@@ -164,3 +166,58 @@ def test_the_started_hub_asks_the_sequencer_s_go_gate_on_the_show_s_clock() -> N
         assert seq.status().cue_id == seq.cues.cues[0].id
     finally:
         services.close()
+
+
+def test_gos_the_osc_process_admitted_are_not_refused_again_by_the_sequencer() -> None:
+    """With `control = "process"` (the default) the child checks the GO interval on its own
+    clock and answers "too soon" at once; GOs it admitted far enough apart but drained in
+    one frame are vouched for on the sequencer's gate, so both fire; a key's GO right after
+    them is refused by the same rule, and an OSC GO right after a key's GO too."""
+    from performance.control.process import OscProcess
+    from performance.runtime.services import start_services
+    from performance.show.commands import Go
+    from tests.integration.conftest import free_udp_port, wait_for
+
+    port = free_udp_port()
+    settings = Settings(cues=str(DEFAULT_CUES), osc_port=port, osc_tcp_port=0, sound=False,
+                        osc_reply_port=0)
+    clock = ManualClock(100.0)  # the show's time stands still: one frame for everything
+    show = build_show(settings, visual=None, visuals=[])
+    services = start_services(show, settings, clock=clock)
+    try:
+        process, seq = services.hub, services.sequencer
+        assert isinstance(process, OscProcess) and seq is not None
+        assert services.commands is process and services.server is process
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ctl:
+            ctl.bind(("127.0.0.1", 0))
+            ctl.settimeout(3.0)
+
+            def go() -> str:
+                ctl.sendto(build_message("/go"), ("127.0.0.1", port))
+                (message,) = parse_packet(ctl.recv(2048))
+                return str(json.loads(str(message.args[0])).get("data", "ok"))
+
+            assert [go(), go()] == ["ok", "too soon"]  # a double tap, refused by the child
+            time.sleep(settings.min_go_interval + 0.05)
+            assert go() == "ok"  # admitted by the child: far enough from the first
+        time.sleep(0.2)  # both admitted GOs are across the pipe before the one drain
+        gos = process.drain()
+        assert len(gos) == 2 and all(isinstance(g, Go) and g.press is not None for g in gos)
+        assert [seq.handle(g, clock.now()).accepted for g in gos] == [True, True]
+        assert seq.status().cue_id == seq.cues.cues[1].id  # two cues fired in one frame
+        assert not seq.handle(Go(), clock.now()).accepted  # a key, in the same instant
+        clock.advance(1.0)
+        time.sleep(settings.min_go_interval + 0.05)  # the child's last GO is long past too
+        assert seq.handle(Go(), clock.now()).accepted  # a key's GO, told to the child...
+        services.publish(show.tick(clock.now(), ROOM), ROOM)
+        time.sleep(0.1)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ctl:
+            ctl.bind(("127.0.0.1", 0))
+            ctl.settimeout(3.0)
+            ctl.sendto(build_message("/go"), ("127.0.0.1", port))
+            (message,) = parse_packet(ctl.recv(2048))
+            assert json.loads(str(message.args[0]))["data"] == "too soon"  # ...so OSC waits
+        assert wait_for(lambda: process.counts()["too_soon"] == 2)  # counters cross later
+    finally:
+        services.close()
+    assert not process.running

@@ -1,0 +1,188 @@
+"""The OSC process's child: the sockets, the hub, and the uplink to the render process.
+
+Owns what runs in the spawned child of `control.process.OscProcess`: an `OscServer` (its
+UDP and TCP threads) serving a `ControlHub` on the child's own monotonic clock, with a
+`GoGate` of the show's interval when the show has cues; and the uplink loop on the child's
+main thread. The uplink hands the hub's commands over a pipe: transport commands (and a
+show-mode change) at once, parameter values at most every `PARAM_PERIOD_S` and only while
+little is unread, so a fader flood coalesces here, newest wins, not in the pipe; nothing is
+sent while `UNREAD_MAX` bytes are unread, so the pipe never fills and the uplink never
+waits for a busy render process. It also takes the newest status and input ranges the
+render process published (`SharedLatest`) with the GO presses the show took from its
+keys, counts a heartbeat, sends the counters, and ends the child when the render process
+is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+from dataclasses import dataclass
+from enum import StrEnum
+from multiprocessing.connection import Connection
+from typing import Any
+
+from performance.control.feedback import RigStatus
+from performance.control.hub import ControlHub, HubOptions
+from performance.control.server import OscServer
+from performance.control.shared import SharedHandles, SharedLatest
+from performance.core.clock import MonotonicClock
+from performance.core.errors import ConfigError
+from performance.show.gogate import GoGate
+
+PARAM_PERIOD_S = 0.005  # parameter values leave at most 200 times a second
+PARAM_UNREAD_MAX = 8 * 1024  # ... and wait while this many bytes sit unread in the pipe
+UNREAD_MAX = 32 * 1024  # nothing leaves while this many bytes are unread (a pipe holds 64 KiB)
+POLL_S = 0.02  # the uplink's longest sleep: status, ranges, heartbeat, counters
+HELD_POLL_S = 0.002  # how often a held batch looks whether the render process read
+COUNTS_S = 0.05  # counters sent this often when they changed (and with each batch)
+
+
+class Report(StrEnum):
+    """What the child sends over its pipe, each as one pickled (report, payload)."""
+
+    READY = "ready"  # listening: (udp address or None, tcp address or None)
+    FAILED = "failed"  # could not listen (the message says why)
+    BATCH = "batch"  # (commands in the show's order, show mode, counters or None)
+    COUNTS = "counts"  # the hub's counters (when they changed, and at the end)
+
+
+@dataclass(frozen=True)
+class ChildOptions:
+    """How the child listens and checks (picklable: it crosses at spawn)."""
+
+    hub: HubOptions
+    host: str
+    udp_port: int | None
+    tcp_port: int | None
+    reply_port: int
+    min_go_interval: float | None  # the show's GO interval; None: no gate (no cue list)
+
+
+@dataclass(frozen=True)
+class Downlink:
+    """What the render process publishes for the child (newest wins)."""
+
+    status: RigStatus | None
+    ranges: dict[str, tuple[float, float]] | None  # None: any finite value, clamped later
+    local_presses: int = 0  # GO presses the show took from elsewhere (keys, AutoGo, Back)
+
+
+def send_report(out: Connection, kind: Report, payload: object) -> int:
+    """Send one report; its size in bytes (what the reader adds to `taken`)."""
+    data = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
+    out.send_bytes(data)
+    return len(data)
+
+
+class Uplink:
+    """The child's main loop: hub -> pipe, shared status -> hub, heartbeat, counters."""
+
+    def __init__(self, hub: ControlHub, out: Connection, downlink: SharedLatest,
+                 taken: Any, beat: Any) -> None:
+        self.hub = hub
+        self.out = out
+        self.downlink = downlink
+        self.taken = taken  # bytes the render process has read (it writes, we read)
+        self.beat = beat
+        self.sent = 0
+        self.sent_mode = hub.show_mode
+        self._last_params = -1.0
+        self._counts: dict[str, int] = {}
+        self._counts_at = -1.0
+        self._local_presses: int | None = None  # None until the first downlink
+
+    def step(self) -> None:
+        """Sleep until something is due (at most `POLL_S`), then do what is due."""
+        hub, now = self.hub, self.hub.clock.now()
+        transports, params = hub.waiting()
+        unread = self.sent - int(self.taken.value)
+        if (transports or params) and unread >= PARAM_UNREAD_MAX:
+            hub.urgent.wait(HELD_POLL_S)  # held: look again soon whether it was read
+        elif params:  # a parameter batch is due at the end of its period, a GO at once
+            hub.urgent.wait(max(0.0, self._last_params + PARAM_PERIOD_S - now))
+        else:
+            hub.wake.wait(POLL_S)
+        hub.wake.clear()
+        hub.urgent.clear()
+        self.beat.value += 1
+        self._take_downlink()
+        now = hub.clock.now()
+        self._send_commands(now)
+        if now - self._counts_at >= COUNTS_S:
+            self.send_counts(now)
+
+    def _take_downlink(self) -> None:
+        fresh, value = self.downlink.take()
+        if fresh and isinstance(value, Downlink):
+            if value.status is not None:
+                self.hub.publish(value.status)
+            self.hub.set_param_ranges(value.ranges)
+            seen, self._local_presses = self._local_presses, value.local_presses
+            gate = self.hub.go_gate
+            if gate is not None and seen is not None and value.local_presses > seen:
+                gate.press(self.hub.clock.now())  # a key's GO: an OSC GO now is too soon
+
+    def _send_commands(self, now: float) -> None:
+        hub = self.hub
+        transports, params = hub.waiting()
+        mode = hub.show_mode
+        unread = self.sent - int(self.taken.value)
+        if unread >= UNREAD_MAX:
+            return
+        urgent = transports > 0 or mode != self.sent_mode
+        params_due = params > 0 and unread < PARAM_UNREAD_MAX \
+            and now - self._last_params >= PARAM_PERIOD_S
+        if not urgent and not params_due:
+            return
+        commands = hub.drain()
+        counts = self._changed_counts(now)  # as fresh as the commands they go with
+        self.sent += send_report(self.out, Report.BATCH, (commands, mode, counts))
+        self.sent_mode = mode
+        if params:
+            self._last_params = now
+
+    def send_counts(self, now: float) -> None:
+        """The counters, when they changed since the last time."""
+        counts = self._changed_counts(now)
+        if counts is not None:
+            self.sent += send_report(self.out, Report.COUNTS, counts)
+
+    def _changed_counts(self, now: float) -> dict[str, int] | None:
+        self._counts_at = now
+        counts = self.hub.counts()
+        if counts == self._counts:
+            return None
+        self._counts = counts
+        return counts
+
+
+def child_main(options: ChildOptions, shared: SharedHandles, out: Connection, stop: Any,
+               taken: Any, beat: Any) -> None:
+    """The child: listen (READY, or FAILED and end), then the uplink until told to stop or
+    the render process is gone."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the render process's to handle
+    parent = os.getppid()
+    clock = MonotonicClock()
+    gate = GoGate(options.min_go_interval) if options.min_go_interval is not None else None
+    hub = ControlHub(options.hub, clock=clock, go_gate=gate)
+    server = OscServer(hub, host=options.host, udp_port=options.udp_port,
+                       tcp_port=options.tcp_port, reply_port=options.reply_port)
+    try:
+        server.start()
+    except ConfigError as exc:
+        send_report(out, Report.FAILED, str(exc))
+        return
+    uplink = Uplink(hub, out, SharedLatest(shared), taken, beat)
+    try:
+        uplink.sent += send_report(out, Report.READY, (server.udp_address, server.tcp_address))
+        while not stop.value and os.getppid() == parent:
+            uplink.step()
+        uplink.send_counts(clock.now())
+    except OSError:  # the pipe broke: the render process is gone
+        pass
+    finally:
+        server.stop()

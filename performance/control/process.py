@@ -1,0 +1,393 @@
+"""OSC control in its own process: receiving and checking never wait for the render's GIL.
+
+Owns the OSC child (`control.child`) and watching it. In the render's process the socket
+threads wait for the interpreter lock behind every software-rendered frame (measured on
+main: `/thump` answered in 1.2 s median at 1280x720), so `OscProcess` runs the `OscServer`
+and `ControlHub` (receive, parse, passcode and allow-list, rate limits, coalescing, and the
+replies the hub answers itself) in a spawned child and gives the render process the
+`ControlPort` interface. Commands come back over a pipe, drained without waiting once a
+frame; status and input ranges go the other way through shared memory, newest wins.
+
+The minimum GO interval: the child checks GOs with a `GoGate` of the show's interval on its
+own clock (to answer "too soon" at once), and `drain` vouches for each GO the child
+admitted on the sequencer's gate (`GoGate.vouch`), so the sequencer does not check it again
+and two GOs admitted apart are never refused because they arrived in one frame; the presses
+the show took from its keys go to the child's gate with the status, so an OSC GO right
+after a key's GO is "too soon" as before (both can still fire when they come within one
+frame of each other: the two gates learn of each other's presses that late).
+
+The child is watched on every `drain`: when it dies or its heartbeat stops for `hang_s`,
+that is reported once per kind, it is killed, and a new one listens on the same ports
+`restart_s` later (doubling up to `RESTART_MAX_S`); the show keeps running meanwhile.
+Measured against the thread it replaces (bench/bench_osc.py, essence_module at 1280x720 on
+llvmpipe): `/thump` p95 2.8 ms instead of 335 ms; GOs during a 10,000 msg/s flood all shown
+in the first frame that starts after them, where the thread lost 5 of 6 (docs/osc.md).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing as mp
+import pickle
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
+from enum import StrEnum
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import cast
+
+from performance.config import DEFAULTS, Settings
+from performance.control.child import ChildOptions, Downlink, Report, child_main
+from performance.control.feedback import RigStatus
+from performance.control.hub import HubOptions
+from performance.control.shared import SharedLatest
+from performance.core.clock import Clock, MonotonicClock
+from performance.core.errors import ConfigError
+from performance.core.mailbox import CommandQueue
+from performance.show.commands import Command, Go, SetInput
+from performance.show.gogate import GoGate
+
+log = logging.getLogger("performance.control")
+
+HANG_S = 5.0  # a child whose heartbeat stops this long is replaced
+RESTART_S = 0.5  # first wait before a replacement child starts (doubles, up to RESTART_MAX_S)
+RESTART_MAX_S = 10.0
+START_TIMEOUT_S = 30.0  # how long `start()` waits for the first child to listen
+MAX_READS = 4096  # reports taken in one drain (the child keeps fewer than this unread)
+STOP_STEP_S = 0.05
+
+
+class Trouble(StrEnum):
+    """Why a child was replaced (each kind is logged once per run)."""
+
+    CRASHED = "crashed"
+    HUNG = "hung"
+    FAILED = "failed"  # a replacement could not listen on the ports
+
+
+class OscProcess:
+    """`ControlHub` + `OscServer` in a spawned child, as a `ControlPort` (see the module).
+
+    `go_gate` is the sequencer's gate and `clock` the show's (None: no GO interval, as the
+    hub without a gate). Ports: None = off, 0 = any free port (kept across restarts);
+    `udp_address`/`tcp_address` are known after `start()`.
+    """
+
+    def __init__(
+        self,
+        options: HubOptions | None = None,
+        *,
+        host: str = DEFAULTS.osc_host,
+        udp_port: int | None = DEFAULTS.osc_port,
+        tcp_port: int | None = DEFAULTS.osc_tcp_port,
+        reply_port: int = DEFAULTS.osc_reply_port,
+        go_gate: GoGate | None = None,
+        clock: Clock | None = None,
+        hang_s: float = HANG_S,
+        restart_s: float = RESTART_S,
+        start_timeout: float = START_TIMEOUT_S,
+    ) -> None:
+        self.options = options or HubOptions()
+        self.host = host
+        self.udp_port, self.tcp_port, self.reply_port = udp_port, tcp_port, reply_port
+        self.go_gate = go_gate
+        self.clock: Clock = clock if clock is not None else MonotonicClock()
+        self._hang_s, self._restart_s, self._start_timeout = hang_s, restart_s, start_timeout
+        self.udp_address: tuple[str, int] | None = None
+        self.tcp_address: tuple[str, int] | None = None
+        self._ctx = mp.get_context("spawn")
+        # a flag without locks: a child killed inside a multiprocessing Event's lock would
+        # leave the parent's `set` blocked for ever
+        self._stop = self._ctx.RawValue(ctypes.c_bool, False)
+        self._taken = self._ctx.RawValue(ctypes.c_longlong, 0)
+        self._beat = self._ctx.RawValue(ctypes.c_longlong, 0)
+        self._downlink = SharedLatest.create(self._ctx)
+        self._proc: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._local: CommandQueue[Command] = CommandQueue(self.options.queue_size)
+        self._pending: list[Command] = []
+        self._coalesced = 0
+        self._vouched = 0  # GOs vouched for on the show's gate (the rest were made here)
+        self._show_mode = self.options.show_mode
+        self._status: RigStatus | None = None
+        self._ranges: dict[str, tuple[float, float]] | None = None
+        self._ready = False
+        self._failed: str | None = None  # a replacement's reason for not listening
+        self._warned_ranges = False
+        self._stopping = False
+        self._spawned_at: float | None = None
+        self._beat_seen = (-1, 0.0)  # (heartbeat, when it was first seen)
+        self._last_watch: float | None = None
+        self._restart_at: float | None = None
+        self._backoff = restart_s
+        self._reported: set[Trouble] = set()
+        self._earlier: Counter[str] = Counter()  # counters of children that are gone
+        self._counts: dict[str, int] = {}  # the running child's, as last sent
+        self.restarts = 0
+        self.troubles: Counter[str] = Counter()
+        self.trouble: str | None = None  # what happened last, until a child runs again
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, go_gate: GoGate | None = None,
+                      clock: Clock | None = None) -> OscProcess:
+        """A process on the configured address and ports (port 0 in the settings: off)."""
+        return cls(HubOptions.from_settings(settings), host=settings.osc_host,
+                   udp_port=settings.osc_port or None, tcp_port=settings.osc_tcp_port or None,
+                   reply_port=settings.osc_reply_port, go_gate=go_gate, clock=clock)
+
+    # --- life cycle ---------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Whether a child is alive now."""
+        return self._proc is not None and self._proc.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        """The running child's process id (None between children)."""
+        return self._proc.pid if self._proc is not None else None
+
+    def start(self) -> None:
+        """Start the child and wait until it listens; ConfigError names a port in use."""
+        if self.running:
+            return
+        self._stopping = False
+        self._restart_at = None
+        self._spawn()
+        conn = self._conn
+        assert conn is not None
+        while not self._ready:
+            if not conn.poll(self._start_timeout):
+                self._kill()
+                raise ConfigError(f"OSC: the control process did not start in "
+                                  f"{self._start_timeout:.0f} s")
+            try:
+                kind, payload = self._receive(conn)
+            except EOFError:
+                code = self._proc.exitcode if self._proc is not None else None
+                self._kill()
+                raise ConfigError(f"OSC: the control process ended at start "
+                                  f"(exit code {code})") from None
+            if kind is Report.FAILED:
+                self._kill()
+                raise ConfigError(str(payload))
+            self._on_report(kind, payload)
+        log.info("OSC listening (own process): udp %s, tcp %s", self.udp_address,
+                 self.tcp_address)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Ask the child to close its sockets and end (killed after `timeout`)."""
+        self._stopping = True
+        self._stop.value = True
+        proc = self._proc
+        for _ in range(max(1, int(timeout / STOP_STEP_S))):
+            if proc is None or not proc.is_alive():
+                break
+            proc.join(STOP_STEP_S)
+            self._pump()  # the child's last reports must never wait for a full pipe
+        self._pump()
+        self._retire()
+
+    def __enter__(self) -> OscProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- the ControlPort ----------------------------------------------------------------
+
+    @property
+    def show_mode(self) -> bool:
+        """The live show-mode flag (OSC changes it in the child)."""
+        return self._show_mode
+
+    def put(self, item: Command) -> bool:
+        """Queue a command from a local control (keyboard) behind the OSC ones."""
+        return self._local.put(item)
+
+    def drain(self) -> list[Command]:
+        """Transport commands in arrival order, then the newest value of each parameter,
+        then local commands; never waits. Watches the child (see the module)."""
+        now = self.clock.now()
+        self._pump()
+        self._watch(now)
+        got, self._pending = self._pending, []
+        out: list[Command] = []
+        params: dict[str, SetInput] = {}
+        for command in got:
+            if isinstance(command, SetInput):
+                if params.pop(command.name, None) is not None:  # newest value and position
+                    self._coalesced += 1
+                params[command.name] = command
+            elif isinstance(command, Go) and command.press is not None:
+                gate = self.go_gate  # admitted by the child's gate: not checked again
+                if gate is None:
+                    out.append(Go())
+                else:
+                    self._vouched += 1
+                    out.append(Go(gate.vouch(now)))
+            else:
+                out.append(command)
+        out.extend(params.values())
+        out.extend(self._local.drain())
+        return out
+
+    def publish(self, status: RigStatus) -> None:
+        """Offer the newest status to the child (newest wins)."""
+        self._status = status
+        self._write_downlink()
+
+    def set_param_ranges(self, params: Mapping[str, tuple[float, float]] | None) -> None:
+        """Declared inputs (name -> (min, max)); None accepts any finite value by name."""
+        self._ranges = dict(params) if params is not None else None
+        self._write_downlink()
+
+    def counts(self) -> dict[str, int]:
+        """The children's counters together, plus restarts and why (never waits)."""
+        self._pump()
+        total = self._earlier + Counter(self._counts)
+        total.update(self.troubles)
+        if self._coalesced:
+            total["coalesced"] += self._coalesced  # values that met in one drain here
+        if self.restarts:
+            total["restarts"] = self.restarts
+        return dict(total)
+
+    # --- the child's life ---------------------------------------------------------------
+
+    def _spawn(self) -> None:
+        reader, writer = self._ctx.Pipe(duplex=False)
+        self._stop.value = False
+        self._taken.value = 0
+        self._beat.value = 0
+        udp = self.udp_address[1] if self.udp_address is not None else self.udp_port
+        tcp = self.tcp_address[1] if self.tcp_address is not None else self.tcp_port
+        min_go = self.go_gate.min_interval if self.go_gate is not None else None
+        options = ChildOptions(replace(self.options, show_mode=self._show_mode), self.host,
+                               udp, tcp, self.reply_port, min_go)
+        self._write_downlink()
+        self._proc = self._ctx.Process(
+            target=child_main, name="essence-osc", daemon=True,
+            args=(options, self._downlink.handles, writer, self._stop, self._taken,
+                  self._beat))
+        self._proc.start()
+        writer.close()
+        self._conn = reader
+        self._ready = False
+        self._spawned_at = None
+        self._beat_seen = (-1, 0.0)
+
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.is_alive():
+            proc.kill()
+        if proc is not None:
+            proc.join(2.0)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _retire(self) -> None:
+        """Kill the child and keep its counters with the earlier children's."""
+        self._kill()
+        self._earlier.update(self._counts)
+        self._counts = {}
+        self._ready = False
+
+    def _receive(self, conn: Connection) -> tuple[Report, object]:
+        data = conn.recv_bytes()
+        self._taken.value += len(data)
+        kind, payload = pickle.loads(data)
+        return Report(kind), payload
+
+    def _pump(self) -> None:
+        conn = self._conn
+        try:
+            for _ in range(MAX_READS):
+                if conn is None or not conn.poll(0):
+                    break
+                self._on_report(*self._receive(conn))
+        except (EOFError, OSError):
+            pass  # the child is gone: `_watch` sees it and starts another
+
+    def _on_report(self, kind: Report, payload: object) -> None:
+        if kind is Report.BATCH:
+            commands, mode, counts = cast(
+                tuple[list[Command], bool, dict[str, int] | None], payload)
+            self._pending.extend(commands)
+            self._show_mode = bool(mode)
+            if counts is not None:
+                self._counts = dict(counts)
+        elif kind is Report.COUNTS:
+            self._counts = dict(cast(dict[str, int], payload))
+        elif kind is Report.READY:
+            udp, tcp = cast(tuple[tuple[str, int] | None, tuple[str, int] | None], payload)
+            self.udp_address = self.udp_address or udp
+            self.tcp_address = self.tcp_address or tcp
+            self._ready = True
+            self._backoff = self._restart_s
+            if self.restarts:
+                log.warning("OSC control process listening again (restart %d)", self.restarts)
+                self.trouble = None
+        elif kind is Report.FAILED:
+            self._failed = str(payload)  # `_watch` replaces the child
+
+    def _watch(self, now: float) -> None:
+        away = self._last_watch is not None and now - self._last_watch > self._hang_s / 2
+        self._last_watch = now
+        if self._stopping:
+            return
+        if self._restart_at is not None:
+            if now >= self._restart_at:
+                self._restart_at = None
+                self.restarts += 1
+                try:
+                    self._spawn()
+                except OSError as exc:
+                    self._trouble(Trouble.FAILED, f"could not start again: {exc}", now)
+            return
+        proc = self._proc
+        if proc is None:
+            return
+        if self._failed is not None:
+            failed, self._failed = self._failed, None
+            self._trouble(Trouble.FAILED, failed, now)
+            return
+        if not proc.is_alive():
+            self._trouble(Trouble.CRASHED, f"exit code {proc.exitcode}", now)
+            return
+        if not self._ready:
+            self._spawned_at = now if self._spawned_at is None else self._spawned_at
+            if now - self._spawned_at > self._start_timeout:
+                self._trouble(Trouble.HUNG, "it did not listen", now)
+            return
+        beat = int(self._beat.value)
+        if beat != self._beat_seen[0] or away:  # the render loop was away: no verdict yet
+            self._beat_seen = (beat, now)
+        elif now - self._beat_seen[1] > self._hang_s:
+            self._trouble(Trouble.HUNG, f"no heartbeat for {self._hang_s:g} s", now)
+
+    def _trouble(self, kind: Trouble, detail: str, now: float) -> None:
+        """Replace the child: report the kind once, kill, restart after the back-off."""
+        self.trouble = f"OSC control process {kind.value} ({detail}); restarting"
+        if kind not in self._reported:
+            self._reported.add(kind)
+            log.error("%s; the show goes on, further ones are counted", self.trouble)
+        self.troubles[kind.value] += 1
+        self._pump()  # what the child sent before it died still counts
+        self._retire()
+        self._restart_at = now + self._backoff
+        self._backoff = min(self._backoff * 2.0, RESTART_MAX_S)
+
+    def _write_downlink(self) -> None:
+        gate = self.go_gate
+        local = gate.presses - self._vouched if gate is not None else 0
+        if not self._downlink.put(Downlink(self._status, self._ranges, local)):
+            if not self._warned_ranges:
+                self._warned_ranges = True
+                log.warning("OSC: %d input ranges do not fit the shared block; any finite "
+                            "value passes to the show (which clamps it)", len(self._ranges or {}))
+            self._downlink.put(Downlink(self._status, None, local))
