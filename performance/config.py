@@ -33,6 +33,7 @@ class Settings:
     max_faces: int = 8  # faces MediaPipe looks for in one frame
     tiles: str = "adaptive"  # crowd tiling: adaptive (when small faces are likely), off, auto, CxR
     perception: str = "process"  # where the face model runs: process (own process) or thread
+    perception_cpu: str = "last"  # the CPU the perception process is kept on: last, any, or N
     smooth_time: float = 0.35  # seconds for a face's emotion to follow a change
     forget_after: float = 1.5  # seconds an unseen face keeps its id
     learn_baseline: bool = True  # learn each face's own resting expression while in view

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import multiprocessing as mp
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
@@ -26,7 +27,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from performance.core.clock import work_seconds
-from performance.core.errors import ModelError
+from performance.core.errors import ConfigError, ModelError
 from performance.core.mailbox import LatestSlot
 from performance.core.types import Observations
 from performance.perception.frameshare import FrameReader, SharedFrameSlot, SlotHandles
@@ -57,9 +58,11 @@ class Trouble(StrEnum):
 
 
 def _child(factory: Callable[[], Detector], handles: SlotHandles, out: Connection,
-           stop: Any, busy: Any) -> None:
+           stop: Any, busy: Any, cpus: frozenset[int] | None) -> None:
     """The child's loop: build the detector, then the newest frame -> observations -> pipe."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if cpus and hasattr(os, "sched_setaffinity"):  # before MediaPipe starts its threads
+        os.sched_setaffinity(0, cpus)
     try:
         detector = factory()
     except Exception as exc:
@@ -91,8 +94,25 @@ def _child(factory: Callable[[], Detector], handles: SlotHandles, out: Connectio
         detector.close()
 
 
+def cpu_set(text: str, count: int | None = None) -> frozenset[int] | None:
+    """The `perception_cpu` setting: `last` (the default: the machine's last CPU, so that
+    MediaPipe's threads take one core and leave the others to the renderer), `any`, or a
+    CPU number. None: any CPU (also on a one-CPU machine, or where affinity is unknown)."""
+    count = count if count is not None else (os.cpu_count() or 1)
+    value = text.strip().lower()
+    if value == "any" or count < 2 or not hasattr(os, "sched_setaffinity"):
+        return None
+    if value == "last":
+        return frozenset({count - 1})
+    if value.isdigit() and int(value) < count:
+        return frozenset({int(value)})
+    raise ConfigError(f"perception_cpu = {text!r}: use last, any or a CPU number below "
+                      f"{count}")
+
+
 class PerceptionProcess:
-    """`PerceptionWorker`'s job (frames in `frames`, observations into `out`) in a child.
+    """`PerceptionWorker`'s job (frames in `frames`, observations into `out`) in a child,
+    kept on the CPUs `cpus` (None: any; see `cpu_set`).
 
     `processed`, `errors`, `last_error`, `last_latency_s` and `dropped` read as the thread's
     do; `restarts` counts replaced children and `trouble` says what happened last.
@@ -100,8 +120,10 @@ class PerceptionProcess:
 
     def __init__(self, factory: Callable[[], Detector], frames: SharedFrameSlot,
                  out: LatestSlot[Observations], *, hang_s: float = HANG_S,
-                 restart_s: float = RESTART_S, start_timeout: float = START_TIMEOUT_S) -> None:
+                 restart_s: float = RESTART_S, start_timeout: float = START_TIMEOUT_S,
+                 cpus: frozenset[int] | None = None) -> None:
         self._factory = factory
+        self._cpus = cpus
         self._frames = frames
         self._out = out
         self._hang_s = hang_s
@@ -187,7 +209,7 @@ class PerceptionProcess:
         self._busy_seen = (0, 0.0)
         self._proc = self._ctx.Process(
             target=_child, name="essence-perception", daemon=True,
-            args=(self._factory, handles, writer, self._stop, self._busy))
+            args=(self._factory, handles, writer, self._stop, self._busy, self._cpus))
         self._proc.start()
         writer.close()
         self._conn = reader

@@ -74,8 +74,9 @@ class ScriptedFeed:
 
 class CaptureFeed:
     """Capture thread -> frame slot -> perception (its own process, or a thread) ->
-    observation slot. With `Isolation.PROCESS` the frames cross in shared memory and
-    `detector_factory` must be picklable (`pipeline.LandmarkerSpec` is)."""
+    observation slot. With `Isolation.PROCESS` the frames cross in shared memory,
+    `detector_factory` must be picklable (`pipeline.LandmarkerSpec` is) and the child is
+    kept on `cpus` (None: any)."""
 
     def __init__(
         self,
@@ -85,6 +86,7 @@ class CaptureFeed:
         clock: Clock,
         live: bool,
         isolation: Isolation = Isolation.PROCESS,
+        cpus: frozenset[int] | None = None,
     ) -> None:
         from performance.sources.capture import CaptureWorker
 
@@ -98,7 +100,8 @@ class CaptureFeed:
 
             shared = SharedFrameSlot(mp.get_context("spawn"))
             self.frames: LatestSlot[Frame] = shared
-            self.perception = PerceptionProcess(detector_factory, shared, self.observations)
+            self.perception = PerceptionProcess(detector_factory, shared, self.observations,
+                                                cpus=cpus)
         else:
             self.frames = LatestSlot()
             self.perception = PerceptionWorker(detector_factory, self.frames, self.observations)

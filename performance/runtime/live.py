@@ -23,6 +23,7 @@ from performance.core.mailbox import CommandQueue, CommandSink
 from performance.core.status import InputStatus
 from performance.core.types import RoomEmotion
 from performance.operator.preview import OperatorView
+from performance.perception.process import cpu_set
 from performance.perception.worker import Detector
 from performance.runtime.feeds import CaptureFeed, ScriptedFeed, first_then_reopen
 from performance.runtime.framestats import StatsSummary
@@ -121,7 +122,8 @@ def run_live(
             feed = CaptureFeed(source_factory,
                                detector_factory or landmarker_factory(settings, "video"),
                                clock=clock, live=live,
-                               isolation=Isolation(settings.perception))
+                               isolation=Isolation(settings.perception),
+                               cpus=cpu_set(settings.perception_cpu))
         if watch_input is not None:
             watch_input(lambda: feed.input_status)
         engine = engine_from_settings(settings)

@@ -196,3 +196,42 @@ def test_a_child_killed_while_waiting_or_holding_the_lock_never_blocks_capture(p
             got = wait_for(proc, out, clock)
         time.sleep(0.01)
     assert got is not None and len(got.faces) == 4 and proc.errors == {"crashed": 1}
+
+
+@dataclass(frozen=True)
+class AffinityDetector:
+    """Reports, as the observations' source, the CPUs the child may run on."""
+
+    def __call__(self) -> AffinityDetector:
+        return self
+
+    def detect(self, frame: Frame) -> Observations:
+        cpus = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+        return Observations(timestamp=frame.timestamp, frame_index=frame.index, source=cpus,
+                            faces=())
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_child_is_kept_on_the_cpus_asked_for(parts) -> None:
+    slot, out, make = parts
+    proc = make(AffinityDetector(), cpus=frozenset({0}))
+    proc.start()
+    slot.put(frame(10, 1))
+    got = wait_for(proc, out, ManualClock())
+    assert got is not None and got.source == "0"
+
+
+def test_perception_cpu_setting() -> None:
+    from performance.core.errors import ConfigError
+    from performance.perception.process import cpu_set
+
+    assert cpu_set("last", 4) == frozenset({3})
+    assert cpu_set(" 2 ", 4) == frozenset({2})
+    assert cpu_set("any", 4) is None
+    assert cpu_set("last", 1) is None  # one CPU: nothing to keep free
+    with pytest.raises(ConfigError, match=r"perception_cpu = '7': use last, any or a CPU"):
+        cpu_set("7", 4)
+    with pytest.raises(ConfigError, match="perception_cpu = 'first'"):
+        cpu_set("first", 4)
