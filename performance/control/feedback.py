@@ -33,11 +33,15 @@ class RigStatus:
     chaos: float = 0.0  # the crowd's chaos 0..1
     fps: float = 0.0
     health: str = "ok"  # "ok" or a short description of what is wrong
+    latency_ms: float = -1.0  # capture -> emotion p95 over the recent frames; -1: not known
+    presented_ms: float = -1.0  # capture -> presented p95; -1: not known
+    perception_fps: float = 0.0  # frames perception finished per second
 
 
 def rig_status_from(
     seq: SequencerStatus, *, faces: int = 0, chaos: float = 0.0, fps: float = 0.0,
-    health: str = "ok",
+    health: str = "ok", latency_ms: float | None = None, presented_ms: float | None = None,
+    perception_fps: float = 0.0,
 ) -> RigStatus:
     """A `RigStatus` from the sequencer's status plus the crowd and frame stats (`state` is
     the phase's value; the countdown is the status's: the first running one of pre-wait,
@@ -55,6 +59,9 @@ def rig_status_from(
         chaos=float(chaos),
         fps=float(fps),
         health=health,
+        latency_ms=-1.0 if latency_ms is None else float(latency_ms),
+        presented_ms=-1.0 if presented_ms is None else float(presented_ms),
+        perception_fps=float(perception_fps),
     )
 
 
@@ -71,6 +78,9 @@ STATUS_FIELDS: dict[str, tuple[str, float | None]] = {
     "chaos": ("chaos", 0.01),
     "fps": ("fps", 0.5),
     "health": ("health", None),
+    "latency_ms": ("latency_ms", 5.0),
+    "presented_ms": ("presented_ms", 5.0),
+    "perception_fps": ("perception_fps", 0.5),
 }
 STATUS_ADDRESSES: tuple[str, ...] = tuple(PREFIX + a for a, _ in STATUS_FIELDS.values())
 

@@ -98,11 +98,12 @@ def run_live(
     report: Callable[[str], None] = print,
     publish: Callable[[ShowFrame, RoomEmotion], None] | None = None,
     watch_input: Callable[[Callable[[], InputStatus]], None] | None = None,
+    watch_stats: Callable[[Callable[[], StatsSummary]], None] | None = None,
 ) -> RunReport:
     """Run the show until quit or `options.seconds`; returns what happened.
 
     `watch_input` is handed a getter of the input's status, for whoever reports health
-    (OSC feedback).
+    (OSC feedback); `watch_stats` a getter of the run's statistics (latency over OSC).
 
     `show` None: `assemble.build_show` from `settings` (holding `options.visual` if given).
     Bad input, a bad display, a missing model or an unknown visual raise EssenceError
@@ -154,6 +155,8 @@ def run_live(
                         publish=publish,
                         config=LoopConfig(fps=options.fps, seconds=options.seconds,
                                           max_frames=options.max_frames))
+        if watch_stats is not None:
+            watch_stats(loop.stats.summary)
         with _running(feed):
             started = clock.now()
             stats = loop.run()
@@ -200,7 +203,8 @@ def run_show(options: LiveOptions, settings: Settings) -> tuple[RunReport, str]:
     try:
         report = run_live(replace(options, visual=None), settings, show=show,
                           commands=services.commands, clock=clock, publish=services.publish,
-                          watch_input=services.watch_input)
+                          watch_input=services.watch_input,
+                          watch_stats=services.watch_stats)
         extra = services.status_line()
     finally:
         services.close()

@@ -26,6 +26,7 @@ from performance.core.mailbox import CommandQueue, CommandSink
 from performance.core.status import InputStatus
 from performance.core.types import RoomEmotion
 from performance.runtime.assemble import sequencer_of
+from performance.runtime.framestats import StatsSummary
 from performance.show.commands import Command
 from performance.show.frame import Show, ShowFrame
 from performance.show.sequencer import Sequencer
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RELOAD_EVERY = 0.5  # seconds between two looks at the show file's modification time
+STATS_EVERY = 0.5  # seconds between two recomputations of the statistics for OSC status
 END_FADE = 0.25  # seconds the sound takes to fade out when the run ends
 
 
@@ -59,6 +61,9 @@ class ShowServices:
     fps: float = 0.0
     show_file_error: str | None = None
     input_status: Callable[[], InputStatus] | None = None
+    stats: Callable[[], StatsSummary] | None = None  # the run's statistics (the loop's)
+    _shown_stats: StatsSummary | None = None
+    _next_stats: float = 0.0
     sequencer: Sequencer | None = field(init=False)  # the show's cue sequencer, if any
     _last_publish: float | None = None
     _visual: str | None = None
@@ -90,12 +95,28 @@ class ShowServices:
         if self.hub is not None:
             from performance.control.feedback import rig_status_from
 
+            stats = self._recent_stats(now)
             self.hub.publish(rig_status_from(
                 seq.status(), faces=round(emotion.crowd.face_count), chaos=emotion.crowd.chaos,
-                fps=self.fps, health=self.health()))
+                fps=self.fps, health=self.health(),
+                latency_ms=stats.emotion_p95_ms if stats else None,
+                presented_ms=stats.presented_p95_ms if stats else None,
+                perception_fps=stats.perception_fps if stats else 0.0))
         if now >= self._next_reload:
             self._next_reload = now + RELOAD_EVERY
             self._reload_if_edited(seq)
+
+    def watch_stats(self, stats: Callable[[], StatsSummary]) -> None:
+        """Follow the run's statistics (the live run hands the loop's getter here), for the
+        latency and perception rate in the OSC status."""
+        self.stats = stats
+
+    def _recent_stats(self, now: float) -> StatsSummary | None:
+        """The statistics, recomputed at most every STATS_EVERY seconds (they sort)."""
+        if self.stats is not None and now >= self._next_stats:
+            self._next_stats = now + STATS_EVERY
+            self._shown_stats = self.stats()
+        return self._shown_stats
 
     def watch_input(self, status: Callable[[], InputStatus]) -> None:
         """Follow the input's status (the live run hands its getter here), for `health`."""

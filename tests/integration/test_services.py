@@ -70,6 +70,46 @@ def test_feedback_health_and_parameter_ranges_follow_the_show(tmp_path: Path) ->
     assert services.hub.param_ranges["intensity"] == (0.0, 2.0)  # the enclave's input
 
 
+def test_the_osc_status_carries_the_run_s_latency_and_perception_rate() -> None:
+    """The loop's statistics reach `/essence/state` and the status addresses, recomputed at
+    most twice a second (they sort their window)."""
+    from performance.control.feedback import status_json, status_messages
+    from performance.runtime.framestats import FrameStats
+
+    clock = ManualClock()
+    services = services_for(DEFAULT_CUES, clock)
+    services.hub = ControlHub()
+    stats = FrameStats(target_period=1 / 60)
+    asked = []
+
+    def summary():
+        asked.append(clock.now())
+        return stats.summary()
+
+    services.watch_stats(summary)
+    for i in range(60):
+        stats.record(1 / 60)
+        stats.observation(0.040 + 0.001 * (i % 20))
+        stats.presented(0.070)
+    stats.perceived = 30
+    services.publish(services.show.tick(0.0, ROOM), ROOM)
+    status = services.hub.status.peek()
+    assert status is not None
+    assert status.latency_ms == pytest.approx(58.0)  # capture -> emotion p95
+    assert status.presented_ms == pytest.approx(70.0)
+    assert status.perception_fps == pytest.approx(30.0)  # 30 frames in 1 s of frames
+    assert status_json(status)["latency_ms"] == pytest.approx(58.0)
+    sent = dict(status_messages(None, status))
+    assert sent["/essence/status/latency_ms"] == (pytest.approx(58.0),)
+    assert sent["/essence/status/perception_fps"] == (pytest.approx(30.0),)
+    clock.advance(0.1)
+    services.publish(services.show.tick(0.1, ROOM), ROOM)
+    assert asked == [0.0]  # not again within half a second
+    clock.advance(0.5)
+    services.publish(services.show.tick(0.6, ROOM), ROOM)
+    assert asked == [0.0, pytest.approx(0.6)]
+
+
 def test_an_edited_show_file_reloads_and_a_broken_edit_keeps_the_running_show(
     tmp_path: Path,
 ) -> None:
