@@ -29,8 +29,11 @@ log = logging.getLogger(__name__)
 MIN_SIDE, MAX_SIDE = STAGE_SIDE_LIMITS
 _AAC_FRAME = 1024
 # Fixed, not "auto": x264's output depends on its thread count, so a fixed count gives the
-# same file on every machine.
-ENCODER_THREADS = 1
+# same file on every machine (x264's frame threads are deterministic for a given count). Two,
+# not one: the encode then overlaps the next frame's rendering (bench/bench_offline.py: the
+# render at 720p / 1080p went from x1.57 / x1.78 of a bare render+encode loop to x1.49 /
+# x1.56).
+ENCODER_THREADS = 2
 _BT709 = 1  # AVCOL_PRI_BT709 / AVCOL_TRC_BT709 / AVCOL_SPC_BT709
 _LIMITED_RANGE = 1  # AVCOL_RANGE_MPEG
 

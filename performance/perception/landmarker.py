@@ -20,7 +20,7 @@ MediaPipe name, and yaw/pitch/roll in degrees from the facial transformation mat
   `passes_last_frame`, `tiled_last_frame`, `landmarks_last_frame` and `tiled_frames` say what
   a frame cost.
 
-Cost (this project's 2-core CPU machine, XNNPACK; `tools/bench_tiling.py`): a detector pass,
+Cost (this project's 2-core CPU machine, XNNPACK; `bench/bench_tiling.py`): a detector pass,
 or a landmarker pass that finds nobody, costs ~2 ms; each face found ~9-11 ms more (478
 landmarks + blendshapes). A tiled still adds the detector on each tile (6 for 3x2) and one
 sheet pass, however many faces: six gallery faces cost 1.3-1.4x per face what six faces large
