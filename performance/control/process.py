@@ -33,7 +33,6 @@ import pickle
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
-from enum import StrEnum
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import cast
@@ -46,6 +45,7 @@ from performance.control.shared import SharedLatest
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.errors import ConfigError
 from performance.core.mailbox import CommandQueue
+from performance.core.restarts import RestartSchedule, Trouble
 from performance.show.commands import Command, Go, SetInput
 from performance.show.gogate import GoGate
 
@@ -57,14 +57,6 @@ RESTART_MAX_S = 10.0
 START_TIMEOUT_S = 30.0  # how long `start()` waits for the first child to listen
 MAX_READS = 4096  # reports taken in one drain (the child keeps fewer than this unread)
 STOP_STEP_S = 0.05
-
-
-class Trouble(StrEnum):
-    """Why a child was replaced (each kind is logged once per run)."""
-
-    CRASHED = "crashed"
-    HUNG = "hung"
-    FAILED = "failed"  # a replacement could not listen on the ports
 
 
 class OscProcess:
@@ -94,7 +86,7 @@ class OscProcess:
         self.udp_port, self.tcp_port, self.reply_port = udp_port, tcp_port, reply_port
         self.go_gate = go_gate
         self.clock: Clock = clock if clock is not None else MonotonicClock()
-        self._hang_s, self._restart_s, self._start_timeout = hang_s, restart_s, start_timeout
+        self._hang_s, self._start_timeout = hang_s, start_timeout
         self.udp_address: tuple[str, int] | None = None
         self.tcp_address: tuple[str, int] | None = None
         self._ctx = mp.get_context("spawn")
@@ -120,14 +112,19 @@ class OscProcess:
         self._spawned_at: float | None = None
         self._beat_seen = (-1, 0.0)  # (heartbeat, when it was first seen)
         self._last_watch: float | None = None
-        self._restart_at: float | None = None
-        self._backoff = restart_s
-        self._reported: set[Trouble] = set()
+        self._schedule = RestartSchedule("OSC control process", restart_s, RESTART_MAX_S, log)
         self._earlier: Counter[str] = Counter()  # counters of children that are gone
         self._counts: dict[str, int] = {}  # the running child's, as last sent
-        self.restarts = 0
-        self.troubles: Counter[str] = Counter()
-        self.trouble: str | None = None  # what happened last, until a child runs again
+
+    @property
+    def restarts(self) -> int:
+        """Children started to replace one in trouble."""
+        return self._schedule.restarts
+
+    @property
+    def trouble(self) -> str | None:
+        """What happened last, until a child runs again."""
+        return self._schedule.message
 
     @classmethod
     def from_settings(cls, settings: Settings, *, go_gate: GoGate | None = None,
@@ -154,7 +151,7 @@ class OscProcess:
         if self.running:
             return
         self._stopping = False
-        self._restart_at = None
+        self._schedule.cancel()
         self._spawn()
         conn = self._conn
         assert conn is not None
@@ -249,7 +246,7 @@ class OscProcess:
         """The children's counters together, plus restarts and why (never waits)."""
         self._pump()
         total = self._earlier + Counter(self._counts)
-        total.update(self.troubles)
+        total.update(self._schedule.counts)
         if self._coalesced:
             total["coalesced"] += self._coalesced  # values that met in one drain here
         if self.restarts:
@@ -328,10 +325,7 @@ class OscProcess:
             self.udp_address = self.udp_address or udp
             self.tcp_address = self.tcp_address or tcp
             self._ready = True
-            self._backoff = self._restart_s
-            if self.restarts:
-                log.warning("OSC control process listening again (restart %d)", self.restarts)
-                self.trouble = None
+            self._schedule.running("listening")
         elif kind is Report.FAILED:
             self._failed = str(payload)  # `_watch` replaces the child
 
@@ -340,10 +334,8 @@ class OscProcess:
         self._last_watch = now
         if self._stopping:
             return
-        if self._restart_at is not None:
-            if now >= self._restart_at:
-                self._restart_at = None
-                self.restarts += 1
+        if self._schedule.pending:
+            if self._schedule.due(now):
                 try:
                     self._spawn()
                 except OSError as exc:
@@ -372,15 +364,9 @@ class OscProcess:
 
     def _trouble(self, kind: Trouble, detail: str, now: float) -> None:
         """Replace the child: report the kind once, kill, restart after the back-off."""
-        self.trouble = f"OSC control process {kind.value} ({detail}); restarting"
-        if kind not in self._reported:
-            self._reported.add(kind)
-            log.error("%s; the show goes on, further ones are counted", self.trouble)
-        self.troubles[kind.value] += 1
+        self._schedule.trouble(kind, detail, now)
         self._pump()  # what the child sent before it died still counts
         self._retire()
-        self._restart_at = now + self._backoff
-        self._backoff = min(self._backoff * 2.0, RESTART_MAX_S)
 
     def _write_downlink(self) -> None:
         gate = self.go_gate

@@ -29,6 +29,7 @@ from typing import Any
 from performance.core.clock import work_seconds
 from performance.core.errors import ConfigError, ModelError
 from performance.core.mailbox import LatestSlot
+from performance.core.restarts import RestartSchedule, Trouble
 from performance.core.types import Observations
 from performance.perception.frameshare import FrameReader, SharedFrameSlot, SlotHandles
 from performance.perception.worker import Detector
@@ -48,13 +49,6 @@ class Report(StrEnum):
     FAILED = "failed"  # the detector could not be built (the message says why)
     OBSERVED = "observed"  # one frame's observations
     ERROR = "error"  # detect raised (kind, message); the child carries on
-
-
-class Trouble(StrEnum):
-    """Why a child was replaced (each kind is logged once per run)."""
-
-    CRASHED = "crashed"
-    HUNG = "hung"
 
 
 def _child(factory: Callable[[], Detector], handles: SlotHandles, out: Connection,
@@ -127,7 +121,6 @@ class PerceptionProcess:
         self._frames = frames
         self._out = out
         self._hang_s = hang_s
-        self._restart_s = restart_s
         self._start_timeout = start_timeout
         self._ctx = mp.get_context("spawn")
         # flags without locks: a child killed while waiting on a multiprocessing Event would
@@ -140,16 +133,22 @@ class PerceptionProcess:
         self._first = True  # the first child uses the slot's handles; later ones fresh ones
         self._spawned_at: float | None = None
         self._busy_seen = (0, 0.0)  # (frame seq the child is on, when we first saw it)
-        self._restart_at: float | None = None
-        self._backoff = restart_s
-        self._reported: set[str] = set()
+        self._schedule = RestartSchedule("perception", restart_s, RESTART_MAX_S, log)
         self._last_now = 0.0
         self.processed = 0
-        self.restarts = 0
         self.errors: dict[str, int] = {}
         self.last_error: str | None = None
         self.last_latency_s: float | None = None
-        self.trouble: str | None = None
+
+    @property
+    def restarts(self) -> int:
+        """Children started to replace one in trouble."""
+        return self._schedule.restarts
+
+    @property
+    def trouble(self) -> str | None:
+        """What happened to the last child, until a new one runs."""
+        return self._schedule.message
 
     @property
     def dropped(self) -> int:
@@ -239,14 +238,13 @@ class PerceptionProcess:
             if starting:
                 self._kill()
                 raise ModelError(payload)
-            self._trouble(Trouble.CRASHED, f"the model did not load again: {payload}",
+            self._trouble(Trouble.FAILED, f"the model did not load again: {payload}",
                           self._last_now)
         elif kind is Report.READY:
             self._ready = True
-            self._backoff = self._restart_s
-            if self.restarts:
-                log.warning("perception process running again (restart %d)", self.restarts)
-                self.trouble = self.last_error = None
+            if self._schedule.message is not None:
+                self.last_error = None
+            self._schedule.running()
         elif kind is Report.ERROR:
             self._record_error(*payload)
         elif kind is Report.OBSERVED:
@@ -257,14 +255,12 @@ class PerceptionProcess:
 
     def _watch(self, now: float) -> None:
         self._last_now = now
-        if self._restart_at is not None:
-            if now >= self._restart_at:
-                self._restart_at = None
-                self.restarts += 1
+        if self._schedule.pending:
+            if self._schedule.due(now):
                 try:
                     self._spawn()
                 except OSError as exc:
-                    self._trouble(Trouble.CRASHED, f"could not start again: {exc}", now)
+                    self._trouble(Trouble.FAILED, f"could not start again: {exc}", now)
             return
         proc = self._proc
         if proc is None or self._stop.value:
@@ -286,16 +282,10 @@ class PerceptionProcess:
             self._trouble(Trouble.HUNG, f"one frame took over {self._hang_s:.0f} s", now)
 
     def _trouble(self, kind: Trouble, detail: str, now: float) -> None:
-        """Replace the child: report the kind once, kill, restart after the back-off."""
-        self.trouble = f"perception {kind.value} ({detail}); restarting"
-        if kind.value not in self._reported:
-            self._reported.add(kind.value)
-            log.error("%s; the show goes on, further ones are counted", self.trouble)
+        """Replace the child: reported once per kind, killed, restarted after the back-off."""
+        self.last_error = self._schedule.trouble(kind, detail, now)
         self.errors[kind.value] = self.errors.get(kind.value, 0) + 1
-        self.last_error = self.trouble
         self._kill()
-        self._restart_at = now + self._backoff
-        self._backoff = min(self._backoff * 2.0, RESTART_MAX_S)
 
     def _record_error(self, kind: str, message: str) -> None:
         first = kind not in self.errors
