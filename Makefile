@@ -61,8 +61,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Test media and models; and the npm packages the Companion test runs the real QLab module
+# with (@companion-module/base, osc: pinned, into .cache/companion; needs node and npm).
 testdata: $(STAMP)
 	$(BIN)/python tools/fetch_test_media.py $(TESTDATA)
+	$(BIN)/python tools/fetch_companion.py .cache/companion
 
 sysdeps:
 	@missing=""; for p in $(APT_PACKAGES); do \

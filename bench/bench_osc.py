@@ -7,10 +7,13 @@ for the rig's interpreter lock:
 - `/thump` round trip, p50 and p95, while essence_module renders at 1280x720, against a
   bare Python UDP echo server in its own process, pinged by the same client in turn (the
   "bare" column).
-- OSC GO -> the first frame showing the cue, idle and during a 10,000 messages/s flood of
-  parameter values from another process (cues/neo_lumen.toml; the client moves the
-  playhead to cue 3 or 3.5 over TCP, waits until the rig says so, waits a random part of a
-  second more, so that GOs land anywhere in a frame, then sends `/go` over UDP). The
+- OSC GO -> the first frame showing the cue, and -> the reply that says the show applied
+  it, idle, through a 10,000 messages/s flood of parameter values from another process
+  (30 s by default, `--flood-seconds`) and right after it stops; each GO counted on time
+  (shown within 100 ms of the end of the frame it landed in), refused as stale, late or
+  lost (cues/neo_lumen.toml; the client moves the playhead to cue 3 or 3.5 over TCP, waits
+  until the rig says so, waits a random part of a second more, so that GOs land anywhere in
+  a frame, then sends `/go` over UDP). The
   frame's time is taken after `ctx.finish()` in the run's inspect hook, on the monotonic
   clock both processes share; the crossfades between the two cues keep two essence_module
   layers rendering. "bare" is, for the same GOs and the same frames, what a control path
@@ -42,6 +45,7 @@ CUES = ROOT / "cues" / "neo_lumen.toml"
 TARGETS = ("3", "3.5")  # essence_module cues the GOs alternate between
 FLOOD_RATE = 10_000
 GO_TIMEOUT_S = 4.0
+ON_TIME_S = 0.1  # a GO shows within this of the end of the frame it landed in, or is late
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class Row:
     bare_ms: float
     n: int  # samples
     lost: int | None = None  # GOs never shown (GO figures only)
+    note: str = ""
 
     @property
     def ratio(self) -> float | None:
@@ -62,9 +67,9 @@ class Row:
         """The table row."""
         lost = "" if self.lost is None else str(self.lost)
         if not self.n:
-            return f"| {self.figure} | – | – | – | 0 | {lost} |"
+            return f"| {self.figure} | – | – | – | 0 | {lost} | {self.note} |"
         return (f"| {self.figure} | {self.rig_ms:.2f} | {self.bare_ms:.2f} | "
-                f"×{self.ratio:.2f} | {self.n} | {lost} |")
+                f"×{self.ratio:.2f} | {self.n} | {lost} | {self.note} |")
 
     def json_line(self, renderer: str) -> str:
         """The figure as one JSON line (null where nothing was measured)."""
@@ -75,6 +80,8 @@ class Row:
             "ratio": None if ratio is None else round(ratio, 3), "n": self.n}
         if self.lost is not None:
             line["lost"] = self.lost
+        if self.note:
+            line["note"] = self.note
         return json.dumps({**line, "renderer": renderer})
 
 
@@ -171,31 +178,57 @@ class TcpState:
         return False
 
 
-def go_client(udp_port: int, tcp_port: int, gos: int) -> None:
-    """GOs idle, then during a flood (started here, in its own process): the send times."""
+def go_reply(udp: socket.socket, timeout: float) -> tuple[float | None, str, str]:
+    """The rig's `/reply/go` (sent once the show applied or refused the GO): when it came,
+    its status and reason."""
+    from performance.control.wire import parse_packet
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            packet = udp.recv(65536)
+        except BlockingIOError:
+            time.sleep(0.001)
+            continue
+        for message in parse_packet(packet):
+            if message.address == "/reply/go":
+                body = json.loads(str(message.args[0]))
+                return time.monotonic(), str(body.get("status")), str(body.get("data") or "")
+    return None, "none", ""
+
+
+def go_client(udp_port: int, tcp_port: int, gos: int, flood_seconds: float) -> None:
+    """GOs idle, then through a flood of `flood_seconds` (started here, in its own
+    process), then right after it stops: the send times and the replies."""
     from performance.control.wire import build_message
 
     tcp = TcpState(tcp_port)
     sends: list[dict[str, object]] = []
-    targets = iter(TARGETS * (gos + 1))  # alternating: each GO changes the cue shown
+    targets = itertools.cycle(TARGETS)  # alternating: each GO changes the cue shown
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.bind((LOCAL, 0))
         udp.setblocking(False)
-        for phase, count in (("warmup", 1), ("idle", gos), ("flood", gos)):
+        for phase, count in (("warmup", 1), ("idle", gos), ("flood", gos), ("after", gos)):
             flooder = None
             if phase == "flood":
                 flooder = subprocess.Popen([sys.executable, __file__, "--flood", str(udp_port)])
                 time.sleep(1.0)
-            for _ in range(count):
+            ends = time.monotonic() + flood_seconds if phase == "flood" else 0.0
+            done = 0
+            while done < count or time.monotonic() < ends:
+                done += 1
                 target = next(targets)
                 tcp.send(f"/playhead/{target}")
                 if not tcp.wait("next_cue_id", target, 15.0):
                     sends.append({"phase": phase, "target": target, "sent": None})
                     continue
-                time.sleep(random.uniform(0.0, 1.2))  # anywhere in a frame, in either mode
+                if phase != "after" or done > 1:  # the first GO after: the instant it stops
+                    time.sleep(random.uniform(0.0, 1.2))  # anywhere in a frame
                 sent = time.monotonic()
                 udp.sendto(build_message("/go"), (LOCAL, udp_port))
-                sends.append({"phase": phase, "target": target, "sent": sent})
+                replied, status, reason = go_reply(udp, GO_TIMEOUT_S)
+                sends.append({"phase": phase, "target": target, "sent": sent,
+                              "replied": replied, "status": status, "reason": reason})
                 tcp.wait("cue_id", target, GO_TIMEOUT_S)
                 time.sleep(0.3)
             if flooder is not None:
@@ -259,24 +292,53 @@ def frame_ms(frames: list[tuple[float, str | None]], after: float = 0.0) -> floa
                                 if b[0] > after], 0.5)
 
 
+@dataclass
+class GoTally:
+    """What became of one phase's GOs: shown on time (within ON_TIME_S of the end of the
+    first frame that started after it), refused as stale (and not shown), late, or lost;
+    the ms from send to the first frame showing the cue, to that ideal frame, and to the
+    reply that says it was applied."""
+
+    shown: list[float]
+    ideal: list[float]
+    applied: list[float]
+    on_time: int = 0
+    stale: int = 0
+    late: int = 0
+    lost: int = 0
+
+    def note(self) -> str:
+        return (f"{self.on_time} on time, {self.stale} refused stale, {self.late} late, "
+                f"{self.lost} lost")
+
+
 def go_latencies(frames: list[tuple[float, str | None]], sends: list[dict[str, object]],
-                 phase: str) -> tuple[list[float], list[float], int]:
-    """ms from each GO to the first frame showing its cue; ms to the end of the first
-    frame that started after it (no control delay at all); how many never showed."""
-    rig, bare, lost = [], [], 0
+                 phase: str) -> GoTally:
+    """Each GO of `phase` against the frames: see `GoTally`."""
+    tally = GoTally([], [], [])
     for send in (s for s in sends if s["phase"] == phase):
         sent, target = send["sent"], send["target"]
         if not isinstance(sent, float):
-            lost += 1
+            tally.lost += 1
             continue
         shown = next((t for t, cue in frames if t > sent and cue == target), None)
         ideal = next((b[0] for a, b in itertools.pairwise(frames) if a[0] >= sent), None)
-        if shown is None or shown - sent > GO_TIMEOUT_S or ideal is None or shown < ideal:
-            lost += 1  # never shown, too late, or shown by an earlier GO that came late
+        if send.get("reason") == "stale" and (shown is None or shown - sent > GO_TIMEOUT_S):
+            tally.stale += 1
             continue
-        rig.append(1000.0 * (shown - sent))
-        bare.append(1000.0 * (ideal - sent))
-    return rig, bare, lost
+        if shown is None or shown - sent > GO_TIMEOUT_S or ideal is None or shown < ideal:
+            tally.lost += 1  # never shown, or shown by an earlier GO that came late
+            continue
+        if shown - ideal > ON_TIME_S:
+            tally.late += 1
+        else:
+            tally.on_time += 1
+        tally.shown.append(1000.0 * (shown - sent))
+        tally.ideal.append(1000.0 * (ideal - sent))
+        replied = send.get("replied")
+        if isinstance(replied, float):
+            tally.applied.append(1000.0 * (replied - sent))
+    return tally
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -287,7 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["thump", "go"], help="one kind of figure")
     parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--thump-client", nargs=3, type=float, help=argparse.SUPPRESS)
-    parser.add_argument("--go-client", nargs=3, type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--flood-seconds", type=float, default=30.0,
+                        help="how long the flood lasts (GOs are sent through it)")
+    parser.add_argument("--go-client", nargs=4, type=float, help=argparse.SUPPRESS)
     parser.add_argument("--flood", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.echo:
@@ -297,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
         thump_client(int(rig), int(bare), seconds)
         return 0
     if args.go_client:
-        go_client(*args.go_client)
+        udp_port, tcp_port, gos, flood_seconds = args.go_client
+        go_client(int(udp_port), int(tcp_port), int(gos), flood_seconds)
         return 0
     if args.flood:
         flood(args.flood, FLOOD_RATE)
@@ -325,26 +390,32 @@ def main(argv: list[str] | None = None) -> int:
             udp, tcp = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
             frames, out, renderer = run_rig(
                 control, cues=True, size=size, udp_port=udp, tcp_port=tcp,
-                client=["--go-client", str(udp), str(tcp), str(args.gos)])
+                client=["--go-client", str(udp), str(tcp), str(args.gos),
+                        str(args.flood_seconds)])
             sends = json.loads(out)
             measured = min(float(s["sent"]) for s in sends if s["phase"] != "warmup"
                            and isinstance(s["sent"], float))
-            for phase in ("idle", "flood"):
-                ms, bare, lost = go_latencies(frames, sends, phase)
-                label = "idle" if phase == "idle" else f"{FLOOD_RATE:,} msg/s flood"
+            labels = {"idle": "idle", "flood": f"{FLOOD_RATE:,} msg/s flood",
+                      "after": "right after the flood"}
+            for phase, label in labels.items():
+                tally = go_latencies(frames, sends, phase)
+                where = (f"{label}, {args.size} (frame {frame_ms(frames, measured):.0f} ms), "
+                         f"control={control}")
                 for q, name in ((0.5, "p50"), (0.95, "p95")):
-                    rows.append(Row(f"OSC GO -> first frame showing the cue {name}, {label}, "
-                                    f"{args.size} (frame {frame_ms(frames, measured):.0f} ms), "
-                                    f"control={control}", percentile(ms, q),
-                                    percentile(bare, q), len(ms), lost))
+                    rows.append(Row(f"OSC GO -> first frame showing the cue {name}, {where}",
+                                    percentile(tally.shown, q), percentile(tally.ideal, q),
+                                    len(tally.shown), tally.lost + tally.late, tally.note()))
+                    rows.append(Row(f"OSC GO -> applied reply {name}, {where}",
+                                    percentile(tally.applied, q), percentile(tally.ideal, q),
+                                    len(tally.applied), None, "bare: the ideal frame's end"))
     finally:
         echo.kill()
     print(f"OSC control while the rig renders headless ({renderer}); bare: a Python UDP echo "
           "in its own process for /thump; for GO, the end of the first frame that started "
           "after it")
     print()
-    print("| figure | rig ms | bare ms | ratio | n | lost |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| figure | rig ms | bare ms | ratio | n | lost or late | note |")
+    print("|---|---:|---:|---:|---:|---:|---|")
     for row in rows:
         print(row.cells())
     print()

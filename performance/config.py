@@ -49,6 +49,8 @@ class Settings:
     osc_reply_port: int = 53001  # UDP replies/feedback go to the sender's host here; 0: its port
     osc_allow: str = ""  # comma-separated sender IPs/networks allowed; empty: everyone
     osc_passcode: str = ""  # when set, `/connect <passcode>` is needed before any change
+    osc_unlock_code: str = ""  # without a passcode: `/connect <code>` lets a sender leave show mode
+    osc_stale_after: float = 1.0  # a GO (cue jump, blackout, ...) older than this is refused
     osc_rate_limit: float = 20000.0  # most OSC packets per second from one sender
     osc_max_packet: int = 8192  # largest OSC packet accepted, bytes
     osc_updates_expire: float = 60.0  # a quiet UDP subscriber stops getting feedback after this
@@ -117,6 +119,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "osc_rate_limit": (1.0, 1e6),
     "osc_max_packet": (64, 65507),
     "osc_updates_expire": (1.0, 86400.0),
+    "osc_stale_after": (0.05, 60.0),
     "min_go_interval": (0.0, 10.0),
     "auto_go": (0.0, 3600.0),
     "render_auto_go": (0.0, 3600.0),

@@ -1,8 +1,16 @@
-"""Who may talk to the rig: allow-list, passcode sessions, packet size and rate limits.
+"""Who may talk to the rig: allow-list, passcode sessions, packet size and rate limits,
+`/connect` guesses throttled per host, and who may leave show mode.
 
 A sender is one UDP host:port, or one TCP connection. Each has a `Session` (bounded table,
-least recently heard evicted first) holding whether it passed `/connect <passcode>`, whether
-it subscribed to feedback, and its token buckets. Pure logic: no sockets; time is passed in.
+least recently heard evicted first) holding whether it passed `/connect <passcode>` (or
+`/connect <unlock code>`), whether it subscribed to feedback, and its token buckets. A
+`/connect` that carries a code, while a passcode or an unlock code is set, is a guess: after
+`FREE_GUESSES` wrong ones from a host, each next guess from that host is refused unchecked
+(`throttled`) until a back-off that doubles from `BACKOFF_FIRST_S` to `BACKOFF_MAX_S` has
+passed; a right one clears it. Leaving show mode over OSC (`may_leave_show_mode`): with a
+passcode, an authenticated sender; without one, a sender that sent the `osc_unlock_code`;
+with neither set, nobody (show mode is then left only by starting the rig without it).
+Pure logic: no sockets; time is passed in.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import ipaddress
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from performance.config import DEFAULTS
 from performance.control.feedback import SubscriberFeedback
@@ -20,6 +29,35 @@ from performance.core.errors import ConfigError
 SenderKey = tuple[str, str, int]  # ("udp", host, port) or ("tcp", host, connection number)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+FREE_GUESSES = 3  # wrong codes from one host before the back-off starts (typos)
+BACKOFF_FIRST_S = 0.5  # the first wait after them; doubles with each wrong guess
+BACKOFF_MAX_S = 30.0  # ... up to this: at most one guess per 30 s per host after 9 wrong
+MAX_GUESSERS = 1024  # hosts whose wrong guesses are remembered (oldest forgotten first)
+
+
+class ConnectResult(StrEnum):
+    """What a `/connect` got (the reply's data)."""
+
+    OK = "ok"
+    BADPASS = "badpass"  # a wrong passcode
+    THROTTLED = "throttled"  # too many wrong codes from this host: not even checked
+
+
+class LeaveRefusal(StrEnum):
+    """Why a sender may not leave show mode."""
+
+    CONNECT_FIRST = "connect first"  # a passcode is set: `/connect <passcode>` first
+    UNLOCK_CODE = "unlock code needed"  # `/connect <osc_unlock_code>` first
+    NOT_OVER_OSC = "not over osc"  # neither a passcode nor an unlock code is set
+
+
+@dataclass
+class Guesses:
+    """Wrong codes from one host and when it may guess again."""
+
+    wrong: int = 0
+    until: float = -1.0
 
 
 class TokenBucket:
@@ -51,6 +89,7 @@ class Session:
     error_replies: TokenBucket
     last_seen: float
     authed: bool = False
+    unlocked: bool = False  # sent the unlock code (may leave show mode without a passcode)
     subscribed: bool = False
     feedback: SubscriberFeedback | None = None  # what this subscriber was sent, and when
 
@@ -87,6 +126,7 @@ class AccessPolicy:
         *,
         allow: str | Iterable[str] = "",
         passcode: str = "",
+        unlock_code: str = "",
         rate_limit: float = DEFAULTS.osc_rate_limit,
         burst: float | None = None,
         max_packet: int = DEFAULTS.osc_max_packet,
@@ -95,6 +135,10 @@ class AccessPolicy:
     ) -> None:
         self.allow = parse_allow(allow)
         self.passcode = passcode
+        self.unlock_code = unlock_code
+        self.guessed = 0  # codes checked
+        self.throttled = 0  # codes refused unchecked
+        self._guesses: OrderedDict[str, Guesses] = OrderedDict()
         self.rate_limit = rate_limit
         self.burst = burst if burst is not None else max(50.0, rate_limit / 4)
         self.max_packet = max_packet
@@ -145,14 +189,46 @@ class AccessPolicy:
             self._sessions.move_to_end(key)
         return session
 
-    def connect(self, session: Session, passcode: str) -> bool:
-        """`/connect <passcode>`: authenticate the session (always true without a passcode)."""
-        if not self.passcode:
-            session.authed = True
-            return True
-        ok = hmac.compare_digest(passcode.encode("utf-8"), self.passcode.encode("utf-8"))
-        session.authed = ok
-        return ok
+    def connect(self, session: Session, code: str, now: float) -> ConnectResult:
+        """`/connect [code]`: authenticate the session with the passcode (always OK without
+        one), or mark it `unlocked` with the unlock code; wrong codes back off per host."""
+        secret = self.passcode or self.unlock_code
+        if not code or not secret:  # a probe, or nothing to guess
+            session.authed = session.authed or not self.passcode
+            return ConnectResult.OK if session.authed else ConnectResult.BADPASS
+        guesses = self._guesses.get(session.host)
+        if guesses is not None and now < guesses.until:
+            self.throttled += 1
+            return ConnectResult.THROTTLED
+        self.guessed += 1
+        right = hmac.compare_digest(code.encode("utf-8"), secret.encode("utf-8"))
+        if self.passcode:
+            session.authed = right
+        else:
+            session.authed, session.unlocked = True, session.unlocked or right
+        if right:
+            self._guesses.pop(session.host, None)
+        else:
+            self._wrong(session.host, now)
+        return ConnectResult.OK if session.authed else ConnectResult.BADPASS
+
+    def _wrong(self, host: str, now: float) -> None:
+        guesses = self._guesses.pop(host, None) or Guesses()
+        self._guesses[host] = guesses  # newest last
+        while len(self._guesses) > MAX_GUESSERS:
+            self._guesses.popitem(last=False)
+        guesses.wrong += 1
+        if guesses.wrong >= FREE_GUESSES:
+            wait = BACKOFF_FIRST_S * 2.0 ** (guesses.wrong - FREE_GUESSES)
+            guesses.until = now + min(BACKOFF_MAX_S, wait)
+
+    def may_leave_show_mode(self, session: Session) -> LeaveRefusal | None:
+        """None when this sender may turn show mode off, else why not (see the module)."""
+        if self.passcode:
+            return None if session.authed else LeaveRefusal.CONNECT_FIRST
+        if self.unlock_code:
+            return None if session.unlocked else LeaveRefusal.UNLOCK_CODE
+        return LeaveRefusal.NOT_OVER_OSC
 
     def permit(self, session: Session, needs_auth: bool, editing: bool, show_mode: bool) -> str:
         """"" when the message may act, else why not ("connect first", "show mode")."""

@@ -1,13 +1,19 @@
 """The OSC address table: address + arguments -> what the rig should do (pure, no sockets).
 
-QLab's workspace-level subset (`/go`, `/stop`, `/panic`, `/cue/{id}/start`, `/thump`, ...),
-also under a `/workspace/{id}` prefix, so existing QLab templates for TouchOSC and Companion
-work unchanged; plus the rig's own `/essence/...` addresses. docs/osc.md lists them all.
+QLab 5's workspace-level subset (`/go`, `/stop`, `/panic`, `/cue/{id}/start`, `/cueLists`,
+`/cue_id/{id}/valuesForKeys`, `/thump`, ...), also under a `/workspace/{id}` prefix, so QLab
+templates for TouchOSC and Bitfocus Companion's QLab module work unchanged; plus the rig's
+own `/essence/...` addresses. docs/osc.md lists them all.
 
 `resolve()` returns an `Action`: a transport `Command` for the bounded queue, a `ParamSet`
 that is coalesced newest-wins, a `SessionOp` the server answers itself (thump, connect,
-updates, state, showmode), or `Ignored` (a button's release). Anything else raises
-`AddressError` whose `kind` is one of "unknown_address", "bad_type", "bad_value".
+updates, state, showmode, and the QLab queries and refusals `control/qlab.py` answers from
+the status), or `Ignored` (a button's release). Anything else raises `AddressError` whose
+`kind` is one of "unknown_address", "bad_type", "bad_value".
+
+The rig has one cue list (`main`), one cue running at a time and no selection apart from
+the playhead: a cue's QLab number and uniqueID are both its id, `selected` and `playhead`
+name the cue on the playhead, `active` the running one.
 
 Address patterns are never expanded: `*`, `?`, `[...]`, `{...}` are taken literally and match
 nothing, so one message can never fire many cues. Nothing from OSC is evaluated or used as a
@@ -83,6 +89,8 @@ class SessionOpKind(StrEnum):
     UPDATES = "updates"  # subscribe (`value` True) or unsubscribe the sender to feedback
     STATE = "state"  # reply with the status as JSON
     SHOWMODE = "showmode"  # lock (`value` True) or unlock the editing addresses
+    QUERY = "query"  # a QLab query answered from the status (`value`: what, see qlab.py)
+    UNSUPPORTED = "unsupported"  # a QLab address with no meaning here (`value`: why)
 
 
 @dataclass(frozen=True)
@@ -143,7 +151,8 @@ ADDRESS_TABLE: tuple[AddressInfo, ...] = (
     AddressInfo("/disconnect", "", "forget this sender's session", needs_auth=False),
     AddressInfo("/updates", "0|1", "subscribe this sender to feedback"),
     AddressInfo("/essence/go", "[1]", "GO"),
-    AddressInfo("/essence/back", "[1]", "step back to the previous cue and fire it"),
+    AddressInfo("/essence/back", "[1]", "step back to the previous cue and fire it",
+                editing=True),
     AddressInfo("/essence/goto", "id", "fire cue id", editing=True),
     AddressInfo("/essence/param/{name}", "float (or 2-4 floats)",
                 "set a declared input of the current visual", editing=True),
@@ -152,8 +161,60 @@ ADDRESS_TABLE: tuple[AddressInfo, ...] = (
     AddressInfo("/essence/hold", "0|1", "release/hold the armed cue's audience condition"),
     AddressInfo("/essence/state", "", "reply with the current status as JSON"),
     AddressInfo("/essence/showmode", "0|1", "unlock/lock editing addresses"),
+    # QLab 5 (workspace level): what Companion's QLab module and QLab templates send
+    AddressInfo("/cue/{id}/go", "[1]", "fire cue {id} (as /cue/{id}/start)", editing=True),
+    AddressInfo("/cue_id/{id}/start", "[1]", "fire cue {id} (uniqueID = cue id)",
+                editing=True),
+    AddressInfo("/cue_id/{id}/go", "[1]", "fire cue {id}", editing=True),
+    AddressInfo("/cue/{id}/stop", "[1]", "stop waits and follows (one cue runs at a time)"),
+    AddressInfo("/cue_id/{id}/stop", "[1]", "as /cue/{id}/stop"),
+    AddressInfo("/cue/{id}/panic", "[1]", "panic (the running cue is the whole picture)"),
+    AddressInfo("/cue_id/{id}/panic", "[1]", "as /cue/{id}/panic"),
+    AddressInfo("/cue/{id}/panicInTime", "[seconds]", "panic over the rig's panic time"),
+    AddressInfo("/cue_id/{id}/panicInTime", "[seconds]", "as /cue/{id}/panicInTime"),
+    AddressInfo("/cue/{id}/{property}", "[keys]",
+                "name, number, uniqueID, children, valuesForKeys of cue {id} (read-only)"),
+    AddressInfo("/cue_id/{id}/{property}", "[keys]", "as /cue/{id}/{property}"),
+    AddressInfo("/cue/selected/{command}", "[1]",
+                "the cue on the playhead: start/go (GO), stop, panic, or a property"),
+    AddressInfo("/cue/playhead/{command}", "[1]", "as /cue/selected/{command}"),
+    AddressInfo("/cue/active/{command}", "[1]",
+                "the running cue: stop, panic, or a property (error when none runs)"),
+    AddressInfo("/select/{id}", "[1]", "move the playhead to cue {id} (the selection)",
+                editing=True),
+    AddressInfo("/select_id/{id}", "[1]", "as /select/{id}", editing=True),
+    AddressInfo("/playheadID/{id}", "[1]", "move the playhead to cue {id}", editing=True),
+    AddressInfo("/playheadID", "", "the uniqueID of the cue on the playhead (or none)"),
+    AddressInfo("/cueLists", "", "the one cue list, `main`, with its cues"),
+    AddressInfo("/selectedCues", "", "the cue on the playhead, as a list"),
+    AddressInfo("/runningCues", "", "the running cue, as a list"),
+    AddressInfo("/runningOrPausedCues", "", "the running or paused cue, as a list"),
+    AddressInfo("/panicInTime", "[seconds]", "panic over the rig's panic time"),
+    AddressInfo("/showMode", "[0|1]", "show mode: no argument asks, 0|1 as /essence/showmode"),
+    AddressInfo("/version", "", "the QLab OSC dialect the rig speaks", needs_auth=False),
+    AddressInfo("/alwaysReply", "[1]", "the rig always replies: 1 or nothing answers 1"),
+    AddressInfo("/udpReplyPort", "", "the port UDP replies go to (osc_reply_port)"),
+    AddressInfo("/settings/general/minGoTime", "", "the minimum time between GOs, s"),
 )
 _INFO = {info.route: info for info in ADDRESS_TABLE}
+
+QLAB_DIALECT = "5.0.0"  # `/version`: the QLab OSC dictionary the rig follows
+# QLab addresses with no meaning for the rig: answered status "error", data why (once a
+# message: Companion's QLab module logs each address's first error and then stays quiet)
+UNSUPPORTED: dict[str, str] = {
+    "/reset": "not supported: a running show is not reset (use /playhead/{id}, then GO)",
+    "/auditionGo": "not supported: the rig has no audition output",
+    "/alwaysAudition": "not supported: the rig has no audition output",
+    "/auditionMonitors": "not supported: the rig has no audition output",
+    "/auditionWindow": "not supported: the rig has no audition output",
+    "/overrideWindow": "not supported: the rig has no output overrides",
+    "/liveFadePreview": "not supported: the rig has no live fade preview",
+    "/doubleGoWindowRemaining": "not supported: ask /settings/general/minGoTime",
+}
+OVERRIDES_WHY = "not supported: the rig has no output overrides"
+CUE_PROPERTIES = frozenset({"name", "number", "uniqueID", "children", "valuesForKeys"})
+READ_ONLY_WHY = "not supported: cues are read-only over OSC (edit the show file)"
+PLAYHEAD_IDS = ("selected", "playhead", "active")  # /cue/{these}/...: no cue id
 
 # Addresses without a variable part: route -> what a trigger (no argument or non-zero) does.
 _TRIGGERS: dict[str, Callable[[], Action]] = {
@@ -198,6 +259,9 @@ def resolve(
 ) -> Resolved:
     """Map one message to an action. `params`, when given, is every declared input's range."""
     path = strip_workspace(address)
+    qlab = _qlab(address, path, args, types)
+    if qlab is not None:
+        return qlab
     if path in _TRIGGERS:
         return _done(path, _trigger(path, args, types, _TRIGGERS[path]))
     if path in _SWITCHES:
@@ -227,6 +291,81 @@ def resolve(
     if len(parts) == 4 and parts[1] == "essence" and parts[2] == "param":
         return _done("/essence/param/{name}", _param(address, parts[3], args, types, params))
     raise AddressError("unknown_address", address)
+
+
+def _qlab(address: str, path: str, args: Args, types: str) -> Resolved | None:
+    """The QLab 5 addresses (None: not one of them)."""
+    if path in UNSUPPORTED or path.startswith("/overrides/"):
+        why = UNSUPPORTED.get(path, OVERRIDES_WHY)
+        return Resolved(SessionOp(SessionOpKind.UNSUPPORTED, why), path, False, False)
+    if path in _QUERIES and not args:
+        return _done(path, SessionOp(SessionOpKind.QUERY, _QUERIES[path]))
+    if path == "/updates" and not args:
+        return Resolved(SessionOp(SessionOpKind.QUERY, "updates"), path, False, True)
+    if path in ("/panicInTime", "/showMode", "/alwaysReply", "/udpReplyPort"):
+        return _done(path, _qlab_setting(address, path, args, types))
+    parts = path.split("/")
+    if len(parts) == 3 and parts[1] in ("select", "select_id", "playheadID"):
+        cue = _cue_id(address, parts[2], "s")
+        return _done(f"/{parts[1]}/{{id}}",
+                     _trigger(path, args, types, lambda: Transport(SetPlayhead(cue))))
+    if len(parts) != 4 or parts[1] not in ("cue", "cue_id"):
+        return None
+    base, what = parts[1], parts[3]
+    if base == "cue" and parts[2] in PLAYHEAD_IDS:
+        route, cue = f"/cue/{parts[2]}/{{command}}", parts[2]
+        if what in ("start", "go") and parts[2] != "active":
+            return Resolved(_trigger(path, args, types, lambda: Transport(Go())), route,
+                            False, True)
+    else:
+        cue = _cue_id(address, parts[2], "s")
+        route = f"/{base}/{{id}}/{what}"
+        if what in ("start", "go") and (base, what) != ("cue", "start"):
+            return _done(route,
+                         _trigger(path, args, types, lambda: Transport(GotoCue(cue))))
+    if what == "stop":
+        action = _trigger(path, args, types, lambda: Transport(Stop()))
+    elif what in ("panic", "panicInTime"):
+        action = (Transport(Panic()) if what == "panicInTime"
+                  else _trigger(path, args, types, lambda: Transport(Panic())))
+    elif what in CUE_PROPERTIES:
+        if args and (what != "valuesForKeys" or types != "s" or len(args) > 1):
+            action = SessionOp(SessionOpKind.UNSUPPORTED, READ_ONLY_WHY)
+        else:
+            action = SessionOp(SessionOpKind.QUERY, f"cue/{cue}/{what}")
+        if route.endswith("/" + what):  # /cue/{id}/name: the property row
+            route = route.rsplit("/", 1)[0] + "/{property}"
+    elif cue in PLAYHEAD_IDS:
+        action = SessionOp(SessionOpKind.UNSUPPORTED, f"not supported: {path}")
+    else:
+        return None
+    if route not in _INFO:
+        return None
+    return Resolved(action, route, is_editing(action), _INFO[route].needs_auth)
+
+
+_QUERIES = {"/playheadID": "playheadID", "/cueLists": "cueLists",
+            "/selectedCues": "selectedCues", "/runningCues": "runningCues",
+            "/runningOrPausedCues": "runningOrPausedCues", "/version": "version",
+            "/settings/general/minGoTime": "minGoTime"}
+
+
+def _qlab_setting(address: str, path: str, args: Args, types: str) -> Action:
+    """`/panicInTime`, `/showMode`, `/alwaysReply`, `/udpReplyPort` with their arguments."""
+    if path == "/panicInTime":  # the time is the rig's own (settings), not the sender's
+        if len(args) > 1 or (args and types not in SWITCH_TYPES):
+            raise AddressError("bad_type", f"{address}: expects no argument or seconds")
+        return Transport(Panic())
+    if not args:
+        return SessionOp(SessionOpKind.QUERY, path[1:])
+    if path == "/showMode":
+        return SessionOp(SessionOpKind.SHOWMODE, _switch(path, args, types))
+    if path == "/alwaysReply":
+        if _switch(path, args, types):
+            return SessionOp(SessionOpKind.QUERY, "alwaysReply")
+        return SessionOp(SessionOpKind.UNSUPPORTED, "not supported: the rig always replies")
+    return SessionOp(SessionOpKind.UNSUPPORTED,
+                     "not supported: set osc_reply_port in the rig's settings")
 
 
 def is_editing(action: Action) -> bool:

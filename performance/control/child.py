@@ -3,14 +3,17 @@
 Owns what runs in the spawned child of `control.process.OscProcess`: an `OscServer` (its
 UDP and TCP threads) serving a `ControlHub` on the child's own monotonic clock, with a
 `GoGate` of the show's interval when the show has cues; and the uplink loop on the child's
-main thread. The uplink hands the hub's commands over a pipe: transport commands (and a
+main thread. The uplink hands the hub's requests (commands with their reply ticket and
+arrival time on the child's clock, which is the render process's when that is a
+`MonotonicClock`: same origin) over a pipe: transport commands (and a
 show-mode change) at once, parameter values at most every `PARAM_PERIOD_S` and only while
 little is unread, so a fader flood coalesces here, newest wins, not in the pipe; nothing is
 sent while `UNREAD_MAX` bytes are unread, so the pipe never fills and the uplink never
 waits for a busy render process. It also takes the newest status and input ranges the
 render process published (`SharedLatest`) with the GO presses the show took from its
 keys, counts a heartbeat, sends the counters, and ends the child when the render process
-is gone.
+is gone. An answer thread reads what the show did with each request (`Settled`, from the
+render process over a second pipe) and has the hub answer its sender.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import logging
 import os
 import pickle
 import signal
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from multiprocessing.connection import Connection
@@ -26,6 +31,7 @@ from typing import Any
 
 from performance.control.feedback import RigStatus
 from performance.control.hub import ControlHub, HubOptions
+from performance.control.requests import Settled
 from performance.control.server import OscServer
 from performance.control.shared import SharedHandles, SharedLatest
 from performance.core.clock import MonotonicClock
@@ -45,7 +51,7 @@ class Report(StrEnum):
 
     READY = "ready"  # listening: (udp address or None, tcp address or None)
     FAILED = "failed"  # could not listen (the message says why)
-    BATCH = "batch"  # (commands in the show's order, show mode, counters or None)
+    BATCH = "batch"  # (requests in the show's order, show mode, counters or None)
     COUNTS = "counts"  # the hub's counters (when they changed, and at the end)
 
 
@@ -59,6 +65,7 @@ class ChildOptions:
     tcp_port: int | None
     reply_port: int
     min_go_interval: float | None  # the show's GO interval; None: no gate (no cue list)
+    clock_origin: float | None = None  # the render's MonotonicClock origin; None: own clock
 
 
 @dataclass(frozen=True)
@@ -137,9 +144,9 @@ class Uplink:
             and now - self._last_params >= PARAM_PERIOD_S
         if not urgent and not params_due:
             return
-        commands = hub.drain()
+        requests = hub.take_requests()
         counts = self._changed_counts(now)  # as fresh as the commands they go with
-        self.sent += send_report(self.out, Report.BATCH, (commands, mode, counts))
+        self.sent += send_report(self.out, Report.BATCH, (requests, mode, counts))
         self.sent_mode = mode
         if params:
             self._last_params = now
@@ -159,14 +166,28 @@ class Uplink:
         return counts
 
 
+def answer_loop(hub: ControlHub, answers: Connection, answered: Any) -> None:
+    """Read what the show did with the requests (lists of `Settled`) until the pipe closes,
+    counting the bytes read in `answered`, and have the hub answer each sender."""
+    try:
+        while True:
+            data = answers.recv_bytes()
+            answered.value += len(data)
+            settled = pickle.loads(data)
+            if isinstance(settled, Sequence):
+                hub.answer(s for s in settled if isinstance(s, Settled))
+    except (EOFError, OSError):
+        pass  # the render process is gone, or closed its end
+
+
 def child_main(options: ChildOptions, shared: SharedHandles, out: Connection, stop: Any,
-               taken: Any, beat: Any) -> None:
+               taken: Any, beat: Any, answers: Connection, answered: Any) -> None:
     """The child: listen (READY, or FAILED and end), then the uplink until told to stop or
-    the render process is gone."""
+    the render process is gone, with the answer thread beside it."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the render process's to handle
     parent = os.getppid()
-    clock = MonotonicClock()
+    clock = MonotonicClock(options.clock_origin)
     gate = GoGate(options.min_go_interval) if options.min_go_interval is not None else None
     hub = ControlHub(options.hub, clock=clock, go_gate=gate)
     server = OscServer(hub, host=options.host, udp_port=options.udp_port,
@@ -177,6 +198,8 @@ def child_main(options: ChildOptions, shared: SharedHandles, out: Connection, st
         send_report(out, Report.FAILED, str(exc))
         return
     uplink = Uplink(hub, out, SharedLatest(shared), taken, beat)
+    threading.Thread(target=answer_loop, args=(hub, answers, answered), name="osc-answers",
+                     daemon=True).start()
     try:
         uplink.sent += send_report(out, Report.READY, (server.udp_address, server.tcp_address))
         while not stop.value and os.getppid() == parent:

@@ -3,7 +3,10 @@
 The runtime builds a `RigStatus` each frame from the sequencer's status, the crowd and the frame
 stats and puts it in the hub's `LatestSlot`. Subscribers (`/updates 1`) get only what changed:
 strings when different, numbers when they moved by more than a small epsilon, at most
-`max_rate` times a second each. Addresses are listed in `STATUS_ADDRESSES` (docs/osc.md).
+`max_rate` times a second each. Addresses are listed in `STATUS_ADDRESSES` (docs/osc.md);
+the switches a control surface shows (show mode, chaos mode, blackout) and each declared
+input's value are also echoed on the address that sets them (`/essence/chaos`,
+`/essence/param/{name}`, ...), so a TouchOSC toggle or fader follows the show.
 """
 
 from __future__ import annotations
@@ -11,11 +14,16 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from performance.control.qlab import PLAYBACK_POSITION, cue_updates
 from performance.control.wire import ArgValue
+from performance.core.inputs import InputValue
 from performance.show.status import SequencerPhase, SequencerStatus
 
 PREFIX = "/essence/status/"
-PLAYBACK_POSITION = "/update/workspace/essence/cueList/main/playbackPosition"
+PARAM_PREFIX = "/essence/param/"
+# status field -> the address that sets it, where the value is echoed too
+ECHOES: dict[str, str] = {"show_mode": "/essence/showmode", "chaos_mode": "/essence/chaos",
+                          "blackout": "/essence/blackout"}
 
 
 @dataclass(frozen=True)
@@ -36,12 +44,18 @@ class RigStatus:
     latency_ms: float = -1.0  # capture -> emotion p95 over the recent frames; -1: not known
     presented_ms: float = -1.0  # capture -> presented p95; -1: not known
     perception_fps: float = 0.0  # frames perception finished per second
+    show_mode: bool = False  # editing addresses locked (the control side's flag)
+    chaos_mode: bool = False  # crowd-chaos mode on
+    blackout: bool = False  # a blackout holds picture and sound down
+    inputs: tuple[tuple[str, InputValue], ...] = ()  # the showing visual's declared inputs
+    cues: tuple[tuple[str, str], ...] = ()  # the show's cues (id, name) in order (qlab.py)
 
 
 def rig_status_from(
     seq: SequencerStatus, *, faces: int = 0, chaos: float = 0.0, fps: float = 0.0,
     health: str = "ok", latency_ms: float | None = None, presented_ms: float | None = None,
-    perception_fps: float = 0.0,
+    perception_fps: float = 0.0, show_mode: bool | None = None,
+    cues: tuple[tuple[str, str], ...] = (),
 ) -> RigStatus:
     """A `RigStatus` from the sequencer's status plus the crowd and frame stats (`state` is
     the phase's value; the countdown is the status's: the first running one of pre-wait,
@@ -62,6 +76,8 @@ def rig_status_from(
         latency_ms=-1.0 if latency_ms is None else float(latency_ms),
         presented_ms=-1.0 if presented_ms is None else float(presented_ms),
         perception_fps=float(perception_fps),
+        show_mode=seq.locked if show_mode is None else show_mode,
+        chaos_mode=seq.chaos_mode, blackout=seq.blackout, inputs=seq.inputs, cues=cues,
     )
 
 
@@ -81,6 +97,9 @@ STATUS_FIELDS: dict[str, tuple[str, float | None]] = {
     "latency_ms": ("latency_ms", 5.0),
     "presented_ms": ("presented_ms", 5.0),
     "perception_fps": ("perception_fps", 0.5),
+    "show_mode": ("show_mode", None),
+    "chaos_mode": ("chaos_mode", None),
+    "blackout": ("blackout", None),
 }
 STATUS_ADDRESSES: tuple[str, ...] = tuple(PREFIX + a for a, _ in STATUS_FIELDS.values())
 
@@ -93,6 +112,8 @@ def status_json(status: RigStatus | None) -> dict[str, object]:
     for key, value in data.items():
         if isinstance(value, float) and not math.isfinite(value):
             data[key] = None
+    data["inputs"] = {name: list(value) if isinstance(value, tuple) else value
+                      for name, value in status.inputs}
     return data
 
 
@@ -124,8 +145,19 @@ def status_messages(
         if old is not None and not _changed(getattr(old, name), value, epsilon):
             continue
         out.append((PREFIX + suffix, (_wire_value(name, value),)))
-        if name == "next_cue_id":  # what QLab's Companion module watches for "next cue"
+        if name == "next_cue_id" and old is not None:  # Companion's QLab module's "next
+            # cue"; as QLab, on a change only: a client asks `/playheadID` when it subscribes
+            # and cannot place a push for a cue list it has not yet been told of (`/cueLists`)
             out.append((PLAYBACK_POSITION, (_wire_value(name, value),)))
+        if name in ECHOES:
+            out.append((ECHOES[name], (_wire_value(name, value),)))
+    before = dict(old.inputs) if old is not None else {}
+    for name, value in new.inputs:
+        if name not in before or before[name] != value:
+            args = value if isinstance(value, tuple) else (value,)
+            out.append((PARAM_PREFIX + name, tuple(float(v) for v in args)))
+            out.append((PREFIX + "param/" + name, tuple(float(v) for v in args)))
+    out.extend(cue_updates(old, new))  # QLab's cue_id pushes (a cue started or stopped)
     return out
 
 

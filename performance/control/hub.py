@@ -2,10 +2,14 @@
 
 Socket threads call `handle_packet()` and send the replies it returns; the main loop calls
 `drain()` between frames and hands the commands to the show. Transport commands (GO, stop,
-panic, cue start, ...) go through the bounded `CommandQueue` in arrival order; parameter
-values are coalesced newest-wins per name, so a flood of fader moves can never push a GO out.
-The runtime publishes a `RigStatus` with `publish()`; socket threads collect feedback with
-`feedback_due()`.
+panic, cue start, ...) go through the bounded `CommandQueue` in arrival order, each as a
+`Request` with a reply ticket and its arrival time; parameter values are coalesced
+newest-wins per name, so a flood of fader moves can never push a GO out. A transport
+command is answered once the show applied or refused it (`settle`, or `answer` with what the
+render process settled): the reply says `ok`, or why not (`no cue 99`, `end of list`, `show
+mode`, `too soon`, `stale`); socket threads collect those replies with `replies_due()`, and
+`notify` (the server's wake-up) is called when there are some. The runtime publishes a
+`RigStatus` with `publish()`; socket threads collect feedback with `feedback_due()`.
 
 The minimum GO interval is the sequencer's rule (`show.gogate.GoGate`): given the
 sequencer's gate, the hub asks it when a GO arrives, replies "too soon" when it refuses, and
@@ -18,11 +22,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from performance.config import DEFAULTS, Settings
-from performance.control.access import AccessPolicy, SenderKey, Session
+from performance.control.access import AccessPolicy, ConnectResult, SenderKey, Session
 from performance.control.addresses import (
     AddressError,
     Ignored,
@@ -35,13 +40,18 @@ from performance.control.addresses import (
 )
 from performance.control.counters import DropCounter
 from performance.control.feedback import RigStatus, SubscriberFeedback, status_json
+from performance.control.qlab import answer as qlab_answer
+from performance.control.requests import NOT_APPLIED, Handout, Request, Settled
 from performance.control.wire import Message, WireError, build_message, parse_packet
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.mailbox import CommandQueue, LatestSlot
 from performance.show.commands import Command, Go
 from performance.show.gogate import GoGate
+from performance.show.seqoptions import SHOW_MODE, STALE, TOO_SOON, Outcome
 
 WORKSPACE_ID = "essence"
+MAX_AWAITING = 4096  # tickets waiting for the show's outcome (the oldest are forgotten)
+DENIED = frozenset({SHOW_MODE, TOO_SOON, STALE})  # refusals answered `denied`, others `error`
 
 
 @dataclass(frozen=True)
@@ -49,9 +59,12 @@ class HubOptions:
     """Behaviour of the hub (normally `from_settings`; the defaults are the settings')."""
 
     passcode: str = DEFAULTS.osc_passcode
+    unlock_code: str = DEFAULTS.osc_unlock_code
+    stale_after: float = DEFAULTS.osc_stale_after
     allow: str = DEFAULTS.osc_allow
     rate_limit: float = DEFAULTS.osc_rate_limit
     max_packet: int = DEFAULTS.osc_max_packet
+    reply_port: int = DEFAULTS.osc_reply_port  # what `/udpReplyPort` answers
     show_mode: bool = DEFAULTS.show_mode
     updates_expire: float = DEFAULTS.osc_updates_expire
     feedback_rate: float = 10.0  # most feedback bursts per second per subscriber
@@ -62,9 +75,12 @@ class HubOptions:
         """The hub's options from the rig's settings."""
         return cls(
             passcode=settings.osc_passcode,
+            unlock_code=settings.osc_unlock_code,
+            stale_after=settings.osc_stale_after,
             allow=settings.osc_allow,
             rate_limit=settings.osc_rate_limit,
             max_packet=settings.osc_max_packet,
+            reply_port=settings.osc_reply_port,
             show_mode=settings.show_mode,
             updates_expire=settings.osc_updates_expire,
         )
@@ -79,6 +95,15 @@ def reply_packet(address: str, status: str, data: object = None) -> bytes:
     return build_message("/reply" + address, [json.dumps(body, separators=(",", ":"))])
 
 
+def outcome_reply(address: str, outcome: Outcome) -> bytes:
+    """The reply once the show applied (`ok`) or refused a command (`denied` for show mode,
+    too soon and stale; `error` for what could not be done, e.g. `no cue 99`)."""
+    if outcome.accepted:
+        return reply_packet(address, "ok")
+    return reply_packet(address, "denied" if outcome.reason in DENIED else "error",
+                        outcome.reason)
+
+
 class ControlHub:
     """Thread-safe meeting point of the OSC threads and the main loop.
 
@@ -91,7 +116,7 @@ class ControlHub:
         self,
         options: HubOptions | None = None,
         *,
-        queue: CommandQueue[Command] | None = None,
+        queue: CommandQueue[Request] | None = None,
         params: Mapping[str, tuple[float, float]] | None = None,
         clock: Clock | None = None,
         go_gate: GoGate | None = None,
@@ -99,7 +124,7 @@ class ControlHub:
         if go_gate is not None and clock is None:
             raise ValueError("a GO gate needs the show's clock: pass clock= with go_gate=")
         self.options = options or HubOptions()
-        self.queue: CommandQueue[Command] = (
+        self.queue: CommandQueue[Request] = (
             queue if queue is not None else CommandQueue(self.options.queue_size)
         )
         self.status: LatestSlot[RigStatus] = LatestSlot()
@@ -111,6 +136,7 @@ class ControlHub:
         self.access = AccessPolicy(
             allow=self.options.allow,
             passcode=self.options.passcode,
+            unlock_code=self.options.unlock_code,
             rate_limit=self.options.rate_limit,
             max_packet=self.options.max_packet,
         )
@@ -119,6 +145,11 @@ class ControlHub:
         self.coalesced = 0  # parameter values overwritten before the main loop took them
         self._lock = threading.Lock()
         self._params: dict[str, ParamSet] = {}
+        self._awaiting: OrderedDict[int, tuple[SenderKey, str, int | None]] = OrderedDict()
+        self._tickets = 0
+        self._replies: list[tuple[SenderKey, bytes]] = []
+        self.handout = Handout(self.options.stale_after)  # the show's side, `drain`/`settle`
+        self.notify: Callable[[], None] = lambda: None  # replies are due (the server wakes)
         # set when something waits for `drain` (`urgent`: a transport command or a show-mode
         # change), for a drainer that sleeps until then (the OSC process's uplink)
         self.wake = threading.Event()
@@ -128,15 +159,52 @@ class ControlHub:
 
     def put(self, command: Command) -> bool:
         """Queue a command from a local control (keyboard) behind the OSC ones."""
-        return self.queue.put(command)
+        return self.queue.put(Request(command))
 
-    def drain(self) -> list[Command]:
-        """Transport commands in arrival order, then the newest value of each parameter."""
-        commands = self.queue.drain()
+    def take_requests(self) -> list[Request]:
+        """Transport requests in arrival order, then the newest value of each parameter."""
+        requests = self.queue.drain()
         with self._lock:
             params, self._params = self._params, {}
-        commands.extend(param_command(p) for p in params.values())
+        requests.extend(Request(param_command(p)) for p in params.values())
+        return requests
+
+    def drain(self) -> list[Command]:
+        """The commands for the show now (`take_requests`); a stale one is answered `stale`
+        and never handed out (see control/requests.py). Answer the rest with `settle`."""
+        refused: list[Settled] = []
+        commands = self.handout.hand(self.take_requests(), self.clock.now(), refused)
+        self.answer(refused)
         return commands
+
+    def settle(self, receipts: Iterable[tuple[Command, Outcome]],
+               default: Outcome = NOT_APPLIED) -> None:
+        """Answer the commands `drain` handed out, with the show's receipts."""
+        self.answer(self.handout.settle(receipts, default))
+
+    def answer(self, settled: Iterable[Settled]) -> None:
+        """Reply to each ticket's sender with what became of its command."""
+        with self._lock:
+            for item in settled:
+                waiting = self._awaiting.pop(item.ticket, None)
+                if waiting is None:
+                    continue
+                key, address, press = waiting
+                if item.outcome.reason == STALE:  # never reached the show
+                    if press is not None and self.go_gate is not None:
+                        self.go_gate.withdraw(press)  # so it was no GO press
+                    self.drops.drop("stale", f"{address} from {key[1]}", self.clock.now())
+                self._replies.append((key, outcome_reply(address, item.outcome)))
+            due = bool(self._replies)
+        if due:
+            self.notify()
+
+    def replies_due(self, transport: str) -> list[tuple[SenderKey, bytes]]:
+        """The answers owed to senders of one transport ("udp"/"tcp"); taken once."""
+        with self._lock:
+            mine = [r for r in self._replies if r[0][0] == transport]
+            self._replies = [r for r in self._replies if r[0][0] != transport]
+        return mine
 
     def waiting(self) -> tuple[int, int]:
         """(transport commands queued, parameter values pending), without taking them."""
@@ -188,14 +256,19 @@ class ControlHub:
         with self._lock:
             self.access.forget(sender)
 
+    def _status_now(self) -> RigStatus | None:
+        """The newest status, with the show mode as it is here now."""
+        status = self.status.peek()
+        return None if status is None else replace(status, show_mode=self.show_mode)
+
     def feedback_due(
         self, transport: str, now: float | None = None
     ) -> list[tuple[SenderKey, bytes]]:
         """Status packets owed to subscribers of one transport ("udp"/"tcp") right now."""
         now = self.clock.now() if now is None else now
-        status = self.status.peek()
         out: list[tuple[SenderKey, bytes]] = []
         with self._lock:
+            status = self._status_now()
             self.access.expire_subscriptions(now, self.options.updates_expire)
             if status is None:
                 return out
@@ -218,10 +291,12 @@ class ControlHub:
             return self._error_reply(session, address, "error", exc.kind, now)
         action = resolved.action
         if isinstance(action, SessionOp) and action.op == SessionOpKind.CONNECT:
-            ok = self.access.connect(session, str(action.value or ""))
-            if not ok:
-                self.drops.drop("bad_passcode", f"from {session.host}", now)
-            return reply_packet(address, "ok" if ok else "denied", "ok" if ok else "badpass")
+            result = self.access.connect(session, str(action.value or ""), now)
+            if result is not ConnectResult.OK:
+                self.drops.drop("bad_passcode" if result is ConnectResult.BADPASS
+                                else "throttled", f"from {session.host}", now)
+            ok = result is ConnectResult.OK or not action.value  # a probe: as QLab, ok
+            return reply_packet(address, "ok" if ok else "denied", result.value)
         if isinstance(action, Ignored):  # a button's release: nothing to allow or refuse
             return None
         refusal = self.access.permit(
@@ -244,27 +319,36 @@ class ControlHub:
 
     def _transport(self, action: Transport, session: Session, address: str,
                    now: float) -> bytes | None:
-        command, gate = action.command, self.go_gate
+        command, gate, press = action.command, self.go_gate, None
         if isinstance(command, Go) and gate is not None:
             press = gate.admit(now)
             if press is None:
                 self.drops.drop("too_soon", f"{address} from {session.host}", now)
-                return reply_packet(address, "denied", "too soon")
+                return reply_packet(address, "denied", TOO_SOON)
             command = Go(press)
-        if not self.queue.put(command):
-            if isinstance(command, Go) and command.press is not None and gate is not None:
-                gate.withdraw(command.press)  # never queued: it was no GO press
+        self._tickets += 1
+        if not self.queue.put(Request(command, self._tickets, now)):
+            if press is not None and gate is not None:
+                gate.withdraw(press)  # never queued: it was no GO press
             self.drops.drop("queue_full", f"{address} from {session.host}", now)
             return reply_packet(address, "error", "queue full")
+        self._awaiting[self._tickets] = (session.key, address, press)
+        while len(self._awaiting) > MAX_AWAITING:
+            self._awaiting.popitem(last=False)
         self.urgent.set()
         self.wake.set()
-        return reply_packet(address, "ok")
+        return None  # answered once the show applied or refused it (`answer`)
 
     def _session_op(self, action: SessionOp, session: Session, address: str) -> bytes:
         if action.op == SessionOpKind.UPDATES:
             session.subscribed = bool(action.value)
             session.feedback = None  # a new subscription gets the full status first
         elif action.op == SessionOpKind.SHOWMODE:
+            refusal = None if action.value else self.access.may_leave_show_mode(session)
+            if refusal is not None:
+                self.drops.drop("denied", f"{address} 0 from {session.host}: {refusal}",
+                                self.clock.now())
+                return reply_packet(address, "denied", refusal.value)
             self.show_mode = bool(action.value)
             self.urgent.set()
             self.wake.set()
@@ -272,13 +356,18 @@ class ControlHub:
             session.authed = not self.access.passcode
             session.subscribed = False
         elif action.op == SessionOpKind.STATE:
-            return reply_packet(address, "ok", status_json(self.status.peek()))
+            return reply_packet(address, "ok", status_json(self._status_now()))
         elif action.op == SessionOpKind.THUMP:
             return reply_packet(address, "ok", "thump")
         elif action.op == SessionOpKind.WORKSPACES:
             return reply_packet(address, "ok", [{
                 "uniqueID": WORKSPACE_ID, "displayName": "Essence rig",
                 "hasPasscode": bool(self.access.passcode)}])
+        elif action.op in (SessionOpKind.QUERY, SessionOpKind.UNSUPPORTED):  # qlab.py
+            return reply_packet(address, *qlab_answer(
+                action, self._status_now(), subscribed=session.subscribed,
+                show_mode=self.show_mode, reply_port=self.options.reply_port,
+                min_go=self.go_gate.min_interval if self.go_gate is not None else 0.0))
         return reply_packet(address, "ok")
 
     def _error_reply(self, session: Session, address: str, status: str, data: str,

@@ -1,18 +1,20 @@
 """`ControlPort`: what the render process sees of OSC control, in a thread or a process.
 
 Owns the one interface both kinds of control give the runtime (`runtime/services.py`): the
-`CommandSink` (`put`, `drain`), the live show-mode flag, `publish` of the rig's status for
+`CommandSink` (`put`, `drain`), `settle` (the show's outcomes, which the senders are
+answered with), the live show-mode flag, `publish` of the rig's status for
 replies and feedback, the current visual's input ranges, and the counters. `ControlHub`
 (socket threads in the render process) and `OscProcess` (its own process) both fit it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from performance.control.feedback import RigStatus
 from performance.show.commands import Command
+from performance.show.seqoptions import Outcome
 
 
 class ControlPort(Protocol):
@@ -29,6 +31,12 @@ class ControlPort(Protocol):
 
     def drain(self) -> list[Command]:
         """Everything waiting, in the order the show should apply it; never waits."""
+        ...
+
+    def settle(self, receipts: Iterable[tuple[Command, Outcome]], default: Outcome = ...,
+               ) -> None:
+        """What the show did with the commands `drain` handed out (the sequencer's receipts);
+        each sender is answered with it, `default` for a command without a receipt."""
         ...
 
     def publish(self, status: RigStatus) -> None:

@@ -1,27 +1,28 @@
 """OSC control in its own process: receiving and checking never wait for the render's GIL.
 
-Owns the OSC child (`control.child`) and watching it. In the render's process the socket
-threads wait for the interpreter lock behind every software-rendered frame (measured on
-main: `/thump` answered in 1.2 s median at 1280x720), so `OscProcess` runs the `OscServer`
-and `ControlHub` (receive, parse, passcode and allow-list, rate limits, coalescing, and the
-replies the hub answers itself) in a spawned child and gives the render process the
-`ControlPort` interface. Commands come back over a pipe, drained without waiting once a
-frame; status and input ranges go the other way through shared memory, newest wins.
+Owns the OSC child (`control.child`) and watching it. `OscProcess` runs the `OscServer` and
+`ControlHub` (receive, parse, passcode, allow-list, rate limits, coalescing, the replies the
+hub answers itself) in a spawned child (on the render's process, socket threads wait for
+the interpreter lock behind every software-rendered frame) and gives the render process
+the `ControlPort` interface. Requests (command, reply ticket, arrival time) come over a
+pipe, drained without waiting once a frame; status and input ranges go the other way
+through shared memory, newest wins.
 
-The minimum GO interval: the child checks GOs with a `GoGate` of the show's interval on its
-own clock (to answer "too soon" at once), and `drain` vouches for each GO the child
-admitted on the sequencer's gate (`GoGate.vouch`), so the sequencer does not check it again
-and two GOs admitted apart are never refused because they arrived in one frame; the presses
-the show took from its keys go to the child's gate with the status, so an OSC GO right
-after a key's GO is "too soon" as before (both can still fire when they come within one
-frame of each other: the two gates learn of each other's presses that late).
+Answers: `drain` refuses a request that reaches the show older than `stale_after` (the
+child's clock has the render clock's origin when that is a `MonotonicClock`; with another
+clock nothing is stale), `settle` matches the show's receipts to the requests handed out;
+both send each `Settled` over a second pipe to the child, which answers the sender. Nothing
+waits: answers are dropped (and counted) while `ANSWERS_UNREAD_MAX` bytes sit unread.
+
+GO interval: the child checks GOs with a `GoGate` of the show's interval (to answer "too
+soon" at once); `drain` vouches for each GO it admitted on the sequencer's gate
+(`GoGate.vouch`), so two GOs admitted apart are never refused for arriving in one frame;
+the show's own presses (keys) go to the child's gate with the status.
 
 The child is watched on every `drain`: when it dies or its heartbeat stops for `hang_s`,
 that is reported once per kind, it is killed, and a new one listens on the same ports
 `restart_s` later (doubling up to `RESTART_MAX_S`); the show keeps running meanwhile.
-Measured against the thread it replaces (bench/bench_osc.py, essence_module at 1280x720 on
-llvmpipe): `/thump` p95 2.8 ms instead of 335 ms; GOs during a 10,000 msg/s flood all shown
-in the first frame that starts after them, where the thread lost 5 of 6 (docs/osc.md).
+Figures: bench/bench_osc.py and docs/osc.md.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import logging
 import multiprocessing as mp
 import pickle
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -41,6 +42,14 @@ from performance.config import DEFAULTS, Settings
 from performance.control.child import ChildOptions, Downlink, Report, child_main
 from performance.control.feedback import RigStatus
 from performance.control.hub import HubOptions
+from performance.control.requests import (
+    NOT_APPLIED,
+    AnswerPipe,
+    Handout,
+    Request,
+    Settled,
+    is_stale,
+)
 from performance.control.shared import SharedLatest
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.errors import ConfigError
@@ -48,6 +57,7 @@ from performance.core.mailbox import CommandQueue
 from performance.core.restarts import RestartSchedule, Trouble
 from performance.show.commands import Command, Go, SetInput
 from performance.show.gogate import GoGate
+from performance.show.seqoptions import Outcome
 
 log = logging.getLogger("performance.control")
 
@@ -99,7 +109,9 @@ class OscProcess:
         self._proc: BaseProcess | None = None
         self._conn: Connection | None = None
         self._local: CommandQueue[Command] = CommandQueue(self.options.queue_size)
-        self._pending: list[Command] = []
+        self._pending: list[Request] = []
+        self._handout = Handout(self.options.stale_after)
+        self._answers = AnswerPipe(self._ctx.RawValue(ctypes.c_longlong, 0))
         self._coalesced = 0
         self._vouched = 0  # GOs vouched for on the show's gate (the rest were made here)
         self._show_mode = self.options.show_mode
@@ -212,25 +224,36 @@ class OscProcess:
         self._pump()
         self._watch(now)
         got, self._pending = self._pending, []
-        out: list[Command] = []
-        params: dict[str, SetInput] = {}
-        for command in got:
+        transports: list[Request] = []
+        params: dict[str, Request] = {}
+        refused: list[Settled] = []
+        for request in got:
+            command = request.command
             if isinstance(command, SetInput):
                 if params.pop(command.name, None) is not None:  # newest value and position
                     self._coalesced += 1
-                params[command.name] = command
-            elif isinstance(command, Go) and command.press is not None:
-                gate = self.go_gate  # admitted by the child's gate: not checked again
-                if gate is None:
-                    out.append(Go())
-                else:
-                    self._vouched += 1
-                    out.append(Go(gate.vouch(now)))
+                params[command.name] = request
+            elif isinstance(command, Go) and command.press is not None \
+                    and not is_stale(request, now, self._handout.stale_after):
+                transports.append(replace(request, command=self._vouch(now)))
             else:
-                out.append(command)
-        out.extend(params.values())
+                transports.append(request)
+        out = self._handout.hand([*transports, *params.values()], now, refused)
+        self._answers.send(refused)
         out.extend(self._local.drain())
         return out
+
+    def _vouch(self, now: float) -> Go:
+        """A GO the child's gate admitted: vouched for on the show's gate, not checked again."""
+        if self.go_gate is None:
+            return Go()
+        self._vouched += 1
+        return Go(self.go_gate.vouch(now))
+
+    def settle(self, receipts: Iterable[tuple[Command, Outcome]],
+               default: Outcome = NOT_APPLIED) -> None:
+        """Send the child what the show did with the commands `drain` handed out."""
+        self._answers.send(self._handout.settle(receipts, default))
 
     def publish(self, status: RigStatus) -> None:
         """Offer the newest status to the child (newest wins)."""
@@ -249,6 +272,8 @@ class OscProcess:
         total.update(self._schedule.counts)
         if self._coalesced:
             total["coalesced"] += self._coalesced  # values that met in one drain here
+        if self._answers.dropped:
+            total["answers_dropped"] = self._answers.dropped
         if self.restarts:
             total["restarts"] = self.restarts
         return dict(total)
@@ -257,22 +282,26 @@ class OscProcess:
 
     def _spawn(self) -> None:
         reader, writer = self._ctx.Pipe(duplex=False)
+        answers_reader, answers_writer = self._ctx.Pipe(duplex=False)
         self._stop.value = False
         self._taken.value = 0
         self._beat.value = 0
         udp = self.udp_address[1] if self.udp_address is not None else self.udp_port
         tcp = self.tcp_address[1] if self.tcp_address is not None else self.tcp_port
         min_go = self.go_gate.min_interval if self.go_gate is not None else None
+        origin = self.clock.origin if isinstance(self.clock, MonotonicClock) else None
         options = ChildOptions(replace(self.options, show_mode=self._show_mode), self.host,
-                               udp, tcp, self.reply_port, min_go)
+                               udp, tcp, self.reply_port, min_go, origin)
         self._write_downlink()
         self._proc = self._ctx.Process(
             target=child_main, name="essence-osc", daemon=True,
             args=(options, self._downlink.handles, writer, self._stop, self._taken,
-                  self._beat))
+                  self._beat, answers_reader, self._answers.answered))
         self._proc.start()
         writer.close()
+        answers_reader.close()
         self._conn = reader
+        self._answers.open(answers_writer)
         self._ready = False
         self._spawned_at = None
         self._beat_seen = (-1, 0.0)
@@ -286,6 +315,9 @@ class OscProcess:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self._answers.close()
+        self._handout.settle([])  # their senders are gone with the child: no answers
+        self._pending = [replace(r, ticket=None) for r in self._pending]
 
     def _retire(self) -> None:
         """Kill the child and keep its counters with the earlier children's."""
@@ -312,9 +344,11 @@ class OscProcess:
 
     def _on_report(self, kind: Report, payload: object) -> None:
         if kind is Report.BATCH:
-            commands, mode, counts = cast(
-                tuple[list[Command], bool, dict[str, int] | None], payload)
-            self._pending.extend(commands)
+            requests, mode, counts = cast(
+                tuple[list[Request], bool, dict[str, int] | None], payload)
+            if not isinstance(self.clock, MonotonicClock):  # times of another clock
+                requests = [replace(r, received=None) for r in requests]
+            self._pending.extend(requests)
             self._show_mode = bool(mode)
             if counts is not None:
                 self._counts = dict(counts)

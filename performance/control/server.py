@@ -2,7 +2,11 @@
 
 Threads only decode and hand packets to the `ControlHub` (which queues commands); the show
 changes on the main loop. Each loop waits at most `poll` seconds, so `stop()` is prompt, and
-between waits sends the feedback the hub says is due. Sends never block: UDP uses a
+between waits sends the feedback and the answers the hub says are due (the hub wakes both
+loops through a socket pair when the show settled a command, so an answer never waits for
+the poll). The UDP socket asks for a `RCVBUF_BYTES` receive buffer (a burst of a flood
+waits there, not dropped, while a packet is handled) and logs what the kernel granted when
+it is less. Sends never block: UDP uses a
 non-blocking socket (a full send buffer drops the reply), TCP keeps a bounded per-connection
 output buffer (a controller that stops reading is disconnected).
 
@@ -13,6 +17,7 @@ the same framing the controller used (SLIP or length prefix, see wire.py).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import select
 import socket
@@ -30,6 +35,7 @@ log = logging.getLogger("performance.control")
 MAX_DATAGRAM = 65535
 MAX_TCP_OUTBUF = 1 << 20
 RECV_BATCH = 512  # datagrams read per wake-up before feedback gets a turn
+RCVBUF_BYTES = 4 << 20  # the UDP receive buffer asked for (Linux caps it at rmem_max)
 
 
 @dataclass
@@ -71,6 +77,8 @@ class OscServer:
         self._tcp: socket.socket | None = None
         self._conns: dict[socket.socket, _Connection] = {}
         self._next_conn = 0
+        self.rcvbuf = 0  # the UDP receive buffer the kernel granted, bytes
+        self._wakers: list[tuple[socket.socket, socket.socket]] = []
 
     @classmethod
     def from_settings(cls, hub: ControlHub, settings: Settings) -> OscServer:
@@ -90,7 +98,7 @@ class OscServer:
         try:
             if self.udp_port is not None:
                 udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+                self.rcvbuf = _large_receive_buffer(udp)
                 udp.bind((self.host, self.udp_port))
                 udp.setblocking(False)
                 self._udp, self.udp_address = udp, udp.getsockname()[:2]
@@ -108,6 +116,11 @@ class OscServer:
                 f" {exc.strerror or exc}"
             ) from exc
         self._stop.clear()
+        self._wakers = [socket.socketpair() for _ in range(2)]  # udp, tcp
+        for reader, writer in self._wakers:
+            reader.setblocking(False)
+            writer.setblocking(False)
+        self.hub.notify = self._wake
         if self._udp is not None:
             self._threads.append(threading.Thread(target=self._udp_loop, name="osc-udp",
                                                   daemon=True))
@@ -133,6 +146,18 @@ class OscServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def _wake(self) -> None:
+        """Called by the hub (any thread) when answers are due: wake both loops."""
+        for _, writer in self._wakers:
+            with contextlib.suppress(OSError):  # full (a wake-up is pending) or closed
+                writer.send(b"!")
+
+    @staticmethod
+    def _woken(readable: list[socket.socket], reader: socket.socket) -> None:
+        if reader in readable:
+            with contextlib.suppress(OSError):
+                reader.recv(4096)
+
     def _close_sockets(self) -> None:
         for conn in list(self._conns.values()):
             conn.sock.close()
@@ -141,6 +166,10 @@ class OscServer:
             if sock is not None:
                 sock.close()
         self._udp = self._tcp = None
+        for pair in self._wakers:
+            for sock in pair:
+                sock.close()
+        self._wakers = []
 
     # --- UDP ----------------------------------------------------------------------------
 
@@ -157,9 +186,11 @@ class OscServer:
     def _udp_loop(self) -> None:
         sock = self._udp
         assert sock is not None
+        waker = self._wakers[0][0]
         while not self._stop.is_set():
-            readable, _, _ = select.select([sock], [], [], self.poll)
-            if readable:
+            readable, _, _ = select.select([sock, waker], [], [], self.poll)
+            self._woken(readable, waker)
+            if sock in readable:
                 for _ in range(RECV_BATCH):
                     try:
                         data, addr = sock.recvfrom(MAX_DATAGRAM)
@@ -171,7 +202,7 @@ class OscServer:
                     key: SenderKey = ("udp", addr[0], addr[1])
                     for reply in self.hub.handle_packet(data, key):
                         self._udp_send(sock, reply, self._udp_reply_to(key))
-            for key, packet in self.hub.feedback_due("udp"):
+            for key, packet in self.hub.replies_due("udp") + self.hub.feedback_due("udp"):
                 self._udp_send(sock, packet, self._udp_reply_to(key))
 
     # --- TCP ----------------------------------------------------------------------------
@@ -179,10 +210,12 @@ class OscServer:
     def _tcp_loop(self) -> None:
         listener = self._tcp
         assert listener is not None
+        waker = self._wakers[1][0]
         while not self._stop.is_set():
-            socks = [listener, *self._conns]
+            socks = [listener, waker, *self._conns]
             writers = [c.sock for c in self._conns.values() if c.out]
             readable, writable, _ = select.select(socks, writers, [], self.poll)
+            self._woken(readable, waker)
             for sock in readable:
                 if sock is listener:
                     self._accept(listener)
@@ -192,7 +225,7 @@ class OscServer:
                 if sock in self._conns:
                     self._flush(self._conns[sock])
             by_key = {c.key: c for c in self._conns.values()}
-            for key, packet in self.hub.feedback_due("tcp"):
+            for key, packet in self.hub.replies_due("tcp") + self.hub.feedback_due("tcp"):
                 conn = by_key.get(key)
                 if conn is not None:
                     self._queue_out(conn, packet)
@@ -259,3 +292,21 @@ class OscServer:
         if self._conns.pop(conn.sock, None) is not None:
             conn.sock.close()
             self.hub.forget(conn.key)
+
+
+def _large_receive_buffer(sock: socket.socket) -> int:
+    """Ask for `RCVBUF_BYTES` (forced past rmem_max where the process may); the granted size
+    (Linux reports twice what it books), logged when it is less than asked."""
+    for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+        if option is None:
+            continue
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, RCVBUF_BYTES)
+            break
+        except OSError:  # SO_RCVBUFFORCE needs CAP_NET_ADMIN
+            continue
+    granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    if granted < RCVBUF_BYTES:
+        log.warning("OSC: the kernel granted a %d KiB UDP receive buffer, not the %d KiB asked "
+                    "(raise net.core.rmem_max for floods)", granted // 1024, RCVBUF_BYTES // 1024)
+    return int(granted)

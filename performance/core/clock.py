@@ -19,10 +19,16 @@ class Clock(Protocol):
 
 
 class MonotonicClock:
-    """The wall's monotonic clock, for live runs."""
+    """The wall's monotonic clock, for live runs. Two processes' clocks agree when the second
+    is made with the first's `origin` (the system's monotonic clock is shared by processes)."""
 
-    def __init__(self) -> None:
-        self._origin = time.monotonic()
+    def __init__(self, origin: float | None = None) -> None:
+        self._origin = time.monotonic() if origin is None else float(origin)
+
+    @property
+    def origin(self) -> float:
+        """The system monotonic time this clock's zero is at."""
+        return self._origin
 
     def now(self) -> float:
         return time.monotonic() - self._origin

@@ -3,8 +3,10 @@
 Owns OSC control (its own process by default, `control = "thread"` for the socket threads
 in this one), the sender for the messages cues send to lighting and sound desks,
 the live audio output, and `publish`, which the main loop calls once a frame after the
-show's tick: it sends the cues' outgoing OSC, hands OSC subscribers the new status, steers
-the sound, follows show mode, and reloads an edited show file (a broken edit keeps the
+show's tick: it answers the OSC senders with what the show did with their commands (the
+sequencer's receipts: a reply means applied, or refused and why), sends the cues' outgoing
+OSC, hands OSC subscribers the new status, steers the sound, follows show mode, and reloads
+an edited show file (a broken edit keeps the
 running version). The show itself comes from `assemble.build_show`. The main loop knows
 none of these; they never block it.
 """
@@ -29,6 +31,7 @@ from performance.runtime.assemble import sequencer_of
 from performance.runtime.framestats import StatsSummary
 from performance.show.commands import Command
 from performance.show.frame import Show, ShowFrame
+from performance.show.seqoptions import NO_CUE_LIST, Outcome
 from performance.show.sequencer import Sequencer
 
 if TYPE_CHECKING:
@@ -83,8 +86,11 @@ class ShowServices:
             self.audio.update(show_frame, emotion.crowd)
         seq = self.sequencer
         if seq is None:
+            if self.hub is not None:  # the autopilot takes no commands
+                self.hub.settle((), Outcome(False, NO_CUE_LIST))
             return
         if self.hub is not None:
+            self.hub.settle(seq.take_receipts())
             seq.locked = self.hub.show_mode
             if show_frame.current.visual != self._visual:
                 self._visual = show_frame.current.visual
@@ -101,7 +107,9 @@ class ShowServices:
                 fps=self.fps, health=self.health(),
                 latency_ms=stats.emotion_p95_ms if stats else None,
                 presented_ms=stats.presented_p95_ms if stats else None,
-                perception_fps=stats.perception_fps if stats else 0.0))
+                perception_fps=stats.perception_fps if stats else 0.0,
+                show_mode=self.hub.show_mode,
+                cues=tuple((cue.id, cue.name) for cue in seq.cues.cues)))
         if now >= self._next_reload:
             self._next_reload = now + RELOAD_EVERY
             self._reload_if_edited(seq)

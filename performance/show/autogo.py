@@ -13,6 +13,7 @@ from __future__ import annotations
 from performance.core.types import RoomEmotion
 from performance.show.commands import Command, Go
 from performance.show.frame import ShowFrame
+from performance.show.seqoptions import Outcome
 from performance.show.sequencer import Sequencer
 from performance.show.status import SequencerPhase
 
@@ -35,9 +36,9 @@ class AutoGo:
         self.restarts = 0
         self._waiting_since: float | None = None
 
-    def apply(self, command: Command, now: float) -> None:
+    def apply(self, command: Command, now: float) -> Outcome:
         """Commands from people go straight through."""
-        self.sequencer.apply(command, now)
+        return self.sequencer.apply(command, now)
 
     def tick(self, now: float, emotion: RoomEmotion) -> ShowFrame:
         """Tick the show, pressing GO when it has waited `after` seconds for one."""

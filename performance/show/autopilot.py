@@ -14,6 +14,7 @@ from performance.core.types import RoomEmotion
 from performance.show.commands import Command
 from performance.show.frame import CHAOS_VISUAL, Layer, ShowFrame, ShowStatus
 from performance.show.mixing import Crossfade
+from performance.show.seqoptions import NO_CUE_LIST, Outcome
 
 DEFAULT_PROGRAMME: tuple[tuple[str, float], ...] = (
     ("essence_module", 24.0),
@@ -44,8 +45,9 @@ class Autopilot:
         self._fade: Crossfade | None = None
         self._start: float | None = None
 
-    def apply(self, command: Command, now: float) -> None:
+    def apply(self, command: Command, now: float) -> Outcome:
         """The autopilot takes no commands; a cue list is needed for that."""
+        return Outcome(False, NO_CUE_LIST)
 
     def _scheduled(self, now: float) -> tuple[int, Layer]:
         assert self._start is not None

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from performance.core.inputs import InputValue
 from performance.core.types import RoomEmotion
 from performance.show.commands import Command
+
+if TYPE_CHECKING:  # seqoptions imports this module
+    from performance.show.seqoptions import Outcome
 
 CHAOS_VISUAL = "crowd_chaos"
 """The visual crowd-chaos mode shows (the autopilot's and the sequencer's)."""
@@ -73,8 +76,9 @@ class ShowFrame:
 class Show(Protocol):
     """Anything that turns time, the room's emotion and commands into a ShowFrame."""
 
-    def apply(self, command: Command, now: float) -> None:
-        """Take one command from control (OSC, keys); the change shows on the next tick."""
+    def apply(self, command: Command, now: float) -> Outcome | None:
+        """Take one command from control (OSC, keys); the change shows on the next tick.
+        Returns what became of it (None: a show that does not say)."""
         ...
 
     def tick(self, now: float, emotion: RoomEmotion) -> ShowFrame:

@@ -41,6 +41,11 @@ class Master:
         self._level = self._level.to(now, 0.0, 0.0 if again else self.options.panic_fade)
         self.mode, self._last_panic = MasterMode.PANIC, now
 
+    @property
+    def blackout_on(self) -> bool:
+        """Whether a blackout holds the level down."""
+        return self.mode is MasterMode.BLACKOUT
+
     def blackout(self, now: float, on: bool | None) -> None:
         """Blackout on, off, or (None) toggled; turning it off also ends a panic."""
         on = (self.mode is not MasterMode.BLACKOUT) if on is None else on

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from performance.core.inputs import InputValue
+from performance.core.inputs import InputValue, ShaderInput, components
 from performance.core.types import CrowdReading
 from performance.show.cuefile.model import Cue, CueList
 from performance.show.frame import Layer
@@ -85,15 +85,29 @@ class Picture:
             self.fade = None
 
     def set_input(self, cues: CueList, visual: str, name: str, value: InputValue) -> Outcome:
-        """Override a declared input of `visual` (the visual showing) until the next cue."""
+        """Override a declared input of `visual` (the visual showing) until the next cue; a
+        value outside the input's declared range is refused (not clamped)."""
         specs = cues.inputs_of(visual)
         if name not in specs:
             declared = ", ".join(specs) or "none"
-            return Outcome(False, f"SetInput: visual {visual!r} declares no input {name!r} "
+            return Outcome(False, f"visual {visual!r} declares no input {name!r} "
                                   f"(declared: {declared})")
+        spec = specs[name]
         try:
-            coerced = specs[name].coerce(value)
+            coerced = spec.coerce(value)
         except (TypeError, ValueError) as exc:
-            return Outcome(False, f"SetInput {name}: {exc}")
+            return Outcome(False, f"{name}: {exc}")
+        if out_of_range(spec, value):  # one rule with OSC's door: refused, never clamped
+            return Outcome(False, f"{name}: {value} outside [{spec.minimum}, {spec.maximum}]")
         self.overrides.setdefault(visual, {})[name] = coerced
         return Outcome(True)
+
+
+def out_of_range(spec: ShaderInput, value: object) -> bool:
+    """Whether any component of `value` lies outside `spec`'s declared minimum..maximum."""
+    items = value if isinstance(value, list | tuple) else [value]
+    vals = [float(v) for v in items if isinstance(v, int | float)]
+    lo = components(spec.minimum, len(vals))
+    hi = components(spec.maximum, len(vals))
+    return any((lo is not None and v < lo[i]) or (hi is not None and v > hi[i])
+               for i, v in enumerate(vals))

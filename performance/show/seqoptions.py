@@ -1,15 +1,40 @@
-"""Sequencer options, command outcomes and the list of editing commands (show-mode lock)."""
+"""Sequencer options, command outcomes (`Verdict` + reason) and the list of editing commands
+(the show-mode lock)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from performance.config import DEFAULTS, Settings
-from performance.show.commands import GotoCue, SetChaosMode, SetInput, SetPlayhead
+from performance.show.commands import Back, GotoCue, SetChaosMode, SetInput, SetPlayhead
 from performance.show.frame import CHAOS_VISUAL
 
-EDITING_COMMANDS: tuple[type, ...] = (SetInput, SetChaosMode, SetPlayhead, GotoCue)
-"""Commands refused while the sequencer is locked (show mode)."""
+EDITING_COMMANDS: tuple[type, ...] = (SetInput, SetChaosMode, SetPlayhead, GotoCue, Back)
+"""Commands refused while the sequencer is locked (show mode): in show mode nothing fires a
+cue but GO (and panic, stop, blackout change only the level and the waits)."""
+
+
+class Verdict(StrEnum):
+    """What became of a command: the reply a controller gets is built from it."""
+
+    APPLIED = "applied"  # the show did it
+    REFUSED = "refused"  # the show (or control, for a stale one) did nothing; `reason` says why
+
+
+# The short reasons a refusal gives (OSC replies carry them as their data).
+SHOW_MODE = "show mode"
+TOO_SOON = "too soon"
+END_OF_LIST = "end of list"
+START_OF_LIST = "start of list"
+NO_EARLIER_CUE = "no earlier cue"
+STALE = "stale"
+NO_CUE_LIST = "no cue list"  # the autopilot takes no commands
+
+
+def no_cue(cue_id: str) -> str:
+    """The reason for a cue id the list does not have: `no cue 99`."""
+    return f"no cue {cue_id}"
 
 
 @dataclass(frozen=True)
@@ -18,6 +43,11 @@ class Outcome:
 
     accepted: bool
     reason: str = ""
+
+    @property
+    def verdict(self) -> Verdict:
+        """APPLIED or REFUSED."""
+        return Verdict.APPLIED if self.accepted else Verdict.REFUSED
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ crossfade) and `gogate` (the minimum GO interval).
 from __future__ import annotations
 
 import logging
+from collections import deque
 
+from performance.core.inputs import InputValue
 from performance.core.types import RoomEmotion
 from performance.show.commands import (
     Back,
@@ -40,11 +42,23 @@ from performance.show.frame import Layer, ShowFrame, SoundSetting
 from performance.show.gogate import GoGate
 from performance.show.master import Master, MasterMode
 from performance.show.picture import Picture
-from performance.show.seqoptions import EDITING_COMMANDS, Outcome, SequencerOptions
+from performance.show.seqoptions import (
+    EDITING_COMMANDS,
+    END_OF_LIST,
+    NO_EARLIER_CUE,
+    SHOW_MODE,
+    START_OF_LIST,
+    TOO_SOON,
+    Outcome,
+    SequencerOptions,
+    no_cue,
+)
 from performance.show.status import SequencerPhase, SequencerStatus
 from performance.show.waits import PreWait, ShowClock, Waits
 
 log = logging.getLogger(__name__)
+
+MAX_RECEIPTS = 4096  # outcomes kept for `take_receipts` (a run takes them every frame)
 
 
 class Sequencer:
@@ -71,24 +85,27 @@ class Sequencer:
         self._current: int | None = None
         self._sound = SoundSetting()
         self._outbox: list[OutgoingOsc] = []
+        self._receipts: deque[tuple[Command, Outcome]] = deque(maxlen=MAX_RECEIPTS)
 
     # -- the Show protocol ---------------------------------------------------------------
-    def apply(self, command: Command, now: float) -> None:
-        """Take one command (see `handle`, which also says whether it was accepted)."""
-        self.handle(command, now)
+    def apply(self, command: Command, now: float) -> Outcome:
+        """Take one command (see `handle`); its outcome is also kept for `take_receipts`."""
+        outcome = self.handle(command, now)
+        self._receipts.append((command, outcome))
+        return outcome
 
     def handle(self, command: Command, now: float) -> Outcome:
-        """Apply one command at real time `now`; refusals are counted and logged."""
+        """Apply one command at real time `now`; refusals are counted and logged with the
+        command's name, and their reason is short (`no cue 99`, `end of list`, ...)."""
         self._advance(now)
         if self.locked and isinstance(command, EDITING_COMMANDS):
-            return self._refuse(f"{type(command).__name__} refused: the show is locked")
+            return self._refuse(command, SHOW_MODE)
         if isinstance(command, Go | Back) and not self._through_gate(command, now):
             self.ignored_gos += 1
-            return self._refuse(f"{type(command).__name__} ignored: within "
-                                f"{self.options.min_go_interval:g}s of the last GO")
+            return self._refuse(command, TOO_SOON)
         outcome = self._dispatch(command, now)
         if not outcome.accepted:
-            return self._refuse(outcome.reason)
+            return self._refuse(command, outcome.reason)
         return outcome
 
     def tick(self, now: float, emotion: RoomEmotion) -> ShowFrame:
@@ -109,6 +126,13 @@ class Sequencer:
         )
 
     # -- extras for control, runtime and audio --------------------------------------------
+    def take_receipts(self) -> list[tuple[Command, Outcome]]:
+        """(command, outcome) of every command `apply` took since the last call, oldest
+        first (the very command objects, so control can match them to its replies)."""
+        out = list(self._receipts)
+        self._receipts.clear()
+        return out
+
     def take_outbox(self) -> list[OutgoingOsc]:
         """OSC messages of fired cues not yet handed out (oldest first); empties the box."""
         out, self._outbox = self._outbox, []
@@ -130,7 +154,15 @@ class Sequencer:
             paused=self._clock.paused, locked=self.locked, chaos_mode=self._picture.chaos,
             master=self._master.at(self._clock.real or 0.0), ignored_gos=self.ignored_gos,
             last_refusal=self.last_refusal,
+            blackout=self._master.blackout_on, inputs=self._input_values(),
         )
+
+    def _input_values(self) -> tuple[tuple[str, InputValue], ...]:
+        """The value each declared input of the visual the picture heads for has now (the
+        cue's, a room mapping's or an operator's SetInput; its default otherwise)."""
+        layer = self._target()
+        specs = self.cues.inputs_of(layer.visual)
+        return tuple((name, layer.inputs.get(name, spec.default)) for name, spec in specs.items())
 
     def rewind(self) -> None:
         """Put the playhead back on the first cue, cancelling waits and follows; nothing
@@ -179,12 +211,12 @@ class Sequencer:
             return self._go(now)
         if isinstance(command, Back):
             if self._current is None or self._current == 0:
-                return Outcome(False, "Back: there is no earlier cue")
+                return Outcome(False, NO_EARLIER_CUE)
             return self._manual_fire(self._current - 1, now)
         if isinstance(command, GotoCue):
             index = self.cues.index_of(str(command.cue_id))
             if index is None:
-                return Outcome(False, f"GotoCue: no cue with id {command.cue_id!r}")
+                return Outcome(False, no_cue(command.cue_id))
             return self._manual_fire(index, now)
         if isinstance(command, SetPlayhead):
             return self._set_playhead(command.target)
@@ -228,7 +260,7 @@ class Sequencer:
             self._fire(pre.index, self._clock.t)
             return Outcome(True)
         if self._playhead >= len(self.cues.cues):
-            return Outcome(False, "GO: the end of the cue list was reached")
+            return Outcome(False, END_OF_LIST)
         self._start(self._playhead, self._clock.t, automatic=False)
         return Outcome(True)
 
@@ -241,21 +273,25 @@ class Sequencer:
     def _set_playhead(self, target: str) -> Outcome:
         if target in ("next", "previous"):
             step = 1 if target == "next" else -1
-            index = min(max(self._playhead + step, 0), len(self.cues.cues))
+            index = self._playhead + step
+            if index > len(self.cues.cues):
+                return Outcome(False, END_OF_LIST)
+            if index < 0:
+                return Outcome(False, START_OF_LIST)
         else:
             found = self.cues.index_of(target)
             if found is None:
-                return Outcome(False, f"SetPlayhead: no cue with id {target!r}")
+                return Outcome(False, no_cue(target))
             index = found
         self._playhead = index
         self._waits.clear()
         self._audience.hold(False)
         return Outcome(True)
 
-    def _refuse(self, reason: str) -> Outcome:
+    def _refuse(self, command: Command, reason: str) -> Outcome:
         self.refusals += 1
         self.last_refusal = reason
-        log.info("%s", reason)
+        log.info("%s refused: %s", type(command).__name__, reason)
         return Outcome(False, reason)
 
     # -- time and cues --------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from performance.core.inputs import InputValue
 from performance.show.frame import ShowStatus
 
 
@@ -65,6 +66,8 @@ class SequencerStatus:
     master: float = 1.0
     ignored_gos: int = 0
     last_refusal: str = ""
+    blackout: bool = False  # a blackout holds the level down
+    inputs: tuple[tuple[str, InputValue], ...] = ()  # the showing visual's declared inputs
 
     @property
     def countdown(self) -> float | None:

@@ -31,6 +31,7 @@ from performance.control.wire import (
     slip_encode,
 )
 from performance.show.commands import Command, Go, GotoCue, SetInput, Stop
+from performance.show.seqoptions import Outcome
 from tests.integration.conftest import LOCAL, Dump, oscsend, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60),
@@ -68,11 +69,14 @@ def rig(dump: Dump, request: pytest.FixtureRequest) -> Iterator[Rig]:
 
 def collect(hub: ControlPort, until: Callable[[list[Command]], bool],
             timeout: float = 3.0) -> list[Command]:
-    """Drain like the main loop does until `until(all so far)` holds or time is up."""
+    """Drain like the main loop does until `until(all so far)` holds or time is up; a show
+    that applies everything (so each sender is answered `ok`)."""
     got: list[Command] = []
 
     def step() -> bool:
-        got.extend(hub.drain())
+        new = hub.drain()
+        hub.settle([(c, Outcome(True)) for c in new])
+        got.extend(new)
         return until(got)
 
     wait_for(step, timeout)
@@ -152,10 +156,12 @@ def test_go_survives_a_flood_of_parameters(rig: Rig,
         flood_done.set()
 
     def main_loop() -> None:  # drains every 5 ms, as the render loop does between frames
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not main_done.is_set():
             now = time.monotonic()
-            drained.extend((now, c) for c in hub.drain())
+            new = hub.drain()
+            hub.settle([(c, Outcome(True)) for c in new])  # a show that applies them
+            drained.extend((now, c) for c in new)
             time.sleep(0.005)
 
     threads = [threading.Thread(target=flood), threading.Thread(target=main_loop)]
@@ -171,7 +177,7 @@ def test_go_survives_a_flood_of_parameters(rig: Rig,
         s.sendto(build_message("/cue/9/start"), target)
     assert flood_done.wait(10)
     flood_time = time.monotonic() - flood_start
-    wait_for(lambda: any(c == SetInput("glow", 0.125) for _, c in drained), 3.0)
+    wait_for(lambda: any(c == SetInput("glow", 0.125) for _, c in drained), 10.0)
     main_done.set()
     for thread in threads:
         thread.join(5)
@@ -238,8 +244,8 @@ def test_show_mode_refuses_editing(rig: Rig,
     oscsend(udp_port(server), "/essence/chaos", "i", "1")
     assert dump.reply("/essence/chaos")["data"] == "show mode"
     oscsend(udp_port(server), "/go")
-    assert dump.reply("/go")["status"] == "ok"
     assert collect(hub, lambda g: bool(g)) == [Go()]
+    assert dump.reply("/go")["status"] == "ok"  # answered once the show applied it
 
 
 def test_feedback_reaches_a_udp_subscriber(rig: Rig,
@@ -262,13 +268,21 @@ def test_slip_tcp_client_gets_framed_replies_and_feedback(
     hub.publish(RigStatus(act=3, state="armed"))
     decoder = StreamDecoder(max_packet=8192)
     received: list[tuple[str, tuple[object, ...]]] = []
+    applied: list[Command] = []
     with socket.create_connection((LOCAL, tcp_port(server)), timeout=3) as tcp:
+        tcp.settimeout(0.05)
         tcp.sendall(slip_encode(build_message("/updates", [1])) + slip_encode(
             build_message("/cue/5/start")))
         deadline = time.monotonic() + 3
-        while time.monotonic() < deadline and not any(
-                a == "/essence/status/state" for a, _ in received):
-            for packet in decoder.feed(tcp.recv(65536)):
+        while time.monotonic() < deadline and not {"/essence/status/state",
+                                                   "/reply/cue/5/start"} <= {
+                a for a, _ in received}:
+            applied += collect(hub, lambda g: True, 0.0)
+            try:
+                data = tcp.recv(65536)
+            except TimeoutError:
+                continue
+            for packet in decoder.feed(data):
                 received += [(m.address, m.args) for m in parse_packet(packet)]
         assert decoder.mode is Framing.SLIP
         addresses = [a for a, _ in received]
@@ -278,7 +292,7 @@ def test_slip_tcp_client_gets_framed_replies_and_feedback(
             assert len(hub.access.subscribers("tcp")) == 1
     if isinstance(hub, ControlHub):
         assert wait_for(lambda: not hub.access.subscribers("tcp"))  # closed: unsubscribed
-    assert collect(hub, lambda g: bool(g)) == [GotoCue("5")]
+    assert applied == [GotoCue("5")]
 
 
 def test_sender_delivers_cue_messages_to_a_desk(dump: Dump) -> None:

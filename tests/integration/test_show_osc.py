@@ -51,6 +51,9 @@ def test_oscsend_drives_the_running_show_and_oscdump_gets_its_feedback(
     assert wait_for(answered, timeout=20.0) and proc.poll() is None, "the rig did not answer"
     oscsend(port, "/updates", "i", "1")
     assert dump.reply("/updates")["status"] == "ok"
+    # the show runs once its first status arrives (OSC listens while the stage still
+    # compiles; a GO sent then would wait longer than osc_stale_after and be refused)
+    dump.expect("/essence/status/state", timeout=20.0)
     oscsend(port, "/go")
     assert dump.reply("/go")["status"] == "ok"
     dump.expect("/essence/status/cue", '"0"', timeout=3.0)  # the first cue fired on the stage

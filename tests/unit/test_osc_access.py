@@ -11,12 +11,12 @@ from performance.config import Settings
 from performance.control.access import AccessPolicy, TokenBucket, parse_allow
 from performance.control.feedback import RigStatus
 from performance.control.hub import ControlHub, HubOptions
+from performance.control.requests import Request
 from performance.control.wire import build_message, parse_packet
 from performance.core.clock import ManualClock
 from performance.core.errors import ConfigError
 from performance.core.mailbox import CommandQueue
 from performance.show.commands import (
-    Command,
     Go,
     GotoCue,
     HoldCondition,
@@ -25,7 +25,7 @@ from performance.show.commands import (
     Stop,
 )
 from performance.show.gogate import GoGate
-from performance.show.seqoptions import SequencerOptions
+from performance.show.seqoptions import Outcome, SequencerOptions
 
 A = ("udp", "127.0.0.1", 40001)
 B = ("udp", "127.0.0.1", 40002)
@@ -77,7 +77,7 @@ def test_passcode_required_per_sender_before_any_change() -> None:
     assert reply(send(hub, A, "/connect", "0000")[0])[1]["status"] == "denied"
     assert reply(send(hub, A, "/connect", "4321")[0])[1] == {
         "workspace_id": "essence", "address": "/connect", "status": "ok", "data": "ok"}
-    assert reply(send(hub, A, "/go")[0])[1]["status"] == "ok"
+    assert send(hub, A, "/go") == []  # answered once the show did it
     # another port on the same host is another sender
     assert reply(send(hub, B, "/stop", now=1.0)[0])[1]["status"] == "denied"
     assert hub.drain() == [Go()]
@@ -106,8 +106,8 @@ def test_show_mode_refuses_what_the_locked_sequencer_refuses() -> None:
         _, body = reply(send(hub, A, address, *args)[0])
         assert (body["address"], body["status"], body["data"]) == (address, "denied",
                                                                    "show mode")
-    assert reply(send(hub, A, "/go")[0])[1]["status"] == "ok"
-    assert reply(send(hub, A, "/essence/hold", 1)[0])[1]["status"] == "ok"
+    assert send(hub, A, "/go") == []  # answered once the show did it
+    assert send(hub, A, "/essence/hold", 1) == []  # answered once the show did it
     assert hub.drain() == [Go(), HoldCondition(True)]
     assert hub.counts()["denied"] == 4
 
@@ -128,18 +128,17 @@ def test_a_failure_handling_one_message_is_counted_and_the_rest_go_on(
     bundle = (b"#bundle\x00" + b"\x00" * 7 + b"\x01"
               + b"".join(len(m).to_bytes(4, "big") + m
                          for m in (build_message("/stop"), build_message("/go"))))
-    replies = hub.handle_packet(bundle, A, 0.0)
-    assert [reply(r)[0] for r in replies] == ["/reply/go"]
+    assert hub.handle_packet(bundle, A, 0.0) == []  # /go is answered once applied
     assert hub.drain() == [Go()] and hub.counts()["internal_error"] == 1
 
 
 def test_min_go_interval_refuses_a_double_tap() -> None:
     hub = ControlHub(go_gate=GoGate(0.25), clock=ManualClock())  # the sequencer's gate
-    assert reply(send(hub, A, "/go", now=10.0)[0])[1]["status"] == "ok"
+    assert send(hub, A, "/go", now=10.0) == []  # answered once the show did it
     _, body = reply(send(hub, B, "/go", now=10.1)[0])
     assert (body["status"], body["data"]) == ("denied", "too soon")
     send(hub, A, "/stop", now=10.1)  # other commands are not limited
-    assert reply(send(hub, A, "/essence/go", now=10.4)[0])[1]["status"] == "ok"
+    assert send(hub, A, "/essence/go", now=10.4) == []  # answered once the show did it
     assert hub.drain() == [Go(press=1), Stop(), Go(press=2)]  # admitted presses, by id
     assert hub.counts()["too_soon"] == 1
 
@@ -169,17 +168,17 @@ def test_a_gate_without_the_show_clock_is_refused() -> None:
 def test_without_a_gate_the_hub_checks_no_go_interval() -> None:
     hub = ControlHub()
     for now in (10.0, 10.01, 10.02):
-        assert reply(send(hub, A, "/go", now=now)[0])[1]["status"] == "ok"
+        assert send(hub, A, "/go", now=now) == []  # answered once the show did it
     assert hub.drain() == [Go(), Go(), Go()]
 
 
 def test_a_go_the_full_queue_refused_does_not_count_as_a_press() -> None:
-    queue: CommandQueue[Command] = CommandQueue(maxsize=1)
+    queue: CommandQueue[Request] = CommandQueue(maxsize=1)
     hub = ControlHub(queue=queue, go_gate=GoGate(0.25), clock=ManualClock())
     send(hub, A, "/stop", now=10.0)
     assert reply(send(hub, A, "/go", now=10.0)[0])[1]["data"] == "queue full"
     hub.drain()
-    assert reply(send(hub, A, "/go", now=10.1)[0])[1]["status"] == "ok"
+    assert send(hub, A, "/go", now=10.1) == []  # answered once the show did it
 
 
 def test_params_coalesce_newest_wins_and_transport_commands_keep_order() -> None:
@@ -197,11 +196,11 @@ def test_params_coalesce_newest_wins_and_transport_commands_keep_order() -> None
 
 
 def test_full_queue_refuses_and_says_so() -> None:
-    queue: CommandQueue[Command] = CommandQueue(maxsize=2)
+    queue: CommandQueue[Request] = CommandQueue(maxsize=2)
     hub = ControlHub(queue=queue)
-    statuses = [reply(send(hub, A, "/stop")[0])[1] for _ in range(3)]
-    assert [s["status"] for s in statuses] == ["ok", "ok", "error"]
-    assert statuses[2]["data"] == "queue full"
+    assert send(hub, A, "/stop") == send(hub, A, "/stop") == []  # queued: answered later
+    _, body = reply(send(hub, A, "/stop")[0])
+    assert (body["status"], body["data"]) == ("error", "queue full")
     assert queue.refused == 1 and hub.counts()["queue_full"] == 1
 
 
@@ -268,3 +267,50 @@ def test_the_hub_takes_the_time_of_a_packet_from_its_clock() -> None:
     assert hub.handle_packet(build_message("/thump"), A) == []  # none left at t = 100
     clock.advance(1.0)
     assert hub.handle_packet(build_message("/thump"), A)  # refilled at t = 101
+
+
+def test_connect_guesses_back_off_per_host_to_one_per_30_s() -> None:
+    """A brute force at 10,000 guesses a second for an hour gets a few dozen checked."""
+    hub = ControlHub(HubOptions(passcode="4821", rate_limit=1e6))
+    checked = 0
+    for i in range(36_000):  # one guess every 0.1 s of a ManualClock hour, as fast as allowed
+        [packet] = send(hub, A, "/connect", f"{i % 10000:04d}", now=i * 0.1)
+        checked += reply(packet)[1]["data"] == "badpass"
+    assert checked == hub.access.guessed and checked < 140  # ~1 per 30 s after the first few
+    assert reply(send(hub, B, "/connect", "4821", now=3600.0)[0])[1]["data"] == "throttled"
+    assert reply(send(hub, B, "/connect", "4821", now=3631.0)[0])[1]["data"] == "ok"
+    assert reply(send(hub, A, "/connect", "0000", now=3632.0)[0])[1]["data"] == "badpass"
+
+
+def test_show_mode_is_left_by_an_authenticated_sender_when_a_passcode_is_set() -> None:
+    hub = ControlHub(HubOptions(passcode="pw", unlock_code="other", show_mode=True))
+    send(hub, A, "/connect", "other")  # the unlock code is no passcode
+    assert reply(send(hub, A, "/essence/showmode", 0)[0])[1]["data"] == "connect first"
+    send(hub, A, "/connect", "pw", now=1.0)
+    assert reply(send(hub, A, "/essence/showmode", 0, now=1.0)[0])[1]["status"] == "ok"
+    assert not hub.show_mode
+    hub = ControlHub(HubOptions(show_mode=True))  # neither: never over OSC
+    send(hub, A, "/connect", "anything")
+    assert reply(send(hub, A, "/essence/showmode", 0)[0])[1]["data"] == "not over osc"
+    assert reply(send(hub, A, "/essence/showmode", 1)[0])[1]["status"] == "ok"  # locking is
+
+
+def test_a_stale_go_is_answered_stale_never_handed_to_the_show_and_no_press() -> None:
+    clock = ManualClock(10.0)
+    gate = GoGate(0.25)
+    hub = ControlHub(HubOptions(stale_after=1.0), clock=clock, go_gate=gate)
+    send(hub, A, "/go", now=10.0)
+    send(hub, A, "/panic", now=10.0)  # a late panic still applies: never worse than none
+    clock.advance(1.5)
+    [panic] = hub.drain()
+    assert panic == Panic()
+    [(key, packet)] = hub.replies_due("udp")  # answered at once: it never reaches the show
+    assert key == A and reply(packet)[1] == {"workspace_id": "essence", "address": "/go",
+                                             "status": "denied", "data": "stale"}
+    hub.settle([(panic, Outcome(True))])
+    assert [reply(p)[1]["status"] for _, p in hub.replies_due("udp")] == ["ok"]
+    assert send(hub, A, "/go", now=11.5) == []  # the stale GO was no press: not too soon
+    [go] = hub.drain()
+    hub.settle([(go, Outcome(False, "end of list"))])
+    hub.settle([])  # nothing open: nothing answered twice
+    assert [reply(p)[1]["data"] for _, p in hub.replies_due("udp")] == ["end of list"]

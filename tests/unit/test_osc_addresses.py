@@ -83,7 +83,7 @@ def msg(address: str, *args: ArgValue) -> tuple[str, Args, str]:
         ("/cue/3/start", GotoCue("3"), True),
         ("/cue/3.5/start", GotoCue("3.5"), True),
         ("/essence/go", Go(), False),
-        ("/essence/back", Back(), False),
+        ("/essence/back", Back(), True),
         ("/workspace/ABC-123/go", Go(), False),
         ("/workspace/essence/cue/7/start", GotoCue("7"), True),
     ],
@@ -194,9 +194,11 @@ def test_table_lists_every_route_once() -> None:
     assert len(routes) == len(set(routes))
     assert {i.route for i in ADDRESS_TABLE if i.editing} == {
         "/playhead/next", "/playhead/previous", "/playhead/{id}", "/cue/{id}/start",
-        "/essence/goto", "/essence/param/{name}", "/essence/chaos"}
+        "/essence/goto", "/essence/param/{name}", "/essence/chaos", "/cue/{id}/go", "/essence/back",
+        "/cue_id/{id}/start", "/cue_id/{id}/go", "/select/{id}", "/select_id/{id}",
+        "/playheadID/{id}"}
     assert {i.route for i in ADDRESS_TABLE if not i.needs_auth} == {
-        "/thump", "/workspaces", "/connect", "/disconnect"}
+        "/thump", "/workspaces", "/connect", "/disconnect", "/version"}
 
 
 # arguments of an example message for a table row's `args` (no argument otherwise)
@@ -207,7 +209,8 @@ EXAMPLE_ARGS: dict[str, tuple[ArgValue, ...]] = {
 @pytest.mark.parametrize("info", ADDRESS_TABLE, ids=lambda i: i.route)
 def test_each_route_resolves_to_its_row_and_its_editing_flag(info: AddressInfo) -> None:
     """The table's `editing` column (for the docs) is what the hub decides from the action."""
-    address = info.route.replace("{id}", "3").replace("{name}", "glow")
+    address = (info.route.replace("{id}", "3").replace("{name}", "glow")
+               .replace("{property}", "name").replace("{command}", "stop"))
     resolved = resolve(*msg(address, *EXAMPLE_ARGS.get(info.args, ())))
     assert resolved.route == info.route
     assert resolved.editing is info.editing is is_editing(resolved.action)
@@ -315,7 +318,8 @@ def test_status_messages_send_only_real_changes() -> None:
     all_msgs = dict(status_messages(None, first))
     assert all_msgs["/essence/status/act"] == (1,)
     assert all_msgs["/essence/status/cue"] == ("1",)
-    assert all_msgs[PLAYBACK_POSITION] == ("2",)
+    assert PLAYBACK_POSITION not in all_msgs  # as QLab: on a change only (see feedback.py)
+    assert all_msgs["/update/workspace/essence/cue_id/1"] == ()  # cue 1 started
     assert all_msgs["/essence/status/countdown"] == (5.0,)
     jitter = RigStatus(act=1, cue_id="1", next_cue_id="2", countdown=4.95, fps=59.8)
     assert status_messages(first, jitter) == []
@@ -326,6 +330,8 @@ def test_status_messages_send_only_real_changes() -> None:
         "/essence/status/next": ("",),
         PLAYBACK_POSITION: ("",),
         "/essence/status/countdown": (-1.0,),
+        "/update/workspace/essence/cue_id/1": (),  # QLab's pushes: cue 1 stopped, 2 started
+        "/update/workspace/essence/cue_id/2": (),
     }
 
 

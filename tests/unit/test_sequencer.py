@@ -27,7 +27,7 @@ from performance.show.commands import (
 )
 from performance.show.cuefile.load import load_cue_file, parse_cue_text
 from performance.show.frame import ShowFrame
-from performance.show.seqoptions import SequencerOptions
+from performance.show.seqoptions import Outcome, SequencerOptions
 from performance.show.sequencer import Sequencer
 
 CATALOG = shader_catalog()
@@ -190,9 +190,9 @@ def test_goto_and_back_fire_at_once_without_following() -> None:
     seq.apply(Back(), 20.0)
     assert at(seq, 20.0).cue_id == "1"
     seq.apply(Back(), 21.0)
-    assert seq.last_refusal == "Back: there is no earlier cue"
+    assert seq.last_refusal == "no earlier cue"
     seq.apply(GotoCue("99"), 22.0)
-    assert "no cue with id '99'" in seq.last_refusal
+    assert seq.last_refusal == "no cue 99"
 
 
 def test_go_during_a_pre_wait_fires_that_cue_now() -> None:
@@ -304,7 +304,7 @@ def test_a_second_go_within_the_minimum_interval_is_ignored() -> None:
     seq.apply(Go(), 1.0)
     seq.apply(Go(), 1.1)
     assert at(seq, 1.2).cue_id == "1" and seq.ignored_gos == 1
-    assert "ignored" in seq.status().last_refusal
+    assert seq.status().last_refusal == "too soon"
     seq.apply(Go(), 1.4)
     assert at(seq, 2.5).cue_id == "2"                 # fired after its 1 s pre-wait
     assert seq.ignored_gos == 1
@@ -351,7 +351,7 @@ def test_locked_mode_refuses_editing_commands() -> None:
     seq.locked = True
     assert seq.status().locked
     outcome = seq.handle(SetInput("intensity", 1.5), 1.0)
-    assert not outcome.accepted and "locked" in outcome.reason
+    assert not outcome.accepted and outcome.reason == "show mode"
     assert not seq.handle(SetChaosMode(True), 1.0).accepted
     assert not seq.handle(GotoCue("3"), 1.0).accepted
     assert at(seq, 1.0).current.inputs["intensity"] == 0.4
@@ -411,11 +411,15 @@ def test_countdown_is_the_first_running_wait() -> None:
     assert SequencerStatus(P.READY).countdown is None
 
 
-def test_set_input_clamps_and_refuses_undeclared_names() -> None:
+def test_set_input_refuses_out_of_range_values_and_undeclared_names() -> None:
     seq = make()
     seq.apply(GotoCue("1"), 0.0)
-    assert seq.handle(SetInput("intensity", 9.0), 1.0).accepted
-    assert at(seq, 3.0).current.inputs["intensity"] == 2.0     # clamped to MAX
+    assert seq.handle(SetInput("intensity", 2.0), 1.0).accepted
+    assert at(seq, 3.0).current.inputs["intensity"] == 2.0
+    out = seq.handle(SetInput("intensity", 9.0), 3.0)  # one rule with OSC: refused, not clamped
+    assert not out.accepted and out.reason == "intensity: 9.0 outside [0.0, 2.0]"
+    assert at(seq, 3.5).current.inputs["intensity"] == 2.0
+    assert dict(seq.status().inputs)["intensity"] == 2.0  # what feedback reports
     refused = seq.handle(SetInput("flicker", 1.0), 3.0)
     assert not refused.accepted
     assert "declares no input 'flicker'" in refused.reason and "intensity" in refused.reason
@@ -517,3 +521,28 @@ def test_the_room_calls_the_showdown_in_the_default_show() -> None:
         t = round(t + 0.1, 1)
     assert at(seq, t, wild).act_name == "The Showdown"
     assert 1.5 <= t <= 1.7
+
+
+def test_every_no_op_says_why_and_the_outcome_is_kept_as_a_receipt() -> None:
+    seq = make()
+    refused = {
+        GotoCue("99"): "no cue 99", SetPlayhead("99"): "no cue 99",
+        SetPlayhead("selected"): "no cue selected", SetPlayhead("previous"): "start of list",
+    }
+    for command, reason in refused.items():
+        assert seq.apply(command, 0.0) == Outcome(False, reason)
+    seq.apply(GotoCue(seq.cues.cues[-1].id), 1.0)
+    assert seq.apply(SetPlayhead("next"), 2.0) == Outcome(False, "end of list")
+    go = Go()
+    assert seq.apply(go, 3.0) == Outcome(False, "end of list")
+    receipts = seq.take_receipts()
+    assert len(receipts) == 7 and receipts[-1][0] is go and seq.take_receipts() == []
+
+
+def test_show_mode_refuses_back_as_it_refuses_every_cue_but_go() -> None:
+    seq = make()
+    seq.apply(GotoCue("2"), 0.0)
+    seq.locked = True
+    assert seq.apply(Back(), 5.0) == Outcome(False, "show mode")
+    assert at(seq, 6.0).cue_id == "2"
+    assert seq.apply(Go(), 7.0).accepted
