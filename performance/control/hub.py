@@ -28,16 +28,15 @@ from dataclasses import dataclass, replace
 
 from performance.config import DEFAULTS, Settings
 from performance.control.access import AccessPolicy, ConnectResult, SenderKey, Session
-from performance.control.addresses import (
+from performance.control.actions import (
     AddressError,
     Ignored,
     ParamSet,
     SessionOp,
     SessionOpKind,
     Transport,
-    param_command,
-    resolve,
 )
+from performance.control.addresses import param_command, resolve
 from performance.control.counters import DropCounter
 from performance.control.feedback import RigStatus, SubscriberFeedback, status_json
 from performance.control.qlab import answer as qlab_answer

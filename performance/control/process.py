@@ -54,7 +54,7 @@ from performance.control.shared import SharedLatest
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.errors import ConfigError
 from performance.core.mailbox import CommandQueue
-from performance.core.restarts import RestartSchedule, Trouble
+from performance.core.restarts import RestartSchedule, Supervised, Trouble
 from performance.show.commands import Command, Go, SetInput
 from performance.show.gogate import GoGate
 from performance.show.seqoptions import Outcome
@@ -69,7 +69,7 @@ MAX_READS = 4096  # reports taken in one drain (the child keeps fewer than this 
 STOP_STEP_S = 0.05
 
 
-class OscProcess:
+class OscProcess(Supervised):
     """`ControlHub` + `OscServer` in a spawned child, as a `ControlPort` (see the module).
 
     `go_gate` is the sequencer's gate and `clock` the show's (None: no GO interval, as the
@@ -128,15 +128,6 @@ class OscProcess:
         self._earlier: Counter[str] = Counter()  # counters of children that are gone
         self._counts: dict[str, int] = {}  # the running child's, as last sent
 
-    @property
-    def restarts(self) -> int:
-        """Children started to replace one in trouble."""
-        return self._schedule.restarts
-
-    @property
-    def trouble(self) -> str | None:
-        """What happened last, until a child runs again."""
-        return self._schedule.message
 
     @classmethod
     def from_settings(cls, settings: Settings, *, go_gate: GoGate | None = None,

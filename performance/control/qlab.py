@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from performance.control.addresses import QLAB_DIALECT, SessionOp, SessionOpKind
+from performance.control.actions import SessionOp, SessionOpKind
+from performance.control.addresses import QLAB_DIALECT
 from performance.show.status import SequencerPhase
 
 if TYPE_CHECKING:

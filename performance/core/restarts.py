@@ -71,3 +71,20 @@ class RestartSchedule:
     def cancel(self) -> None:
         """Nothing is to be restarted any more (the owner stops)."""
         self._at = None
+
+
+class Supervised:
+    """What an owner of a watched child shows: its restarts and current trouble (the owner
+    sets `_schedule`)."""
+
+    _schedule: RestartSchedule
+
+    @property
+    def restarts(self) -> int:
+        """Children started to replace one in trouble."""
+        return self._schedule.restarts
+
+    @property
+    def trouble(self) -> str | None:
+        """What happened to the last child, until a new one runs."""
+        return self._schedule.message

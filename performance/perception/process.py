@@ -29,7 +29,7 @@ from typing import Any
 from performance.core.clock import work_seconds
 from performance.core.errors import ConfigError, ModelError
 from performance.core.mailbox import LatestSlot
-from performance.core.restarts import RestartSchedule, Trouble
+from performance.core.restarts import RestartSchedule, Supervised, Trouble
 from performance.core.types import Observations
 from performance.perception.frameshare import FrameReader, SharedFrameSlot, SlotHandles
 from performance.perception.worker import Detector
@@ -104,7 +104,7 @@ def cpu_set(text: str, count: int | None = None) -> frozenset[int] | None:
                       f"{count}")
 
 
-class PerceptionProcess:
+class PerceptionProcess(Supervised):
     """`PerceptionWorker`'s job (frames in `frames`, observations into `out`) in a child,
     kept on the CPUs `cpus` (None: any; see `cpu_set`).
 
@@ -140,15 +140,6 @@ class PerceptionProcess:
         self.last_error: str | None = None
         self.last_latency_s: float | None = None
 
-    @property
-    def restarts(self) -> int:
-        """Children started to replace one in trouble."""
-        return self._schedule.restarts
-
-    @property
-    def trouble(self) -> str | None:
-        """What happened to the last child, until a new one runs."""
-        return self._schedule.message
 
     @property
     def dropped(self) -> int:

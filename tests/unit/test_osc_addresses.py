@@ -9,16 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from performance.control.actions import AddressError, Ignored, ParamSet, SessionOp, Transport
 from performance.control.addresses import (
     _SWITCHES,
     _TRIGGERS,
     ADDRESS_TABLE,
-    AddressError,
     AddressInfo,
-    Ignored,
-    ParamSet,
-    SessionOp,
-    Transport,
     is_editing,
     resolve,
 )
