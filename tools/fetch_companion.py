@@ -43,8 +43,11 @@ def fetch(dest: Path) -> Path:
     (dest / "package.json").write_text(
         json.dumps({"name": "essence-companion-test", "private": True,
                     "dependencies": PACKAGES}, indent=2) + "\n", encoding="utf-8")
-    subprocess.run([npm, "install", "--no-audit", "--no-fund", "--omit=optional",
-                    "--prefix", str(dest)], check=True)
+    done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--omit=optional",
+                           "--prefix", str(dest)], check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"npm install into {dest} failed (exit {done.returncode}); the npm "
+                         f"registry must be reachable once")
     if not installed(dest):
         raise SystemExit(f"npm install into {dest} did not leave {PACKAGES}")
     return dest
