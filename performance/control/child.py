@@ -11,9 +11,10 @@ little is unread, so a fader flood coalesces here, newest wins, not in the pipe;
 sent while `UNREAD_MAX` bytes are unread, so the pipe never fills and the uplink never
 waits for a busy render process. It also takes the newest status and input ranges the
 render process published (`SharedLatest`) with the GO presses the show took from its
-keys, counts a heartbeat, sends the counters, and ends the child when the render process
-is gone. An answer thread reads what the show did with each request (`Settled`, from the
-render process over a second pipe) and has the hub answer its sender.
+keys and the show-mode key's changes (the hub follows them), counts a heartbeat, sends the
+counters, and ends the child when the render process is gone. An answer thread reads
+what the show did with each request (`Settled`, from the render process over a second
+pipe) and has the hub answer its sender.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class Report(StrEnum):
 
     READY = "ready"  # listening: (udp address or None, tcp address or None)
     FAILED = "failed"  # could not listen (the message says why)
-    BATCH = "batch"  # (requests in the show's order, show mode, counters or None)
+    BATCH = "batch"  # (requests in the show's order, show mode, counters or None,
+    #                   show-mode key changes taken: see control/showmode.py)
     COUNTS = "counts"  # the hub's counters (when they changed, and at the end)
 
 
@@ -75,6 +77,7 @@ class Downlink:
     status: RigStatus | None
     ranges: dict[str, tuple[float, float]] | None  # None: any finite value, clamped later
     local_presses: int = 0  # GO presses the show took from elsewhere (keys, AutoGo, Back)
+    show_mode: tuple[int, bool] = (0, False)  # (show-mode key changes, the state they left)
 
 
 def send_report(out: Connection, kind: Report, payload: object) -> int:
@@ -95,11 +98,12 @@ class Uplink:
         self.taken = taken  # bytes the render process has read (it writes, we read)
         self.beat = beat
         self.sent = 0
-        self.sent_mode = hub.show_mode
+        self.sent_mode = (hub.show_mode, 0)  # show mode and key changes last reported
         self._last_params = -1.0
         self._counts: dict[str, int] = {}
         self._counts_at = -1.0
         self._local_presses: int | None = None  # None until the first downlink
+        self.mode_changes = 0  # the render process's show-mode key changes followed
 
     def step(self) -> None:
         """Sleep until something is due (at most `POLL_S`), then do what is due."""
@@ -131,11 +135,15 @@ class Uplink:
             gate = self.hub.go_gate
             if gate is not None and seen is not None and value.local_presses > seen:
                 gate.press(self.hub.clock.now())  # a key's GO: an OSC GO now is too soon
+            changes, wanted = value.show_mode
+            if changes != self.mode_changes:  # the show-mode key: follow it
+                self.mode_changes = changes
+                self.hub.set_show_mode(wanted)
 
     def _send_commands(self, now: float) -> None:
         hub = self.hub
         transports, params = hub.waiting()
-        mode = hub.show_mode
+        mode = (hub.show_mode, self.mode_changes)
         unread = self.sent - int(self.taken.value)
         if unread >= UNREAD_MAX:
             return
@@ -146,7 +154,8 @@ class Uplink:
             return
         requests = hub.take_requests()
         counts = self._changed_counts(now)  # as fresh as the commands they go with
-        self.sent += send_report(self.out, Report.BATCH, (requests, mode, counts))
+        self.sent += send_report(self.out, Report.BATCH,
+                                 (requests, mode[0], counts, mode[1]))
         self.sent_mode = mode
         if params:
             self._last_params = now

@@ -44,7 +44,7 @@ from performance.control.requests import NOT_APPLIED, Handout, Request, Settled
 from performance.control.wire import Message, WireError, build_message, parse_packet
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.mailbox import CommandQueue, LatestSlot
-from performance.show.commands import Command, Go
+from performance.show.commands import Command, Go, SetShowMode
 from performance.show.gogate import GoGate
 from performance.show.seqoptions import SHOW_MODE, STALE, TOO_SOON, Outcome
 
@@ -157,8 +157,20 @@ class ControlHub:
     # --- main loop side -----------------------------------------------------------------
 
     def put(self, command: Command) -> bool:
-        """Queue a command from a local control (keyboard) behind the OSC ones."""
+        """Queue a command from a local control (keyboard) behind the OSC ones; the
+        show-mode key (`SetShowMode`) changes show mode here at once (no passcode: the
+        keyboard is the rig's own)."""
+        if isinstance(command, SetShowMode):
+            self.set_show_mode(command.on)
+            return True
         return self.queue.put(Request(command))
+
+    def set_show_mode(self, on: bool | None) -> None:
+        """Set show mode (None: toggle) and wake the drainer (the OSC process's uplink)."""
+        with self._lock:
+            self.show_mode = not self.show_mode if on is None else on
+        self.urgent.set()
+        self.wake.set()
 
     def take_requests(self) -> list[Request]:
         """Transport requests in arrival order, then the newest value of each parameter."""

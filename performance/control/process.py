@@ -17,7 +17,8 @@ waits: answers are dropped (and counted) while `ANSWERS_UNREAD_MAX` bytes sit un
 GO interval: the child checks GOs with a `GoGate` of the show's interval (to answer "too
 soon" at once); `drain` vouches for each GO it admitted on the sequencer's gate
 (`GoGate.vouch`), so two GOs admitted apart are never refused for arriving in one frame;
-the show's own presses (keys) go to the child's gate with the status.
+the show's own presses (keys) go to the child's gate with the status. Show mode: the
+child reports it, the show-mode key sets it here and the child follows (control.showmode).
 
 The child is watched on every `drain`: when it dies or its heartbeat stops for `hang_s`,
 that is reported once per kind, it is killed, and a new one listens on the same ports
@@ -51,6 +52,7 @@ from performance.control.requests import (
     is_stale,
 )
 from performance.control.shared import SharedLatest
+from performance.control.showmode import LocalShowMode
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.errors import ConfigError
 from performance.core.mailbox import CommandQueue
@@ -114,7 +116,7 @@ class OscProcess(Supervised):
         self._answers = AnswerPipe(self._ctx.RawValue(ctypes.c_longlong, 0))
         self._coalesced = 0
         self._vouched = 0  # GOs vouched for on the show's gate (the rest were made here)
-        self._show_mode = self.options.show_mode
+        self._mode = LocalShowMode(self.options.show_mode)  # the key's changes: showmode.py
         self._status: RigStatus | None = None
         self._ranges: dict[str, tuple[float, float]] | None = None
         self._ready = False
@@ -127,7 +129,6 @@ class OscProcess(Supervised):
         self._schedule = RestartSchedule("OSC control process", restart_s, RESTART_MAX_S, log)
         self._earlier: Counter[str] = Counter()  # counters of children that are gone
         self._counts: dict[str, int] = {}  # the running child's, as last sent
-
 
     @classmethod
     def from_settings(cls, settings: Settings, *, go_gate: GoGate | None = None,
@@ -201,12 +202,15 @@ class OscProcess(Supervised):
 
     @property
     def show_mode(self) -> bool:
-        """The live show-mode flag (OSC changes it in the child)."""
-        return self._show_mode
+        """The live show-mode flag (OSC changes it in the child, the key here)."""
+        return self._mode.on
 
     def put(self, item: Command) -> bool:
         """Queue a command from a local control (keyboard) behind the OSC ones."""
-        return self._local.put(item)
+        if not self._mode.take(item):  # the show-mode key: set here now, the child follows
+            return self._local.put(item)
+        self._write_downlink()
+        return True
 
     def drain(self) -> list[Command]:
         """Transport commands in arrival order, then the newest value of each parameter,
@@ -281,7 +285,7 @@ class OscProcess(Supervised):
         tcp = self.tcp_address[1] if self.tcp_address is not None else self.tcp_port
         min_go = self.go_gate.min_interval if self.go_gate is not None else None
         origin = self.clock.origin if isinstance(self.clock, MonotonicClock) else None
-        options = ChildOptions(replace(self.options, show_mode=self._show_mode), self.host,
+        options = ChildOptions(replace(self.options, show_mode=self._mode.on), self.host,
                                udp, tcp, self.reply_port, min_go, origin)
         self._write_downlink()
         self._proc = self._ctx.Process(
@@ -299,9 +303,8 @@ class OscProcess(Supervised):
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None and proc.is_alive():
-            proc.kill()
         if proc is not None:
+            proc.kill()  # nothing when it has ended
             proc.join(2.0)
         if self._conn is not None:
             self._conn.close()
@@ -335,20 +338,19 @@ class OscProcess(Supervised):
 
     def _on_report(self, kind: Report, payload: object) -> None:
         if kind is Report.BATCH:
-            requests, mode, counts = cast(
-                tuple[list[Request], bool, dict[str, int] | None], payload)
+            requests, mode, counts, seen = cast(
+                tuple[list[Request], bool, dict[str, int] | None, int], payload)
             if not isinstance(self.clock, MonotonicClock):  # times of another clock
                 requests = [replace(r, received=None) for r in requests]
             self._pending.extend(requests)
-            self._show_mode = bool(mode)
+            self._mode.report(bool(mode), seen)
             if counts is not None:
                 self._counts = dict(counts)
         elif kind is Report.COUNTS:
             self._counts = dict(cast(dict[str, int], payload))
         elif kind is Report.READY:
             udp, tcp = cast(tuple[tuple[str, int] | None, tuple[str, int] | None], payload)
-            self.udp_address = self.udp_address or udp
-            self.tcp_address = self.tcp_address or tcp
+            self.udp_address, self.tcp_address = self.udp_address or udp, self.tcp_address or tcp
             self._ready = True
             self._schedule.running("listening")
         elif kind is Report.FAILED:
@@ -366,8 +368,7 @@ class OscProcess(Supervised):
                 except OSError as exc:
                     self._trouble(Trouble.FAILED, f"could not start again: {exc}", now)
             return
-        proc = self._proc
-        if proc is None:
+        if (proc := self._proc) is None:
             return
         if self._failed is not None:
             failed, self._failed = self._failed, None
@@ -394,11 +395,10 @@ class OscProcess(Supervised):
         self._retire()
 
     def _write_downlink(self) -> None:
-        gate = self.go_gate
-        local = gate.presses - self._vouched if gate is not None else 0
-        if not self._downlink.put(Downlink(self._status, self._ranges, local)):
+        local = self.go_gate.presses - self._vouched if self.go_gate is not None else 0
+        if not self._downlink.put(Downlink(self._status, self._ranges, local, self._mode.wanted)):
             if not self._warned_ranges:
                 self._warned_ranges = True
                 log.warning("OSC: %d input ranges do not fit the shared block; any finite "
                             "value passes to the show (which clamps it)", len(self._ranges or {}))
-            self._downlink.put(Downlink(self._status, None, local))
+            self._downlink.put(Downlink(self._status, None, local, self._mode.wanted))

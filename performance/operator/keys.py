@@ -2,7 +2,8 @@
 
 Owns which key does what. Show commands go into the same bounded CommandQueue the OSC
 server feeds, so the keyboard is just another controller. Toggles (pause, chaos mode) read
-the show's own last state, so they stay right whatever else (OSC, a cue) changed it.
+the show's own last state, so they stay right whatever else (OSC, a cue) changed it; the
+show-mode key toggles the flag OSC control owns (the keyboard may always leave show mode).
 Local actions (stats, fullscreen, quit) concern the window and never reach the show.
 """
 
@@ -21,6 +22,7 @@ from performance.show.commands import (
     Resume,
     SetChaosMode,
     SetPlayhead,
+    SetShowMode,
 )
 from performance.show.frame import ShowFrame, ShowStatus
 
@@ -35,6 +37,7 @@ class KeyAction(StrEnum):
     PREVIOUS = "previous"
     NEXT = "next"
     CHAOS = "chaos"
+    SHOW_MODE = "show_mode"  # lock / unlock editing (OSC control takes it; see SetShowMode)
     STATS = "stats"  # local: the frame statistics on the overlay and the log
     FULLSCREEN = "fullscreen"  # local
     QUIT = "quit"  # local
@@ -55,6 +58,7 @@ KEYMAP: dict[str, KeyAction] = {
     "left": KeyAction.PREVIOUS,
     "right": KeyAction.NEXT,
     "c": KeyAction.CHAOS,
+    "ctrl+l": KeyAction.SHOW_MODE,
     "i": KeyAction.STATS,
     "f": KeyAction.FULLSCREEN,
     "ctrl+q": KeyAction.QUIT,
@@ -74,6 +78,7 @@ def command_for(action: KeyAction, show: ShowFrame | None) -> Command | None:
         KeyAction.PREVIOUS: SetPlayhead("previous"),
         KeyAction.NEXT: SetPlayhead("next"),
         KeyAction.CHAOS: SetChaosMode(on=not (show is not None and show.chaos_mode)),
+        KeyAction.SHOW_MODE: SetShowMode(),
     }
     return commands.get(action)
 

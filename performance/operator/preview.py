@@ -116,7 +116,8 @@ class OperatorView:
         show, crowd = info.show, info.emotion.crowd
         lines = [
             (f"act {show.act} {show.act_name} | {show.status}"
-             f"{' | CHAOS' if show.chaos_mode else ''} | t {info.now:6.1f}s", WHITE),
+             f"{' | CHAOS' if show.chaos_mode else ''}{' | SHOW MODE' if show.locked else ''}"
+             f" | t {info.now:6.1f}s", WHITE),
             (f"input: {info.input_status} | faces {len(info.emotion.faces)} | valence "
              f"{crowd.valence:+.2f} arousal {crowd.arousal:+.2f} chaos {crowd.chaos:.2f}",
              RED if info.input_status.lost else WHITE),

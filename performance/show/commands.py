@@ -96,5 +96,16 @@ class HardStop:
     """Cut picture and sound to nothing at once and stop every wait (QLab's /hardStop)."""
 
 
+@dataclass(frozen=True)
+class SetShowMode:
+    """Toggle (None) or set show mode from the rig's own keyboard.
+
+    Taken by OSC control (it owns the show-mode flag: `ControlHub`, `OscProcess`), never by
+    the show; a show without OSC control has no show mode and refuses it.
+    """
+
+    on: bool | None = None
+
+
 Command = (Go | Back | GotoCue | SetPlayhead | Stop | Pause | Resume | Panic | Blackout
-           | SetInput | SetChaosMode | HoldCondition | HardStop)
+           | SetInput | SetChaosMode | HoldCondition | HardStop | SetShowMode)

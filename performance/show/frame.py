@@ -70,6 +70,7 @@ class ShowFrame:
     countdown: float | None = None  # seconds left of a pre/post-wait or an armed condition
     status: ShowStatus = ShowStatus.RUNNING
     chaos_mode: bool = False
+    locked: bool = False  # show mode: editing commands refused (the sequencer's `locked`)
     sound: SoundSetting = field(default_factory=SoundSetting)
 
 

@@ -121,7 +121,7 @@ class Sequencer:
             time=now, current=current, previous=previous, mix=mix,
             master=self._master.at(now), act=status.act, act_name=status.act_name,
             cue_id=status.cue_id, cue_name=status.cue_name, next_cue_id=status.next_cue_id,
-            cue_progress=progress, countdown=status.countdown,
+            cue_progress=progress, countdown=status.countdown, locked=self.locked,
             status=status.phase.show_status, chaos_mode=self._picture.chaos, sound=self._sound,
         )
 

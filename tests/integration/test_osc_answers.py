@@ -3,7 +3,8 @@ the OSC control process, the cue sequencer): a reply comes only after the show a
 refused the command and names why (`no cue 99`, `end of list`, `show mode`, `stale`); a GO
 that reaches the show too old is refused `stale` and never fires; show mode is left only by
 a sender that proved a secret; `/connect` guesses back off; feedback carries show mode,
-chaos mode, blackout and the inputs' values. Every wait is bounded.
+chaos mode, blackout and the inputs' values; the show-mode key locks and unlocks editing.
+Every wait is bounded.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from performance.config import DEFAULT_CUES, Settings
 from performance.control.wire import build_message, parse_packet
 from performance.core.clock import MonotonicClock
 from performance.core.types import RoomEmotion
+from performance.operator.keys import handle_keys
 from performance.runtime.assemble import build_show
 from performance.runtime.services import ShowServices, start_services
 from performance.show.frame import Show
@@ -231,3 +233,26 @@ def test_feedback_shows_show_mode_chaos_blackout_and_input_values(live: Live) ->
     assert got["/essence/status/blackout"]["args"] == [1]
     assert got["/essence/status/chaos_mode"]["args"] == [1]
     assert got["/essence/status/show_mode"]["args"] == [1]
+
+
+@pytest.mark.parametrize("live", [{"control": "process"}, {"control": "thread"}],
+                         indirect=True, ids=["process", "thread"])
+def test_the_show_mode_key_locks_and_unlocks_editing(live: Live) -> None:
+    """ctrl+l in the rig's window: no secret needed, the keyboard is the rig's own."""
+    hub = live.services.hub
+    assert hub is not None
+    handle_keys(["ctrl+l"], live.services.commands, None)
+    assert hub.show_mode  # at once, in the render process
+    time.sleep(0.1)  # the OSC child follows through the downlink
+    for _ in range(3):
+        live.frame()  # the child's reports must not flip it back
+    assert hub.show_mode and live.show.tick(live.clock.now(), ROOM).locked
+    live.send("/essence/chaos", 1)
+    body = live.run_until("/reply/essence/chaos")
+    assert (body["status"], body["data"]) == ("denied", "show mode")
+    handle_keys(["ctrl+l"], live.services.commands, None)
+    assert not hub.show_mode
+    time.sleep(0.1)
+    live.send("/essence/chaos", 1)
+    assert live.run_until("/reply/essence/chaos")["status"] == "ok"
+    assert not hub.show_mode
