@@ -108,11 +108,14 @@ ADDRESS_TABLE: tuple[AddressInfo, ...] = (
     AddressInfo("/cue_id/{id}/start", "[1]", "fire cue {id} (uniqueID = cue id)",
                 editing=True),
     AddressInfo("/cue_id/{id}/go", "[1]", "fire cue {id}", editing=True),
-    AddressInfo("/cue/{id}/stop", "[1]", "stop waits and follows (one cue runs at a time)"),
+    AddressInfo("/cue/{id}/stop", "[1]", "stop waits and follows when cue {id} is the one "
+                "on stage (else error `cue {id} is not running`)"),
     AddressInfo("/cue_id/{id}/stop", "[1]", "as /cue/{id}/stop"),
-    AddressInfo("/cue/{id}/panic", "[1]", "panic (the running cue is the whole picture)"),
+    AddressInfo("/cue/{id}/panic", "[1]", "panic when cue {id} is the one on stage (else "
+                "error `cue {id} is not running`)"),
     AddressInfo("/cue_id/{id}/panic", "[1]", "as /cue/{id}/panic"),
-    AddressInfo("/cue/{id}/panicInTime", "[seconds]", "panic over the rig's panic time"),
+    AddressInfo("/cue/{id}/panicInTime", "[seconds]",
+                "panic over the rig's panic time when cue {id} is on stage"),
     AddressInfo("/cue_id/{id}/panicInTime", "[seconds]", "as /cue/{id}/panicInTime"),
     AddressInfo("/cue/{id}/{property}", "[keys]",
                 "name, number, uniqueID, children, valuesForKeys of cue {id} (read-only)"),
@@ -265,11 +268,12 @@ def _qlab(address: str, path: str, args: Args, types: str) -> Resolved | None:
         if what in ("start", "go") and (base, what) != ("cue", "start"):
             return _done(route,
                          _trigger(path, args, types, lambda: Transport(GotoCue(cue))))
+    aimed = None if cue in PLAYHEAD_IDS else cue  # a stop or panic for one cue checks it
     if what == "stop":
-        action = _trigger(path, args, types, lambda: Transport(Stop()))
+        action = _trigger(path, args, types, lambda: Transport(Stop(aimed)))
     elif what in ("panic", "panicInTime"):
-        action = (Transport(Panic()) if what == "panicInTime"
-                  else _trigger(path, args, types, lambda: Transport(Panic())))
+        action = (Transport(Panic(aimed)) if what == "panicInTime"
+                  else _trigger(path, args, types, lambda: Transport(Panic(aimed))))
     elif what in CUE_PROPERTIES:
         if args and (what != "valuesForKeys" or types != "s" or len(args) > 1):
             action = SessionOp(SessionOpKind.UNSUPPORTED, READ_ONLY_WHY)

@@ -44,7 +44,10 @@ class SetPlayhead:
 
 @dataclass(frozen=True)
 class Stop:
-    """Stop waits and follows; the picture stays as it is."""
+    """Stop waits and follows; the picture stays as it is. With `cue` (QLab's
+    `/cue/{id}/stop`): only when that cue is the one on stage, else refused."""
+
+    cue: str | None = None
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,10 @@ class Resume:
 
 @dataclass(frozen=True)
 class Panic:
-    """Fade picture and sound to nothing over the panic time; a second panic soon after cuts."""
+    """Fade picture and sound to nothing over the panic time; a second panic soon after cuts.
+    With `cue` (`/cue/{id}/panic`): only when that cue is the one on stage, else refused."""
+
+    cue: str | None = None
 
 
 @dataclass(frozen=True)

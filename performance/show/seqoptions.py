@@ -37,6 +37,11 @@ def no_cue(cue_id: str) -> str:
     return f"no cue {cue_id}"
 
 
+def not_running(cue_id: str) -> str:
+    """The reason a stop or panic aimed at one cue did nothing: `cue 5 is not running`."""
+    return f"cue {cue_id} is not running"
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What became of one command or reload: accepted, or refused with a reason."""

@@ -52,6 +52,7 @@ from performance.show.seqoptions import (
     Outcome,
     SequencerOptions,
     no_cue,
+    not_running,
 )
 from performance.show.status import SequencerPhase, SequencerStatus
 from performance.show.waits import PreWait, ShowClock, Waits
@@ -221,6 +222,9 @@ class Sequencer:
         if isinstance(command, SetPlayhead):
             return self._set_playhead(command.target)
         if isinstance(command, Stop | Panic | HardStop):
+            aimed = None if isinstance(command, HardStop) else command.cue
+            if aimed is not None and aimed != self.status().cue_id:
+                return Outcome(False, not_running(aimed))
             if isinstance(command, Panic | HardStop):  # fade out; a HardStop cuts
                 self._master.panic(now, cut=isinstance(command, HardStop))
             self._waits.clear()  # every wait stops and the armed condition is held

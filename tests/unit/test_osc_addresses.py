@@ -350,3 +350,11 @@ def test_rig_status_from_the_sequencers_status() -> None:
                                countdown=3.5, state="post_wait", faces=3, chaos=0.4,
                                fps=59.9, health="ok")
     assert type(status.state) is str  # the wire value, not the enum
+
+
+def test_stop_and_panic_for_one_cue_carry_its_id_and_the_playhead_ones_do_not() -> None:
+    assert resolve("/cue/5/stop", (), "").action == Transport(Stop("5"))
+    assert resolve("/cue_id/5/panic", (), "").action == Transport(Panic("5"))
+    assert resolve("/cue/5/panicInTime", (), "").action == Transport(Panic("5"))
+    assert resolve("/cue/active/stop", (), "").action == Transport(Stop())
+    assert resolve("/stop", (), "").action == Transport(Stop())

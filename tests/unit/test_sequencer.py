@@ -546,3 +546,15 @@ def test_show_mode_refuses_back_as_it_refuses_every_cue_but_go() -> None:
     assert seq.apply(Back(), 5.0) == Outcome(False, "show mode")
     assert at(seq, 6.0).cue_id == "2"
     assert seq.apply(Go(), 7.0).accepted
+
+
+def test_a_stop_or_panic_aimed_at_one_cue_acts_only_on_the_cue_on_stage() -> None:
+    """QLab's /cue/{id}/stop and /cue/{id}/panic: honest about a cue that is not running."""
+    seq = make()
+    seq.apply(GotoCue("2"), 0.0)
+    for command in (Stop("5"), Panic("5")):
+        assert seq.apply(command, 1.0) == Outcome(False, "cue 5 is not running")
+    assert seq.status().cue_id == "2" and seq.status().phase != "panic"
+    assert seq.apply(Stop("2"), 1.5) == Outcome(True)
+    assert seq.apply(Panic("2"), 2.0) == Outcome(True)
+    assert at(seq, 2.1, room()).master < 1.0  # fading out: the panic took
