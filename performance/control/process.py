@@ -56,7 +56,7 @@ from performance.control.showmode import LocalShowMode
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.errors import ConfigError
 from performance.core.mailbox import CommandQueue
-from performance.core.restarts import RestartSchedule, Supervised, Trouble
+from performance.core.restarts import RestartSchedule, Supervised, Trouble, life_trouble
 from performance.show.commands import Command, Go, SetInput
 from performance.show.gogate import GoGate
 from performance.show.seqoptions import Outcome
@@ -374,13 +374,12 @@ class OscProcess(Supervised):
             failed, self._failed = self._failed, None
             self._trouble(Trouble.FAILED, failed, now)
             return
-        if not proc.is_alive():
-            self._trouble(Trouble.CRASHED, f"exit code {proc.exitcode}", now)
-            return
-        if not self._ready:
-            self._spawned_at = now if self._spawned_at is None else self._spawned_at
-            if now - self._spawned_at > self._start_timeout:
-                self._trouble(Trouble.HUNG, "it did not listen", now)
+        self._spawned_at = now if self._spawned_at is None else self._spawned_at
+        trouble = life_trouble(proc.is_alive(), proc.exitcode, self._ready,
+                               now - self._spawned_at, self._start_timeout, "it did not listen")
+        if trouble is not None or not self._ready:
+            if trouble is not None:
+                self._trouble(*trouble, now)
             return
         beat = int(self._beat.value)
         if beat != self._beat_seen[0] or away:  # the render loop was away: no verdict yet

@@ -73,6 +73,18 @@ class RestartSchedule:
         self._at = None
 
 
+def life_trouble(alive: bool, exitcode: int | None, ready: bool, waited: float,
+                 start_timeout: float, not_ready: str) -> tuple[Trouble, str] | None:
+    """Whether a child is in trouble by its life alone: ended (CRASHED, with its exit code),
+    or not ready `start_timeout` after it started (HUNG, `not_ready` says how); None: fine
+    so far (its owner checks its own heartbeat next)."""
+    if not alive:
+        return Trouble.CRASHED, f"exit code {exitcode}"
+    if not ready and waited > start_timeout:
+        return Trouble.HUNG, not_ready
+    return None
+
+
 class Supervised:
     """What an owner of a watched child shows: its restarts and current trouble (the owner
     sets `_schedule`)."""

@@ -29,7 +29,7 @@ from typing import Any
 from performance.core.clock import work_seconds
 from performance.core.errors import ConfigError, ModelError
 from performance.core.mailbox import LatestSlot
-from performance.core.restarts import RestartSchedule, Supervised, Trouble
+from performance.core.restarts import RestartSchedule, Supervised, Trouble, life_trouble
 from performance.core.types import Observations
 from performance.perception.frameshare import FrameReader, SharedFrameSlot, SlotHandles
 from performance.perception.worker import Detector
@@ -256,13 +256,13 @@ class PerceptionProcess(Supervised):
         proc = self._proc
         if proc is None or self._stop.value:
             return
-        if not proc.is_alive():
-            self._trouble(Trouble.CRASHED, f"exit code {proc.exitcode}", now)
-            return
-        if not self._ready:
-            self._spawned_at = now if self._spawned_at is None else self._spawned_at
-            if now - self._spawned_at > self._start_timeout:
-                self._trouble(Trouble.HUNG, "the model did not load", now)
+        self._spawned_at = now if self._spawned_at is None else self._spawned_at
+        trouble = life_trouble(proc.is_alive(), proc.exitcode, self._ready,
+                               now - self._spawned_at, self._start_timeout,
+                               "the model did not load")
+        if trouble is not None or not self._ready:
+            if trouble is not None:
+                self._trouble(*trouble, now)
             return
         busy = int(self._busy.value)
         if busy == 0:

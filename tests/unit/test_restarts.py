@@ -46,3 +46,13 @@ def test_cancel_drops_a_scheduled_restart() -> None:
 def test_every_kind_reads_as_its_word(kind: Trouble) -> None:
     schedule = RestartSchedule("x", 1.0, 1.0)
     assert schedule.trouble(kind, "d", 0.0) == f"x {kind.value} (d); restarting"
+
+
+def test_life_trouble_names_a_dead_child_and_one_that_never_got_ready() -> None:
+    from performance.core.restarts import life_trouble
+
+    assert life_trouble(False, -9, True, 0.0, 5.0, "x") == (Trouble.CRASHED, "exit code -9")
+    assert life_trouble(True, None, False, 5.1, 5.0, "the model did not load") == \
+        (Trouble.HUNG, "the model did not load")
+    assert life_trouble(True, None, False, 4.9, 5.0, "x") is None  # still starting
+    assert life_trouble(True, None, True, 99.0, 5.0, "x") is None  # ready: fine
