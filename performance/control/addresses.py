@@ -277,8 +277,9 @@ def _qlab(address: str, path: str, args: Args, types: str) -> Resolved | None:
     elif what in CUE_PROPERTIES:
         if args and (what != "valuesForKeys" or types != "s" or len(args) > 1):
             action = SessionOp(SessionOpKind.UNSUPPORTED, READ_ONLY_WHY)
-        else:
-            action = SessionOp(SessionOpKind.QUERY, f"cue/{cue}/{what}")
+        else:  # valuesForKeys' one argument: the keys asked for, a JSON list (as QLab's)
+            keys = f"?{args[0]}" if args else ""
+            action = SessionOp(SessionOpKind.QUERY, f"cue/{cue}/{what}{keys}")
         if route.endswith("/" + what):  # /cue/{id}/name: the property row
             route = route.rsplit("/", 1)[0] + "/{property}"
     elif cue in PLAYHEAD_IDS:

@@ -15,6 +15,7 @@ a panic or blackout; the selection is the cue on the playhead.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from performance.control.actions import SessionOp, SessionOpKind
@@ -56,12 +57,16 @@ def answer(op: SessionOp, status: RigStatus | None, *, subscribed: bool, show_mo
         key = "next" if what == "selectedCues" else "running"
         found = _pick(status, key)
         return "ok", [cue_json(status, *found)] if found else []
+    what, _, asked = what.partition("?")  # valuesForKeys: the keys asked for, JSON
     parts = what.split("/")  # cue/{id}/{property}
     if len(parts) != 3 or parts[0] != "cue":
         return "error", f"unknown query {what}"
     cue_id, prop = parts[1], parts[2]
+    keys = _keys(asked) if asked else None
+    if isinstance(keys, str):
+        return "error", keys
     if cue_id == CUE_LIST_ID:
-        return _list_property(status, prop)
+        return _list_property(status, prop, keys)
     if cue_id in ("selected", "playhead", "active"):
         found = _pick(status, "running" if cue_id == "active" else "next")
         if found is None:
@@ -72,10 +77,21 @@ def answer(op: SessionOp, status: RigStatus | None, *, subscribed: bool, show_mo
             return "error", f"no cue {cue_id}"
     data = cue_json(status, *found)
     if prop == "valuesForKeys":
-        return "ok", data
+        return "ok", data if keys is None else {k: data[k] for k in keys if k in data}
     if prop == "children":
         return "ok", []
     return "ok", data["listName" if prop == "name" else prop]
+
+
+def _keys(asked: str) -> list[str] | str:
+    """The keys of a `valuesForKeys` request (a JSON list of strings), or why not."""
+    try:
+        keys = json.loads(asked)
+    except ValueError:
+        keys = None
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        return 'valuesForKeys takes a JSON list of keys, e.g. ["number","name"]'
+    return keys
 
 
 def cue_list(status: RigStatus | None) -> dict[str, object]:
@@ -107,12 +123,13 @@ def _common(unique_id: str, number: str, name: str, kind: str) -> dict[str, obje
     }
 
 
-def _list_property(status: RigStatus | None, prop: str) -> Reply:
+def _list_property(status: RigStatus | None, prop: str, keys: list[str] | None) -> Reply:
     listed = cue_list(status)
     if prop == "children":
         return "ok", listed["cues"]
     if prop == "valuesForKeys":
-        return "ok", {k: v for k, v in listed.items() if k != "cues"}
+        return "ok", {k: v for k, v in listed.items()
+                      if k != "cues" and (keys is None or k in keys)}
     return "ok", listed["listName" if prop == "name" else prop]
 
 

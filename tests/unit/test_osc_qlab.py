@@ -85,3 +85,15 @@ def test_a_connect_probe_without_passcode_is_answered_as_qlab_does() -> None:
     assert ask(hub, "/cueLists")["status"] == "denied"
     assert ask(hub, "/connect", "2468")["status"] == "ok"
     assert ask(hub, "/cueLists")["status"] == "ok"
+
+
+def test_values_for_keys_answers_the_keys_asked_for() -> None:
+    hub = hub_at("1", "2", "ready")
+    asked = ask(hub, "/cue_id/1/valuesForKeys", '["number","listName","isRunning","nope"]')
+    assert asked["data"] == {"number": "1", "listName": "Gates", "isRunning": True}
+    everything = ask(hub, "/cue_id/1/valuesForKeys")["data"]
+    assert isinstance(everything, dict) and {"uniqueID", "preWait", "type"} <= set(everything)
+    listed = ask(hub, "/cue_id/main/valuesForKeys", '["type"]')["data"]
+    assert listed == {"type": "Cue List"}
+    bad = ask(hub, "/cue_id/1/valuesForKeys", "number")
+    assert bad["status"] == "error" and "JSON list of keys" in str(bad["data"])
