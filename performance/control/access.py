@@ -92,6 +92,7 @@ class Session:
     unlocked: bool = False  # sent the unlock code (may leave show mode without a passcode)
     subscribed: bool = False
     feedback: SubscriberFeedback | None = None  # what this subscriber was sent, and when
+    reply_port: int | None = None  # QLab's /udpReplyPort: where its UDP replies go instead
 
     @property
     def transport(self) -> str:
@@ -237,6 +238,11 @@ class AccessPolicy:
         if editing and show_mode:
             return "show mode"
         return ""
+
+    def reply_port(self, key: SenderKey) -> int | None:
+        """The UDP port a sender asked its replies on (`/udpReplyPort`); None: not asked."""
+        session = self._sessions.get(key)
+        return session.reply_port if session is not None else None
 
     def forget(self, key: SenderKey) -> None:
         """Drop a sender's session (TCP connection closed, or `/disconnect`)."""

@@ -50,6 +50,8 @@ class SessionOpKind(StrEnum):
     SHOWMODE = "showmode"  # lock (`value` True) or unlock the editing addresses
     QUERY = "query"  # a QLab query answered from the status (`value`: what, see qlab.py)
     UNSUPPORTED = "unsupported"  # a QLab address with no meaning here (`value`: why)
+    REPLY_PORT = "reply_port"  # QLab's `/udpReplyPort <port>`: this sender's UDP replies
+    # and feedback go to `value` on its host from now on
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class SessionOp:
     """Answered by the hub itself (see `SessionOpKind`)."""
 
     op: SessionOpKind
-    value: bool | str | None = None
+    value: bool | int | str | None = None
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,8 @@ ADDRESS_TABLE: tuple[AddressInfo, ...] = (
     AddressInfo("/showMode", "[0|1]", "show mode: no argument asks, 0|1 as /essence/showmode"),
     AddressInfo("/version", "", "the QLab OSC dialect the rig speaks", needs_auth=False),
     AddressInfo("/alwaysReply", "[1]", "the rig always replies: 1 or nothing answers 1"),
-    AddressInfo("/udpReplyPort", "", "the port UDP replies go to (osc_reply_port)"),
+    AddressInfo("/udpReplyPort", "[port]",
+                "the port this sender's UDP replies go to; with a port: set it (QLab's)"),
     AddressInfo("/settings/general/minGoTime", "", "the minimum time between GOs, s"),
 )
 _INFO = {info.route: info for info in ADDRESS_TABLE}
@@ -311,8 +312,10 @@ def _qlab_setting(address: str, path: str, args: Args, types: str) -> Action:
         if _switch(path, args, types):
             return SessionOp(SessionOpKind.QUERY, "alwaysReply")
         return SessionOp(SessionOpKind.UNSUPPORTED, "not supported: the rig always replies")
-    return SessionOp(SessionOpKind.UNSUPPORTED,
-                     "not supported: set osc_reply_port in the rig's settings")
+    port = args[0] if len(args) == 1 and types in ("i", "h") else None
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        raise AddressError("bad_value", f"{address}: expects one port number 1-65535")
+    return SessionOp(SessionOpKind.REPLY_PORT, port)
 
 
 def is_editing(action: Action) -> bool:

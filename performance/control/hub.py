@@ -363,6 +363,8 @@ class ControlHub:
             self.show_mode = bool(action.value)
             self.urgent.set()
             self.wake.set()
+        elif action.op == SessionOpKind.REPLY_PORT:
+            session.reply_port = int(action.value or 0) or None
         elif action.op == SessionOpKind.DISCONNECT:
             session.authed = not self.access.passcode
             session.subscribed = False
@@ -377,7 +379,8 @@ class ControlHub:
         elif action.op in (SessionOpKind.QUERY, SessionOpKind.UNSUPPORTED):  # qlab.py
             return reply_packet(address, *qlab_answer(
                 action, self._status_now(), subscribed=session.subscribed,
-                show_mode=self.show_mode, reply_port=self.options.reply_port,
+                show_mode=self.show_mode,
+                reply_port=session.reply_port or self.options.reply_port,
                 min_go=self.go_gate.min_interval if self.go_gate is not None else 0.0))
         return reply_packet(address, "ok")
 

@@ -174,7 +174,9 @@ class OscServer:
     # --- UDP ----------------------------------------------------------------------------
 
     def _udp_reply_to(self, key: SenderKey) -> tuple[str, int]:
-        return key[1], self.reply_port or key[2]
+        """The sender's host, on the port it asked for (`/udpReplyPort`), else the rig's
+        `reply_port`, else the port the packet came from."""
+        return key[1], self.hub.access.reply_port(key) or self.reply_port or key[2]
 
     def _udp_send(self, sock: socket.socket, packet: bytes, dest: tuple[str, int]) -> None:
         try:

@@ -12,6 +12,7 @@ default), whose counters and commands cross a pipe.
 
 from __future__ import annotations
 
+import json
 import math
 import socket
 import threading
@@ -27,6 +28,7 @@ from performance.control.wire import (
     Framing,
     StreamDecoder,
     build_message,
+    parse_message,
     parse_packet,
     slip_encode,
 )
@@ -316,3 +318,28 @@ def test_stop_is_prompt(rig: Rig) -> None:
     assert time.monotonic() - started < 0.5
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # the port is free again
         s.bind((LOCAL, udp_port(server)))
+
+
+def test_udp_reply_port_moves_one_senders_replies_as_qlab_does(rig: Rig, dump: Dump) -> None:
+    """QLab's `/udpReplyPort <port>`: this sender's replies go to that port on its host from
+    now on; everyone else's still go to the rig's reply port (oscdump here)."""
+    _hub, server = rig()
+    target = (LOCAL, udp_port(server))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as inbox:
+        inbox.bind((LOCAL, 0))
+        inbox.settimeout(5.0)
+        port = inbox.getsockname()[1]
+        sender.sendto(build_message("/udpReplyPort", [port]), target)
+        first = parse_message(inbox.recv(65536))  # the answer already goes to the new port
+        assert first.address == "/reply/udpReplyPort"
+        sender.sendto(build_message("/udpReplyPort"), target)
+        asked = json.loads(str(parse_message(inbox.recv(65536)).args[0]))
+        assert asked["data"] == port
+        sender.sendto(build_message("/thump"), target)
+        assert parse_message(inbox.recv(65536)).address == "/reply/thump"
+        sender.sendto(build_message("/udpReplyPort", [70000]), target)
+        refused = json.loads(str(parse_message(inbox.recv(65536)).args[0]))
+        assert refused["status"] == "error"
+    oscsend(udp_port(server), "/thump")  # another sender: the rig's reply port, as before
+    assert dump.reply("/thump")["status"] == "ok"
