@@ -86,7 +86,8 @@ ADDRESS_TABLE: tuple[AddressInfo, ...] = (
     AddressInfo("/playhead/previous", "[1]", "move the playhead to the previous cue",
                 editing=True),
     AddressInfo("/playhead/{id}", "[1]", "move the playhead to cue {id} (no fire)", editing=True),
-    AddressInfo("/cue/{id}/start", "[1]", "fire cue {id} (e.g. 3 or 3.5)", editing=True),
+    AddressInfo("/cue/{id}/start", "[1]", "fire cue {id} (e.g. 3 or 3.5); its auto-follow or "
+                "auto-continue runs, as in QLab", editing=True),
     AddressInfo("/thump", "", "heartbeat: replies ok", needs_auth=False),
     AddressInfo("/workspaces", "", "list the one workspace (QLab discovery)", needs_auth=False),
     AddressInfo("/connect", "[passcode]", "authenticate this sender", needs_auth=False),
@@ -95,7 +96,8 @@ ADDRESS_TABLE: tuple[AddressInfo, ...] = (
     AddressInfo("/essence/go", "[1]", "GO"),
     AddressInfo("/essence/back", "[1]", "step back to the previous cue and fire it",
                 editing=True),
-    AddressInfo("/essence/goto", "id", "fire cue id", editing=True),
+    AddressInfo("/essence/goto", "id", "jump to cue id (a rehearsal jump: its next action "
+                "does not run)", editing=True),
     AddressInfo("/essence/param/{name}", "float (or 2-4 floats)",
                 "set a declared input of the current visual", editing=True),
     AddressInfo("/essence/chaos", "0|1", "crowd-chaos mode off/on", editing=True),
@@ -228,8 +230,8 @@ def resolve(
     parts = path.split("/")
     if len(parts) == 4 and parts[1] == "cue" and parts[3] == "start":
         cue = _cue_id(address, parts[2], "s")
-        return _done("/cue/{id}/start",
-                     _trigger(path, args, types, lambda: Transport(GotoCue(cue))))
+        return _done("/cue/{id}/start",  # as QLab: the cue's next action follows
+                     _trigger(path, args, types, lambda: Transport(GotoCue(cue, True))))
     if len(parts) == 3 and parts[1] == "playhead":
         cue = _cue_id(address, parts[2], "s")
         return _done("/playhead/{id}",
@@ -268,7 +270,7 @@ def _qlab(address: str, path: str, args: Args, types: str) -> Resolved | None:
         route = f"/{base}/{{id}}/{what}"
         if what in ("start", "go") and (base, what) != ("cue", "start"):
             return _done(route,
-                         _trigger(path, args, types, lambda: Transport(GotoCue(cue))))
+                         _trigger(path, args, types, lambda: Transport(GotoCue(cue, True))))
     aimed = None if cue in PLAYHEAD_IDS else cue  # a stop or panic for one cue checks it
     if what == "stop":
         action = _trigger(path, args, types, lambda: Transport(Stop(aimed)))

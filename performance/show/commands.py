@@ -30,9 +30,12 @@ class Back:
 
 @dataclass(frozen=True)
 class GotoCue:
-    """Fire the cue with this id (e.g. "3" or "3.5")."""
+    """Fire the cue with this id (e.g. "3" or "3.5") at once, without its pre-wait. `follow`
+    (QLab's `/cue/{id}/start` and `/go`): its next action (auto-follow, auto-continue) runs
+    as after a GO; without it (`/essence/goto`, a rehearsal jump) the show stops there."""
 
     cue_id: str
+    follow: bool = False
 
 
 @dataclass(frozen=True)

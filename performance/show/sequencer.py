@@ -218,7 +218,7 @@ class Sequencer:
             index = self.cues.index_of(str(command.cue_id))
             if index is None:
                 return Outcome(False, no_cue(command.cue_id))
-            return self._manual_fire(index, now)
+            return self._manual_fire(index, now, follow=command.follow)
         if isinstance(command, SetPlayhead):
             return self._set_playhead(command.target)
         if isinstance(command, Stop | Panic | HardStop):
@@ -268,10 +268,10 @@ class Sequencer:
         self._start(self._playhead, self._clock.t, automatic=False)
         return Outcome(True)
 
-    def _manual_fire(self, index: int, now: float) -> Outcome:
-        """Back/GotoCue: fire at once, skip the pre-wait, do not follow its next action."""
+    def _manual_fire(self, index: int, now: float, *, follow: bool = False) -> Outcome:
+        """Back/GotoCue: fire at once, skip the pre-wait; its next action only if `follow`."""
         self._master.restore_after_panic(now)
-        self._fire(index, self._clock.t, follow=False)
+        self._fire(index, self._clock.t, follow=follow)
         return Outcome(True)
 
     def _set_playhead(self, target: str) -> Outcome:

@@ -103,7 +103,7 @@ def test_liblo_udp_and_tcp_commands_reach_the_hub(rig: Rig,
     oscsend(udp_port(server), "/essence/param/glow", "f", "0.5")
     oscsend(f"osc.tcp://{LOCAL}:{tcp_port(server)}", "/stop", "i", "1")
     got = collect(hub, lambda g: len(g) >= 4)
-    assert Go() in got and GotoCue("3.5") in got and Stop() in got
+    assert Go() in got and GotoCue("3.5", True) in got and Stop() in got
     assert SetInput("glow", 0.5) in got
     assert dump.reply("/go")["status"] == "ok"
     assert dump.reply("/workspace/ABCD/cue/3.5/start")["status"] == "ok"
@@ -185,9 +185,9 @@ def test_go_survives_a_flood_of_parameters(rig: Rig,
         thread.join(5)
     commands = [c for _, c in drained]
     params = [c for c in commands if isinstance(c, SetInput)]
-    assert commands.count(Go()) == 1 and commands.count(GotoCue("9")) == 1
+    assert commands.count(Go()) == 1 and commands.count(GotoCue("9", True)) == 1
     go_at = next(t for t, c in drained if c == Go())
-    cue_at = next(t for t, c in drained if c == GotoCue("9"))
+    cue_at = next(t for t, c in drained if c == GotoCue("9", True))
     assert params[-1] == SetInput("glow", 0.125)  # newest wins
     assert len(params) < total / 20  # coalesced: at most one per drained frame
     assert dump.reply("/go")["status"] == "ok"
@@ -294,7 +294,7 @@ def test_slip_tcp_client_gets_framed_replies_and_feedback(
             assert len(hub.access.subscribers("tcp")) == 1
     if isinstance(hub, ControlHub):
         assert wait_for(lambda: not hub.access.subscribers("tcp"))  # closed: unsubscribed
-    assert applied == [GotoCue("5")]
+    assert applied == [GotoCue("5", True)]
 
 
 def test_sender_delivers_cue_messages_to_a_desk(dump: Dump) -> None:

@@ -103,7 +103,7 @@ def test_commands_from_oscsend_reach_drain_in_the_order_sent(process: OscProcess
     sent: list[tuple[str, str, tuple[str, ...], Command]] = [
         ("/go", "", (), Go()), ("/stop", "", (), Stop()),
         ("/essence/blackout", "i", ("1",), Blackout(True)),
-        ("/cue/3/start", "", (), GotoCue("3")), ("/panic", "", (), Panic()),
+        ("/cue/3/start", "", (), GotoCue("3", True)), ("/panic", "", (), Panic()),
         ("/essence/param/glow", "f", ("0.5",), SetInput("glow", 0.5)),
         ("/pause", "", (), Pause()), ("/resume", "", (), Resume()),
     ]

@@ -190,7 +190,7 @@ def test_params_coalesce_newest_wins_and_transport_commands_keep_order() -> None
             send(hub, B, "/go")
             send(hub, B, "/cue/4/start")
             send(hub, B, "/panic")
-    assert hub.drain() == [Go(), GotoCue("4"), Panic(), SetInput("glow", 999 / 1024),
+    assert hub.drain() == [Go(), GotoCue("4", True), Panic(), SetInput("glow", 999 / 1024),
                            SetInput("speed", 999.0)]
     assert hub.coalesced == 1998 and hub.drain() == []
 

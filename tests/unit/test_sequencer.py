@@ -558,3 +558,16 @@ def test_a_stop_or_panic_aimed_at_one_cue_acts_only_on_the_cue_on_stage() -> Non
     assert seq.apply(Stop("2"), 1.5) == Outcome(True)
     assert seq.apply(Panic("2"), 2.0) == Outcome(True)
     assert at(seq, 2.1, room()).master < 1.0  # fading out: the panic took
+
+
+def test_a_cue_started_as_qlab_does_follows_its_next_action_and_a_jump_does_not() -> None:
+    """QLab's /cue/{id}/start (GotoCue with follow): cue 1.5 auto-continues to 2 after its
+    post-wait; /essence/goto (a rehearsal jump) stops on 1.5."""
+    for follow, expected in ((True, "2"), (False, "1.5")):
+        seq = Sequencer(load_cue_file(DEFAULT_CUES, CATALOG))  # 1.5: post-wait 12 s
+        assert seq.apply(GotoCue("1.5", follow), 0.0).accepted
+        t = 0.0
+        while t < 20.0:
+            t = round(t + 0.1, 1)
+            at(seq, t)
+        assert seq.status().cue_id == expected, follow
