@@ -361,12 +361,7 @@ class OscProcess(Supervised):
         self._last_watch = now
         if self._stopping:
             return
-        if self._schedule.pending:
-            if self._schedule.due(now):
-                try:
-                    self._spawn()
-                except OSError as exc:
-                    self._trouble(Trouble.FAILED, f"could not start again: {exc}", now)
+        if self._replacing(now):
             return
         if (proc := self._proc) is None:
             return

@@ -10,6 +10,7 @@ kills and spawns; this only says when, and what the operator is told. Time is th
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections import Counter
 from enum import StrEnum
 
@@ -85,11 +86,31 @@ def life_trouble(alive: bool, exitcode: int | None, ready: bool, waited: float,
     return None
 
 
-class Supervised:
-    """What an owner of a watched child shows: its restarts and current trouble (the owner
-    sets `_schedule`)."""
+class Supervised(ABC):
+    """An owner of a watched child: its restarts and current trouble, and starting the
+    replacement when due (the owner sets `_schedule`, spawns and reports trouble)."""
 
     _schedule: RestartSchedule
+
+    @abstractmethod
+    def _spawn(self) -> None:
+        """Start a child (raises OSError when the system cannot)."""
+
+    @abstractmethod
+    def _trouble(self, kind: Trouble, detail: str, now: float) -> None:
+        """Report trouble and schedule the child's replacement."""
+
+    def _replacing(self, now: float) -> bool:
+        """While a replacement is scheduled: start it once it is due. True: a replacement
+        is pending or just started (nothing else to watch this time)."""
+        if not self._schedule.pending:
+            return False
+        if self._schedule.due(now):
+            try:
+                self._spawn()
+            except OSError as exc:
+                self._trouble(Trouble.FAILED, f"could not start again: {exc}", now)
+        return True
 
     @property
     def restarts(self) -> int:

@@ -246,12 +246,7 @@ class PerceptionProcess(Supervised):
 
     def _watch(self, now: float) -> None:
         self._last_now = now
-        if self._schedule.pending:
-            if self._schedule.due(now):
-                try:
-                    self._spawn()
-                except OSError as exc:
-                    self._trouble(Trouble.FAILED, f"could not start again: {exc}", now)
+        if self._replacing(now):
             return
         proc = self._proc
         if proc is None or self._stop.value:
