@@ -79,6 +79,8 @@ class SharedFrameSlot(LatestSlot[Frame]):
 
     def put(self, value: Frame) -> None:
         super().put(value)
+        self.take(timeout=0)  # the local copy is only the preview's: a frame the perception
+        # process never read is counted there (`PerceptionProcess.dropped`), not here
         image = np.ascontiguousarray(value.image, dtype=np.uint8)
         handles = self.handles  # read once: `renew` may swap them between two frames
         lock = handles.lock

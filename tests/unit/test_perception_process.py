@@ -235,3 +235,15 @@ def test_perception_cpu_setting() -> None:
         cpu_set("7", 4)
     with pytest.raises(ConfigError, match="perception_cpu = 'first'"):
         cpu_set("first", 4)
+
+
+def test_frames_the_child_never_read_are_counted_once_by_the_process(parts) -> None:
+    """Capture's own slot counts nothing (its copy is the preview's); the process counts
+    the frames written that the child never read."""
+    slot, _out, make = parts
+    proc = make()
+    for i in range(5):  # the child is not started: nobody reads
+        slot.put(frame(10, i))
+    assert slot.dropped == 0 and slot.written == 5
+    assert proc.dropped == 5
+    assert slot.peek() is not None and slot.peek().index == 4
