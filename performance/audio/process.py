@@ -12,6 +12,14 @@ references as usual. The counters come back through the same shared memory.
 Both blocks are laid out from the dataclasses themselves (`_flatten`: `AudioParams` field by
 field, the room's `CrowdReading` in line; `AudioStats` likewise), so a new field travels
 without touching this module.
+
+The child is watched on every `publish` (once a frame): when it ends (killed, a crash in
+PortAudio or the driver) or its loop stops beating for `hang_s`, that is reported once per
+kind, `lost` is true (health says "sound lost") and a new child is started `restart_s`
+later (doubling up to `RESTART_MAX_S`, the rule of core.restarts), without the picture
+waiting: the replacement's stream opens in the background and the sound comes back when
+it reports. `stop()` never waits on the child for more than `STOP_S` (then it is killed),
+whatever state it is in. The child dies with the render process (core.orphans).
 """
 
 from __future__ import annotations
@@ -19,8 +27,9 @@ from __future__ import annotations
 import ctypes
 import logging
 import multiprocessing as mp
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
 from enum import StrEnum
 from multiprocessing.connection import Connection
@@ -31,8 +40,16 @@ from performance.audio.device import AudioDeviceError, AudioStats
 from performance.audio.palettes import PALETTES
 from performance.audio.params import AudioParams
 from performance.config import DEFAULTS, SAMPLE_RATE
+from performance.core.orphans import die_with_parent, leave_stop_signals_to_parent, parent_alive
+from performance.core.restarts import RestartSchedule, Supervised, Trouble, life_trouble
 
 log = logging.getLogger(__name__)
+
+RESTART_S = 0.5  # first wait before a replacement child starts (doubles, up to RESTART_MAX_S)
+RESTART_MAX_S = 10.0
+HANG_S = 5.0  # a child whose loop has not beaten for this long is replaced
+STOP_S = 1.0  # `stop()`: how long the child may take to close its stream before it is killed
+TICK_S = 0.005  # the child's loop: snapshot in, heartbeat; stats and parent every 20 ticks
 
 SharedBlock = ctypes.Array[ctypes.c_double]
 """The shared memory between the two processes (doubles)."""
@@ -77,8 +94,9 @@ _PARAMS = AudioParams()  # the shape of one snapshot
 _STATS_SHAPE = AudioStats(0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0)
 _FIELDS = len(_flatten(_PARAMS))
 _STAT_FIELDS = len(_flatten(_STATS_SHAPE))
-# shared layout: [slot index, version, slot 0 (_FIELDS), slot 1 (_FIELDS), stats]
+# shared layout: [slot index, version, slot 0 (_FIELDS), slot 1 (_FIELDS), stats, heartbeat]
 _STATS = 2 + 2 * _FIELDS
+_BEAT = _STATS + _STAT_FIELDS
 
 
 def _decode(v: Sequence[float]) -> AudioParams:
@@ -117,7 +135,10 @@ class StartReport(StrEnum):
     ERROR = "error"  # the device named in the settings could not be used
 
 
-def _child(shared: SharedBlock, conn: Connection, stop: Any, options: _ChildOptions) -> None:
+def _child(shared: SharedBlock, conn: Connection, stop: Any, options: _ChildOptions,
+           parent_pid: int) -> None:
+    die_with_parent(parent_pid, "essence-audio")  # first: a killed render process ends it
+    leave_stop_signals_to_parent()
     from performance.audio.device import AudioOutput
     from performance.audio.synth import Synth
 
@@ -135,7 +156,8 @@ def _child(shared: SharedBlock, conn: Connection, stop: Any, options: _ChildOpti
         return
     seen, tick = -1.0, 0
     while not stop.value:
-        time.sleep(0.005)
+        time.sleep(TICK_S)
+        shared[_BEAT] += 1.0
         if shared[1] != seen:
             seen = shared[1]
             base = 2 + int(shared[0]) * _FIELDS
@@ -143,54 +165,94 @@ def _child(shared: SharedBlock, conn: Connection, stop: Any, options: _ChildOpti
         tick += 1
         if tick % 20:
             continue
+        if not parent_alive(parent_pid):  # where the kernel cannot end orphans for us
+            break
         _write_stats(shared, output.stats())  # every 0.1 s: the percentile is not free
     output.stop()
     _write_stats(shared, output.stats())
 
 
-class AudioProcess:
-    """`AudioOutput`'s interface (start, stop, publish, stats, silent, reason), out of process."""
+class AudioProcess(Supervised):
+    """`AudioOutput`'s interface (start, stop, publish, stats, silent, reason), out of
+    process, watched and replaced (see the module). `lost`: the child is gone and a
+    replacement pending or starting; `restarts` and `trouble` as the other watched
+    processes have them. `clock` is the time the back-off is measured on."""
 
     def __init__(self, *, device: int | str | None = None,
                  blocksize: int = DEFAULTS.audio_block,
                  latency: str | float = DEFAULTS.audio_latency, sample_rate: int = SAMPLE_RATE,
-                 channels: int = 2, seed: int = 0, start_timeout: float = 20.0) -> None:
+                 channels: int = 2, seed: int = 0, start_timeout: float = 20.0,
+                 restart_s: float = RESTART_S, hang_s: float = HANG_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._period = blocksize / sample_rate
         self._options = _ChildOptions(device, blocksize, latency, sample_rate, channels, seed)
         self._ctx = mp.get_context("spawn")
-        self._shared: SharedBlock = self._ctx.RawArray(ctypes.c_double, _STATS + _STAT_FIELDS)
+        self._shared: SharedBlock = self._ctx.RawArray(ctypes.c_double, _BEAT + 1)
         # a flag without locks: a child killed while waiting on a multiprocessing Event would
         # leave the parent's `set` blocked for ever
         self._stop = self._ctx.RawValue(ctypes.c_bool, False)
         self._proc: BaseProcess | None = None
+        self._conn: Connection | None = None  # the child's start report comes this way
         self._timeout = start_timeout
+        self._hang_s = hang_s
+        self._clock = clock
+        self._schedule = RestartSchedule("sound process", restart_s, RESTART_MAX_S, log)
+        self._ready = False  # the running child reported its stream open
+        self._watching = False  # between a start that played and `stop()`
+        self._spawned_at: float | None = None
+        self._beat_seen = (-1.0, 0.0)  # (heartbeat, when it was first seen)
         self._warned = False
         self.silent = True
         self.reason = "not started"
         self.publish(AudioParams())
 
+    @property
+    def pid(self) -> int | None:
+        """The running child's process id (None between children)."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def running(self) -> bool:
+        """Whether a child is alive now."""
+        return self._proc is not None and self._proc.is_alive()
+
+    @property
+    def lost(self) -> bool:
+        """The sound played and its process is gone: a replacement is pending or starting."""
+        return self._schedule.message is not None
+
     def publish(self, params: AudioParams) -> None:
-        """Write the snapshot into the idle slot, then flip to it (single writer)."""
+        """Write the snapshot into the idle slot, then flip to it (single writer); then look
+        at the child (never waits)."""
         slot = 1 - int(self._shared[0])
         base = 2 + slot * _FIELDS
         self._shared[base:base + _FIELDS] = list(_flatten(params))  # list(): typed for ctypes
         self._shared[0] = float(slot)
         self._shared[1] += 1.0
+        if self._watching:
+            self.watch()
 
-    def start(self) -> bool:
-        """Start the child and its stream; False (silent, logged once) when none opens."""
-        reader, writer = self._ctx.Pipe(duplex=False)
-        self._stop.value = False
-        self._proc = self._ctx.Process(target=_child, name="essence-audio", daemon=True,
-                                       args=(self._shared, writer, self._stop, self._options))
-        self._proc.start()
-        writer.close()
+    def start(self, *, retry: bool = False) -> bool:
+        """Start the child and its stream; False (silent, logged once) when none opens.
+        `retry` (a kiosk): a missing or failing device is not final either: the output
+        keeps trying with the back-off (a configured device that is missing raises
+        AudioDeviceError otherwise)."""
+        if self.running:
+            return not self.silent
+        self._schedule.cancel()
+        self._spawn()
+        conn = self._conn
+        assert conn is not None
         kind, text = (StartReport.SILENT, "the audio process did not answer")
-        if reader.poll(self._timeout):
+        if conn.poll(self._timeout):
             try:
-                kind, text = reader.recv()
+                kind, text = conn.recv()
             except EOFError:
                 kind, text = (StartReport.SILENT, "the audio process ended at start")
+        if retry and kind is not StartReport.STARTED:
+            self._watching = True
+            self._trouble(Trouble.FAILED, text, self._clock())
+            return False
         if kind is StartReport.ERROR:
             self.stop()
             raise AudioDeviceError(text)
@@ -201,6 +263,9 @@ class AudioProcess:
             if not self._warned:
                 log.warning("no audio device: running silent (%s)", text)
                 self._warned = True
+        else:
+            self._ready = self._watching = True
+            self._schedule.running("playing")
         return not self.silent
 
     def stats(self) -> AudioStats:
@@ -208,14 +273,93 @@ class AudioProcess:
         return _read_stats(self._shared, self._period)
 
     def stop(self) -> None:
-        """Stop the stream and the child (safe when it never started)."""
-        if self._proc is None:
-            return
-        self._stop.value = True
-        self._proc.join(5.0)
-        if self._proc.is_alive():
-            self._proc.terminate()
-            self._proc.join(2.0)
-        self._proc = None
+        """Stop the stream and the child (safe when it never started, and whatever state
+        the child is in: one that does not end in `STOP_S` is killed)."""
+        self._watching = False
+        self._schedule.cancel()
+        self._end(STOP_S)
         if not self.silent:
             self.silent, self.reason = True, "stopped"
+
+    def watch(self, now: float | None = None) -> None:
+        """Once a frame (`publish` calls it): a replacement's start report; an ended or
+        hung child is reported and replaced after the back-off (see the module)."""
+        now = self._clock() if now is None else now
+        if self._replacing(now) or (proc := self._proc) is None:
+            return
+        if not self._ready:
+            self._take_report(now)
+            if self._proc is not proc:  # it failed and was retired
+                return
+        self._spawned_at = now if self._spawned_at is None else self._spawned_at
+        trouble = life_trouble(proc.is_alive(), proc.exitcode, self._ready,
+                               now - self._spawned_at, self._timeout,
+                               "its stream did not open")
+        if trouble is not None:
+            self._trouble(*trouble, now)
+            return
+        if not self._ready:
+            return
+        beat = float(self._shared[_BEAT])
+        if beat != self._beat_seen[0]:
+            self._beat_seen = (beat, now)
+        elif now - self._beat_seen[1] > self._hang_s:
+            self._trouble(Trouble.HUNG, f"no heartbeat for {self._hang_s:g} s", now)
+
+    # -- the child's life -------------------------------------------------------------
+
+    def _spawn(self) -> None:
+        reader, writer = self._ctx.Pipe(duplex=False)
+        self._stop.value = False
+        self._shared[_BEAT] = 0.0
+        proc = self._ctx.Process(target=_child, name="essence-audio", daemon=True,
+                                 args=(self._shared, writer, self._stop, self._options,
+                                       os.getpid()))
+        try:
+            proc.start()
+        except BaseException:
+            reader.close()
+            raise
+        finally:
+            writer.close()
+        self._proc, self._conn = proc, reader
+        self._ready = False
+        self._spawned_at = None
+        self._beat_seen = (-1.0, 0.0)
+
+    def _take_report(self, now: float) -> None:
+        """A replacement's start report, if it came (never waits)."""
+        conn = self._conn
+        try:
+            if conn is None or not conn.poll(0):
+                return
+            kind, text = conn.recv()
+        except (EOFError, OSError):
+            return  # it ended: its exit code tells
+        if kind is StartReport.STARTED:
+            self._ready, self.silent = True, False
+            self.reason = f"{text} (restarts: {self.restarts})"
+            self._schedule.running("playing")
+        else:
+            self._trouble(Trouble.FAILED, f"the stream did not open again: {text}", now)
+
+    def _trouble(self, kind: Trouble, detail: str, now: float) -> None:
+        """Replace the child: reported once per kind, killed, restarted after the back-off."""
+        self.reason = self._schedule.trouble(kind, detail, now)
+        self.silent = True
+        self._end(0.0)
+
+    def _end(self, grace: float) -> None:
+        """The child gone: asked to stop and given `grace` seconds, then killed."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if grace > 0 and proc.is_alive():
+                self._stop.value = True
+                proc.join(grace)
+            if proc.is_alive():
+                proc.kill()  # SIGKILL: also ends one that is stopped or stuck in a driver
+                proc.join(1.0)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._ready = False

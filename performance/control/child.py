@@ -12,7 +12,8 @@ sent while `UNREAD_MAX` bytes are unread, so the pipe never fills and the uplink
 waits for a busy render process. It also takes the newest status and input ranges the
 render process published (`SharedLatest`) with the GO presses the show took from its
 keys and the show-mode key's changes (the hub follows them), counts a heartbeat, sends the
-counters, and ends the child when the render process is gone. An answer thread reads
+counters, and ends the child when the render process is gone (and the kernel ends it
+with the render process, core.orphans). An answer thread reads
 what the show did with each request (`Settled`, from the render process over a second
 pipe) and has the hub answer its sender.
 """
@@ -20,9 +21,7 @@ pipe) and has the hub answer its sender.
 from __future__ import annotations
 
 import logging
-import os
 import pickle
-import signal
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from performance.control.server import OscServer
 from performance.control.shared import SharedHandles, SharedLatest
 from performance.core.clock import MonotonicClock
 from performance.core.errors import ConfigError
+from performance.core.orphans import die_with_parent, leave_stop_signals_to_parent, parent_alive
 from performance.show.gogate import GoGate
 
 PARAM_PERIOD_S = 0.005  # parameter values leave at most 200 times a second
@@ -190,12 +190,13 @@ def answer_loop(hub: ControlHub, answers: Connection, answered: Any) -> None:
 
 
 def child_main(options: ChildOptions, shared: SharedHandles, out: Connection, stop: Any,
-               taken: Any, beat: Any, answers: Connection, answered: Any) -> None:
+               taken: Any, beat: Any, answers: Connection, answered: Any,
+               parent_pid: int) -> None:
     """The child: listen (READY, or FAILED and end), then the uplink until told to stop or
-    the render process is gone, with the answer thread beside it."""
+    the render process `parent_pid` is gone, with the answer thread beside it."""
+    die_with_parent(parent_pid, "essence-osc")  # first: a killed render process ends it
+    leave_stop_signals_to_parent()  # Ctrl-C and hang-up are the render process's to handle
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the render process's to handle
-    parent = os.getppid()
     clock = MonotonicClock(options.clock_origin)
     gate = GoGate(options.min_go_interval) if options.min_go_interval is not None else None
     hub = ControlHub(options.hub, clock=clock, go_gate=gate)
@@ -211,7 +212,7 @@ def child_main(options: ChildOptions, shared: SharedHandles, out: Connection, st
                      daemon=True).start()
     try:
         uplink.sent += send_report(out, Report.READY, (server.udp_address, server.tcp_address))
-        while not stop.value and os.getppid() == parent:
+        while not stop.value and parent_alive(parent_pid):
             uplink.step()
         uplink.send_counts(clock.now())
     except OSError:  # the pipe broke: the render process is gone

@@ -31,6 +31,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import multiprocessing as mp
+import os
 import pickle
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -291,7 +292,7 @@ class OscProcess(Supervised):
         self._proc = self._ctx.Process(
             target=child_main, name="essence-osc", daemon=True,
             args=(options, self._downlink.handles, writer, self._stop, self._taken,
-                  self._beat, answers_reader, self._answers.answered))
+                  self._beat, answers_reader, self._answers.answered, os.getpid()))
         self._proc.start()
         writer.close()
         answers_reader.close()

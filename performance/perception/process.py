@@ -6,8 +6,9 @@ the render loop drains without waiting in `pump` once a frame. The child is star
 `start()` (a model that cannot load fails there, in the caller, naming it), watched on every
 `pump`: when it dies (MediaPipe crashed) or sits on one frame longer than `hang_s`, that is
 reported once per kind, the child is killed, and a new one is started `restart_s` later,
-without the picture ever waiting. The detector is built in the child by a picklable
-factory (`runtime.pipeline.LandmarkerSpec`, or a test's fake).
+without the picture ever waiting, and the child dies with the render process
+(core.orphans). The detector is built in the child by a picklable factory
+(`runtime.pipeline.LandmarkerSpec`, or a test's fake).
 
 Measured against the thread it replaces (bench/bench_perception.py): see the README's
 *Measured figures*.
@@ -29,6 +30,7 @@ from typing import Any
 from performance.core.clock import work_seconds
 from performance.core.errors import ConfigError, ModelError
 from performance.core.mailbox import LatestSlot
+from performance.core.orphans import die_with_parent, leave_stop_signals_to_parent, parent_alive
 from performance.core.restarts import RestartSchedule, Supervised, Trouble, life_trouble
 from performance.core.types import Observations
 from performance.perception.frameshare import FrameReader, SharedFrameSlot, SlotHandles
@@ -52,8 +54,11 @@ class Report(StrEnum):
 
 
 def _child(factory: Callable[[], Detector], handles: SlotHandles, out: Connection,
-           stop: Any, busy: Any, cpus: frozenset[int] | None) -> None:
-    """The child's loop: build the detector, then the newest frame -> observations -> pipe."""
+           stop: Any, busy: Any, cpus: frozenset[int] | None, parent_pid: int) -> None:
+    """The child's loop: build the detector, then the newest frame -> observations -> pipe,
+    until told to stop or the render process is gone."""
+    die_with_parent(parent_pid, "essence-percept")  # first: a killed render process ends it
+    leave_stop_signals_to_parent()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if cpus and hasattr(os, "sched_setaffinity"):  # before MediaPipe starts its threads
         os.sched_setaffinity(0, cpus)
@@ -65,7 +70,7 @@ def _child(factory: Callable[[], Detector], handles: SlotHandles, out: Connectio
     out.send((Report.READY, ""))
     reader = FrameReader(handles)
     try:
-        while not stop.value:
+        while not stop.value and parent_alive(parent_pid):
             if not handles.wake.acquire(timeout=0.1):
                 continue
             shared = reader.read()
@@ -199,7 +204,8 @@ class PerceptionProcess(Supervised):
         self._busy_seen = (0, 0.0)
         self._proc = self._ctx.Process(
             target=_child, name="essence-perception", daemon=True,
-            args=(self._factory, handles, writer, self._stop, self._busy, self._cpus))
+            args=(self._factory, handles, writer, self._stop, self._busy, self._cpus,
+                  os.getpid()))
         self._proc.start()
         writer.close()
         self._conn = reader

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from performance.core.clock import Clock, MonotonicClock
 from performance.core.mailbox import CommandQueue, CommandSink
 from performance.core.status import InputStatus
 from performance.core.types import RoomEmotion
+from performance.operator.keys import KeyAction
 from performance.operator.preview import OperatorView
 from performance.perception.process import cpu_set
 from performance.perception.worker import Detector
@@ -58,6 +59,8 @@ class LiveOptions:
     visual: str | None = None
     vsync: bool = True
     scripted_faces: int = DEFAULT_SCRIPTED_FACES
+    keymap: Mapping[str, KeyAction] | None = None  # None: the default keys; a kiosk: its chord
+    missing_input_ok: bool = False  # a kiosk starts without its camera and keeps retrying
 
 
 @dataclass(frozen=True)
@@ -99,11 +102,13 @@ def run_live(
     publish: Callable[[ShowFrame, RoomEmotion], None] | None = None,
     watch_input: Callable[[Callable[[], InputStatus]], None] | None = None,
     watch_stats: Callable[[Callable[[], StatsSummary]], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> RunReport:
     """Run the show until quit or `options.seconds`; returns what happened.
 
     `watch_input` is handed a getter of the input's status, for whoever reports health
-    (OSC feedback); `watch_stats` a getter of the run's statistics (latency over OSC).
+    (OSC feedback); `watch_stats` a getter of the run's statistics (latency over OSC);
+    `stop`, asked once a frame, ends the run when it returns True.
 
     `show` None: `assemble.build_show` from `settings` (holding `options.visual` if given).
     Bad input, a bad display, a missing model or an unknown visual raise EssenceError
@@ -119,7 +124,8 @@ def run_live(
             live = False
             if source_factory is None:
                 source_factory, live = first_then_reopen(
-                    options.input, loop=options.loop_video, clock=clock, cleanup=stack)
+                    options.input, loop=options.loop_video, clock=clock, cleanup=stack,
+                    missing_ok=options.missing_input_ok)
             feed = CaptureFeed(source_factory,
                                detector_factory or landmarker_factory(settings, "video"),
                                clock=clock, live=live,
@@ -152,9 +158,10 @@ def run_live(
                                   inspect=inspect)
         loop = MainLoop(show=show, engine=engine, feed=feed, stage=stage, output=output,
                         commands=commands, clock=clock, sleep=sleep, report=report,
-                        publish=publish,
+                        publish=publish, stop=stop,
                         config=LoopConfig(fps=options.fps, seconds=options.seconds,
-                                          max_frames=options.max_frames))
+                                          max_frames=options.max_frames,
+                                          keymap=options.keymap))
         if watch_stats is not None:
             watch_stats(loop.stats.summary)
         with _running(feed):
@@ -192,22 +199,26 @@ def _open_output(options: LiveOptions,
 def run_show(options: LiveOptions, settings: Settings) -> tuple[RunReport, str]:
     """`essence run` and `rehearse`: the show the settings describe (`assemble.build_show`)
     with its services (OSC, cue OSC out, sound) around the live loop, all on one clock.
-    Returns the run's report and the services' status line."""
+    Returns the run's report and the services' status line. On the main thread, SIGTERM
+    and SIGHUP end the run the normal way (runtime.signals): the sound fades, exit status 0."""
     from performance.runtime.assemble import build_show, shader_catalog
     from performance.runtime.services import start_services
+    from performance.runtime.signals import StopRequest, on_main_thread, stop_on_signals
 
     visuals = shader_catalog() if options.visual is not None else {}  # only to check it
     show = build_show(settings, visual=options.visual, visuals=visuals)
     clock = MonotonicClock()
-    services = start_services(show, settings, clock=clock)
-    try:
-        report = run_live(replace(options, visual=None), settings, show=show,
-                          commands=services.commands, clock=clock, publish=services.publish,
-                          watch_input=services.watch_input,
-                          watch_stats=services.watch_stats)
-        extra = services.status_line()
-    finally:
-        services.close()
+    signals = stop_on_signals() if on_main_thread() else contextlib.nullcontext(StopRequest())
+    with signals as asked:
+        services = start_services(show, settings, clock=clock)
+        try:
+            report = run_live(replace(options, visual=None), settings, show=show,
+                              commands=services.commands, clock=clock,
+                              publish=services.publish, watch_input=services.watch_input,
+                              watch_stats=services.watch_stats, stop=asked)
+            extra = services.status_line()
+        finally:
+            services.close()
     return report, extra
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol, TypeVar
@@ -23,7 +23,7 @@ from performance.core.mailbox import CommandSink, LatestSlot
 from performance.core.status import InputStatus
 from performance.core.types import Observations, RoomEmotion
 from performance.operator.info import OperatorInfo
-from performance.operator.keys import KeyAction, handle_keys
+from performance.operator.keys import KEYMAP, KeyAction, handle_keys
 from performance.runtime.framestats import FrameStats, StatsSummary
 from performance.show.commands import Command
 from performance.show.frame import Layer, Show, ShowFrame
@@ -89,12 +89,14 @@ class Output(Protocol):
 
 @dataclass(frozen=True)
 class LoopConfig:
-    """`fps` 0 runs uncapped; `seconds`/`max_frames` end the run (None: until quit)."""
+    """`fps` 0 runs uncapped; `seconds`/`max_frames` end the run (None: until quit);
+    `keymap` None: the default keys (operator/keys.py); a kiosk passes only its exit chord."""
 
     fps: float = LIVE_FPS
     seconds: float | None = None
     max_frames: int | None = None
     reload_every: float = 0.25
+    keymap: Mapping[str, KeyAction] | None = None
 
 
 class MainLoop:
@@ -114,8 +116,10 @@ class MainLoop:
         config: LoopConfig = LoopConfig(),
         report: Callable[[str], None] = print,
         publish: Callable[[ShowFrame, RoomEmotion], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> None:
         self.publish = publish  # e.g. the audio engine's update, once a frame
+        self.stop = stop  # asked once a frame: True ends the run (a signal, the kiosk)
         self.show, self.engine, self.feed = show, engine, feed
         self.stage, self.output, self.commands = stage, output, commands
         self.clock, self.sleep, self.config, self.report = clock, sleep, config, report
@@ -166,7 +170,8 @@ class MainLoop:
 
     def _controls(self, now: float) -> None:
         local = handle_keys(self._guard("events", self.output.events) or [], self.commands,
-                            self.show_frame)
+                            self.show_frame, KEYMAP if self.config.keymap is None
+                            else self.config.keymap)
         for action in local:
             if action is KeyAction.QUIT:
                 self.quit = True
@@ -238,7 +243,7 @@ class MainLoop:
 
     def finished(self) -> bool:
         cfg = self.config
-        if self.quit:
+        if self.quit or (self.stop is not None and self._guard("stop", self.stop)):
             return True
         if cfg.max_frames is not None and self.frame >= cfg.max_frames:
             return True

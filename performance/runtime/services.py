@@ -63,6 +63,7 @@ class ShowServices:
     output: AudioProcess | None = None
     fps: float = 0.0
     show_file_error: str | None = None
+    report: str = ""  # a kiosk's health report (JSON), answered on `/essence/health`
     input_status: Callable[[], InputStatus] | None = None
     stats: Callable[[], StatsSummary] | None = None  # the run's statistics (the loop's)
     _shown_stats: StatsSummary | None = None
@@ -86,8 +87,13 @@ class ShowServices:
             self.audio.update(show_frame, emotion.crowd)
         seq = self.sequencer
         if seq is None:
-            if self.hub is not None:  # the autopilot takes no commands
+            if self.hub is not None:  # the autopilot takes no commands; health still reports
+                from performance.control.feedback import RigStatus
+
                 self.hub.settle((), Outcome(False, NO_CUE_LIST))
+                self.hub.publish(RigStatus(faces=round(emotion.crowd.face_count),
+                                           chaos=emotion.crowd.chaos, fps=self.fps,
+                                           health=self.health(), report=self.report))
             return
         if self.hub is not None:
             self.hub.settle(seq.take_receipts())
@@ -109,7 +115,7 @@ class ShowServices:
                 presented_ms=stats.presented_p95_ms if stats else None,
                 perception_fps=stats.perception_fps if stats else 0.0,
                 show_mode=self.hub.show_mode,
-                cues=tuple((cue.id, cue.name) for cue in seq.cues.cues)))
+                cues=tuple((cue.id, cue.name) for cue in seq.cues.cues), report=self.report))
         if now >= self._next_reload:
             self._next_reload = now + RELOAD_EVERY
             self._reload_if_edited(seq)
@@ -131,12 +137,15 @@ class ShowServices:
         self.input_status = status
 
     def health(self) -> str:
-        """`ok`, or what is wrong: a lost input, a silent sound, a refused show-file edit."""
+        """`ok`, or what is wrong: a lost input, a lost or silent sound, a refused show-file
+        edit."""
         problems = []
         status = self.input_status() if self.input_status is not None else None
         if status is not None and status.lost:
             problems.append(f"input {status}")
-        if self.output is not None and self.output.silent:
+        if self.output is not None and self.output.lost:  # its process died: coming back
+            problems.append("sound lost")
+        elif self.output is not None and self.output.silent:
             problems.append("sound silent")
         if self.show_file_error:
             problems.append("show file edit refused")
@@ -177,7 +186,10 @@ class ShowServices:
             sleep(END_FADE)
         for part in (self.server, self.sender, self.output):
             if part is not None:
-                part.stop()
+                try:  # one that fails to stop must not leave the others (the sound) running
+                    part.stop()
+                except Exception:
+                    log.exception("stopping %s failed", type(part).__name__)
 
 
 def input_ranges(inputs: Mapping[str, ShaderInput]) -> dict[str, tuple[float, float]]:
@@ -198,9 +210,10 @@ def input_ranges(inputs: Mapping[str, ShaderInput]) -> dict[str, tuple[float, fl
 
 
 def start_services(show: Show, settings: Settings, *, clock: Clock, osc: bool = True,
-                   sound: bool = True) -> ShowServices:
+                   sound: bool = True, retry_sound: bool = False) -> ShowServices:
     """Start OSC (when `osc` and a port is set; in its own process unless `control` is
-    "thread") and sound (when `sound` and enabled)."""
+    "thread") and sound (when `sound` and enabled; `retry_sound`: a missing output is
+    retried instead of refused, for a kiosk)."""
     services = ShowServices(show=show, commands=CommandQueue(), clock=clock)
     try:
         if osc and (settings.osc_port or settings.osc_tcp_port):
@@ -210,7 +223,7 @@ def start_services(show: Show, settings: Settings, *, clock: Clock, osc: bool = 
             services.sender = OscSender(clock=clock)
             services.sender.start()
         if sound and settings.sound:
-            services.audio, services.output = _start_sound(settings)
+            services.audio, services.output = _start_sound(settings, retry=retry_sound)
     except BaseException:
         services.close()
         raise
@@ -240,7 +253,7 @@ def _start_control(services: ShowServices, settings: Settings, clock: Clock) -> 
     services.server.start()
 
 
-def _start_sound(settings: Settings) -> tuple[AudioEngine, AudioProcess]:
+def _start_sound(settings: Settings, *, retry: bool = False) -> tuple[AudioEngine, AudioProcess]:
     """The sound runs in its own process: in the render's process the audio callback waits
     for the interpreter lock behind rendering and inference (measured: a whole block period
     on average, against a quarter out of process; see docs/audio.md)."""
@@ -254,5 +267,5 @@ def _start_sound(settings: Settings) -> tuple[AudioEngine, AudioProcess]:
     with contextlib.suppress(ValueError):  # "low"/"high" stay names, "0.05" becomes seconds
         latency = float(latency)
     output = AudioProcess(device=device, blocksize=settings.audio_block, latency=latency)
-    output.start()  # False: no device, the show runs silent and the output says why
+    output.start(retry=retry)  # False: no device, the show runs silent and the output says why
     return AudioEngine(output), output
