@@ -61,6 +61,17 @@ class Settings:
     audio_device: str = ""  # output number or name fragment; empty: the default output
     audio_block: int = 512  # frames per audio callback (512 at 48 kHz = 10.7 ms)
     audio_latency: str = "low"  # PortAudio latency: low, high, or seconds (e.g. 0.05)
+    # the gallery kiosk (`essence kiosk`, see docs/kiosk.md)
+    kiosk_auto_go: float = 10.0  # the kiosk presses GO after the show waited this long
+    attract_after: float = 90.0  # seconds with nobody in view before the attract visual; 0: never
+    attract_visual: str = "essence_module"  # what an empty room sees
+    safe_visual: str = "fallback"  # what the kiosk holds after repeated crashes (sound off)
+    opening_hours: str = ""  # "tue-sun 10:00-18:00"; outside: blackout, no sound; empty: always
+    crash_limit: int = 3  # unclean ends within crash_window that mean safe mode; 0: never
+    crash_window: float = 600.0  # seconds
+    safe_hold: float = 900.0  # seconds in safe mode before trying the show again (under systemd)
+    exit_chord: str = "ctrl+shift+q"  # the only key that ends a kiosk
+    health_every: float = 5.0  # seconds between two health reports (file, systemd STATUS=)
 
 
 class Reader(StrEnum):
@@ -124,6 +135,12 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "auto_go": (0.0, 3600.0),
     "render_auto_go": (0.0, 3600.0),
     "audio_block": (16, 8192),
+    "kiosk_auto_go": (0.0, 3600.0),
+    "attract_after": (0.0, 86400.0),
+    "crash_limit": (0, 100),
+    "crash_window": (10.0, 86400.0),
+    "safe_hold": (10.0, 7 * 86400.0),
+    "health_every": (0.5, 3600.0),
 }
 
 

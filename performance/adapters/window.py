@@ -15,6 +15,9 @@ import warnings
 from dataclasses import dataclass
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+# SIGTERM and SIGINT stay the rig's (runtime/signals.py ends the run cleanly on them): SDL
+# would otherwise turn them into a window-close event, which a kiosk ignores by design.
+os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
 
 import pygame
 
@@ -64,11 +67,17 @@ def list_displays() -> list[DisplayInfo]:
 
 
 def key_name(key: int, mod: int) -> str:
-    """pygame's key code and modifiers as a plain name: "space", "i", "ctrl+q"."""
+    """pygame's key code and modifiers as a plain name: "space", "i", "ctrl+q", and with
+    ctrl held also shift and alt: "ctrl+shift+q" (the kiosk's exit chord)."""
     name = pygame.key.name(key).lower()
-    if mod & pygame.KMOD_CTRL and name not in ("left ctrl", "right ctrl"):
-        return f"ctrl+{name}"
-    return name
+    if not mod & pygame.KMOD_CTRL or name.endswith(("ctrl", "shift", "alt")):
+        return name
+    held = ["ctrl"]
+    if mod & pygame.KMOD_SHIFT:
+        held.append("shift")
+    if mod & pygame.KMOD_ALT:
+        held.append("alt")
+    return "+".join([*held, name])
 
 
 class Window:
@@ -181,9 +190,9 @@ class Window:
         pygame.display.quit()
 
 
-def post_key(name: str, *, ctrl: bool = False) -> None:
+def post_key(name: str, *, ctrl: bool = False, shift: bool = False) -> None:
     """Queue a key press as if typed (tests and remote helpers): `name` as pygame names it."""
-    mod = pygame.KMOD_CTRL if ctrl else 0
+    mod = (pygame.KMOD_CTRL if ctrl else 0) | (pygame.KMOD_SHIFT if shift else 0)
     key = pygame.key.key_code(name)
     pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=mod, unicode=""))
 

@@ -30,6 +30,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "performance.cli.render",
     "performance.cli.check",
     "performance.cli.devices",
+    "performance.cli.kiosk",
+    "performance.cli.status",
 )
 
 

@@ -47,6 +47,7 @@ class SessionOpKind(StrEnum):
     DISCONNECT = "disconnect"  # forget the sender's session
     UPDATES = "updates"  # subscribe (`value` True) or unsubscribe the sender to feedback
     STATE = "state"  # reply with the status as JSON
+    HEALTH = "health"  # reply with the health report as JSON (a kiosk's; see kiosk/health.py)
     SHOWMODE = "showmode"  # lock (`value` True) or unlock the editing addresses
     QUERY = "query"  # a QLab query answered from the status (`value`: what, see qlab.py)
     UNSUPPORTED = "unsupported"  # a QLab address with no meaning here (`value`: why)

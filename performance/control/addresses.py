@@ -104,6 +104,8 @@ ADDRESS_TABLE: tuple[AddressInfo, ...] = (
     AddressInfo("/essence/blackout", "[0|1]", "blackout toggle (no argument) or off/on"),
     AddressInfo("/essence/hold", "0|1", "release/hold the armed cue's audience condition"),
     AddressInfo("/essence/state", "", "reply with the current status as JSON"),
+    AddressInfo("/essence/health", "", "reply with the health report as JSON (uptime, fps, "
+                "frame-time p99, faces, camera, sound, restarts, last error, memory)"),
     AddressInfo("/essence/showmode", "0|1", "unlock/lock editing addresses"),
     # QLab 5 (workspace level): what Companion's QLab module and QLab templates send
     AddressInfo("/cue/{id}/go", "[1]", "fire cue {id} (as /cue/{id}/start)", editing=True),
@@ -179,6 +181,7 @@ _TRIGGERS: dict[str, Callable[[], Action]] = {
     "/thump": lambda: SessionOp(SessionOpKind.THUMP),
     "/workspaces": lambda: SessionOp(SessionOpKind.WORKSPACES),
     "/essence/state": lambda: SessionOp(SessionOpKind.STATE),
+    "/essence/health": lambda: SessionOp(SessionOpKind.HEALTH),
     "/disconnect": lambda: SessionOp(SessionOpKind.DISCONNECT),
 }
 _SWITCHES: dict[str, Callable[[bool], Action]] = {

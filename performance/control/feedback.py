@@ -11,6 +11,7 @@ input's value are also echoed on the address that sets them (`/essence/chaos`,
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass
 
@@ -49,13 +50,14 @@ class RigStatus:
     blackout: bool = False  # a blackout holds picture and sound down
     inputs: tuple[tuple[str, InputValue], ...] = ()  # the showing visual's declared inputs
     cues: tuple[tuple[str, str], ...] = ()  # the show's cues (id, name) in order (qlab.py)
+    report: str = ""  # the kiosk's health report (JSON text), for `/essence/health`
 
 
 def rig_status_from(
     seq: SequencerStatus, *, faces: int = 0, chaos: float = 0.0, fps: float = 0.0,
     health: str = "ok", latency_ms: float | None = None, presented_ms: float | None = None,
     perception_fps: float = 0.0, show_mode: bool | None = None,
-    cues: tuple[tuple[str, str], ...] = (),
+    cues: tuple[tuple[str, str], ...] = (), report: str = "",
 ) -> RigStatus:
     """A `RigStatus` from the sequencer's status plus the crowd and frame stats (`state` is
     the phase's value; the countdown is the status's: the first running one of pre-wait,
@@ -78,6 +80,7 @@ def rig_status_from(
         perception_fps=float(perception_fps),
         show_mode=seq.locked if show_mode is None else show_mode,
         chaos_mode=seq.chaos_mode, blackout=seq.blackout, inputs=seq.inputs, cues=cues,
+        report=report,
     )
 
 
@@ -115,6 +118,22 @@ def status_json(status: RigStatus | None) -> dict[str, object]:
     data["inputs"] = {name: list(value) if isinstance(value, tuple) else value
                       for name, value in status.inputs}
     return data
+
+
+def health_json(status: RigStatus | None) -> dict[str, object]:
+    """The `/essence/health` reply: the kiosk's report when there is one, else the health
+    line with the frame rate and faces from the status; {} before the first status."""
+    if status is None:
+        return {}
+    if status.report:
+        try:
+            report = json.loads(status.report)
+        except ValueError:
+            report = None
+        if isinstance(report, dict):
+            return report
+    return {"health": status.health, "fps": round(status.fps, 1), "faces": status.faces,
+            "act": status.act, "cue_id": status.cue_id}
 
 
 def _wire_value(name: str, value: object) -> ArgValue:

@@ -38,7 +38,12 @@ from performance.control.actions import (
 )
 from performance.control.addresses import param_command, resolve
 from performance.control.counters import DropCounter
-from performance.control.feedback import RigStatus, SubscriberFeedback, status_json
+from performance.control.feedback import (
+    RigStatus,
+    SubscriberFeedback,
+    health_json,
+    status_json,
+)
 from performance.control.qlab import answer as qlab_answer
 from performance.control.requests import NOT_APPLIED, Handout, Request, Settled
 from performance.control.wire import Message, WireError, build_message, parse_packet
@@ -370,6 +375,8 @@ class ControlHub:
             session.subscribed = False
         elif action.op == SessionOpKind.STATE:
             return reply_packet(address, "ok", status_json(self._status_now()))
+        elif action.op == SessionOpKind.HEALTH:
+            return reply_packet(address, "ok", health_json(self._status_now()))
         elif action.op == SessionOpKind.THUMP:
             return reply_packet(address, "ok", "thump")
         elif action.op == SessionOpKind.WORKSPACES:

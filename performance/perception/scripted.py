@@ -82,12 +82,13 @@ def dominant_mood(t: float) -> str:
 
 
 class ScriptedAudience:
-    """`faces` virtual people; with two or more, the last is a visitor who comes and goes."""
+    """`faces` virtual people (0: an empty room, the kiosk's safe mode); with two or more, the
+    last is a visitor who comes and goes."""
 
     def __init__(self, faces: int = DEFAULT_SCRIPTED_FACES, seed: int = 0, *,
                  source: str = "scripted") -> None:
-        if faces < 1:
-            raise ValueError(f"a scripted audience needs at least one face, got {faces}")
+        if faces < 0:
+            raise ValueError(f"a scripted audience cannot have {faces} faces")
         self.faces = faces
         self.seed = seed
         self.source = source

@@ -154,8 +154,10 @@ def check_audio(report: Report) -> None:
 
 def run_check(cues: Path | None, *, face_model: str | None, shaders: Path | None = None,
               gl: bool = True, emit: Callable[[str], None] = print,
-              expression_model: str | None = None, reader: str = DEFAULTS.reader) -> int:
-    """Run every check; returns 0 when all passed, 1 otherwise."""
+              expression_model: str | None = None, reader: str = DEFAULTS.reader,
+              extra: Callable[[Report], None] | None = None) -> int:
+    """Run every check (and `extra`'s, e.g. the kiosk's); returns 0 when all passed, 1
+    otherwise."""
     report = Report(emit)
     check_cues(report, cues or DEFAULT_CUES, shaders, headers=not gl)
     if gl:
@@ -163,5 +165,7 @@ def run_check(cues: Path | None, *, face_model: str | None, shaders: Path | None
     check_face_model(report, face_model)
     check_expression_model(report, expression_model, reader)
     check_audio(report)
+    if extra is not None:
+        extra(report)
     emit("check passed" if not report.failed else f"check FAILED: {report.failed} problem(s)")
     return 0 if not report.failed else 1

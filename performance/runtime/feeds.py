@@ -10,6 +10,7 @@ there, naming it) and reopens it after a loss. Each feed reports an `InputStatus
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -21,6 +22,8 @@ from performance.core.types import Frame, Observations
 from performance.perception.process import PerceptionProcess
 from performance.perception.worker import Detector, PerceptionWorker
 from performance.sources.base import FrameSource
+
+log = logging.getLogger(__name__)
 
 SCRIPTED_RATE = 30.0  # observations per second from the scripted audience
 
@@ -149,15 +152,23 @@ class CaptureFeed:
         self.perception.stop(timeout=2.0)
 
 
-def first_then_reopen(spec: str, *, loop: bool, clock: Clock,
-                      cleanup: contextlib.ExitStack) -> tuple[Callable[[], FrameSource], bool]:
+def first_then_reopen(spec: str, *, loop: bool, clock: Clock, cleanup: contextlib.ExitStack,
+                      missing_ok: bool = False) -> tuple[Callable[[], FrameSource], bool]:
     """Open `spec` now (bad input fails at boot, naming it) and a factory that hands out that
     source first and reopens it after a loss. Also whether it is a live camera. `cleanup`
-    closes the first source if the run ends before capture took it."""
-    from performance.sources.factory import open_source
+    closes the first source if the run ends before capture took it. `missing_ok` (a kiosk):
+    an input that cannot be opened at boot is logged and retried by capture instead."""
+    from performance.core.errors import InputError
+    from performance.sources.factory import looks_like_path, open_source
 
-    opened = [open_source(spec, loop=loop, clock=clock)]
-    live = opened[0].is_live
+    try:
+        opened = [open_source(spec, loop=loop, clock=clock)]
+    except InputError as exc:
+        if not missing_ok:
+            raise
+        log.warning("%s; starting without it (no audience) and retrying", exc)
+        opened = []
+    live = opened[0].is_live if opened else not looks_like_path(spec.strip())
 
     def close_unused() -> None:
         while opened:

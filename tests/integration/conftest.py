@@ -7,6 +7,7 @@ pytest provides the fixtures (`dump`, `liblo_tools`) by name.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import shutil
@@ -16,10 +17,33 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 LOCAL = "127.0.0.1"
+
+
+@contextlib.contextmanager
+def running_xvfb(*args: str, size: str = "1280x720x24") -> Iterator[str]:
+    """A private X server (Xvfb, with `args`) on a free display number; yields e.g. ":97"."""
+    if shutil.which("Xvfb") is None:
+        pytest.fail("Xvfb is not installed (apt-get install xvfb)")
+    number = next(n for n in range(97, 300)
+                  if not Path(f"/tmp/.X11-unix/X{n}").exists()
+                  and not Path(f"/tmp/.X{n}-lock").exists())
+    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", size, "-nolisten", "tcp",
+                             *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    socket_path = Path(f"/tmp/.X11-unix/X{number}")
+    deadline = time.monotonic() + 10.0
+    while not socket_path.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # waiting for a server process to come up, not pacing a test
+    assert socket_path.exists(), f"Xvfb :{number} did not start"
+    try:
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.integration.conftest import running_xvfb
 
 pytestmark = [pytest.mark.integration, pytest.mark.gl]
 
@@ -23,22 +23,9 @@ SCENARIOS = Path(__file__).with_name("window_scenarios.py")
 
 @pytest.fixture(scope="module")
 def xvfb() -> Iterator[str]:
-    """A private X server (Xvfb) on a free display number; yields e.g. ":97"."""
-    if shutil.which("Xvfb") is None:
-        pytest.fail("Xvfb is not installed (apt-get install xvfb)")
-    number = next(n for n in range(97, 200)
-                  if not Path(f"/tmp/.X11-unix/X{n}").exists()
-                  and not Path(f"/tmp/.X{n}-lock").exists())
-    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x720x24", "-nolisten",
-                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    deadline = time.monotonic() + 10.0
-    while not socket.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)  # waiting for a server process to come up, not pacing a test
-    assert socket.exists(), f"Xvfb :{number} did not start"
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    """A private X server for this module's windows."""
+    with running_xvfb() as display:
+        yield display
 
 
 def scenario(name: str, display: str) -> dict:

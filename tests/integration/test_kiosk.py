@@ -1,0 +1,239 @@
+"""Real kiosk runs (`essence kiosk --headless` in a subprocess, the real sound process on the
+null ALSA device, OSC on), with faults injected the way a gallery meets them: the sd_notify
+protocol against a real socket, SIGKILL mid-story (it resumes at the cue it was in), a crash
+loop (it holds the safe mode instead), a show file corrupted at boot (the last good copy
+plays), no camera at boot (it starts anyway and keeps retrying)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+SHOW = DATA / "companion_act.toml"  # one act of quick cues
+ESSENCE = [sys.executable, "-m", "performance"]
+
+pytestmark = pytest.mark.integration
+
+
+def kiosk_env(state: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOTIFY_", "WATCHDOG_"))}
+    env.update(ESSENCE_STATE_DIR=str(state), ALSA_CONFIG_PATH=str(DATA / "alsa-null.conf"),
+               PYTHONPATH=str(ROOT), **extra)
+    return env
+
+
+def kiosk(state: Path, *args: str, **env: str) -> subprocess.Popen[str]:
+    """A headless kiosk on the quick show, GO pressed after 0.2 s of waiting."""
+    command = [*ESSENCE, "kiosk", "--headless", "--size", "160x90", "--fps", "30",
+               "--osc-port", "0", "--auto-go", "0.2", *args]
+    if "--cues" not in args:
+        command += ["--cues", str(SHOW)]
+    if "--input" not in args:
+        command += ["--input", "scripted"]
+    return subprocess.Popen(command, env=kiosk_env(state, **env), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def wait_until(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return bool(predicate())
+
+
+def read_json(path: Path) -> dict:  # type: ignore[type-arg]
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 30.0) -> str:
+    out, _ = proc.communicate(timeout=timeout)
+    return out
+
+
+@pytest.fixture
+def notify_socket(tmp_path: Path) -> Iterator[tuple[socket.socket, str]]:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    path = str(tmp_path / "notify.sock")
+    sock.bind(path)
+    sock.settimeout(0.2)
+    yield sock, path
+    sock.close()
+
+
+def test_the_kiosk_speaks_sd_notify_from_the_render_loop(
+        tmp_path: Path, notify_socket: tuple[socket.socket, str]) -> None:
+    sock, path = notify_socket
+    proc = kiosk(tmp_path / "state", "--seconds", "5", NOTIFY_SOCKET=path,
+                 WATCHDOG_USEC="1000000", ESSENCE_HEALTH_EVERY="0.5")
+    messages: list[str] = []
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(TimeoutError):
+            messages.append(sock.recv(4096).decode())
+    out = finish(proc)
+    assert proc.returncode == 0, out
+    while True:
+        try:
+            messages.append(sock.recv(4096).decode())
+        except (TimeoutError, BlockingIOError):
+            break
+    first = messages[0].splitlines()
+    assert first[0] == "READY=1" and first[1].startswith("STATUS=show | ")
+    pings = [m for m in messages if m == "WATCHDOG=1"]
+    assert len(pings) >= 6  # every 0.5 s (half of WATCHDOG_USEC) for 5 s of frames
+    statuses = [m for m in messages if m.startswith("STATUS=")]
+    assert any("act 1 cue" in m for m in statuses)  # the act and cue reach systemd
+    assert messages[-1] == "STOPPING=1"
+    health = read_json(tmp_path / "state" / "health.json")
+    assert health["mode"] == "stopped" and health["frames"] > 60 and health["health"] == "ok"
+
+
+def test_sigkill_mid_story_resumes_at_the_cue_it_was_in(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    proc = kiosk(state)
+    try:
+        reached = wait_until(lambda: read_json(state / "resume.json").get("cue_id") == "2", 60)
+        assert reached, "the story never reached cue 2"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        out = finish(proc)
+    assert proc.returncode == -signal.SIGKILL
+    again = kiosk(state, "--seconds", "2")
+    out = finish(again)
+    assert again.returncode == 0, out
+    assert "resumed at act 1, cue 2" in out
+    assert "cue 0 House dark fired" not in out  # the story did not start over
+    assert "kiosk ended in show mode; resumed at cue 2" in out
+    ledger = read_json(state / "starts.json")["starts"]
+    assert [s["clean"] for s in ledger] == [False, True]  # the kill counted as a crash
+
+
+def test_a_crash_loop_holds_the_safe_mode_with_sound_off(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    for _ in range(3):  # three crashes within minutes
+        proc = kiosk(state)
+        try:
+            assert wait_until(lambda: (state / "health.json").exists(), 60)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            finish(proc)
+        (state / "health.json").unlink()
+    proc = kiosk(state, "--seconds", "3")
+    out = finish(proc)
+    assert proc.returncode == 0, out
+    assert "kiosk ended in safe mode; safe mode: 3 crashes in 10 min" in out
+    assert "fired" not in out  # no cue fired
+    health = read_json(state / "health.json")
+    assert health["safe_reason"] == "safe mode: 3 crashes in 10 min"
+    assert health["health"].startswith("safe mode: 3 crashes") and health["sound"] == "sound: off"
+    status = subprocess.run([*ESSENCE, "status"], env=kiosk_env(state), capture_output=True,
+                            text=True, timeout=30)
+    assert status.returncode == 1 and "safe_reason: safe mode: 3 crashes" in status.stdout
+    reset = subprocess.run([*ESSENCE, "kiosk", "--reset"], env=kiosk_env(state),
+                           capture_output=True, text=True, timeout=30)
+    assert reset.returncode == 0 and not (state / "starts.json").exists()
+
+
+def test_a_show_file_corrupted_at_boot_plays_its_last_good_copy(tmp_path: Path) -> None:
+    state, show = tmp_path / "state", tmp_path / "show.toml"
+    show.write_text(SHOW.read_text())
+    first = kiosk(state, "--cues", str(show), "--seconds", "1")
+    assert first.wait(60) == 0
+    show.write_bytes(b"[[cue]]\nid = \x00\x01 broken")
+    proc = kiosk(state, "--cues", str(show), "--seconds", "3")
+    out = finish(proc)
+    assert proc.returncode == 0, out
+    assert "playing its last good copy" in out and "Traceback" not in out
+    assert "cue 0 House dark fired" in out or "resumed at" in out  # the story plays
+    health = read_json(state / "health.json")
+    assert "show file broken: playing the last good copy" in health["health"]
+
+
+def test_no_camera_at_boot_starts_anyway_and_keeps_retrying(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    proc = kiosk(state, "--input", "9", "--seconds", "4", ESSENCE_HEALTH_EVERY="0.5")
+    seen: list[dict] = []  # type: ignore[type-arg]
+    while proc.poll() is None:
+        seen.append(read_json(state / "health.json"))
+        time.sleep(0.2)
+    out = finish(proc)
+    assert proc.returncode == 0, out
+    assert "starting without it" in out and "Traceback" not in out
+    running = [h for h in seen if h.get("mode") == "show"]
+    assert running and all(h["camera"].startswith("lost: camera 9") for h in running)
+    assert "input lost" in running[-1]["health"]  # said, not "ok"
+    assert read_json(state / "health.json")["frames"] > 30  # the picture kept coming
+
+
+def test_sigterm_ends_the_kiosk_cleanly_within_3_s(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    proc = kiosk(state)
+    try:
+        assert wait_until(lambda: (state / "health.json").exists(), 60)
+    finally:
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out = finish(proc)
+    took = time.monotonic() - sent
+    assert proc.returncode == 0 and took < 3.0, (took, out)
+    assert "Traceback" not in out
+    assert read_json(state / "starts.json")["starts"][-1]["clean"] is True  # not a crash
+    assert read_json(state / "health.json")["mode"] == "stopped"
+
+
+def test_the_kiosk_window_is_fullscreen_ignores_stray_keys_and_exits_on_the_chord(
+        tmp_path: Path) -> None:
+    """Real X key presses (xdotool, XTEST) into the real window under Xvfb."""
+    from tests.integration.conftest import running_xvfb
+
+    if shutil.which("xdotool") is None:
+        pytest.fail("xdotool is not installed (apt-get install xdotool)")
+    with running_xvfb(size="640x360x24") as display:
+        env = {"DISPLAY": display, "SDL_VIDEODRIVER": "x11"}
+        state = tmp_path / "state"
+        command = [*ESSENCE, "kiosk", "--size", "320x180", "--osc-port", "0", "--auto-go",
+                   "0.2", "--cues", str(SHOW), "--input", "scripted", "--no-vsync"]
+        proc = subprocess.Popen(command, env=kiosk_env(state, **env), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+        def xdo(*args: str) -> str:
+            return subprocess.run(["xdotool", *args], env={**os.environ, **env},
+                                  capture_output=True, text=True, timeout=10).stdout.strip()
+
+        try:
+            assert wait_until(lambda: (state / "health.json").exists(), 60)
+            window = xdo("search", "--classname", ".").split()[0]
+            geometry = xdo("getwindowgeometry", window)
+            assert "Geometry: 640x360" in geometry  # fullscreen on the 640x360 screen
+            xdo("windowfocus", "--sync", window)
+            xdo("key", "Escape", "space", "ctrl+q", "b", "f", "q")  # panic, GO, quit, ...
+            time.sleep(1.5)  # the kiosk must still be running after them
+            assert proc.poll() is None
+            assert read_json(state / "health.json")["mode"] == "show"
+            pressed = time.monotonic()
+            xdo("key", "ctrl+shift+q")
+            out = finish(proc)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        assert proc.returncode == 0 and time.monotonic() - pressed < 3.0, out
+        assert "panic" not in out.lower() and "blackout" not in out.lower()
