@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "performance.cli.devices",
     "performance.cli.kiosk",
     "performance.cli.status",
+    "performance.cli.soak",
 )
 
 

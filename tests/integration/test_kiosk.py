@@ -38,11 +38,13 @@ def kiosk_env(state: Path, **extra: str) -> dict[str, str]:
 def kiosk(state: Path, *args: str, **env: str) -> subprocess.Popen[str]:
     """A headless kiosk on the quick show, GO pressed after 0.2 s of waiting."""
     command = [*ESSENCE, "kiosk", "--headless", "--size", "160x90", "--fps", "30",
-               "--osc-port", "0", "--auto-go", "0.2", *args]
+               "--auto-go", "0.2", *args]
     if "--cues" not in args:
         command += ["--cues", str(SHOW)]
     if "--input" not in args:
         command += ["--input", "scripted"]
+    if "--osc-port" not in args:
+        command += ["--osc-port", "0"]
     return subprocess.Popen(command, env=kiosk_env(state, **env), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
@@ -136,9 +138,14 @@ def test_a_crash_loop_holds_the_safe_mode_with_sound_off(tmp_path: Path) -> None
             proc.send_signal(signal.SIGKILL)
             finish(proc)
         (state / "health.json").unlink()
-    proc = kiosk(state, "--seconds", "3")
-    out = finish(proc)
-    assert proc.returncode == 0, out
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)  # under systemd: it hands back
+    sock.bind(str(tmp_path / "notify.sock"))
+    started = time.monotonic()
+    proc = kiosk(state, NOTIFY_SOCKET=str(tmp_path / "notify.sock"), ESSENCE_SAFE_HOLD="10")
+    out = finish(proc, timeout=60)
+    sock.close()
+    assert proc.returncode == 75, out  # after the hold: exit for systemd to try the show again
+    assert 10 <= time.monotonic() - started < 40
     assert "kiosk ended in safe mode; safe mode: 3 crashes in 10 min" in out
     assert "fired" not in out  # no cue fired
     health = read_json(state / "health.json")
@@ -237,3 +244,52 @@ def test_the_kiosk_window_is_fullscreen_ignores_stray_keys_and_exits_on_the_chor
                 proc.communicate()
         assert proc.returncode == 0 and time.monotonic() - pressed < 3.0, out
         assert "panic" not in out.lower() and "blackout" not in out.lower()
+
+
+def test_a_missing_sound_device_does_not_stop_the_kiosk(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    proc = kiosk(state, "--seconds", "4", ESSENCE_AUDIO_DEVICE="no such sound card",
+                 ESSENCE_HEALTH_EVERY="0.5")
+    seen: list[dict] = []  # type: ignore[type-arg]
+    while proc.poll() is None:
+        seen.append(read_json(state / "health.json"))
+        time.sleep(0.2)
+    out = finish(proc)
+    assert proc.returncode == 0, out  # `essence run` refuses it (exit 2); a kiosk goes on
+    assert "Traceback" not in out and "no such sound card" in out
+    running = [h for h in seen if h.get("mode") == "show"]
+    assert running and all("sound" in h["health"] for h in running)  # said, not "ok"
+    assert read_json(state / "health.json")["frames"] > 30
+
+
+def test_health_over_osc(tmp_path: Path) -> None:
+    from pythonosc.osc_message import OscMessage
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    from tests.integration.conftest import free_udp_port
+
+    state, port = tmp_path / "state", free_udp_port()
+    proc = kiosk(state, "--seconds", "6", "--osc-port", str(port), ESSENCE_HEALTH_EVERY="0.5",
+                 ESSENCE_OSC_REPLY_PORT="0")
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.bind(("127.0.0.1", 0))
+    client.settimeout(0.5)
+    reply: dict = {}  # type: ignore[type-arg]
+    try:
+        assert wait_until(lambda: (state / "health.json").exists(), 60)
+        time.sleep(1.0)
+        for _ in range(10):
+            client.sendto(OscMessageBuilder("/essence/health").build().dgram, ("127.0.0.1", port))
+            try:
+                message = OscMessage(client.recv(65536))
+            except TimeoutError:
+                continue
+            reply = json.loads(message.params[0])
+            break
+    finally:
+        client.close()
+        out = finish(proc)
+    assert proc.returncode == 0, out
+    data = reply["data"]
+    assert reply["status"] == "ok" and data["mode"] == "show" and data["frames"] > 0
+    assert data["health"] == "ok" and "memory_mb" in data and "uptime_s" in data

@@ -239,3 +239,38 @@ def test_a_second_kiosk_on_the_same_state_folder_is_refused(tmp_path: Path) -> N
         pass
     with single_instance(paths):  # released: the next one gets in
         assert (tmp_path / "kiosk.lock").read_text().strip() == str(os.getpid())
+
+
+def test_the_kiosk_keymap_drops_the_close_button_and_every_key_but_the_chord() -> None:
+    from performance.config import Settings
+    from performance.core.mailbox import CommandQueue
+    from performance.kiosk.run import live_options
+    from performance.operator.keys import KeyAction, handle_keys
+    from performance.runtime.live import LiveOptions
+
+    keymap = live_options(LiveOptions(), Settings(), safe=False).keymap
+    assert keymap is not None
+    queue: CommandQueue = CommandQueue()
+    local = handle_keys(["quit", "space", "escape", "ctrl+q", "b", "f", "ctrl+shift+q"], queue,
+                        None, keymap)
+    assert local == [KeyAction.QUIT] and queue.drain() == []
+
+
+def test_the_wall_clock_jumping_fires_no_cue_twice_and_skips_none() -> None:
+    """The story runs on the show's monotonic clock; a wall clock jumping an hour forward
+    and back (within the opening hours) changes nothing."""
+    def walk(jumps: dict[int, timedelta]) -> list[str]:
+        clock, wall = ManualClock(), [MONDAY]
+        seq = Sequencer(load_show())
+        fired: list[str] = []
+        show = KioskShow(AutoGo(seq, 0.5), KioskShowOptions(attract_after=0.0),
+                         hours=parse_hours("09:00-20:00"), wall=lambda: wall[0], sequencer=seq,
+                         on_cue=lambda f: fired.append(str(f.cue_id)))
+        for step in range(6000):  # ten minutes at 10 Hz
+            wall[0] = wall[0] + timedelta(seconds=0.1) + jumps.get(step, timedelta())
+            show.tick(clock.advance(0.1), room(2))
+        return fired
+
+    steady = walk({})
+    jumped = walk({1000: timedelta(hours=1), 3000: timedelta(hours=-1)})
+    assert len(steady) > 5 and jumped == steady
