@@ -34,6 +34,14 @@ class RateLimit(logging.Filter):
         self._held: dict[tuple[str, str, int], int] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
+        decided = getattr(record, "_essence_rate_ok", None)  # one filter on many handlers:
+        if decided is not None:  # each record is judged once
+            return bool(decided)
+        ok = self._judge(record)
+        record._essence_rate_ok = ok
+        return ok
+
+    def _judge(self, record: logging.LogRecord) -> bool:
         try:
             text = str(record.msg) if record.levelno >= logging.WARNING else record.getMessage()
         except Exception:  # a bad format string: its template

@@ -274,3 +274,28 @@ def test_the_wall_clock_jumping_fires_no_cue_twice_and_skips_none() -> None:
     steady = walk({})
     jumped = walk({1000: timedelta(hours=1), 3000: timedelta(hours=-1)})
     assert len(steady) > 5 and jumped == steady
+
+
+def test_a_log_that_cannot_be_written_never_stops_the_show(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    from performance.kiosk.logs import SafeRotatingHandler, install_kiosk_logging
+
+    (tmp_path / "full").write_text("")  # a file where the log's folder should be
+    root = logging.getLogger()
+    before = list(root.handlers)
+    raise_before = logging.raiseExceptions
+    try:
+        last = install_kiosk_logging(tmp_path / "full" / "essence.log")
+        for n in range(100):
+            logging.getLogger("essence.test.disk").error("frame %d failed", n)
+        files = [h for h in root.handlers if isinstance(h, SafeRotatingHandler)]
+        assert last.text.startswith("error: frame 0 failed")  # the health still hears it
+    finally:
+        for handler in root.handlers[len(before):]:
+            root.removeHandler(handler)
+        for handler in before:
+            handler.filters.clear()
+        logging.raiseExceptions = raise_before
+    assert "Traceback" not in capsys.readouterr().err
+    assert not files or getattr(files[0], "failures", 0) >= 1
