@@ -62,3 +62,47 @@ def test_bad_frames_never_stop_the_picture_or_the_tracking(testdata: Path) -> No
     assert report.perception_frames > 20  # perception went on through the bad frames
     assert report.max_tracked == 1  # and found the face in the good ones
     assert not report.input_status.lost
+
+
+class TroubledDetector:
+    """The real face model, but one call in five raises and one in five takes ten times as
+    long (picklable: the perception process builds it from this class)."""
+
+    def __init__(self) -> None:
+        from performance.runtime.pipeline import landmarker_factory
+
+        self.inner = landmarker_factory(Settings(), "video")()
+        self.calls = 0
+
+    def detect(self, frame: Frame) -> object:
+        import time
+
+        self.calls += 1
+        if self.calls % 5 == 1:
+            raise RuntimeError("inference failed (injected)")
+        started = time.monotonic()
+        out = self.inner.detect(frame)
+        if self.calls % 5 == 3:
+            time.sleep(9 * (time.monotonic() - started))  # ten times slower
+        return out
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_inference_failing_or_ten_times_slower_keeps_the_frame_rate(testdata: Path) -> None:
+    from performance.sources.video import VideoFileSource
+
+    def run(detector: type | None) -> float:
+        report = run_live(
+            LiveOptions(input="0", headless=True, size=(160, 90), fps=30, seconds=4.0),
+            Settings(), source_factory=lambda: VideoFileSource(testdata / "single_face.mp4",
+                                                               loop=True),
+            detector_factory=detector, report=lambda _: None)
+        if detector is not None:
+            assert report.perception_frames > 3 and report.max_tracked == 1
+            assert "inference failed" in str(report.input_status)  # said, not hidden
+        return report.stats.fps
+
+    troubled, healthy = run(TroubledDetector), run(None)
+    assert troubled >= 0.9 * healthy  # the picture does not feel the trouble
