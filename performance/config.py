@@ -165,16 +165,16 @@ def load_settings(
     environ = os.environ if env is None else env
     settings = DEFAULTS
     path = config or (Path(environ["ESSENCE_CONFIG"]) if environ.get("ESSENCE_CONFIG") else None)
-    if path is not None and not path.is_file():
+    if path is not None and not path.exists():
         raise ConfigError(f"{path}: no such config file")
     if path is None and default_config_path().is_file():
         path = default_config_path()
     if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-        settings = _apply(settings, data.get("rig", data), str(path))
+        data = _read_config(path)
+        table = data.get("rig", data)
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: rig must be a table of settings")
+        settings = _apply(settings, table, str(path))
     from_env = {
         f.name: environ[f"ESSENCE_{f.name.upper()}"]
         for f in fields(Settings)
@@ -183,6 +183,21 @@ def load_settings(
     settings = _apply(settings, from_env, "environment (ESSENCE_*)")
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     return _apply(settings, given, "command line", names=SETTING_OPTIONS)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """The settings file's TOML; ConfigError in one line naming it when it cannot be read (a
+    FIFO or a device is refused at once, never read) or parsed (nesting too deep included)."""
+    from performance.core.files import parse_toml, read_text, reason
+
+    try:
+        return parse_toml(read_text(path))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({reason(exc)})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
 def _apply(settings: Settings, values: Mapping[str, Any], where: str, *,
@@ -196,6 +211,11 @@ def _apply(settings: Settings, values: Mapping[str, Any], where: str, *,
         default = getattr(DEFAULTS, key)
         changes[key] = _coerce(key, raw, type(default), where, (names or {}).get(key, key))
     return replace(settings, **changes)
+
+
+def _short(raw: Any) -> str:
+    text = repr(raw)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _coerce(key: str, raw: Any, kind: type, where: str, shown: str) -> Any:
@@ -217,8 +237,8 @@ def _coerce(key: str, raw: Any, kind: type, where: str, shown: str) -> Any:
                 raise ValueError(raw)
         else:
             value = str(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: {shown} must be {kind.__name__}, got {raw!r}") from exc
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ConfigError(f"{where}: {shown} must be {kind.__name__}, got {_short(raw)}") from exc
     if key in _CHOICES and value not in _CHOICES[key]:
         raise ConfigError(f"{where}: {shown} must be one of {', '.join(_CHOICES[key])}, "
                           f"got {value!r}")

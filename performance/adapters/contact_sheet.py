@@ -2,7 +2,8 @@
 
 Owns which frames are sampled (evenly, first and last included), the grid layout and the
 labels; OpenCV shrinks the frames (area average), draws the labels (its built-in Hershey
-font, no font files) and encodes the PNG, which is saved atomically. Only rendered pictures
+font, no font files) and encodes the PNG, which is saved atomically (or to a complete temp
+file that the render renames together with its video). Only rendered pictures
 go in here, never a camera frame.
 """
 
@@ -16,7 +17,7 @@ import cv2
 import numpy as np
 
 from performance.config import CONTACT_FRAMES
-from performance.core.files import write_atomic
+from performance.core.files import write_atomic, write_temp
 
 GAP = 6  # pixels between cells and around the grid
 BACKGROUND = (12, 12, 16)
@@ -146,11 +147,20 @@ class ContactSheet:
                 draw_label(sheet, x + 1, ty, fit_text(line, tw - 2, scale), scale=scale)
         return sheet
 
-    def save(self, path: Path) -> Path:
-        """Write the sheet as a PNG at `path` (atomically: whole or not at all)."""
+    def encode(self, path: Path) -> bytes:
+        """The sheet as PNG bytes (`path` only names it in an error)."""
         ok, png = cv2.imencode(".png", cv2.cvtColor(self.build(), cv2.COLOR_RGB2BGR))
         if not ok:
             raise ValueError(f"{path}: OpenCV could not encode the contact sheet as PNG")
-        write_atomic(Path(path), png.tobytes())
-        return Path(path)
+        return png.tobytes()
 
+    def save_temp(self, path: Path) -> Path:
+        """Write the PNG to a temp file beside `path`, complete and fsynced, and return it:
+        `core.files.commit` puts it in place (so a render renames its video and its sheet
+        only once both are whole). OutputError naming `path` if it cannot be written."""
+        return write_temp(Path(path), self.encode(path))
+
+    def save(self, path: Path) -> Path:
+        """Write the sheet as a PNG at `path` (atomically: whole or not at all)."""
+        write_atomic(Path(path), self.encode(path))
+        return Path(path)

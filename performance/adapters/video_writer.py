@@ -5,13 +5,14 @@ Owns turning RGB frames (and optionally a float audio track) into an MP4 file: H
 same bytes, an optional AAC track kept sample-accurate with the pictures (exactly
 round(frames / fps * rate) samples: padded with silence or trimmed at `close()`), and the
 atomic write: everything goes to a hidden temp file beside the target, renamed over it only
-when complete. An unwritable target fails at construction, before any rendering.
+when complete (`close`, or `finish` then `commit` when other files must be complete first).
+An unwritable target fails at construction, before any rendering; a write that fails later
+(a full disk) is an `OutputError` naming the target, and the temp file is removed.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -22,7 +23,11 @@ import numpy as np
 
 from performance.config import STAGE_SIDE_LIMITS
 from performance.core.closing import Closing
-from performance.core.errors import InputError
+from performance.core.errors import InputError, OutputError
+from performance.core.files import check_writable, commit, kept_note, reason, temp_path_for
+
+__all__ = ["VideoWriter", "audio_samples_for", "check_size", "check_writable", "fps_fraction",
+           "temp_path_for"]
 
 log = logging.getLogger(__name__)
 
@@ -59,38 +64,6 @@ def fps_fraction(fps: float) -> Fraction:
         if abs(fps - float(ntsc)) < 0.005:
             return ntsc
     return Fraction(fps).limit_denominator(1001)
-
-
-def temp_path_for(path: Path) -> Path:
-    """The hidden temp file beside `path` that a write goes to before the rename."""
-    return path.with_name(f".{path.name}.{os.getpid()}.partial{path.suffix}")
-
-
-def check_writable(path: Path, *, option: str = "--out") -> None:
-    """Fail now (InputError naming `path`) if a file cannot be created at `path`.
-
-    Creates missing parent folders; tries a temp file beside the target and removes it.
-    """
-    if path.is_dir():
-        raise InputError(path, f"{option} is a folder; give a file name such as show.mp4")
-    for folder in path.parents:
-        if folder.exists():
-            if not folder.is_dir():
-                raise InputError(path, f"{option}: cannot write here ({folder} is a file, "
-                                       "not a folder)")
-            break
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(path, f"{option}: cannot create its folder ({exc.strerror or exc})") \
-            from exc
-    probe = temp_path_for(path)
-    try:
-        with probe.open("wb"):
-            pass
-    except OSError as exc:
-        raise InputError(path, f"{option}: cannot write here ({exc.strerror or exc})") from exc
-    probe.unlink(missing_ok=True)
 
 
 def audio_samples_for(frames: int, fps: Fraction, rate: int) -> int:
@@ -140,7 +113,7 @@ class VideoWriter(Closing):
             self._container: Any = av.open(str(self._tmp), mode="w", format="mp4",
                                            options=options)
         except (OSError, av.FFmpegError) as exc:
-            raise InputError(self.path, f"cannot write here ({exc})") from exc
+            raise InputError(self.path, f"cannot write here ({reason(exc)})") from exc
         self._video: Any = self._container.add_stream("libx264", rate=self.fps)
         self._video.width, self._video.height = self.size
         self._video.pix_fmt = "yuv420p"
@@ -155,7 +128,8 @@ class VideoWriter(Closing):
         if audio_rate is not None:
             layout = "stereo" if audio_channels == 2 else "mono"
             self._audio = self._container.add_stream("aac", rate=audio_rate, layout=layout)
-        self._closed = False
+        self._closed = False  # committed or aborted
+        self._finished = False  # the temp file is complete (finish)
 
     # -- writing ------------------------------------------------------------------------
 
@@ -219,19 +193,30 @@ class VideoWriter(Closing):
             self.samples_written += len(chunk)
 
     def _mux(self, packets: Any) -> None:
-        for packet in packets:
-            self._container.mux(packet)
+        try:
+            for packet in packets:
+                self._container.mux(packet)
+        except (OSError, av.FFmpegError) as exc:  # a full disk shows up here or at the end
+            raise self._write_error(exc) from exc
+
+    def _write_error(self, exc: BaseException) -> OutputError:
+        """The one-line error for a write that failed (the temp file is removed by abort)."""
+        cause = exc if isinstance(exc, OSError) and exc.strerror else reason(exc)
+        return OutputError(self.path, cause, kept=kept_note(self.path))
 
     def _check_open(self) -> None:
-        if self._closed:
+        if self._closed or self._finished:
             raise ValueError(f"{self.path}: writer is closed")
 
     # -- finishing ----------------------------------------------------------------------
 
-    def close(self) -> Path:
-        """Flush the encoders, fit the audio to the frames, and rename into place."""
-        if self._closed:
-            return self.path
+    def finish(self) -> Path:
+        """Flush the encoders, fit the audio to the frames and close the temp file: the video
+        is complete but not yet in place (`commit` renames it, `abort` throws it away), so a
+        caller can finish its other files first. Returns the temp file."""
+        if self._finished:
+            return self._tmp
+        self._check_open()
         if self.frames == 0:
             self.abort()
             raise InputError(self.path, "no frames were rendered, nothing written")
@@ -248,22 +233,43 @@ class VideoWriter(Closing):
                 self._encode_audio(final=True)
                 self._mux(self._audio.encode(None))
             self._container.close()
+        except OutputError:
+            self.abort()
+            raise
+        except (OSError, av.FFmpegError) as exc:
+            self.abort()
+            raise self._write_error(exc) from exc
         except BaseException:
             self.abort()
             raise
-        self._closed = True
-        os.replace(self._tmp, self.path)
+        self._finished = True
+        return self._tmp
+
+    def commit(self) -> Path:
+        """`finish` if not done yet, then rename the temp file over the target."""
+        if self._closed:
+            return self.path
+        self.finish()
+        try:
+            commit(self._tmp, self.path)
+        finally:
+            self._closed = True
         return self.path
+
+    def close(self) -> Path:
+        """Flush the encoders, fit the audio to the frames, and rename into place."""
+        return self.commit()
 
     def abort(self) -> None:
         """Stop without writing: the temp file goes, an existing target is untouched."""
         if self._closed:
             return
         self._closed = True
-        try:
-            self._container.close()
-        except (OSError, av.FFmpegError) as exc:  # the temp file is removed below either way
-            log.debug("%s: closing the aborted temp file failed: %s", self._tmp, exc)
+        if not self._finished:
+            try:
+                self._container.close()
+            except (OSError, av.FFmpegError) as exc:  # the temp file is removed below anyway
+                log.debug("%s: closing the aborted temp file failed: %s", self._tmp, exc)
         self._tmp.unlink(missing_ok=True)
 
     def __exit__(

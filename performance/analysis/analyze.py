@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import Protocol
 
 from performance.core.types import EMOTIONS, EmotionReading
 from performance.emotion.engine import EmotionEngine
@@ -98,7 +98,13 @@ def analyze_source(
         yield rows or [Row(label, frame.index, frame.media_time, None, None)]
 
 
-def write_csv(rows: Iterator[list[Row]], out: IO[str]) -> None:
+class TextSink(Protocol):
+    """Where CSV text goes: a text file, standard output."""
+
+    def write(self, text: str, /) -> int: ...
+
+
+def write_csv(rows: Iterator[list[Row]], out: TextSink) -> None:
     """Write the header and every row, flushing per frame so a long run can be watched."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)

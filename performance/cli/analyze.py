@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _analyze(args: argparse.Namespace, settings: Settings) -> int:
     from performance.analysis.runner import run_analyze
+    from performance.runtime.signals import stop_on_signals
 
-    return run_analyze([str(p) for p in args.paths], settings, csv_out=args.csv,
-                       progress=not args.no_progress)
+    # SIGTERM/SIGHUP stop it before the next frame: no partial CSV is left, one line says so
+    with stop_on_signals() as stop:
+        return run_analyze([str(p) for p in args.paths], settings, csv_out=args.csv,
+                           progress=not args.no_progress, stop=stop)

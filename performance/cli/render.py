@@ -59,6 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _render(args: argparse.Namespace, settings: Settings) -> int:
     from performance.runtime.offline import RenderJob, render_offline
+    from performance.runtime.signals import stop_on_signals
 
     if args.contact_frames < 0:
         raise InputError("--contact-frames", f"must be 0 or more, got {args.contact_frames}")
@@ -74,7 +75,10 @@ def _render(args: argparse.Namespace, settings: Settings) -> int:
         scripted_faces=args.scripted_faces,
         contact_frames=args.contact_frames,
     )
-    report = render_offline(job, settings, audio=_audio(settings), progress=not args.no_progress)
+    # SIGTERM/SIGHUP stop the render before its next frame: the temp files go, one line says so
+    with stop_on_signals() as stop:
+        report = render_offline(job, settings, audio=_audio(settings),
+                                progress=not args.no_progress, stop=stop)
     print(report.summary())
     return 0
 

@@ -93,12 +93,18 @@ def load_baseline(path: Path, feature_names: tuple[str, ...]) -> np.ndarray:
     """Read an explicit calibrated baseline (TOML: [baseline] name = value for every feature)."""
     import tomllib
 
+    from performance.core.files import parse_toml, read_text, reason
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = parse_toml(read_text(path))
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: no such baseline file") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    except OSError as exc:  # a FIFO, a device, a folder, unreadable: refused, never read
+        raise ConfigError(f"{path}: cannot read the baseline ({reason(exc)})") from exc
     table = data.get("baseline")
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: missing [baseline] table")

@@ -11,6 +11,7 @@ EMFACS-rule baseline for comparison, and writes the TOML atomically.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import warnings
@@ -24,7 +25,7 @@ import numpy as np
 from performance.config import CALIBRATION_FOLDS
 from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.errors import InputError
-from performance.core.files import write_atomic
+from performance.core.files import check_writable, read_regular, reason, write_atomic
 from performance.core.types import EMOTIONS
 from performance.emotion.calibrate_fusion import (
     fit_fusion,
@@ -122,6 +123,10 @@ class CalibrationReport:
         return "\n".join(lines) + "\n"
 
 
+TABLE_LIMIT = 1 << 30
+"""The largest table read (bytes)."""
+
+
 def pct(x: float) -> str:
     """A share as a percentage for the reports ("–" for nan)."""
     return "–" if math.isnan(x) else f"{100 * x:.1f} %"
@@ -131,8 +136,9 @@ def read_tables(csv_paths: Sequence[Path]) -> tuple[np.ndarray, np.ndarray, np.n
     """(blendshapes (rows, 52), class index, data-set index) of detected rows in EMOTIONS."""
     mats, labels, sets = [], [], []
     for k, path in enumerate(csv_paths):
-        try:
-            with open(path, newline="", encoding="utf-8") as fh:
+        try:  # a FIFO or a device is refused at once, never read for ever
+            with io.StringIO(read_regular(path, limit=TABLE_LIMIT).decode("utf-8"),
+                             newline="") as fh:
                 reader = csv.DictReader(fh)
                 missing = [n for n in ("label", "detected", *BLENDSHAPE_NAMES)
                            if n not in (reader.fieldnames or [])]
@@ -145,8 +151,11 @@ def read_tables(csv_paths: Sequence[Path]) -> tuple[np.ndarray, np.ndarray, np.n
                     labels.append(EMOTIONS.index(row["label"]))
                     sets.append(k)
         except OSError as exc:
-            raise InputError(path, f"cannot be read ({exc.strerror})") from None
-        except ValueError as exc:
+            raise InputError(path, f"cannot be read ({reason(exc)})") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+                             ) from None
+        except (ValueError, csv.Error) as exc:
             raise InputError(path, f"bad number ({exc})") from None
     if not labels:
         raise InputError(", ".join(map(str, csv_paths)), "no detected rows with a known label")
@@ -221,6 +230,7 @@ def calibrate(
     the chosen blendshape recipe (feature set, C, this population baseline) refitted out of
     fold on them, so no face is read by a model fitted on it."""
     paths = [Path(p) for p in csv_paths]
+    check_writable(Path(out))  # before the fit: a target that cannot be written fails now
     blend, y, d = read_tables(paths)
     if y[y == 0].size == 0:
         raise InputError(", ".join(map(str, paths)), "no neutral rows for the baseline")

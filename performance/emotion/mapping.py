@@ -22,6 +22,7 @@ import numpy as np
 from performance.config import CALIBRATION, Reader
 from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.errors import ConfigError
+from performance.core.files import parse_toml, read_text, reason
 from performance.core.types import EMOTIONS, EmotionReading
 from performance.emotion.features import EXTENDED_FEATURE_NAMES, FeaturePlan, blendshape_row
 from performance.emotion.fusion import Fusion, softmax
@@ -83,12 +84,15 @@ class EmotionMapping:
         """Read a calibration TOML; raises ConfigError naming the file and key if malformed."""
         path = CALIBRATION if path is None else Path(path)
         where = _display(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        try:  # a FIFO or a device is refused at once, never read; deep nesting is a TOML error
+            data = parse_toml(read_text(path))
         except FileNotFoundError:
             raise ConfigError(f"{where}: file not found (run `essence calibrate`)") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{where}: cannot be read ({exc})") from None
+        except OSError as exc:
+            raise ConfigError(f"{where}: cannot be read ({reason(exc)})") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+                              ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{where}: not valid TOML ({exc})") from None
         return _parse(data, where)
@@ -226,7 +230,7 @@ def _parse(data: Mapping[str, Any], where: str) -> EmotionMapping:
 
     model = _table(data, "model", where)
     classes = model.get("classes", list(EMOTIONS))
-    if list(classes) != list(EMOTIONS):
+    if not isinstance(classes, list) or classes != list(EMOTIONS):
         raise ConfigError(f"{where}: [model] classes is {classes}, expected {list(EMOTIONS)}")
     rows = model.get("weights")
     k = len(EMOTIONS)

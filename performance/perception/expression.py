@@ -24,6 +24,7 @@ import numpy as np
 
 from performance.core.errors import ModelError
 from performance.core.types import EMOTIONS
+from performance.perception.model import EXPRESSION_MODEL, read_verified
 from performance.perception.native import quiet_native_stderr
 
 INPUT_SIDE = 64
@@ -90,10 +91,11 @@ class ExpressionNetwork:
 
         if not self.model_path.is_file():
             raise ModelError(f"{self.model_path}: expression model does not exist")
+        # Read once and hashed: LiteRT gets these bytes, never the path (model.py)
+        self._model = read_verified(self.model_path, model=EXPRESSION_MODEL)
         try:
             with quiet_native_stderr():  # LiteRT announces its XNNPACK delegate here
-                self._net: Any = Interpreter(model_path=str(self.model_path),
-                                             num_threads=threads)
+                self._net: Any = Interpreter(model_content=self._model, num_threads=threads)
                 self._net.allocate_tensors()
                 self._input = self._net.get_input_details()[0]["index"]
                 self._output = self._net.get_output_details()[0]["index"]

@@ -30,6 +30,7 @@ the tiles once a second and follows its faces between scans: 1.03-1.17x per face
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import zipfile
@@ -51,6 +52,7 @@ from performance.core.closing import Closing
 from performance.core.errors import ModelError
 from performance.core.types import FaceObservation, Frame, Observations
 from performance.perception.expression import ExpressionNetwork
+from performance.perception.model import FACE_MODEL, read_verified
 from performance.perception.native import quiet_native_stderr
 from performance.perception.sheet import MAX_COLUMNS, build_sheets
 from performance.perception.tiling import (
@@ -147,6 +149,8 @@ class FaceLandmarkerAdapter(Closing):
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
             raise ModelError(f"{self.model_path}: face model does not exist")
+        # Read once and hashed: MediaPipe gets these bytes, never the path (model.py)
+        self._model = read_verified(self.model_path, model=FACE_MODEL)
         self.max_faces = int(max_faces)
         self.mode = mode
         self.tiling = tiling
@@ -173,7 +177,7 @@ class FaceLandmarkerAdapter(Closing):
     def _create(self, running_mode: Any) -> Any:
         det, pres, track = self._conf
         options = vision.FaceLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(self.model_path)),
+            base_options=BaseOptions(model_asset_buffer=self._model),
             running_mode=running_mode,
             num_faces=self.max_faces,
             min_face_detection_confidence=det,
@@ -191,7 +195,7 @@ class FaceLandmarkerAdapter(Closing):
     def _create_detector(self) -> Any:
         """The bundle's face detector alone (IMAGE mode), for the tiles."""
         try:
-            with zipfile.ZipFile(self.model_path) as bundle:
+            with zipfile.ZipFile(io.BytesIO(self._model)) as bundle:
                 model = bundle.read(DETECTOR_MEMBER)
         except (zipfile.BadZipFile, KeyError, OSError) as exc:
             raise ModelError(f"{self.model_path}: no {DETECTOR_MEMBER} to tile with ({exc})"

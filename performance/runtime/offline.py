@@ -31,7 +31,8 @@ from performance.config import (
     Settings,
 )
 from performance.core.clock import work_seconds
-from performance.core.errors import InputError
+from performance.core.errors import InputError, Interrupted, OutputError
+from performance.core.files import commit, kept_note
 from performance.core.types import RoomEmotion
 from performance.runtime.assemble import build_show, check_visual, shader_catalog
 from performance.runtime.audience import Audience, open_audience
@@ -173,12 +174,16 @@ def render_offline(
     show_factory: ShowFactory | None = None,
     audio: AudioBlocks | None = None,
     progress: bool = False,
+    stop: Callable[[], bool] | None = None,
 ) -> RenderReport:
     """Render `job` to its .mp4 (and contact sheet); returns what was rendered. The show is
     `show_factory`'s, by default the one the settings describe (`settings_show`).
 
-    Every option and the output path are checked before the first frame; on any error the
-    temp files are removed and an existing output is left as it was.
+    Every option and the output path are checked before the first frame (temp files a
+    killed render of the same target left are removed then); on any error, and when `stop()`
+    turns true (asked before each frame: a SIGTERM, `essence render`), the temp files are
+    removed and an existing video and contact sheet are left as they were (Interrupted,
+    OutputError for a full disk).
     """
     settings = settings or Settings()
     width, height = _check_job(job, settings)
@@ -193,7 +198,8 @@ def render_offline(
         seconds = job.seconds or audience.duration or RENDER_SECONDS
         total = max(1, round(seconds * job.fps))
         return _render(job, audience, out, sheet_path, total, (width, height),
-                       show_factory or settings_show(settings, job.visual), audio, progress)
+                       show_factory or settings_show(settings, job.visual), audio, progress,
+                       stop)
     finally:
         audience.close()
 
@@ -201,7 +207,7 @@ def render_offline(
 def _render(
     job: RenderJob, audience: Audience, out: Path, sheet_path: Path | None,
     total: int, size: tuple[int, int], show_factory: ShowFactory, audio: AudioBlocks | None,
-    progress: bool,
+    progress: bool, stop: Callable[[], bool] | None = None,
 ) -> RenderReport:
     from tqdm import tqdm
 
@@ -227,30 +233,48 @@ def _render(
         sheet = ContactSheet(total, size, count=job.contact_frames) if sheet_path else None
         acts: dict[int, ActSummary] = {}
         started = work_seconds()
-        with VideoWriter(out, size, job.fps,
-                         audio_rate=audio.sample_rate if audio else None,
-                         audio_channels=audio.channels if audio else 2) as writer, \
-                tqdm(total=total, unit="frame", desc="render", disable=not progress,
-                     file=sys.stderr) as bar:
-            for i in range(total):
-                t = i / job.fps
-                emotion = audience.advance(t)
-                show_frame = show.tick(t, emotion)
-                draw_stage(renderer, target.framebuffer, show_frame, emotion,
-                           delta=1.0 / job.fps, frame=i)
-                rgb = target.read_rgb()
-                writer.write_frame(rgb)
-                if audio is not None:
-                    need = writer.audio_target - writer.queued_samples
-                    writer.write_audio(audio.render(show_frame, emotion, need))
-                _count(acts, show_frame, emotion, t)
-                if sheet is not None and sheet.wants(i):
-                    sheet.add(i, rgb, _label(t, show_frame))
-                bar.update(1)
-            audio_samples = writer.audio_target
+        # An error or a stop below aborts the writer: its temp file goes, an old file stays.
+        writer = stack.enter_context(VideoWriter(
+            out, size, job.fps, audio_rate=audio.sample_rate if audio else None,
+            audio_channels=audio.channels if audio else 2))
+        bar = stack.enter_context(tqdm(total=total, unit="frame", desc="render",
+                                       disable=not progress, file=sys.stderr))
+        for i in range(total):
+            if stop is not None and stop():
+                raise Interrupted.on_request(out, "render", stop, f" at frame {i} of {total}; "
+                                                                   f"{kept_note(out)}")
+            t = i / job.fps
+            emotion = audience.advance(t)
+            show_frame = show.tick(t, emotion)
+            draw_stage(renderer, target.framebuffer, show_frame, emotion,
+                       delta=1.0 / job.fps, frame=i)
+            rgb = target.read_rgb()
+            writer.write_frame(rgb)
+            if audio is not None:
+                need = writer.audio_target - writer.queued_samples
+                writer.write_audio(audio.render(show_frame, emotion, need))
+            _count(acts, show_frame, emotion, t)
+            if sheet is not None and sheet.wants(i):
+                sheet.add(i, rgb, _label(t, show_frame))
+            bar.update(1)
+        audio_samples = writer.audio_target
+        writer.finish()
         elapsed = work_seconds() - started
+        # Both files complete before either replaces an old one: a sheet that does not fit
+        # leaves the old video and the old sheet as they were.
+        sheet_tmp = None
         if sheet is not None and sheet_path is not None:
-            sheet.save(sheet_path)
+            try:
+                sheet_tmp = sheet.save_temp(sheet_path)
+            except OutputError as exc:
+                old = [p.name for p in (out, sheet_path) if p.exists()]
+                raise OutputError(sheet_path, exc.reason, kept=(
+                    f"no new video either (the old {' and '.join(old)} kept)" if old
+                    else "no video was written either")) from exc
+            stack.callback(sheet_tmp.unlink, missing_ok=True)  # a no-op once renamed
+        writer.commit()
+        if sheet_tmp is not None and sheet_path is not None:
+            commit(sheet_tmp, sheet_path)
     return RenderReport(
         output=out, contact_sheet=sheet_path, frames=total, seconds=total / job.fps,
         size=size, fps=job.fps, acts=tuple(acts.values()), elapsed=elapsed,

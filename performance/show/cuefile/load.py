@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from performance.core.errors import EssenceError
+from performance.core.files import parse_toml, read_text, reason
 from performance.core.inputs import InputValue
 from performance.show.cuefile import fields
 from performance.show.cuefile.fields import Problem as _Problem
@@ -44,17 +45,21 @@ class CueListError(EssenceError):
 def load_cue_file(path: str | Path, catalog: Catalog) -> CueList:
     """Read and validate a show file; raises CueListError naming file:line and cue."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CueListError([CueError(path, 1, f"cannot read the show file ({exc})")]) from exc
+    try:  # a FIFO or a device (/dev/zero) is refused at once, never read
+        text = read_text(path)
+    except OSError as exc:
+        raise CueListError([CueError(path, 1, f"cannot read the show file ({reason(exc)})")]
+                           ) from None
+    except UnicodeDecodeError as exc:
+        raise CueListError([CueError(path, 1, f"cannot read the show file: not UTF-8 text "
+                                              f"({exc.reason} at byte {exc.start})")]) from None
     return parse_cue_text(text, path, catalog)
 
 
 def parse_cue_text(text: str, path: str | Path, catalog: Catalog) -> CueList:
     """Validate show-file text (named `path` in messages) against the visual catalog."""
     try:
-        data = tomllib.loads(text)
+        data = parse_toml(text)  # too deep a nesting is a TOMLDecodeError too
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         line = int(m.group(1)) if m else 1
