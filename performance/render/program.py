@@ -1,14 +1,22 @@
 """Programs: compiling fragment shaders, keep-last-good slots, and the hot-reloading library.
 
 The vertex stage is a fixed full-screen triangle (no buffers) giving `v_uv` in 0..1.
+
+A library made with `trials` (the live stage's) compiles what ships at once (trusted), and
+hands every later edit to the trial process (`render.trial`): the render thread only compiles
+a source that has already compiled and rendered within the frame budget there, so a broken,
+slow or looping edit never reaches the stage. Without `trials` (`essence check`, offline
+renders, tests) an edit compiles where `poll()` runs, as before.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import moderngl
 
@@ -23,6 +31,9 @@ from performance.render.source import (
     shader_files,
 )
 from performance.render.uniforms import SHADER_ROOT
+
+if TYPE_CHECKING:
+    from performance.render.trial import ShaderTrials, TrialVerdict
 
 VERTEX_SHADER = """#version 330
 out vec2 v_uv;
@@ -52,6 +63,8 @@ void main() { fragColor = vec4(0.0, 0.0, 0.0, 1.0); }
 """
 
 StatFn = Callable[[Path], os.stat_result]
+Signatures = dict[Path, tuple[int, int] | None]
+"""(mtime ns, size) of each file a visual was read from (None: missing, or look again)."""
 
 
 @dataclass(eq=False)
@@ -62,6 +75,7 @@ class CompiledProgram:
     program: moderngl.Program
     vao: moderngl.VertexArray
     inputs: tuple[ShaderInput, ...] = ()
+    text: str = ""  # the fragment source it was compiled from
 
     def release(self) -> None:
         self.vao.release()
@@ -71,7 +85,7 @@ class CompiledProgram:
 def compile_text(ctx: moderngl.Context, name: str, fragment: str) -> CompiledProgram:
     """Compile a trusted built-in fragment shader (raises moderngl.Error on failure)."""
     program = ctx.program(vertex_shader=VERTEX_SHADER, fragment_shader=fragment)
-    return CompiledProgram(name, program, ctx.vertex_array(program, []))
+    return CompiledProgram(name, program, ctx.vertex_array(program, []), text=fragment)
 
 
 def compile_source(ctx: moderngl.Context, name: str, source: ShaderSource) -> CompiledProgram:
@@ -85,7 +99,8 @@ def compile_source(ctx: moderngl.Context, name: str, source: ShaderSource) -> Co
         first = mapped.splitlines()[0] if mapped else "compile failed"
         raise ShaderError(display_path(source.path), None,
                           f"does not compile:\n{mapped or first}") from exc
-    return CompiledProgram(name, program, ctx.vertex_array(program, []), source.inputs)
+    return CompiledProgram(name, program, ctx.vertex_array(program, []), source.inputs,
+                           source.text)
 
 
 @dataclass(frozen=True)
@@ -105,7 +120,8 @@ class ProgramSlot:
     name: str
     current: CompiledProgram | None = None
     error: str | None = None
-    files: dict[Path, tuple[int, int] | None] = field(default_factory=dict)
+    files: Signatures = field(default_factory=dict)
+    trial: int | None = None  # the job id of the edit on trial (only the newest counts)
 
     def try_reload(self, source: ShaderSource) -> ReloadResult:
         """Compile `source`; on success swap it in, on failure keep the previous program."""
@@ -129,7 +145,8 @@ class ProgramSlot:
             self.current = None
 
 
-def _signature(stat: StatFn, path: Path) -> tuple[int, int] | None:
+def signature(stat: StatFn, path: Path) -> tuple[int, int] | None:
+    """A file's (mtime ns, size), None when it cannot be read."""
     try:
         st = stat(path)
     except OSError:
@@ -142,18 +159,25 @@ class ShaderLibrary:
 
     Everything compiles at construction; `poll()` (cheap stats, call between frames)
     recompiles only visuals whose file or includes changed, keeping the last good program.
+    With `trials` (which the library then owns and closes), `poll()` never compiles an edit
+    itself: it sends the edit to trial and swaps in, on a later poll, only one that passed;
+    a refused edit is an error like a compile error (the last good program stays).
     """
 
     def __init__(
-        self, ctx: moderngl.Context, root: Path = SHADER_ROOT, *, stat: StatFn = os.stat
+        self, ctx: moderngl.Context, root: Path = SHADER_ROOT, *, stat: StatFn = os.stat,
+        trials: ShaderTrials | None = None,
     ) -> None:
         self.ctx = ctx
         self.root = Path(root)
         self._stat = stat
         self._slots: dict[str, ProgramSlot] = {}
+        self._jobs = itertools.count(1)
         self.fallback = compile_text(ctx, "fallback", FALLBACK_SOURCE)
         self.blackout = compile_text(ctx, "blackout", BLACKOUT_SOURCE)
-        self.poll()
+        self.trials: ShaderTrials | None = None
+        self.poll()  # what ships (or is there at the start) is trusted: compiled here, now
+        self.trials = trials
 
     def visuals(self) -> list[str]:
         """Names a cue can use: every shader file stem plus the built-ins."""
@@ -169,24 +193,64 @@ class ShaderLibrary:
         except ShaderError as exc:
             result = slot.fail(str(exc))
         deps |= set(slot.files) if not result.ok else set()
-        slot.files = {p: _signature(self._stat, p) for p in deps}
+        slot.files = {p: signature(self._stat, p) for p in deps}
         return result
 
     def poll(self) -> list[ReloadResult]:
-        """Reload new or changed visuals; returns one result per visual that was reloaded."""
-        results = []
+        """Reload new or changed visuals; returns one result per visual that was reloaded
+        (with trials: one per trial that ended since the last poll)."""
+        results = [] if self.trials is None else self._take_verdicts(self.trials)
         found = shader_files(self.root)
         for name, path in found.items():
             slot = self._slots.get(name)
             if slot is None or any(
-                _signature(self._stat, p) != sig for p, sig in slot.files.items()
+                signature(self._stat, p) != sig for p, sig in slot.files.items()
             ):
-                results.append(self.load(name, path))
+                if self.trials is None:
+                    results.append(self.load(name, path))
+                else:
+                    self._send_to_trial(self.trials, name, path)
         for name, slot in self._slots.items():
+            if name not in found:
+                slot.trial = None  # what was on trial is gone too
             if name not in found and slot.error is None:
                 results.append(slot.fail(f"{display_path(self.root / (name + '.frag'))}: "
                                          "file is gone; keeping the last good program"))
         return results
+
+    def pending(self) -> list[str]:
+        """Visuals with an edit on trial (their last good program is drawn meanwhile)."""
+        return sorted(name for name, slot in self._slots.items() if slot.trial is not None)
+
+    def _send_to_trial(self, trials: ShaderTrials, name: str, path: Path) -> None:
+        """Hand the edited visual to the trial process (never waits): the files it was read
+        from are marked as seen now, so only a newer edit sends it again (and supersedes)."""
+        slot = self._slots.setdefault(name, ProgramSlot(self.ctx, name))
+        files = slot.files or {path.resolve(): None}
+        slot.files = {p: signature(self._stat, p) for p in files}
+        slot.trial = next(self._jobs)
+        on_stage = {(s.current.text, s.current.inputs): None
+                    for s in self._slots.values() if s.current is not None}
+        trials.submit(slot.trial, name, path, self.root, tuple(on_stage))
+
+    def _take_verdicts(self, trials: ShaderTrials) -> list[ReloadResult]:
+        """Apply the trials that ended: a passed source is compiled here (the one GL step on
+        the render thread), a refused one is recorded as the visual's error."""
+        results = []
+        for verdict in trials.verdicts():
+            slot = self._slots.get(verdict.name)
+            if slot is None or slot.trial != verdict.job:
+                continue  # superseded by a newer edit, or the visual is gone
+            slot.trial = None
+            results.append(self._apply(slot, verdict))
+        return results
+
+    def _apply(self, slot: ProgramSlot, verdict: TrialVerdict) -> ReloadResult:
+        if verdict.source is None:  # also watch what the last good program was read from
+            slot.files = {**slot.files, **verdict.files}
+            return slot.fail(verdict.error or "refused by the trial")
+        slot.files = dict(verdict.files)
+        return slot.try_reload(verdict.source)
 
     def errors(self) -> dict[str, str]:
         """Current error per visual (for the operator view and the `check` command)."""
@@ -213,6 +277,9 @@ class ShaderLibrary:
         return self.get(name).inputs
 
     def release(self) -> None:
+        if self.trials is not None:
+            self.trials.close()
+            self.trials = None
         for slot in self._slots.values():
             slot.release()
         self._slots.clear()

@@ -130,26 +130,7 @@ class Renderer:
         uniforms: FrameUniforms,
         target: moderngl.Framebuffer,
     ) -> None:
-        program = compiled.program
-        width, height = target.size
-        used = {name for name in UNIFORMS_BY_NAME if name in program}
-        values = uniforms.uniform_values(transition=transition, names=used)
-        values["u_resolution"] = [float(width), float(height)]
-        for name, value in values.items():
-            if name in program:
-                _write(program, name, value)
-        for inp in compiled.inputs:
-            uniform = input_uniform(inp)
-            if uniform in program:
-                raw = inputs.get(inp.name, inp.default)
-                try:
-                    coerced = inp.coerce(raw)
-                except (TypeError, ValueError):
-                    coerced = inp.default
-                _write(program, uniform, coerced)
-        target.use()
-        target.viewport = (0, 0, width, height)
-        compiled.vao.render(moderngl.TRIANGLES, vertices=3)
+        draw_program(compiled, inputs, transition, uniforms, target)
 
     def _offscreen(self, size: tuple[int, int]) -> list[OffscreenTarget]:
         """The two pictures a crossfade mixes, at `size` (made again when it changes)."""
@@ -169,3 +150,35 @@ class Renderer:
         """Free the renderer's own GL objects (not the library's)."""
         self._release_buffers()
         self._mix.release()
+
+
+def draw_program(
+    compiled: CompiledProgram,
+    inputs: Mapping[str, InputValue],
+    transition: float,
+    uniforms: FrameUniforms,
+    target: moderngl.Framebuffer,
+) -> None:
+    """Draw one program into all of `target`: the shared uniforms it uses (u_resolution is
+    the target's size), its declared inputs (`inputs`, else each one's default, coerced into
+    its range) and `transition` (its share of a crossfade)."""
+    program = compiled.program
+    width, height = target.size
+    used = {name for name in UNIFORMS_BY_NAME if name in program}
+    values = uniforms.uniform_values(transition=transition, names=used)
+    values["u_resolution"] = [float(width), float(height)]
+    for name, value in values.items():
+        if name in program:
+            _write(program, name, value)
+    for inp in compiled.inputs:
+        uniform = input_uniform(inp)
+        if uniform in program:
+            raw = inputs.get(inp.name, inp.default)
+            try:
+                coerced = inp.coerce(raw)
+            except (TypeError, ValueError):
+                coerced = inp.default
+            _write(program, uniform, coerced)
+    target.use()
+    target.viewport = (0, 0, width, height)
+    compiled.vao.render(moderngl.TRIANGLES, vertices=3)

@@ -143,7 +143,7 @@ def run_live(
         stack.callback(compositor.release)
         if window is not None:
             compositor.resize(window.size)
-        stage = GLStage(ctx, compositor, mirror=options.mirror)
+        stage = GLStage(ctx, compositor, mirror=options.mirror, fps=options.fps)
         stack.callback(stage.release)
         if show is None:
             from performance.runtime.assemble import build_show

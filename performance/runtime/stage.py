@@ -2,7 +2,11 @@
 
 Owns `GLStage` (the shader library with hot reload and the crossfading renderer, drawing
 one ShowFrame where the compositor says: its stage target, or the output itself when the
-output is the stage's size; shader errors logged once and handed to the operator) and
+output is the stage's size; shader errors logged once and handed to the operator). Its
+visuals compile at once when it is made (what ships is trusted); every later edit is first
+tried in the trial process (render.trial: it must compile and render within the frame
+budget there), so `reload()`, on the render thread, only stats files and swaps in a program
+that passed; a slow or looping edit is refused with one message and never drawn. And
 `CompositorOutput` (the stage plus the operator's overlay, presented in a pygame window or
 headless, with window events turned into key names).
 """
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from performance.core.types import RoomEmotion
@@ -24,16 +29,26 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SHADER_FOLDER: Path | None = None
+"""The folder a live stage's visuals come from; None: the `shaders/` folder that ships (the
+one place a test points a whole live run at a folder of its own)."""
+
 
 class GLStage:
     """The show drawn for the compositor (see `Compositor.drawing`); shader errors for the
-    operator."""
+    operator. `shaders`: the visuals' folder (None: SHADER_FOLDER); `fps`: the frame rate an
+    edit's trial budgets for (None or 0: the live default, LIVE_FPS)."""
 
-    def __init__(self, ctx: GLContext, compositor: Compositor, *, mirror: bool) -> None:
+    def __init__(self, ctx: GLContext, compositor: Compositor, *, mirror: bool,
+                 shaders: Path | None = None, fps: float | None = None) -> None:
         from performance.render.program import ShaderLibrary
         from performance.render.renderer import Renderer
+        from performance.render.trial import ShaderTrials
+        from performance.render.uniforms import SHADER_ROOT
 
-        self.library = ShaderLibrary(ctx)  # compiles every visual
+        folder = shaders or SHADER_FOLDER or SHADER_ROOT
+        trials = ShaderTrials(compositor.stage.size, fps=fps)  # no process before an edit
+        self.library = ShaderLibrary(ctx, folder, trials=trials)  # compiles every visual
         try:
             self.renderer = Renderer(ctx, self.library)
         except BaseException:
@@ -52,7 +67,10 @@ class GLStage:
                        mirror_x=self.mirror)
 
     def reload(self) -> list[str]:
-        self.library.poll()
+        """Look for edits (cheap stats) and take those that passed their trial."""
+        for result in self.library.poll():
+            if result.ok and result.name not in self._reported:  # else: "compiles again"
+                log.info("shader %s: edit taken", result.name)
         return self._report()
 
     def _report(self) -> list[str]:
