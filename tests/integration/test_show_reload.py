@@ -170,6 +170,9 @@ def test_a_newer_save_wins_over_one_still_parsing_and_a_broken_one_is_refused(
     settle()
     assert seq.status().cue_name == "Small and new"
     assert applied == [len(seq.cues.cues)] and applied[0] < 100  # the big one was dropped
+    deadline = time.monotonic() + 5.0  # the replaced parse's process is killed
+    while not big.done() and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert big.done() and services.show_file_error is None
 
     _save(cues, default.replace('visual = "enclave"', 'visual = "enclav"', 1))
