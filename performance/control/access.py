@@ -1,9 +1,15 @@
 """Who may talk to the rig: allow-list, passcode sessions, packet size and rate limits,
 `/connect` guesses throttled per host, and who may leave show mode.
 
-A sender is one UDP host:port, or one TCP connection. Each has a `Session` (bounded table,
-least recently heard evicted first) holding whether it passed `/connect <passcode>` (or
-`/connect <unlock code>`), whether it subscribed to feedback, and its token buckets. A
+A sender is one UDP host:port, or one TCP connection. Each has a `Session` holding whether
+it passed `/connect <passcode>` (or `/connect <unlock code>`), whether it subscribed to
+feedback, and its token buckets. The table is bounded (`MAX_SESSIONS`, at most
+`MAX_SESSIONS_PER_HOST` of one host) and a newcomer only ever pushes out a session that
+holds nothing (`Session.kept` is false: not authenticated by a passcode, not unlocked, not
+subscribed, no reply port, no open TCP connection), the least recently heard first (of its
+own host first when that host is at its cap); when every session holds something the
+newcomer is refused (`sessions_full`), so a flood of one-off senders never logs the
+operator out. A
 `/connect` that carries a code, while a passcode or an unlock code is set, is a guess: after
 `FREE_GUESSES` wrong ones from a host, each next guess from that host is refused unchecked
 (`throttled`) until a back-off that doubles from `BACKOFF_FIRST_S` to `BACKOFF_MAX_S` has
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -34,6 +40,10 @@ FREE_GUESSES = 3  # wrong codes from one host before the back-off starts (typos)
 BACKOFF_FIRST_S = 0.5  # the first wait after them; doubles with each wrong guess
 BACKOFF_MAX_S = 30.0  # ... up to this: at most one guess per 30 s per host after 9 wrong
 MAX_GUESSERS = 1024  # hosts whose wrong guesses are remembered (oldest forgotten first)
+REFUSALS_RATE = 500.0  # refused messages a second one sender may send on average ...
+REFUSALS_BURST = 1000.0  # ... in bursts up to this; then its packets are dropped unread
+MAX_SESSIONS = 256  # senders remembered at once
+MAX_SESSIONS_PER_HOST = 64  # ... of them from one host (a host's spare ports cannot fill it)
 
 
 class ConnectResult(StrEnum):
@@ -79,6 +89,14 @@ class TokenBucket:
             return True
         return False
 
+    def spent(self, now: float) -> bool:
+        """Whether there is no token now (nothing is taken)."""
+        if self.tokens >= 1.0:
+            return False
+        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.last) * self.rate)
+        self.last = max(self.last, now)
+        return self.tokens < 1.0
+
 
 @dataclass
 class Session:
@@ -87,6 +105,7 @@ class Session:
     key: SenderKey
     packets: TokenBucket
     error_replies: TokenBucket
+    refusals: TokenBucket  # messages of this sender the hub may refuse (see `admit`)
     last_seen: float
     authed: bool = False
     unlocked: bool = False  # sent the unlock code (may leave show mode without a passcode)
@@ -103,6 +122,14 @@ class Session:
     def host(self) -> str:
         """The sender's IP address."""
         return self.key[1]
+
+    def kept(self, passcode: bool) -> bool:
+        """Whether the session holds something a newcomer must not push out: a passcode's
+        authentication (`passcode`: one is set; without one every sender is authenticated
+        and that holds nothing), the unlock code, a subscription, a reply port, or an open
+        TCP connection (forgotten when it closes)."""
+        return (self.transport == "tcp" or (passcode and self.authed) or self.unlocked
+                or self.subscribed or self.reply_port is not None)
 
 
 def parse_allow(text: str | Iterable[str]) -> tuple[Network, ...]:
@@ -132,7 +159,8 @@ class AccessPolicy:
         burst: float | None = None,
         max_packet: int = DEFAULTS.osc_max_packet,
         error_reply_rate: float = 5.0,
-        max_sessions: int = 256,
+        max_sessions: int = MAX_SESSIONS,
+        max_sessions_per_host: int = MAX_SESSIONS_PER_HOST,
     ) -> None:
         self.allow = parse_allow(allow)
         self.passcode = passcode
@@ -145,7 +173,10 @@ class AccessPolicy:
         self.max_packet = max_packet
         self.error_reply_rate = error_reply_rate
         self.max_sessions = max_sessions
-        self._sessions: OrderedDict[SenderKey, Session] = OrderedDict()
+        self.max_sessions_per_host = max_sessions_per_host
+        self.evicted = 0  # sessions pushed out for a newcomer
+        self._sessions: OrderedDict[SenderKey, Session] = OrderedDict()  # least recent first
+        self._per_host: Counter[str] = Counter()
 
     def host_allowed(self, host: str) -> bool:
         """True when the allow-list is empty or names this host's network."""
@@ -160,35 +191,76 @@ class AccessPolicy:
     def admit(self, key: SenderKey, size: int, now: float) -> tuple[Session | None, str]:
         """Check one incoming packet: (session, "") when admitted, else (None|session, why).
 
-        Why is one of "not_allowed", "oversized", "rate_limited".
+        Why is one of "not_allowed", "sessions_full" (see the module), "oversized",
+        "rate_limited", "refusal_flood" (the sender's messages were refused more than
+        `REFUSALS_RATE` a second, bursts of `REFUSALS_BURST`: dropped unread, which costs a
+        fraction of reading and refusing each, until its budget refills).
         """
         if not self.host_allowed(key[1]):
             return None, "not_allowed"
         session = self.session(key, now)
+        if session is None:
+            return None, "sessions_full"
         session.last_seen = now
         if size > self.max_packet:
             return session, "oversized"
         if not session.packets.take(now):
             return session, "rate_limited"
+        if session.refusals.spent(now):
+            return session, "refusal_flood"
         return session, ""
 
-    def session(self, key: SenderKey, now: float) -> Session:
-        """The sender's session, made (and the oldest evicted) when new."""
+    def session(self, key: SenderKey, now: float) -> Session | None:
+        """The sender's session, made when new, room made for it as the module says; None
+        when there is none to make (every session that could go holds something)."""
         session = self._sessions.get(key)
         if session is None:
+            host = key[1]
+            while self._per_host[host] >= self.max_sessions_per_host:
+                if not self._evict(host):
+                    return None
             while len(self._sessions) >= self.max_sessions:
-                self._sessions.popitem(last=False)
+                if not self._evict(None):
+                    return None
             session = Session(
                 key=key,
                 packets=TokenBucket(self.rate_limit, self.burst, now),
                 error_replies=TokenBucket(self.error_reply_rate, self.error_reply_rate * 2, now),
+                refusals=TokenBucket(REFUSALS_RATE, REFUSALS_BURST, now),
                 last_seen=now,
                 authed=not self.passcode,
             )
             self._sessions[key] = session
+            self._per_host[host] += 1
         else:
             self._sessions.move_to_end(key)
         return session
+
+    def _evict(self, host: str | None) -> bool:
+        """Forget the least recently heard session that holds nothing (of `host`, or of
+        any host); False when there is none."""
+        passcode = bool(self.passcode)
+        for key, session in self._sessions.items():
+            if (host is None or key[1] == host) and not session.kept(passcode):
+                self._remove(key)
+                self.evicted += 1
+                return True
+        return False
+
+    def _remove(self, key: SenderKey) -> None:
+        if self._sessions.pop(key, None) is not None:
+            host = key[1]
+            self._per_host[host] -= 1
+            if self._per_host[host] <= 0:
+                del self._per_host[host]
+
+    def valued(self, key: SenderKey) -> bool:
+        """Whether a sender's session authenticated with the passcode, unlocked, subscribed
+        or chose its reply port (a TCP connection's is kept longest, `OscServer`)."""
+        session = self._sessions.get(key)
+        return session is not None and ((bool(self.passcode) and session.authed)
+                                        or session.unlocked or session.subscribed
+                                        or session.reply_port is not None)
 
     def connect(self, session: Session, code: str, now: float) -> ConnectResult:
         """`/connect [code]`: authenticate the session with the passcode (always OK without
@@ -246,7 +318,7 @@ class AccessPolicy:
 
     def forget(self, key: SenderKey) -> None:
         """Drop a sender's session (TCP connection closed, or `/disconnect`)."""
-        self._sessions.pop(key, None)
+        self._remove(key)
 
     def expire_subscriptions(self, now: float, quiet_for: float) -> list[SenderKey]:
         """Unsubscribe UDP senders not heard from for `quiet_for` seconds; their keys."""

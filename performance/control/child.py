@@ -32,7 +32,7 @@ from typing import Any
 from performance.control.feedback import RigStatus
 from performance.control.hub import ControlHub, HubOptions
 from performance.control.requests import Settled
-from performance.control.server import OscServer
+from performance.control.server import TCP_IDLE_S, OscServer
 from performance.control.shared import SharedHandles, SharedLatest
 from performance.core.clock import MonotonicClock
 from performance.core.errors import ConfigError
@@ -68,6 +68,7 @@ class ChildOptions:
     reply_port: int
     min_go_interval: float | None  # the show's GO interval; None: no gate (no cue list)
     clock_origin: float | None = None  # the render's MonotonicClock origin; None: own clock
+    tcp_idle_s: float = TCP_IDLE_S  # a TCP connection without a packet this long is closed
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,8 @@ def child_main(options: ChildOptions, shared: SharedHandles, out: Connection, st
     gate = GoGate(options.min_go_interval) if options.min_go_interval is not None else None
     hub = ControlHub(options.hub, clock=clock, go_gate=gate)
     server = OscServer(hub, host=options.host, udp_port=options.udp_port,
-                       tcp_port=options.tcp_port, reply_port=options.reply_port)
+                       tcp_port=options.tcp_port, reply_port=options.reply_port,
+                       idle_timeout=options.tcp_idle_s)
     try:
         server.start()
     except ConfigError as exc:

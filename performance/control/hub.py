@@ -11,6 +11,15 @@ mode`, `too soon`, `stale`); socket threads collect those replies with `replies_
 `notify` (the server's wake-up) is called when there are some. The runtime publishes a
 `RigStatus` with `publish()`; socket threads collect feedback with `feedback_due()`.
 
+Floods of refused commands never reach the show: once the status names the show's cues
+(`RigStatus.cues`), a command aimed at a cue the list does not have (`/essence/goto 999`,
+`/cue/999/start`, `/playhead/999`, `/cue/999/stop`) is refused here, at once, with the
+reason the show would give (`no cue 999`, `cue 999 is not running`); and one sender has at
+most `MAX_WAITING_PER_SENDER` transport commands waiting for the show's answer, more are
+refused `queue full` at once (`sender_busy`), so one flooding sender never fills the queue
+ahead of another's GO. Every refusal is counted by kind and logged at most once per kind
+per interval with its count (`DropCounter`); replies to refusals are limited per sender.
+
 The minimum GO interval is the sequencer's rule (`show.gogate.GoGate`): given the
 sequencer's gate, the hub asks it when a GO arrives, replies "too soon" when it refuses, and
 queues an admitted GO with its press id so the sequencer does not check it again. Without a
@@ -22,7 +31,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -49,12 +58,29 @@ from performance.control.requests import NOT_APPLIED, Handout, Request, Settled
 from performance.control.wire import Message, WireError, build_message, parse_packet
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.mailbox import CommandQueue, LatestSlot
-from performance.show.commands import Command, Go, SetShowMode
+from performance.show.commands import (
+    Command,
+    Go,
+    GotoCue,
+    Panic,
+    SetPlayhead,
+    SetShowMode,
+    Stop,
+)
 from performance.show.gogate import GoGate
-from performance.show.seqoptions import SHOW_MODE, STALE, TOO_SOON, Outcome
+from performance.show.seqoptions import (
+    SHOW_MODE,
+    STALE,
+    TOO_SOON,
+    Outcome,
+    no_cue,
+    not_running,
+)
 
 WORKSPACE_ID = "essence"
 MAX_AWAITING = 4096  # tickets waiting for the show's outcome (the oldest are forgotten)
+AWAITING_EXPIRE_S = 10.0  # ... and a ticket the show never answered is forgotten after this
+MAX_WAITING_PER_SENDER = 16  # transport commands of one sender waiting for the show at once
 DENIED = frozenset({SHOW_MODE, TOO_SOON, STALE})  # refusals answered `denied`, others `error`
 
 
@@ -149,7 +175,12 @@ class ControlHub:
         self.coalesced = 0  # parameter values overwritten before the main loop took them
         self._lock = threading.Lock()
         self._params: dict[str, ParamSet] = {}
-        self._awaiting: OrderedDict[int, tuple[SenderKey, str, int | None]] = OrderedDict()
+        # ticket -> (sender, address, GO press, when it was queued), oldest first
+        self._awaiting: OrderedDict[int, tuple[SenderKey, str, int | None, float]] = \
+            OrderedDict()
+        self._waiting_by: Counter[SenderKey] = Counter()  # tickets awaiting, per sender
+        self._cues_of: RigStatus | None = None  # the status `_cue_ids` was taken from
+        self._cue_ids: frozenset[str] | None = None  # None: the show's cues are not known
         self._tickets = 0
         self._replies: list[tuple[SenderKey, bytes]] = []
         self.handout = Handout(self.options.stale_after)  # the show's side, `drain`/`settle`
@@ -205,7 +236,8 @@ class ControlHub:
                 waiting = self._awaiting.pop(item.ticket, None)
                 if waiting is None:
                     continue
-                key, address, press = waiting
+                key, address, press, _ = waiting
+                self._unwait(key)
                 if item.outcome.reason == STALE:  # never reached the show
                     if press is not None and self.go_gate is not None:
                         self.go_gate.withdraw(press)  # so it was no GO press
@@ -250,7 +282,8 @@ class ControlHub:
         try:
             messages = parse_packet(data)
         except WireError as exc:
-            self.drops.drop(exc.kind, f"from {sender[1]}: {exc}", now)
+            with self._lock:
+                self._refused(session, exc.kind, f"from {sender[1]}: {exc}", now)
             return []
         replies: list[bytes] = []
         with self._lock:
@@ -266,6 +299,11 @@ class ControlHub:
                 if reply:
                     replies.append(reply)
         return replies
+
+    def valued(self, sender: SenderKey) -> bool:
+        """Whether the sender's session holds something (`AccessPolicy.valued`)."""
+        with self._lock:
+            return self.access.valued(sender)
 
     def forget(self, sender: SenderKey) -> None:
         """The sender is gone (TCP connection closed): drop its session and subscription."""
@@ -303,14 +341,14 @@ class ControlHub:
         try:
             resolved = resolve(address, message.args, message.types, self.param_ranges)
         except AddressError as exc:
-            self.drops.drop(exc.kind, f"from {session.host}: {exc}", now)
+            self._refused(session, exc.kind, f"from {session.host}: {exc}", now)
             return self._error_reply(session, address, "error", exc.kind, now)
         action = resolved.action
         if isinstance(action, SessionOp) and action.op == SessionOpKind.CONNECT:
             result = self.access.connect(session, str(action.value or ""), now)
             if result is not ConnectResult.OK:
-                self.drops.drop("bad_passcode" if result is ConnectResult.BADPASS
-                                else "throttled", f"from {session.host}", now)
+                self._refused(session, "bad_passcode" if result is ConnectResult.BADPASS
+                              else "throttled", f"from {session.host}", now)
             ok = result is ConnectResult.OK or not action.value  # a probe: as QLab, ok
             return reply_packet(address, "ok" if ok else "denied", result.value)
         if isinstance(action, Ignored):  # a button's release: nothing to allow or refuse
@@ -319,7 +357,7 @@ class ControlHub:
             session, resolved.needs_auth, resolved.editing, self.show_mode
         )
         if refusal:
-            self.drops.drop("denied", f"{address} from {session.host}: {refusal}", now)
+            self._refused(session, "denied", f"{address} from {session.host}: {refusal}", now)
             return self._error_reply(session, address, "denied", refusal, now)
         self.messages += 1
         if isinstance(action, ParamSet):
@@ -336,24 +374,82 @@ class ControlHub:
     def _transport(self, action: Transport, session: Session, address: str,
                    now: float) -> bytes | None:
         command, gate, press = action.command, self.go_gate, None
+        refusal = self._cue_refusal(command)
+        if refusal is not None:  # the show would refuse it: answered here, never queued
+            self._refused(session, "unknown_cue", f"{address} from {session.host}: {refusal}",
+                          now)
+            return self._error_reply(session, address, "error", refusal, now)
+        self._expire_awaiting(now)
+        if self._waiting_by[session.key] >= MAX_WAITING_PER_SENDER:
+            self._refused(session, "sender_busy",
+                          f"{address} from {session.host}:{session.key[2]}", now)
+            return self._error_reply(session, address, "error", "queue full", now)
         if isinstance(command, Go) and gate is not None:
             press = gate.admit(now)
             if press is None:
-                self.drops.drop("too_soon", f"{address} from {session.host}", now)
+                self._refused(session, "too_soon", f"{address} from {session.host}", now)
                 return reply_packet(address, "denied", TOO_SOON)
             command = Go(press)
         self._tickets += 1
         if not self.queue.put(Request(command, self._tickets, now)):
             if press is not None and gate is not None:
                 gate.withdraw(press)  # never queued: it was no GO press
-            self.drops.drop("queue_full", f"{address} from {session.host}", now)
-            return reply_packet(address, "error", "queue full")
-        self._awaiting[self._tickets] = (session.key, address, press)
+            self._refused(session, "queue_full", f"{address} from {session.host}", now)
+            return self._error_reply(session, address, "error", "queue full", now)
+        self._awaiting[self._tickets] = (session.key, address, press, now)
+        self._waiting_by[session.key] += 1
         while len(self._awaiting) > MAX_AWAITING:
-            self._awaiting.popitem(last=False)
+            self._unwait(self._awaiting.popitem(last=False)[1][0])
         self.urgent.set()
         self.wake.set()
         return None  # answered once the show applied or refused it (`answer`)
+
+    def _refused(self, session: Session, kind: str, detail: str, now: float) -> None:
+        """Count a refusal (logged at most once per kind per interval) and spend one of the
+        sender's refusal budget (`AccessPolicy.admit` drops a sender's packets unread while
+        its budget is spent: `refusal_flood`)."""
+        self.drops.drop(kind, detail, now)
+        session.refusals.take(now)
+
+    def _unwait(self, key: SenderKey) -> None:
+        left = self._waiting_by[key] - 1
+        if left > 0:
+            self._waiting_by[key] = left
+        else:
+            del self._waiting_by[key]
+
+    def _expire_awaiting(self, now: float) -> None:
+        """Forget tickets the show never answered for `AWAITING_EXPIRE_S` (their answers
+        were lost with a child or a full pipe), so they stop counting against the sender."""
+        while self._awaiting:
+            ticket, (key, _, _, queued) = next(iter(self._awaiting.items()))
+            if now - queued <= AWAITING_EXPIRE_S:
+                return
+            del self._awaiting[ticket]
+            self._unwait(key)
+
+    def _cue_refusal(self, command: Command) -> str | None:
+        """Why the show would refuse a command aimed at a cue its list does not have, once
+        the published status names the cues; None otherwise (the show decides)."""
+        if isinstance(command, GotoCue):
+            aimed, reason = command.cue_id, no_cue
+        elif isinstance(command, SetPlayhead) and command.target not in ("next", "previous"):
+            aimed, reason = command.target, no_cue
+        elif isinstance(command, Stop | Panic) and command.cue is not None:
+            aimed, reason = command.cue, not_running
+        else:
+            return None
+        ids = self._known_cues()
+        return reason(aimed) if ids is not None and aimed not in ids else None
+
+    def _known_cues(self) -> frozenset[str] | None:
+        """The show's cue ids from the newest status; None before one named any."""
+        status = self.status.peek()
+        if status is not self._cues_of:
+            self._cues_of = status
+            self._cue_ids = (frozenset(cue for cue, _ in status.cues)
+                             if status is not None and status.cues else None)
+        return self._cue_ids
 
     def _session_op(self, action: SessionOp, session: Session, address: str) -> bytes:
         if action.op == SessionOpKind.UPDATES:
@@ -362,8 +458,8 @@ class ControlHub:
         elif action.op == SessionOpKind.SHOWMODE:
             refusal = None if action.value else self.access.may_leave_show_mode(session)
             if refusal is not None:
-                self.drops.drop("denied", f"{address} 0 from {session.host}: {refusal}",
-                                self.clock.now())
+                self._refused(session, "denied", f"{address} 0 from {session.host}: {refusal}",
+                              self.clock.now())
                 return reply_packet(address, "denied", refusal.value)
             self.show_mode = bool(action.value)
             self.urgent.set()
@@ -399,8 +495,11 @@ class ControlHub:
         return reply_packet(address, status, data)
 
     def counts(self) -> dict[str, int]:
-        """Counters for a status display: drops by kind plus packets/messages/coalesced."""
+        """Counters for a status display: drops by kind plus packets/messages/coalesced
+        (and sessions evicted, once some were)."""
         with self._lock:
             base = {"packets": self.packets, "messages": self.messages,
                     "coalesced": self.coalesced, "queue_refused": self.queue.refused}
+            if self.access.evicted:  # sessions that held nothing, pushed out for newcomers
+                base["sessions_evicted"] = self.access.evicted
         return {**base, **self.drops.counts()}

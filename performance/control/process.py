@@ -52,6 +52,7 @@ from performance.control.requests import (
     Settled,
     is_stale,
 )
+from performance.control.server import TCP_IDLE_S
 from performance.control.shared import SharedLatest
 from performance.control.showmode import LocalShowMode
 from performance.core.clock import Clock, MonotonicClock
@@ -77,7 +78,8 @@ class OscProcess(Supervised):
 
     `go_gate` is the sequencer's gate and `clock` the show's (None: no GO interval, as the
     hub without a gate). Ports: None = off, 0 = any free port (kept across restarts);
-    `udp_address`/`tcp_address` are known after `start()`.
+    `udp_address`/`tcp_address` are known after `start()`; `tcp_idle_s`: a TCP connection
+    that sends no packet this long is closed (control/server.py).
     """
 
     def __init__(
@@ -93,8 +95,10 @@ class OscProcess(Supervised):
         hang_s: float = HANG_S,
         restart_s: float = RESTART_S,
         start_timeout: float = START_TIMEOUT_S,
+        tcp_idle_s: float = TCP_IDLE_S,
     ) -> None:
         self.options = options or HubOptions()
+        self.tcp_idle_s = tcp_idle_s
         self.host = host
         self.udp_port, self.tcp_port, self.reply_port = udp_port, tcp_port, reply_port
         self.go_gate = go_gate
@@ -287,7 +291,7 @@ class OscProcess(Supervised):
         min_go = self.go_gate.min_interval if self.go_gate is not None else None
         origin = self.clock.origin if isinstance(self.clock, MonotonicClock) else None
         options = ChildOptions(replace(self.options, show_mode=self._mode.on), self.host,
-                               udp, tcp, self.reply_port, min_go, origin)
+                               udp, tcp, self.reply_port, min_go, origin, self.tcp_idle_s)
         self._write_downlink()
         self._proc = self._ctx.Process(
             target=child_main, name="essence-osc", daemon=True,

@@ -10,6 +10,14 @@ it is less. Sends never block: UDP uses a
 non-blocking socket (a full send buffer drops the reply), TCP keeps a bounded per-connection
 output buffer (a controller that stops reading is disconnected).
 
+TCP connections are bounded and can never lock a controller out: at most `max_connections`
+(16) at once and `max_per_host` (8) from one host; a new connection always gets in, and
+when either bound is reached the connection that has been idle longest is closed for it
+(`tcp_evicted`): first one that never sent a packet, then one whose sender holds nothing
+(no passcode authentication, unlock code, subscription or reply port), then by the time of
+its last packet. A connection that sends no packet at all for `idle_timeout` (60 s; a
+Companion polling 4 times a second never comes near it) is closed (`tcp_idle`).
+
 UDP replies go to the sender's host on `reply_port` (QLab's 53001 by default), or to the
 port the packet came from when `reply_port` is 0. TCP replies use the same connection and
 the same framing the controller used (SLIP or length prefix, see wire.py).
@@ -36,6 +44,10 @@ MAX_DATAGRAM = 65535
 MAX_TCP_OUTBUF = 1 << 20
 RECV_BATCH = 512  # datagrams read per wake-up before feedback gets a turn
 RCVBUF_BYTES = 4 << 20  # the UDP receive buffer asked for (Linux caps it at rmem_max)
+MAX_CONNECTIONS = 16  # TCP connections at once (the longest idle is closed for a newcomer)
+MAX_PER_HOST = 8  # ... from one host
+TCP_IDLE_S = 60.0  # a TCP connection that sends no packet for this long is closed
+IDLE_CHECK_S = 0.25  # how often the TCP loop looks for idle connections
 
 
 @dataclass
@@ -43,6 +55,8 @@ class _Connection:
     sock: socket.socket
     key: SenderKey
     decoder: StreamDecoder
+    active: float  # when it last sent a whole packet (or was accepted)
+    packets: int = 0  # whole packets it sent
     out: bytearray = field(default_factory=bytearray)
 
 
@@ -60,7 +74,9 @@ class OscServer:
         tcp_port: int | None = DEFAULTS.osc_tcp_port,
         reply_port: int = DEFAULTS.osc_reply_port,
         poll: float = 0.02,
-        max_connections: int = 16,
+        max_connections: int = MAX_CONNECTIONS,
+        max_per_host: int = MAX_PER_HOST,
+        idle_timeout: float = TCP_IDLE_S,
     ) -> None:
         self.hub = hub
         self.host = host
@@ -68,7 +84,10 @@ class OscServer:
         self.tcp_port = tcp_port
         self.reply_port = reply_port
         self.poll = poll
-        self.max_connections = max_connections
+        self.max_connections = max(1, max_connections)
+        self.max_per_host = max(1, min(max_per_host, self.max_connections))
+        self.idle_timeout = idle_timeout
+        self._idle_checked = 0.0
         self.udp_address: tuple[str, int] | None = None
         self.tcp_address: tuple[str, int] | None = None
         self._stop = threading.Event()
@@ -106,7 +125,7 @@ class OscServer:
                 tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 tcp.bind((self.host, self.tcp_port))
-                tcp.listen(8)
+                tcp.listen(64)  # a burst of connections waits here, not in SYN retries
                 tcp.setblocking(False)
                 self._tcp, self.tcp_address = tcp, tcp.getsockname()[:2]
         except OSError as exc:
@@ -226,6 +245,7 @@ class OscServer:
             for sock in writable:
                 if sock in self._conns:
                     self._flush(self._conns[sock])
+            self._close_idle()
             by_key = {c.key: c for c in self._conns.values()}
             for key, packet in self.hub.replies_due("tcp") + self.hub.feedback_due("tcp"):
                 conn = by_key.get(key)
@@ -238,19 +258,41 @@ class OscServer:
         except OSError:
             return
         now = self.hub.clock.now()
-        if len(self._conns) >= self.max_connections:
-            self.hub.drops.drop("too_many_connections", f"from {addr[0]}", now)
+        host = addr[0]
+        if not self.hub.access.host_allowed(host):
+            self.hub.drops.drop("not_allowed", f"tcp from {host}", now)
             sock.close()
             return
-        if not self.hub.access.host_allowed(addr[0]):
-            self.hub.drops.drop("not_allowed", f"tcp from {addr[0]}", now)
-            sock.close()
-            return
+        same_host = [c for c in self._conns.values() if c.key[1] == host]
+        if len(same_host) >= self.max_per_host:
+            self._evict(same_host, f"{host} has {len(same_host)} connections", now)
+        elif len(self._conns) >= self.max_connections:
+            self._evict(list(self._conns.values()), f"{len(self._conns)} connections", now)
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._next_conn += 1
-        key: SenderKey = ("tcp", addr[0], self._next_conn)
-        self._conns[sock] = _Connection(sock, key, StreamDecoder(self.hub.options.max_packet))
+        key: SenderKey = ("tcp", host, self._next_conn)
+        self._conns[sock] = _Connection(sock, key, StreamDecoder(self.hub.options.max_packet),
+                                        active=now)
+
+    def _evict(self, among: list[_Connection], why: str, now: float) -> None:
+        """Close the connection of `among` that has been idle longest, for a newcomer (the
+        order is in the module's words)."""
+        victim = min(among, key=lambda c: (c.packets > 0, self.hub.valued(c.key), c.active))
+        self.hub.drops.drop("tcp_evicted", f"tcp {victim.key[1]} idle "
+                            f"{now - victim.active:.1f} s, for a new connection ({why})", now)
+        self._close(victim)
+
+    def _close_idle(self) -> None:
+        """Close the connections that sent no packet for `idle_timeout`."""
+        now = self.hub.clock.now()
+        if now - self._idle_checked < IDLE_CHECK_S:
+            return
+        self._idle_checked = now
+        for conn in [c for c in self._conns.values() if now - c.active > self.idle_timeout]:
+            self.hub.drops.drop("tcp_idle", f"tcp {conn.key[1]}: no packet for "
+                                f"{now - conn.active:.0f} s", now)
+            self._close(conn)
 
     def _read(self, conn: _Connection) -> None:
         try:
@@ -264,6 +306,8 @@ class OscServer:
             return
         before = conn.decoder.oversized
         for packet in conn.decoder.feed(data):
+            conn.packets += 1
+            conn.active = self.hub.clock.now()
             for reply in self.hub.handle_packet(packet, conn.key):
                 self._queue_out(conn, reply)
         if conn.decoder.oversized != before:

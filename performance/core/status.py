@@ -2,6 +2,8 @@
 
 The capture worker sets it, the runtime's feeds pass it on, the operator overlay colours it
 and the OSC health line reports it; each asks `state` (or `lost`), never the wording.
+`lost` is true for both ways of getting no frames: the source failed (LOST) or it is open
+but gives nothing new (STALLED: a read blocked, or the same image over and over).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ class InputState(StrEnum):
     STARTING = "starting"  # opening the source, no frame yet
     LIVE = "live"  # frames arrive
     LOST = "lost"  # the source failed; capture retries by itself
+    STALLED = "stalled"  # open, but no new frame for a while (blocked, frozen); reopened
     ENDED = "ended"  # a file source reached its end
     STOPPED = "stopped"  # the run stopped capture
     SCRIPTED = "scripted"  # the built-in scripted audience, no camera
@@ -32,9 +35,9 @@ class InputStatus:
 
     @property
     def lost(self) -> bool:
-        """True while the source is lost."""
-        return self.state is InputState.LOST
+        """True while no frames come: the source is lost or stalled."""
+        return self.state in (InputState.LOST, InputState.STALLED)
 
     def __str__(self) -> str:
-        text = f"lost: {self.reason}" if self.lost else str(self.state)
+        text = f"{self.state}: {self.reason}" if self.lost else str(self.state)
         return f"{text} ({self.note})" if self.note else text

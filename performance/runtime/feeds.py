@@ -124,7 +124,10 @@ class CaptureFeed:
 
     @property
     def camera_live(self) -> bool:
-        return self.live and self.capture.input_status.state is InputState.LIVE
+        """Whether a camera is the source and frames come from it now (the CAMERA LIVE
+        marker): not while it is lost or stalled (blocked, frozen: sources/capture.py)."""
+        return (self.live or self.capture.source_live) \
+            and self.capture.input_status.state is InputState.LIVE
 
     @property
     def perceived(self) -> int:

@@ -2,7 +2,8 @@
 
 A source hands out RGB uint8 `Frame`s one at a time from `read()`; `None` means it ended.
 Sources are context managers and iterables. `SourceLost` marks a live source that stopped
-delivering in the middle of a run (the capture worker reports it and reopens the source).
+delivering in the middle of a run (the capture worker reports it and reopens the source);
+`SourceStalled`, one that is open but gives nothing new (the capture worker's watchdog).
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ class SourceLost(InputError):
 
     Not fatal: the capture worker reports it and retries opening the source.
     """
+
+
+class SourceStalled(SourceLost):
+    """A source that is open but gives nothing new: a read that does not return, or the
+    same image again and again (a frozen driver). The input is then `stalled`, not `lost`;
+    the capture worker abandons the source and opens it again."""
 
 
 class FrameSource(Closing, ABC):

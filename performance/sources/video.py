@@ -3,12 +3,23 @@
 Owns how a video file becomes frames: FFmpeg through cv2.VideoCapture, BGR -> RGB, what
 happens at the end (stop, loop or hold), our own strictly increasing timestamps, and how
 bad files (missing, not a video, empty, truncated) are reported.
+
+Timestamps that jump (a forward step of more than `JUMP_PERIODS` frame periods, at least
+`JUMP_MIN_S`, or a step back beyond B-frame reordering: a broken muxer, concatenated
+streams) never reach pacing or planning: at open, the packets' timestamps are scanned
+without decoding (OpenCV's raw mode, at most `SCAN_BUDGET_S`); when they jump, the file is
+timed by frame count (index / fps), its frame count and rate are the scan's (FFmpeg derives
+the container's from the broken duration: a 4.8 s clip read as an hour), and one warning
+names the file. A jump the scan could not see (a longer file) is caught as it is read: from
+there on, time advances one frame period a frame, with the same warning.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -42,6 +53,67 @@ _IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
 # A pass that delivers fewer than this share of the advertised frames counts as damaged.
 _COMPLETE_SHARE = 0.95
 _DEFAULT_FPS = 30.0
+JUMP_PERIODS = 100  # a forward step of more than this many frame periods is a jump ...
+JUMP_MIN_S = 2.0  # ... and never one of less than this
+REORDER_PERIODS = 16  # packets come at most this far out of presentation order (B-frames)
+SCAN_BUDGET_S = 3.0  # the longest the timestamp scan at open may take (then: as read)
+_RATE_AGREES = 0.25  # the container's fps is kept while within this share of the scan's
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """What the scan of a file's packets found: how many frames, their usual step, and
+    what is wrong with the timestamps (None: nothing)."""
+
+    frames: int
+    period: float | None  # seconds between two frames (the mean of the regular steps)
+    jump: str | None
+
+
+def scan_timestamps(path: Path, budget: float = SCAN_BUDGET_S) -> Timeline | None:
+    """Read every packet's timestamp without decoding; None when OpenCV's raw mode is not
+    available, the file gives no packet, or the scan would take longer than `budget`."""
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    stamps: list[float] = []
+    try:
+        if not cap.isOpened() or not cap.set(cv2.CAP_PROP_FORMAT, -1):
+            return None
+        deadline = time.perf_counter() + budget
+        while cap.grab():
+            stamps.append(cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0)
+            if len(stamps) % 4096 == 0 and time.perf_counter() > deadline:
+                return None
+    finally:
+        cap.release()
+    found = np.asarray([t for t in stamps if math.isfinite(t)], dtype=np.float64)
+    if not stamps:
+        return None
+    if found.size < 2:
+        return Timeline(len(stamps), None, None)
+    steps = np.diff(np.sort(found))
+    steps = steps[steps > 0]
+    if not steps.size:
+        return Timeline(len(stamps), None, "every frame has the same timestamp")
+    median = float(np.median(steps))
+    regular = steps[(steps > 0.5 * median) & (steps < 2.0 * median)]
+    period = float(regular.mean()) if regular.size else median
+    return Timeline(len(stamps), period, _jump(found, period))
+
+
+def _jump(stamps: np.ndarray, period: float) -> str | None:
+    """The first jump in packet-order timestamps, in words; None without one."""
+    limit = max(JUMP_MIN_S, JUMP_PERIODS * period)
+    if stamps[0] > limit:
+        return f"the first frame is at {stamps[0]:.1f} s"
+    top = np.maximum.accumulate(stamps)[:-1]
+    steps = stamps[1:] - top
+    bad = np.flatnonzero((steps > limit) | (steps < -REORDER_PERIODS * period))
+    if not bad.size:
+        return None
+    i = int(bad[0])
+    step = float(steps[i])
+    way = "forward" if step > 0 else "back"
+    return f"they jump {way} {abs(step):.1f} s after frame {i + 1}"
 
 
 def _sniff_still_image(path: Path) -> str | None:
@@ -90,10 +162,13 @@ class VideoFileSource(FrameSource):
         self._held = False
         self._ended = False
         self._cap: cv2.VideoCapture | None = None
+        self._counted: tuple[int, float] | None = None  # timed by count from (frame, time)
+        self._warned = False
         self._check_path()
         self._cap, first = self._open()
         self._pending: np.ndarray | None = first  # the first frame, read to validate the file
         self._pending_ms: float | None = self._position_ms()
+        self._check_timeline(scan_timestamps(self.path))
 
     # -- opening ------------------------------------------------------------------------
 
@@ -132,6 +207,31 @@ class VideoFileSource(FrameSource):
         h, w = first.shape[:2]
         self.size = (int(w), int(h))
         return cap, first
+
+    def _check_timeline(self, timeline: Timeline | None) -> None:
+        """Trust the container's rate and count, or the scan's when they disagree or the
+        timestamps jump (then timed by frame count from the start, with one warning)."""
+        if timeline is None:
+            return
+        measured = 1.0 / timeline.period if timeline.period else None
+        if measured is not None and 0.0 < measured < 1000.0 and (
+                self.fps is None or abs(self.fps - measured) > _RATE_AGREES * measured):
+            self.fps = measured  # e.g. FFmpeg's average rate over a broken duration
+        if timeline.jump is None:
+            if self.frame_count is None:
+                self.frame_count = timeline.frames
+            return
+        self.frame_count = timeline.frames  # the container's may come from the duration
+        self._counted = (0, 0.0)
+        self._warn(timeline.jump)
+
+    def _warn(self, what: str) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning("%s: timestamps not usable (%s); timed by frame count instead: "
+                        "%s frames at %.4g fps", self.path, what,
+                        self.frame_count if self.frame_count is not None else "unknown",
+                        self.fps or _DEFAULT_FPS)
 
     def _position_ms(self) -> float | None:
         if self._cap is None:
@@ -202,11 +302,26 @@ class VideoFileSource(FrameSource):
         return frame
 
     def _media_time(self, ms: float | None) -> float:
-        """The position of the frame just decoded; strictly increasing within one pass."""
-        counted = (self._pass_frames - 1) * self.frame_duration
-        media = ms / 1000.0 if ms is not None else counted
-        if media <= self._last_media:
-            media = max(counted, self._last_media + 1e-6)
+        """The position of the frame just decoded; strictly increasing within one pass (see
+        the module for timestamps that jump)."""
+        index = self._pass_frames - 1
+        if self._counted is None and ms is not None:
+            media = ms / 1000.0
+            limit = max(JUMP_MIN_S, JUMP_PERIODS * self.frame_duration)
+            if media - max(self._last_media, 0.0) > limit \
+                    or media < self._last_media - 0.5 * self.frame_duration:
+                way = "forward" if media > self._last_media else "back"
+                start = self._last_media + self.frame_duration if index else 0.0
+                self._counted = (index, start)
+                self._warn(f"they jump {way} {abs(media - self._last_media):.1f} s after "
+                           f"frame {index}")
+            else:
+                media = max(media, self._last_media + 1e-6)
+        if self._counted is not None:
+            first, start = self._counted
+            media = start + (index - first) * self.frame_duration
+        elif ms is None:
+            media = max(index * self.frame_duration, self._last_media + 1e-6)
         self._last_media = media
         return media
 
@@ -215,12 +330,17 @@ class VideoFileSource(FrameSource):
         self._offset += self._last_media + self.frame_duration
         self._last_media = -1.0
         self._pass_frames = 0
+        if self._counted is not None:
+            self._counted = (0, 0.0)  # the next pass is timed by count from its start
         self._release()
+        checked = self.fps, self.frame_count  # the file's, as checked at open (not again)
         try:
             self._cap, first = self._open()
         except InputError:
             self._cap = None
             raise
+        finally:
+            self.fps, self.frame_count = checked
         self._pending, self._pending_ms = first, self._position_ms()
 
     def _repeat_last(self) -> Frame:

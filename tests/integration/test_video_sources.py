@@ -341,3 +341,68 @@ def test_worker_plays_a_real_file_at_its_fps_with_the_wall_clock(testdata: Path)
     assert n <= 1 + 30 * elapsed + 2  # paced: never faster than the file's 30 fps
     assert n >= 3  # but it does play
     assert worker.status == "stopped"
+
+
+class StuckCamera(FrameSource):
+    """A live source at 50 fps: `image(i)` for frame i; read `block_at` blocks `block_s`."""
+
+    is_live = True
+    fps = 50.0
+
+    def __init__(self, image: Callable[[int], np.ndarray], block_at: int = -1,
+                 block_s: float = 0.0) -> None:
+        self.name = "camera 9 (stuck)"
+        self.image, self.block_at, self.block_s, self.i = image, block_at, block_s, 0
+
+    def read(self) -> Frame | None:
+        time.sleep(0.02)
+        self.i += 1
+        if self.i == self.block_at:
+            time.sleep(self.block_s)
+        return Frame(self.image(self.i), time.monotonic(), self.i, self.name)
+
+    def close(self) -> None:
+        pass
+
+
+def test_worker_reports_a_blocked_read_or_a_frozen_image_as_stalled_not_a_dark_room() -> None:
+    textured = np.indices((48, 64, 3)).sum(axis=0).astype(np.uint8)
+    cases = {
+        "dark": (lambda: StuckCamera(lambda i: np.zeros((48, 64, 3), np.uint8)), None),
+        "frozen": (lambda: StuckCamera(lambda i: textured), "the same image for"),
+        "blocked": (lambda: StuckCamera(lambda i: textured + np.uint8(i), 5, 30.0),
+                    "no frame for 0.3 s (a read is blocked)"),
+    }
+    for name, (factory, reason) in cases.items():
+        worker = CaptureWorker(factory, LatestSlot(), clock=MonotonicClock(), stall_s=0.3)
+        worker.start()
+        try:
+            assert worker.wait_for(lambda w: w.frames_read >= 3, 2.0), name
+            if reason is None:  # uniform frames never count as frozen
+                time.sleep(0.8)
+                assert worker.status == "live" and worker.stalls == 0 and worker.opened == 1
+                continue
+            assert worker.wait_for(lambda w: w.input_status.state.value == "stalled", 2.0)
+            assert reason in worker.status and worker.input_status.lost, worker.status
+            assert worker.wait_for(lambda w: w.opened >= 2, 1.0)  # opened again at once
+        finally:
+            t0 = time.monotonic()
+            assert worker.stop(timeout=3.0)
+            assert time.monotonic() - t0 < 1.5  # a reader left blocked does not hold it
+    assert worker.stalls >= 1  # the blocked one was abandoned on its thread
+
+
+def test_a_hung_camera_leaves_at_most_two_blocked_threads_behind() -> None:
+    textured = np.indices((48, 64, 3)).sum(axis=0).astype(np.uint8)
+    worker = CaptureWorker(lambda: StuckCamera(lambda i: textured, 1, 30.0), LatestSlot(),
+                           clock=MonotonicClock(), retry_s=0.1, stall_s=0.3,
+                           first_frame_s=0.3)
+    worker.start()
+    try:
+        assert worker.wait_for(lambda w: w.stalls >= 2, 3.0)
+        time.sleep(1.0)  # time for several more attempts, were there no bound
+        assert worker.opened == 2 and worker.stalls == 2
+        assert worker.input_status.state.value == "stalled"
+        assert "no frame for 0.3 s" in worker.status
+    finally:
+        assert worker.stop(timeout=3.0)

@@ -8,9 +8,20 @@ import json
 import pytest
 
 from performance.config import Settings
-from performance.control.access import AccessPolicy, TokenBucket, parse_allow
+from performance.control.access import (
+    REFUSALS_BURST,
+    REFUSALS_RATE,
+    AccessPolicy,
+    TokenBucket,
+    parse_allow,
+)
 from performance.control.feedback import RigStatus
-from performance.control.hub import ControlHub, HubOptions
+from performance.control.hub import (
+    AWAITING_EXPIRE_S,
+    MAX_WAITING_PER_SENDER,
+    ControlHub,
+    HubOptions,
+)
 from performance.control.requests import Request
 from performance.control.wire import build_message, parse_packet
 from performance.core.clock import ManualClock
@@ -22,6 +33,7 @@ from performance.show.commands import (
     HoldCondition,
     Panic,
     SetInput,
+    SetPlayhead,
     Stop,
 )
 from performance.show.gogate import GoGate
@@ -314,3 +326,65 @@ def test_a_stale_go_is_answered_stale_never_handed_to_the_show_and_no_press() ->
     hub.settle([(go, Outcome(False, "end of list"))])
     hub.settle([])  # nothing open: nothing answered twice
     assert [reply(p)[1]["data"] for _, p in hub.replies_due("udp")] == ["end of list"]
+
+
+def test_newcomers_never_push_out_a_session_that_holds_something() -> None:
+    policy = AccessPolicy(passcode="pw", max_sessions=8, max_sessions_per_host=4)
+    operator = ("udp", "10.0.0.9", 5000)
+    session, _ = policy.admit(operator, 16, 0.0)
+    assert session is not None and policy.connect(session, "pw", 0.0).value == "ok"
+    for port in range(1000):  # one-off senders on the operator's host and another
+        policy.admit(("udp", "10.0.0.9" if port % 2 else "10.0.0.5", port), 16, 1.0 + port)
+    assert policy.valued(operator) and len(policy) == 8
+    assert sum(1 for key in policy._sessions if key[1] == "10.0.0.9") == 4  # the host's cap
+    assert policy.evicted == 1000 - 7
+    # a table of sessions that all hold something refuses the newcomer instead
+    full = AccessPolicy(max_sessions=2)
+    for port in (1, 2):
+        kept, _ = full.admit(("udp", "10.0.0.1", port), 16, 0.0)
+        assert kept is not None
+        kept.subscribed = True
+    assert full.admit(("udp", "10.0.0.2", 3), 16, 1.0) == (None, "sessions_full")
+
+
+def test_commands_aimed_at_no_cue_are_refused_at_the_door_once_the_cues_are_known() -> None:
+    hub = ControlHub(HubOptions(rate_limit=1e6))
+    assert send(hub, A, "/essence/goto", 999) == []  # the show's cues are not known yet
+    hub.publish(RigStatus(cues=(("1", "one"), ("3.5", "three"))))
+    for address, args, data in (("/essence/goto", (999,), "no cue 999"),
+                                ("/cue/7/start", (), "no cue 7"),
+                                ("/playhead/7", (), "no cue 7"),
+                                ("/cue/7/stop", (), "cue 7 is not running")):
+        _, body = reply(send(hub, B, address, *args, now=1.0)[0])
+        assert (body["status"], body["data"]) == ("error", data)
+    assert send(hub, B, "/essence/goto", 3.5, now=1.0) == []  # a cue of the show: queued
+    assert send(hub, B, "/playhead/next", now=1.0) == []
+    assert hub.drain() == [GotoCue("999"), GotoCue("3.5"), SetPlayhead("next")]
+    assert hub.counts()["unknown_cue"] == 4
+
+
+def test_one_sender_cannot_fill_the_queue_ahead_of_another_ones_go() -> None:
+    hub = ControlHub(HubOptions(rate_limit=1e6))
+    replies = [r for _ in range(100) for r in send(hub, A, "/stop")]
+    assert 1 <= len(replies) <= 12  # refusals answered, rate limited
+    assert reply(replies[0])[1]["data"] == "queue full"
+    assert send(hub, B, "/go") == []  # queued
+    assert hub.drain() == [Stop()] * MAX_WAITING_PER_SENDER + [Go()]
+    assert hub.counts()["sender_busy"] == 100 - MAX_WAITING_PER_SENDER
+    hub.settle([])  # answered: A may send again
+    assert send(hub, A, "/stop", now=1.0) == []
+    # a ticket the show never answers stops counting against its sender after a while
+    for _ in range(MAX_WAITING_PER_SENDER):
+        send(hub, B, "/stop", now=2.0)
+    assert send(hub, B, "/stop", now=2.0 + AWAITING_EXPIRE_S + 1) == []
+
+
+def test_a_sender_flooding_refused_messages_is_dropped_unread() -> None:
+    hub = ControlHub(HubOptions(rate_limit=1e6))
+    for i in range(3000):
+        send(hub, A, "/no/such/address", now=i * 1e-4)  # 10,000 a second for 0.3 s
+    counts = hub.counts()
+    assert REFUSALS_BURST <= counts["unknown_address"] <= REFUSALS_BURST + 0.3 * REFUSALS_RATE + 1
+    assert counts["refusal_flood"] == 3000 - counts["unknown_address"]
+    assert send(hub, B, "/go", now=0.3) == [] and hub.drain() == [Go()]  # others go on
+    assert send(hub, A, "/go", now=5.0) == [] and hub.drain() == [Go()]  # refilled
