@@ -293,3 +293,40 @@ def test_health_over_osc(tmp_path: Path) -> None:
     data = reply["data"]
     assert reply["status"] == "ok" and data["mode"] == "show" and data["frames"] > 0
     assert data["health"] == "ok" and "memory_mb" in data and "uptime_s" in data
+
+
+def test_the_wall_clock_jumping_in_a_real_run_fires_no_cue_twice_and_skips_none(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real kiosk run (in this process: the wall clock is the one thing injected, as the
+    kiosk takes it) whose wall clock jumps an hour forward, then back."""
+    import logging
+    from datetime import datetime, timedelta
+
+    from performance.config import Settings
+    from performance.kiosk.logs import LastError
+    from performance.kiosk.run import run_kiosk
+    from performance.kiosk.state import StatePaths
+    from performance.runtime.assemble import load_show
+    from performance.runtime.live import LiveOptions
+
+    monkeypatch.setenv("ALSA_CONFIG_PATH", str(DATA / "alsa-null.conf"))
+    started = time.monotonic()
+
+    def wall() -> datetime:
+        t = time.monotonic() - started
+        shift = timedelta(hours=1) if 1.5 <= t < 3.0 else timedelta(0)
+        return datetime(2026, 12, 1, 12, 0) + timedelta(seconds=t) + shift
+
+    settings = Settings(cues=str(SHOW), auto_go=0.2, osc_port=0, osc_tcp_port=0,
+                        opening_hours="00:00-24:00", sound=False)
+    with caplog.at_level(logging.INFO, logger="performance.show.sequencer"):
+        report = run_kiosk(LiveOptions(input="scripted", headless=True, size=(160, 90),
+                                       fps=30, seconds=7.0), settings, StatePaths(tmp_path),
+                           last_error=LastError(), wall=wall)
+    fired = [r.getMessage().split()[1] for r in caplog.records if r.getMessage().endswith(
+        "fired") and r.getMessage().startswith("cue ")]
+    order = [cue.id for cue in load_show(SHOW).cues]
+    assert len(fired) >= 4, fired  # the story went on through both jumps
+    assert fired == order[:len(fired)]  # in order: none twice, none skipped
+    assert report.mode.value == "show" and report.run.frames > 150
