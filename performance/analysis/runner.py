@@ -77,10 +77,18 @@ def _check_inputs(paths: Sequence[Path], in_folder: Callable[[Path], bool]) -> i
     return total
 
 
-def _skip(path: Path, exc: InputError, skipped: list[str]) -> None:
-    """Report an unreadable image of a folder once, on its own line, and go on."""
-    skipped.append(str(path))
-    print(f"essence: {exc}; skipped", file=sys.stderr, flush=True)
+def _open_or_skip(path: Path, in_folder: Callable[[Path], bool],
+                  skipped: list[str]) -> FrameSource | None:
+    """The input opened; None for an unreadable image of a folder, reported once on its own
+    line (and added to `skipped`); anything else that cannot be opened raises."""
+    try:
+        return _open(path)
+    except InputError as exc:
+        if not (is_image_path(path) and in_folder(path)):
+            raise
+        skipped.append(str(path))
+        print(f"essence: {exc}; skipped", file=sys.stderr, flush=True)
+        return None
 
 
 def _all_rows(
@@ -99,12 +107,8 @@ def _all_rows(
         try:
             for path in paths:
                 still = is_image_path(path)
-                try:
-                    source = _open(path)
-                except InputError as exc:
-                    if not (still and in_folder(path)):
-                        raise
-                    _skip(path, exc, skipped)
+                source = _open_or_skip(path, in_folder, skipped)
+                if source is None:
                     bar.update(1)
                     continue
                 summary = InputSummary(str(path))
@@ -210,12 +214,8 @@ def run_baseline(inputs: Sequence[str], settings: Settings, *, out: Path) -> int
     try:
         for path in paths:
             still = is_image_path(path)
-            try:
-                source = _open(path)
-            except InputError as exc:
-                if not (still and in_folder(path)):
-                    raise
-                _skip(path, exc, [])
+            source = _open_or_skip(path, in_folder, [])
+            if source is None:
                 continue
             with source, detectors.for_source(still) as detector:
                 for frame in source:

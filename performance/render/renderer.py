@@ -103,14 +103,14 @@ class Renderer:
         if master >= 1.0 and (fading is None or coming is None):
             alone = coming if coming is not None else fading
             assert alone is not None
-            self._draw(*alone, uniforms, target)  # one picture, straight into the target
+            draw_program(*alone, uniforms, target)  # one picture, straight into the target
             return
         # the mix pass: two offscreen pictures crossfaded, at the master level
         a, b = self._offscreen(target.size)
         if fading is not None:
-            self._draw(*fading, uniforms, a.framebuffer)
+            draw_program(*fading, uniforms, a.framebuffer)
         if coming is not None:
-            self._draw(*coming, uniforms, b.framebuffer)
+            draw_program(*coming, uniforms, b.framebuffer)
         target.use()
         target.viewport = (0, 0, *target.size)
         a.texture.use(0)
@@ -121,16 +121,6 @@ class Renderer:
         _write(prog, "u_mix", mix)  # 0 or 1 exactly when only one picture was drawn
         _write(prog, "u_master", master)
         self._mix.vao.render(moderngl.TRIANGLES, vertices=3)
-
-    def _draw(
-        self,
-        compiled: CompiledProgram,
-        inputs: Mapping[str, InputValue],
-        transition: float,
-        uniforms: FrameUniforms,
-        target: moderngl.Framebuffer,
-    ) -> None:
-        draw_program(compiled, inputs, transition, uniforms, target)
 
     def _offscreen(self, size: tuple[int, int]) -> list[OffscreenTarget]:
         """The two pictures a crossfade mixes, at `size` (made again when it changes)."""

@@ -330,3 +330,40 @@ def test_the_wall_clock_jumping_in_a_real_run_fires_no_cue_twice_and_skips_none(
     assert len(fired) >= 4, fired  # the story went on through both jumps
     assert fired == order[:len(fired)]  # in order: none twice, none skipped
     assert report.mode.value == "show" and report.run.frames > 150
+
+
+def test_a_full_disk_under_a_running_kiosk_loses_no_saved_state(tmp_path: Path) -> None:
+    """The state folder on a small tmpfs filled mid-show: the picture goes on, each file's
+    failure is said once, the last good resume point and ledger stay readable, and saving
+    works again once there is room."""
+    state = tmp_path / "state"
+    state.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(state)],
+                             capture_output=True, check=False).returncode == 0
+    if not mounted:
+        pytest.fail("this test fills a tmpfs: it needs to mount one (CI runs as root)")
+    try:
+        proc = kiosk(state, ESSENCE_HEALTH_EVERY="0.5")
+        try:
+            assert wait_until(lambda: read_json(state / "resume.json").get("cue_id"), 60)
+            st = os.statvfs(state)
+            with (state / "fill").open("wb") as fh, contextlib.suppress(OSError):
+                fh.write(b"\0" * (st.f_bavail * st.f_frsize))  # the disk is full from here
+            full_since = time.monotonic()
+            time.sleep(4.0)  # cues change and health is due every 0.5 s: every save fails
+            assert proc.poll() is None  # still running
+            resume = read_json(state / "resume.json")
+            assert resume.get("cue_id")  # the last good point, whole
+            assert read_json(state / "starts.json")["starts"]  # the ledger, whole
+            (state / "fill").unlink()
+            assert wait_until(lambda: (state / "health.json").stat().st_mtime > full_since
+                              + 4.0, 10)  # saved again once there is room
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out = finish(proc)
+        assert proc.returncode == 0, out
+        assert out.count("cannot save") <= 2 and "cannot save" in out  # once per file
+        assert "Traceback" not in out
+        assert not [p for p in state.iterdir() if p.name.endswith(".tmp")]
+    finally:
+        subprocess.run(["umount", str(state)], check=False)
