@@ -162,6 +162,11 @@ class KioskBeat:
         self._faces = 0
         self.last: Health | None = None
         self.frame: ShowFrame | None = None
+        self._perception_restarts: Callable[[], int] = lambda: 0
+
+    def watch_perception(self, restarts: Callable[[], int]) -> None:
+        """Follow how often the perception process was replaced (the live run's getter)."""
+        self._perception_restarts = restarts
 
     def __call__(self, frame: ShowFrame, emotion: RoomEmotion) -> None:
         self.services.publish(frame, emotion)
@@ -197,6 +202,8 @@ class KioskBeat:
         if self.show.safe:
             health = f"{self.verdict.reason}; {health}"
         restarts = {"crashes_recent": self.verdict.crashes}
+        if self._perception_restarts():
+            restarts["perception"] = self._perception_restarts()
         for name, part in (("osc", services.server), ("sound", services.output)):
             count = getattr(part, "restarts", 0)
             if isinstance(count, int) and count:
@@ -299,6 +306,7 @@ def _play(show: KioskShow, story: _Story, options: LiveOptions, settings: Settin
         report = run_live(live_options(options, settings, safe=verdict.safe), story.settings,
                           show=show, commands=services.commands, clock=clock, publish=beat,
                           watch_input=services.watch_input, watch_stats=services.watch_stats,
+                          watch_restarts=beat.watch_perception,
                           stop=lambda: asked() or beat.stop_status is not None)
         notifier.stopping()
         final = beat.report(beat.frame)

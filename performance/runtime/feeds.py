@@ -135,6 +135,11 @@ class CaptureFeed:
         return self.perception.processed
 
     @property
+    def restarts(self) -> int:
+        """Perception processes started to replace one in trouble (0 for a thread)."""
+        return self.perception.restarts if isinstance(self.perception, PerceptionProcess) else 0
+
+    @property
     def latest_frame(self) -> Callable[[], Frame | None]:
         """The newest captured frame, for the operator's preview (in memory only)."""
         return self.frames.peek

@@ -103,12 +103,14 @@ def run_live(
     watch_input: Callable[[Callable[[], InputStatus]], None] | None = None,
     watch_stats: Callable[[Callable[[], StatsSummary]], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    watch_restarts: Callable[[Callable[[], int]], None] | None = None,
 ) -> RunReport:
     """Run the show until quit or `options.seconds`; returns what happened.
 
     `watch_input` is handed a getter of the input's status, for whoever reports health
     (OSC feedback); `watch_stats` a getter of the run's statistics (latency over OSC);
-    `stop`, asked once a frame, ends the run when it returns True.
+    `stop`, asked once a frame, ends the run when it returns True; `watch_restarts` is handed
+    a getter of how often the perception process was replaced (for a health report).
 
     `show` None: `assemble.build_show` from `settings` (holding `options.visual` if given).
     Bad input, a bad display, a missing model or an unknown visual raise EssenceError
@@ -133,6 +135,8 @@ def run_live(
                                cpus=cpu_set(settings.perception_cpu))
         if watch_input is not None:
             watch_input(lambda: feed.input_status)
+        if watch_restarts is not None:
+            watch_restarts(lambda: feed.restarts if isinstance(feed, CaptureFeed) else 0)
         engine = engine_from_settings(settings)
         ctx, window = _open_output(options, stack)
         from performance.render.context import Compositor

@@ -367,3 +367,26 @@ def test_a_full_disk_under_a_running_kiosk_loses_no_saved_state(tmp_path: Path) 
         assert not [p for p in state.iterdir() if p.name.endswith(".tmp")]
     finally:
         subprocess.run(["umount", str(state)], check=False)
+
+
+def test_killed_children_are_replaced_and_counted_in_the_health_report(
+        tmp_path: Path, testdata: Path) -> None:
+    from tests.integration.rig_process import descendants
+
+    state = tmp_path / "state"
+    proc = kiosk(state, "--input", str(testdata / "single_face.mp4"), "--loop",
+                 "--osc-port", "53127", ESSENCE_HEALTH_EVERY="0.5")
+    try:
+        assert wait_until(lambda: read_json(state / "health.json").get("frames", 0) > 0, 60)
+        for name in ("essence-audio", "essence-percept", "essence-osc"):
+            victim = next(p for p, n in descendants(proc.pid).items() if n == name)
+            os.kill(victim, signal.SIGKILL)
+        counted = wait_until(lambda: {"perception", "osc", "sound"} <= set(
+            read_json(state / "health.json").get("restarts", {})), 30)
+        assert counted, read_json(state / "health.json")
+        assert wait_until(lambda: read_json(state / "health.json").get("health") == "ok", 30)
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = finish(proc)
+    assert proc.returncode == 0, out
