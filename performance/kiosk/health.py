@@ -58,12 +58,15 @@ class Health:
                 f"faces {self.faces}")
 
 
-def memory_mb() -> float:
-    """This process's resident memory in MB (from /proc; the peak where /proc is missing)."""
+def memory_mb(pid: int | str = "self") -> float:
+    """A process's resident memory in MB (from /proc; for this process the peak where /proc
+    is missing, 0 for another that is gone)."""
     try:
-        resident = int(Path("/proc/self/statm").read_text().split()[1])
+        resident = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
         return resident * os.sysconf("SC_PAGE_SIZE") / 1e6
     except (OSError, ValueError, IndexError):
+        if pid != "self":
+            return 0.0
         import resource
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3

@@ -12,7 +12,7 @@ sound) is the live run of runtime/live.py with its services.
 from __future__ import annotations
 
 import logging
-import shutil
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -57,9 +57,9 @@ class KioskReport:
     show_note: str = ""  # e.g. "show file broken: playing the last good copy"
 
 
-def open_ledger(paths: StatePaths, now: float, settings: Settings) -> tuple[CrashVerdict, int]:
-    """Judge the earlier runs, then add this start (unclean until `close_ledger`); returns
-    the verdict and this start's index. A ledger that cannot be written is logged."""
+def open_ledger(paths: StatePaths, now: float, settings: Settings) -> CrashVerdict:
+    """Judge the earlier runs, then add this start (unclean until `close_ledger`). A ledger
+    that cannot be written is logged."""
     starts = read_starts(paths.starts)
     verdict = judge(starts, now, limit=settings.crash_limit, window=settings.crash_window)
     starts.append(Start(now))
@@ -71,7 +71,7 @@ def open_ledger(paths: StatePaths, now: float, settings: Settings) -> tuple[Cras
     if verdict.crashes:
         log.warning("%d unclean end(s) of earlier runs in the last %g min%s", verdict.crashes,
                     settings.crash_window / 60, f"; {verdict.reason}" if verdict.safe else "")
-    return verdict, len(starts) - 1
+    return verdict
 
 
 def close_ledger(paths: StatePaths, at: float) -> None:
@@ -103,10 +103,9 @@ def kiosk_show(settings: Settings, paths: StatePaths) -> tuple[Show, Path, str]:
         return show, cues, f"show file broken: playing the last good copy ({last_good})"
     try:
         paths.folder.mkdir(parents=True, exist_ok=True)
-        if not last_good.is_file() or last_good.read_bytes() != cues.read_bytes():
-            tmp = last_good.with_suffix(".tmp")
-            shutil.copyfile(cues, tmp)
-            tmp.replace(last_good)
+        good = cues.read_bytes()
+        if not last_good.is_file() or last_good.read_bytes() != good:
+            write_atomic(last_good, good)
     except OSError as exc:
         log.warning("cannot keep a last good copy of %s (%s)", cues, exc)
     return show, cues, ""
@@ -212,7 +211,7 @@ class KioskBeat:
         if services.output is not None and not services.output.silent:
             underflows = services.output.stats().underflows
         self.last = Health(
-            updated=self.wall().isoformat(timespec="seconds"), pid=_pid(),
+            updated=self.wall().isoformat(timespec="seconds"), pid=os.getpid(),
             uptime_s=round(now - self.started, 1), mode=str(self.show.mode), health=health,
             act=frame.act if frame else 0, act_name=frame.act_name if frame else "",
             cue_id=frame.cue_id if frame else None, cue_name=frame.cue_name if frame else "",
@@ -223,12 +222,6 @@ class KioskBeat:
             safe_reason=self.verdict.reason, open=self.show.mode is not KioskMode.CLOSED,
             last_error=self.last_error.text, memory_mb=round(memory_mb(), 1))
         return self.last
-
-
-def _pid() -> int:
-    import os
-
-    return os.getpid()
 
 
 def run_kiosk(options: LiveOptions, settings: Settings, paths: StatePaths, *,
@@ -244,7 +237,7 @@ def run_kiosk(options: LiveOptions, settings: Settings, paths: StatePaths, *,
     notifier = notifier or Notifier()
     hours = parse_hours(settings.opening_hours)
     started_at = wall().timestamp()
-    verdict, _ = open_ledger(paths, started_at, settings)
+    verdict = open_ledger(paths, started_at, settings)
     writer = StateWriter()
     try:
         with stop_on_signals() as asked:

@@ -60,14 +60,6 @@ def children(pid: int | None = None) -> dict[int, str]:
     return found
 
 
-def _rss_mb(pid: int) -> float:
-    try:
-        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) \
-            * os.sysconf("SC_PAGE_SIZE") / 1e6
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
 def sample(started: float, health: Path, faults: int) -> Sample:
     """This process and its children now, with the health report's figures."""
     try:
@@ -77,7 +69,7 @@ def sample(started: float, health: Path, faults: int) -> Sample:
     restarts = report.get("restarts", {})
     return Sample(
         t_s=round(time.monotonic() - started, 1), rss_mb=round(memory_mb(), 1),
-        children_mb=round(sum(_rss_mb(p) for p in children()), 1),
+        children_mb=round(sum(memory_mb(p) for p in children()), 1),
         fds=len(os.listdir("/proc/self/fd")), threads=threading.active_count(),
         frames=int(report.get("frames", 0)), frame_p99_ms=float(report.get("frame_p99_ms", 0)),
         restarts=sum(v for k, v in restarts.items() if k != "crashes_recent"), faults=faults)

@@ -308,6 +308,22 @@ def test_a_fifo_or_dev_zero_as_show_file_or_config_fails_at_once(tmp_path: Path,
 # -- stopped mid-run ---------------------------------------------------------------------------
 
 
+def kill_then_term(folder: Path, out: Path, args: tuple[str, ...]) -> tuple[str, int]:
+    """SIGKILL one run mid-write (it leaves exactly one partial), then start another, which
+    must clear that partial, and SIGTERM it mid-write; its (stderr, exit status)."""
+    killed = start(*args)
+    wait_for(lambda: bool(partials(folder, out.name)))
+    killed.kill()
+    killed.communicate(timeout=30)
+    stale = partials(folder, out.name)
+    assert len(stale) == 1  # what SIGKILL leaves
+    stopped = start(*args)
+    wait_for(lambda: stale[0] not in names(folder) and bool(partials(folder, out.name)))
+    stopped.send_signal(signal.SIGTERM)
+    _, err = stopped.communicate(timeout=30)
+    return err, stopped.returncode
+
+
 def test_sigkill_then_sigterm_mid_render_leave_no_partial_file(tmp_path: Path) -> None:
     """SIGKILL cannot be caught: its partial file stays, and the next render of the same
     target removes it at start. SIGTERM stops the render before its next frame: its partial
@@ -315,18 +331,8 @@ def test_sigkill_then_sigterm_mid_render_leave_no_partial_file(tmp_path: Path) -
     out = tmp_path / "show.mp4"
     out.write_bytes(b"the old video")
     args = ("render", "--input", "scripted", "--out", str(out), "--seconds", "60", *SMALL)
-    killed = start(*args)
-    wait_for(lambda: bool(partials(tmp_path, out.name)))
-    killed.kill()
-    killed.communicate(timeout=30)
-    stale = partials(tmp_path, out.name)
-    assert len(stale) == 1  # what SIGKILL leaves
-
-    stopped = start(*args)
-    wait_for(lambda: stale[0] not in names(tmp_path) and bool(partials(tmp_path, out.name)))
-    stopped.send_signal(signal.SIGTERM)
-    _, err = stopped.communicate(timeout=30)
-    one_line(err, stopped.returncode,
+    err, status = kill_then_term(tmp_path, out, args)
+    one_line(err, status,
              f"essence: {out}: render stopped by SIGTERM at frame ")
     assert names(tmp_path) == ["show.mp4"] and out.read_bytes() == b"the old video"
 
@@ -336,18 +342,8 @@ def test_sigkill_then_sigterm_mid_analyze_leave_no_partial_csv(tmp_path: Path,
     out = tmp_path / "faces.csv"
     args = ("analyze", str(testdata / "WolfgangLanger_Pexels.mp4"), "--csv", str(out),
             "--no-progress")
-    killed = start(*args)
-    wait_for(lambda: bool(partials(tmp_path, out.name)))
-    killed.kill()
-    killed.communicate(timeout=30)
-    stale = partials(tmp_path, out.name)
-    assert len(stale) == 1
-
-    stopped = start(*args)
-    wait_for(lambda: stale[0] not in names(tmp_path) and bool(partials(tmp_path, out.name)))
-    stopped.send_signal(signal.SIGTERM)
-    _, err = stopped.communicate(timeout=30)
-    one_line(err, stopped.returncode,
+    err, status = kill_then_term(tmp_path, out, args)
+    one_line(err, status,
              f"essence: {out}: analyze stopped by SIGTERM; nothing was written")
     assert names(tmp_path) == []
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.rig_process import descendants
+
 ROOT = Path(__file__).resolve().parents[2]
 ESSENCE = [sys.executable, "-m", "performance"]
 MAGIC = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"BM": "BMP",
@@ -30,24 +32,6 @@ def image_kind(path: Path) -> str | None:
     if head[4:8] == b"ftyp":
         return "MP4/MOV"
     return next((kind for magic, kind in MAGIC.items() if head.startswith(magic)), None)
-
-
-def tree_pids(root: int) -> list[int]:
-    """`root` and every descendant, from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
-    found, frontier = [root], [root]
-    while frontier:
-        kids = [p for p, pp in parents.items() if pp in frontier]
-        found += kids
-        frontier = kids
-    return found
 
 
 def remote_peers(pids: list[int]) -> set[str]:
@@ -99,7 +83,7 @@ def test_a_kiosk_show_writes_no_image_or_face_record_and_talks_only_to_its_peers
     deadline = time.monotonic() + 90
     try:
         while time.monotonic() < deadline and faces_seen < 8:  # until faces were tracked a while
-            peers |= remote_peers(tree_pids(proc.pid))
+            peers |= remote_peers([proc.pid, *descendants(proc.pid)])
             try:
                 health = json.loads((state / "health.json").read_text())
                 faces_seen += health.get("faces", 0) > 0

@@ -299,3 +299,16 @@ def test_a_log_that_cannot_be_written_never_stops_the_show(tmp_path: Path,
         logging.raiseExceptions = raise_before
     assert "Traceback" not in capsys.readouterr().err
     assert not files or getattr(files[0], "failures", 0) >= 1
+
+
+def test_the_soak_slope_leaves_out_the_warm_up_and_reads_mb_per_hour() -> None:
+    from performance.kiosk.soak import Sample, slope_mb_per_hour
+
+    def at(t: float, rss: float) -> Sample:
+        return Sample(t_s=t, rss_mb=rss, children_mb=0.0, fds=10, threads=5, frames=0,
+                      frame_p99_ms=0.0, restarts=0, faults=0)
+
+    warm = [at(60.0 * i, 100.0 + 50.0 * i) for i in range(3)]  # climbs while warming up
+    steady = [at(60.0 * i, 250.0 + 0.01 * i) for i in range(3, 12)]  # 0.01 MB a minute
+    assert abs(slope_mb_per_hour(warm + steady) - 0.6) < 1e-6
+    assert slope_mb_per_hour(warm[:2]) == 0.0  # too few samples to say
