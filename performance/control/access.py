@@ -112,6 +112,8 @@ class Session:
     subscribed: bool = False
     feedback: SubscriberFeedback | None = None  # what this subscriber was sent, and when
     reply_port: int | None = None  # QLab's /udpReplyPort: where its UDP replies go instead
+    qlab: bool = False  # spoke QLab (a workspace query) and no /essence/ address since: it
+    # is sent QLab's own pushes only (`/update/...`), as a QLab client reads nothing else
 
     @property
     def transport(self) -> str:

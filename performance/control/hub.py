@@ -53,6 +53,7 @@ from performance.control.feedback import (
     health_json,
     status_json,
 )
+from performance.control.qlab import QLAB_OPS, QLAB_PUSHES, WORKSPACE_ID
 from performance.control.qlab import answer as qlab_answer
 from performance.control.requests import NOT_APPLIED, Handout, Request, Settled
 from performance.control.wire import Message, WireError, build_message, parse_packet
@@ -77,7 +78,7 @@ from performance.show.seqoptions import (
     not_running,
 )
 
-WORKSPACE_ID = "essence"
+ESSENCE_PREFIX = "/essence/"  # a sender using these wants all the feedback
 MAX_AWAITING = 4096  # tickets waiting for the show's outcome (the oldest are forgotten)
 AWAITING_EXPIRE_S = 10.0  # ... and a ticket the show never answered is forgotten after this
 MAX_WAITING_PER_SENDER = 16  # transport commands of one sender waiting for the show at once
@@ -331,7 +332,8 @@ class ControlHub:
                 if feedback is None:
                     feedback = session.feedback = SubscriberFeedback(self.options.feedback_rate)
                 for address, args in feedback.due(status, now):
-                    out.append((session.key, build_message(address, args)))
+                    if not session.qlab or address.startswith(QLAB_PUSHES):
+                        out.append((session.key, build_message(address, args)))
         return out
 
     # --- one message (called with the lock held) ---------------------------------------
@@ -344,6 +346,10 @@ class ControlHub:
             self._refused(session, exc.kind, f"from {session.host}: {exc}", now)
             return self._error_reply(session, address, "error", exc.kind, now)
         action = resolved.action
+        if address.startswith(ESSENCE_PREFIX):
+            session.qlab = False
+        elif isinstance(action, SessionOp) and action.op in QLAB_OPS:
+            session.qlab = True
         if isinstance(action, SessionOp) and action.op == SessionOpKind.CONNECT:
             result = self.access.connect(session, str(action.value or ""), now)
             if result is not ConnectResult.OK:

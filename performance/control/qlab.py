@@ -28,12 +28,15 @@ if TYPE_CHECKING:
 WORKSPACE_ID = "essence"
 CUE_LIST_ID = "main"
 CUE_LIST_NAME = "Main Cue List"
+QLAB_PUSHES = "/update/"  # what QLab pushes; a QLab client reads only these and replies
 UPDATE_PREFIX = f"/update/workspace/{WORKSPACE_ID}"
 PLAYBACK_POSITION = f"{UPDATE_PREFIX}/cueList/{CUE_LIST_ID}/playbackPosition"
 CUE_TYPE = "Video"  # what a rig cue does, in QLab's terms: picture (and its sound)
 NOT_RUNNING = frozenset({SequencerPhase.STANDBY.value, SequencerPhase.PANIC.value,
                          SequencerPhase.BLACKOUT.value})
 
+# ops only a QLab client sends: its sender is fed QLab's pushes alone (`Session.qlab`)
+QLAB_OPS = frozenset({SessionOpKind.QUERY, SessionOpKind.WORKSPACES})
 Reply = tuple[str, object]  # (status, data) for `reply_packet`
 
 

@@ -263,4 +263,8 @@ def _run_act(companion: Companion, watcher: Watcher, proc: subprocess.Popen[str]
     first_ok = next(i for i, s in enumerate(statuses) if s[0] == "ok")
     assert all(s[0] == "ok" for s in statuses[first_ok:]), statuses
     assert not [entry for entry in logs if entry[0] in ("error", "warn")], logs
+    # a QLab client is sent only what QLab sends (/update/..., /reply/...), nothing it
+    # would log as unknown, though the watcher beside it gets every /essence/status push
+    assert not [entry for entry in logs if "Unknown response" in entry[1]], logs
+    assert "/essence/status/act" in watcher.values
     assert proc.poll() is None, "the rig ended early"

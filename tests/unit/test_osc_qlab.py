@@ -97,3 +97,19 @@ def test_values_for_keys_answers_the_keys_asked_for() -> None:
     assert listed == {"type": "Cue List"}
     bad = ask(hub, "/cue_id/1/valuesForKeys", "number")
     assert bad["status"] == "error" and "JSON list of keys" in str(bad["data"])
+
+
+def test_a_qlab_client_is_fed_only_qlab_pushes_until_it_speaks_essence() -> None:
+    hub = hub_at(None, "0", "standby")
+    hub.handle_packet(build_message("/updates", [1]), A, now=1.0)
+    ask(hub, "/cueLists")  # a workspace query: this sender speaks QLab
+    hub.publish(RigStatus(cue_id="0", next_cue_id="1", state="ready", cues=CUES, faces=3))
+    hub.feedback_due("tcp", now=2.0)
+    hub.publish(RigStatus(cue_id="1", next_cue_id="2", state="ready", cues=CUES, faces=4))
+    pushed = [parse_message(p).address for _, p in hub.feedback_due("tcp", now=3.0)]
+    assert pushed and all(a.startswith("/update/") for a in pushed), pushed
+    assert "/update/workspace/essence/cueList/main/playbackPosition" in pushed
+    hub.handle_packet(build_message("/essence/state", []), A, now=3.5)  # now it wants it all
+    hub.publish(RigStatus(cue_id="2", next_cue_id=None, state="ready", cues=CUES, faces=5))
+    pushed = [parse_message(p).address for _, p in hub.feedback_due("tcp", now=4.0)]
+    assert "/essence/status/faces" in pushed and "/essence/status/cue" in pushed
