@@ -1,0 +1,1 @@
+"""Setting up in a venue: the calibration files a venue keeps (projector mapping, camera)."""
