@@ -1,0 +1,1 @@
+"""Recording a rehearsal's tracking stream and commands, and replaying it into the show."""
