@@ -1,38 +1,23 @@
-"""The `essence calibrate` subcommand: only parses options; the fitting is in
-performance/emotion/calibrate.py (dev-only: scikit-learn is imported there, when run)."""
+"""The `essence calibrate` command: its subcommands, one module each (`register(sub)`), for
+what a venue or a data set is fitted to: the emotion mapping, the projector, the camera, a
+performer's resting face."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import importlib
 
-from performance.config import CALIBRATION, CALIBRATION_FOLDS, Settings
-from performance.core.errors import ConfigError
+CALIBRATE_MODULES: tuple[str, ...] = (
+    "performance.cli.calibrate_emotion",
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add `calibrate` to the `essence` parser."""
+    """Add `calibrate` and its subcommands to the `essence` parser."""
     calibrate = sub.add_parser(
-        "calibrate", help="fit the emotion mapping to labelled blendshape tables (CSV)",
-        description="Fit the blendshape -> emotion mapping.")
-    calibrate.add_argument("csv", nargs="+", type=Path, help="labelled blendshape tables")
-    calibrate.add_argument("--out", type=Path, default=CALIBRATION, help="TOML to write")
-    calibrate.add_argument("--folds", type=int, default=CALIBRATION_FOLDS,
-                           help=f"cross-validation folds (default {CALIBRATION_FOLDS})")
-    calibrate.add_argument("--seed", type=int, default=0, help="fold shuffling seed")
-    calibrate.add_argument("--fusion", nargs="+", type=Path, default=[], metavar="CSV",
-                           help="tables with the expression network's reading "
-                                "(tools/expression_table.py) to fit the fusion on")
-    calibrate.set_defaults(handler=_calibrate)
-
-
-def _calibrate(args: argparse.Namespace, settings: Settings) -> int:
-    from performance.emotion.calibrate import calibrate
-
-    if args.folds < 2:
-        raise ConfigError(f"--folds must be at least 2, got {args.folds}")
-    report = calibrate(args.csv, args.out, folds=args.folds, seed=args.seed,
-                       fusion_tables=args.fusion)
-    print(report.to_markdown())
-    print(f"wrote {args.out}")
-    return 0
+        "calibrate", help="fit the rig to data or a venue: emotion, projector, camera, neutral",
+        description="Fit the rig: the emotion mapping to labelled tables, or a venue's "
+                    "projector and camera, or a performer's resting face.")
+    what = calibrate.add_subparsers(dest="what", required=True, metavar="WHAT")
+    for name in CALIBRATE_MODULES:
+        importlib.import_module(name).register(what)

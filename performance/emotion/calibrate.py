@@ -341,8 +341,9 @@ def _toml(report: CalibrationReport, paths: Sequence[Path], names: Sequence[str]
     rule = report.emfacs[-1]
     lines = [
         "# Essence rig: blendshape -> emotion mapping (generated; do not edit by hand).",
-        "# Recalibrate: essence calibrate /path/*_blendshapes.csv --fusion /path/*_expression.csv",
-        "#   --out calibration/emotion.toml (docs/emotion-mapping.md says how the tables are made)",
+        "# Recalibrate: essence calibrate emotion /path/*_blendshapes.csv",
+        "#   --fusion /path/*_expression.csv --out calibration/emotion.toml",
+        "#   (docs/emotion-mapping.md says how the tables are made)",
         "# Model: p = softmax(weights @ (features - baseline) + bias) over [model] classes;",
         "# features are performance.emotion.features (FACS action-unit-like signals).",
         f"# {report.folds}-fold stratified CV on {sum(every.n)} faces: accuracy "
@@ -352,7 +353,7 @@ def _toml(report: CalibrationReport, paths: Sequence[Path], names: Sequence[str]
             f"{e} {pct(r)}" for e, r in zip(EMOTIONS, every.recall, strict=True)),
         "",
         "[meta]",
-        'produced_by = "performance.emotion.calibrate (essence calibrate)"',
+        'produced_by = "performance.emotion.calibrate (essence calibrate emotion)"',
         f'date = "{date.today().isoformat()}"',
         f"datasets = {json.dumps([p.name for p in paths])}",
         f"rows = {json.dumps([sum(s.n) for s in report.model[: len(paths)]])}",

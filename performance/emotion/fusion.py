@@ -11,7 +11,7 @@ the network's preference for frequent classes does not count twice; `offset` shi
 classes (the neutral offset); `rest` is how this face's network reading at rest differs from
 the population's resting faces (`NetworkRest`), of which the share `r` (`rest_weight`) is
 taken out, so a face the network reads as a little sad when it rests is read less sad. The
-constants live in `calibration/emotion.toml` under `[fusion]`, fitted by `essence calibrate`
+constants live in `calibration/emotion.toml` under `[fusion]`, fitted by `essence calibrate emotion`
 on development data only.
 """
 

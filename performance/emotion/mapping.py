@@ -87,7 +87,8 @@ class EmotionMapping:
         try:  # a FIFO or a device is refused at once, never read; deep nesting is a TOML error
             data = parse_toml(read_text(path))
         except FileNotFoundError:
-            raise ConfigError(f"{where}: file not found (run `essence calibrate`)") from None
+            raise ConfigError(
+                f"{where}: file not found (run `essence calibrate emotion`)") from None
         except OSError as exc:
             raise ConfigError(f"{where}: cannot be read ({reason(exc)})") from None
         except UnicodeDecodeError as exc:
