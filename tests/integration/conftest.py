@@ -8,6 +8,8 @@ pytest provides the fixtures (`dump`, `liblo_tools`) by name.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import json
 import queue
 import shutil
@@ -136,3 +138,39 @@ def dump(liblo_tools: None) -> Iterator[Dump]:
     yield result
     proc.terminate()
     proc.wait(timeout=5)
+
+
+class _CursorImage(ctypes.Structure):
+    """libXfixes' XFixesCursorImage (Xfixes.h)."""
+
+    _fields_ = [("x", ctypes.c_short), ("y", ctypes.c_short),
+                ("width", ctypes.c_ushort), ("height", ctypes.c_ushort),
+                ("xhot", ctypes.c_ushort), ("yhot", ctypes.c_ushort),
+                ("cursor_serial", ctypes.c_ulong), ("pixels", ctypes.POINTER(ctypes.c_ulong)),
+                ("atom", ctypes.c_ulong), ("name", ctypes.c_char_p)]
+
+
+def cursor_opaque_pixels(display: str) -> int:
+    """How many pixels of the X server's current cursor image are not fully transparent
+    (XFixesGetCursorImage: what the screen shows at the pointer; 0 = the cursor is hidden)."""
+    x11 = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+    xfixes = ctypes.CDLL(ctypes.util.find_library("Xfixes") or "libXfixes.so.3")
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    x11.XFree.argtypes = [ctypes.c_void_p]
+    xfixes.XFixesGetCursorImage.restype = ctypes.POINTER(_CursorImage)
+    xfixes.XFixesGetCursorImage.argtypes = [ctypes.c_void_p]
+    handle = x11.XOpenDisplay(display.encode())
+    assert handle, f"cannot open X display {display}"
+    try:
+        image = xfixes.XFixesGetCursorImage(handle)
+        assert image, "XFixesGetCursorImage failed"
+        try:
+            cursor = image.contents
+            count = cursor.width * cursor.height
+            return sum(1 for i in range(count) if (cursor.pixels[i] >> 24) & 0xFF)
+        finally:
+            x11.XFree(ctypes.cast(image, ctypes.c_void_p))
+    finally:
+        x11.XCloseDisplay(handle)

@@ -209,12 +209,13 @@ def test_sigterm_ends_the_kiosk_cleanly_within_3_s(tmp_path: Path) -> None:
 def test_the_kiosk_window_is_fullscreen_ignores_stray_keys_and_exits_on_the_chord(
         tmp_path: Path) -> None:
     """Real X key presses (xdotool, XTEST) into the real window under Xvfb."""
-    from tests.integration.conftest import running_xvfb
+    from tests.integration.conftest import cursor_opaque_pixels, running_xvfb
 
     if shutil.which("xdotool") is None:
         pytest.fail("xdotool is not installed (apt-get install xdotool)")
     with running_xvfb(size="640x360x24") as display:
         env = {"DISPLAY": display, "SDL_VIDEODRIVER": "x11"}
+        assert cursor_opaque_pixels(display) > 0  # the bare server shows its cursor
         state = tmp_path / "state"
         command = [*ESSENCE, "kiosk", "--size", "320x180", "--osc-port", "0", "--auto-go",
                    "0.2", "--cues", str(SHOW), "--input", "scripted", "--no-vsync"]
@@ -230,6 +231,8 @@ def test_the_kiosk_window_is_fullscreen_ignores_stray_keys_and_exits_on_the_chor
             window = xdo("search", "--classname", ".").split()[0]
             geometry = xdo("getwindowgeometry", window)
             assert "Geometry: 640x360" in geometry  # fullscreen on the 640x360 screen
+            xdo("mousemove", "200", "120")  # the pointer over the picture ...
+            assert wait_until(lambda: cursor_opaque_pixels(display) == 0, 5)  # ... unseen
             xdo("windowfocus", "--sync", window)
             xdo("key", "Escape", "space", "ctrl+q", "b", "f", "q")  # panic, GO, quit, ...
             time.sleep(1.5)  # the kiosk must still be running after them
