@@ -20,9 +20,10 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # liblo-tools (an independent OSC peer for tests), PortAudio (sound), systemd-analyze and
 # desktop-file-validate (the kiosk's unit and autostart files are checked with the real tools),
 # xset (`essence check --kiosk` reads screen blanking and DPMS with it), xdotool (real X key
-# presses into the kiosk window in tests).
+# presses into the kiosk window in tests), gcc (builds the test's wall-clock shim,
+# tests/data/walljump.c).
 APT_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libglib2.0-0 xvfb xauth liblo-tools libportaudio2 \
-  systemd desktop-file-utils x11-xserver-utils xdotool
+  systemd desktop-file-utils x11-xserver-utils xdotool gcc libc6-dev
 
 .PHONY: demo test lint unit bench sysdeps venv testdata check clean
 

@@ -7,6 +7,7 @@ plays), no camera at boot (it starts anyway and keeps retrying)."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -299,40 +300,53 @@ def test_health_over_osc(tmp_path: Path) -> None:
 
 
 def test_the_wall_clock_jumping_in_a_real_run_fires_no_cue_twice_and_skips_none(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A real kiosk run (in this process: the wall clock is the one thing injected, as the
-    kiosk takes it) whose wall clock jumps an hour forward, then back."""
-    import logging
-    from datetime import datetime, timedelta
+        tmp_path: Path) -> None:
+    """A real kiosk process whose real wall clock (CLOCK_REALTIME, through libc: an
+    LD_PRELOAD shim, tests/data/walljump.c) steps an hour forward mid-story, then back, as an
+    NTP step or a hand-set clock does; the monotonic clock runs on."""
+    import re
+    from datetime import datetime
 
-    from performance.config import Settings
-    from performance.kiosk.logs import LastError
-    from performance.kiosk.run import run_kiosk
-    from performance.kiosk.state import StatePaths
     from performance.runtime.assemble import load_show
-    from performance.runtime.live import LiveOptions
 
-    monkeypatch.setenv("ALSA_CONFIG_PATH", str(DATA / "alsa-null.conf"))
-    started = time.monotonic()
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.fail("a C compiler is needed to build tests/data/walljump.c (apt-get install gcc)")
+    shim, offset = tmp_path / "walljump.so", tmp_path / "offset"
+    subprocess.run([compiler, "-shared", "-fPIC", "-O2", "-o", str(shim),
+                    str(DATA / "walljump.c"), "-ldl"], check=True, timeout=60)
+    offset.write_text("0")
+    state = tmp_path / "state"
+    proc = kiosk(state, LD_PRELOAD=str(shim), WALLJUMP_FILE=str(offset),
+                 ESSENCE_HEALTH_EVERY="0.5", ESSENCE_OPENING_HOURS="00:00-24:00")
+    seen: list[datetime] = []
 
-    def wall() -> datetime:
-        t = time.monotonic() - started
-        shift = timedelta(hours=1) if 1.5 <= t < 3.0 else timedelta(0)
-        return datetime(2026, 12, 1, 12, 0) + timedelta(seconds=t) + shift
+    def note_health() -> None:
+        updated = read_json(state / "health.json").get("updated")
+        if updated and (not seen or datetime.fromisoformat(updated) != seen[-1]):
+            seen.append(datetime.fromisoformat(updated))
 
-    settings = Settings(cues=str(SHOW), auto_go=0.2, osc_port=0, osc_tcp_port=0,
-                        opening_hours="00:00-24:00", sound=False)
-    with caplog.at_level(logging.INFO, logger="performance.show.sequencer"):
-        report = run_kiosk(LiveOptions(input="scripted", headless=True, size=(160, 90),
-                                       fps=30, seconds=7.0), settings, StatePaths(tmp_path),
-                           last_error=LastError(), wall=wall)
-    fired = [r.getMessage().split()[1] for r in caplog.records if r.getMessage().endswith(
-        "fired") and r.getMessage().startswith("cue ")]
+    try:
+        assert wait_until(lambda: (state / "health.json").exists(), 60)
+        for shift in ("0", "3600", "0"):
+            offset.write_text(shift)
+            deadline = time.monotonic() + 2.5
+            while time.monotonic() < deadline:
+                note_health()
+                time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)  # a clean end (exit 0)
+        out = finish(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, out
+    steps = [(b - a).total_seconds() for a, b in itertools.pairwise(seen)]
+    assert max(steps) > 3000 and min(steps) < -3000, seen  # the kiosk saw both jumps
+    fired = re.findall(r"cue (\S+) .*? fired", out)
     order = [cue.id for cue in load_show(SHOW).cues]
-    assert len(fired) >= 4, fired  # the story went on through both jumps
-    assert fired == order[:len(fired)]  # in order: none twice, none skipped
-    assert report.mode.value == "show" and report.run.frames > 150
+    assert len(fired) >= 4, out  # the story went on through both jumps
+    assert fired == order[:len(fired)], fired  # in order: none twice, none skipped
 
 
 def test_a_full_disk_under_a_running_kiosk_loses_no_saved_state(tmp_path: Path) -> None:
