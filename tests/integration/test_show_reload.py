@@ -183,3 +183,29 @@ def test_a_newer_save_wins_over_one_still_parsing_and_a_broken_one_is_refused(
     assert "unknown visual 'enclav'" in services.show_file_error
     assert seq.status().cue_name == "Small and new" and len(applied) == 1
     assert services.health() == "show file edit refused"
+
+
+def test_show_file_edits_do_not_pile_up_in_the_frozen_generation(tmp_path: Path) -> None:
+    """Each reload freezes what exists (`gc.freeze`, so collections never walk a big cue
+    list on the render thread); a replaced cue list is still freed by its reference count,
+    so many edits keep one list's worth of frozen objects, not one per edit."""
+    import gc
+
+    from performance.runtime.services import ShowFileParse
+
+    cues = tmp_path / "show.toml"
+    cues.write_text(big_show("Edited", size=1_000_000), encoding="utf-8")
+    catalog = _services(cues, ManualClock())[1].cues.catalog
+    before = gc.get_freeze_count()
+    counts = []
+    for _ in range(4):
+        parse = ShowFileParse(cues, catalog, cues.stat().st_mtime)
+        deadline = time.monotonic() + 120
+        while not parse.done() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert isinstance(parse.result, CueList) and len(parse.result.cues) > 3000
+        del parse  # the edit replaced: the old list goes
+        counts.append(gc.get_freeze_count())
+    one_list = counts[0] - before
+    assert one_list > 20_000  # a million bytes of cues: tens of thousands of objects
+    assert counts[-1] - counts[0] < one_list // 4, counts  # not one more list per edit
