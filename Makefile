@@ -21,9 +21,10 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # desktop-file-validate (the kiosk's unit and autostart files are checked with the real tools),
 # xset (`essence check --kiosk` reads screen blanking and DPMS with it), xdotool (real X key
 # presses into the kiosk window in tests), gcc (builds the test's wall-clock shim,
-# tests/data/walljump.c).
+# tests/data/walljump.c), chromium and chromium-driver (a real headless browser looks at the
+# rehearsal report in tests, through Selenium; no browser download).
 APT_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libglib2.0-0 xvfb xauth liblo-tools libportaudio2 \
-  systemd desktop-file-utils x11-xserver-utils xdotool gcc libc6-dev
+  systemd desktop-file-utils x11-xserver-utils xdotool gcc libc6-dev chromium chromium-driver
 
 .PHONY: demo test lint unit bench sysdeps venv testdata check clean
 

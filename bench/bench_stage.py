@@ -16,13 +16,10 @@ Usage: .venv/bin/python bench/bench_stage.py [--rounds N] [--block N]
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import moderngl
-import numpy as np
 from bare import BareShader
-from report import Figure, publish
+from report import Figure, interleaved, publish
 
 from performance.core.status import InputState, InputStatus
 from performance.core.types import RoomEmotion
@@ -38,7 +35,6 @@ from performance.show.frame import Layer, ShowFrame
 VISUAL = "blackout"
 WARMUP = 20  # frames of each loop before timing
 
-Step = Callable[[int], None]
 
 
 class Rig:
@@ -66,29 +62,11 @@ class Rig:
         self.compositor.release()
 
 
-def interleaved(rig: Step, bare: Step, rounds: int, block: int) -> tuple[float, float]:
-    """Median ms per frame of `rig` and `bare`, blocks alternating, order swapped by round."""
-    for i in range(WARMUP):
-        rig(i)
-        bare(i)
-    times: dict[str, list[int]] = {"rig": [], "bare": []}
-    frame = WARMUP
-    for r in range(rounds):
-        order = [("rig", rig), ("bare", bare)]
-        for name, step in order if r % 2 == 0 else order[::-1]:
-            for _ in range(block):
-                t0 = time.perf_counter_ns()
-                step(frame)
-                times[name].append(time.perf_counter_ns() - t0)
-                frame += 1
-    return (float(np.median(times["rig"])) / 1e6, float(np.median(times["bare"])) / 1e6)
-
-
 def measure(ctx: moderngl.Context, size: tuple[int, int], *, camera: bool, rounds: int,
             block: int) -> tuple[float, float]:
     rig, bare = Rig(ctx, size, camera=camera), BareShader(ctx, VISUAL, size)
     try:
-        return interleaved(rig.step, bare.step, rounds, block)
+        return interleaved(rig.step, bare.step, rounds, block, warmup=WARMUP)
     finally:
         rig.release()
         bare.release()

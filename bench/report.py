@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,3 +81,23 @@ def gl_renderer() -> str:
         return str(ctx.info["GL_RENDERER"])
     finally:
         ctx.release()
+
+
+def interleaved(rig: Callable[[int], None], bare: Callable[[int], None], rounds: int,
+                block: int, *, warmup: int) -> tuple[float, float]:
+    """Median ms per frame of `rig` and `bare` (each called with a frame number), after
+    `warmup` frames of each; blocks of `block` frames alternate, the order swapped by round."""
+    for i in range(warmup):
+        rig(i)
+        bare(i)
+    times: dict[str, list[int]] = {"rig": [], "bare": []}
+    frame = warmup
+    for r in range(rounds):
+        order = [("rig", rig), ("bare", bare)]
+        for name, step in order if r % 2 == 0 else order[::-1]:
+            for _ in range(block):
+                t0 = time.perf_counter_ns()
+                step(frame)
+                times[name].append(time.perf_counter_ns() - t0)
+                frame += 1
+    return statistics.median(times["rig"]) / 1e6, statistics.median(times["bare"]) / 1e6

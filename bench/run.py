@@ -18,7 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ("perception", "live", "stage", "emotion", "osc", "audio", "offline",
-           "expression", "tiling")
+           "expression", "tiling", "warp", "camera")
 
 
 def main(argv: list[str]) -> int:

@@ -72,6 +72,10 @@ class Settings:
     safe_hold: float = 900.0  # seconds in safe mode before trying the show again (under systemd)
     exit_chord: str = "ctrl+shift+q"  # the only key that ends a kiosk
     health_every: float = 5.0  # seconds between two health reports (file, systemd STATUS=)
+    # the venue (see docs/venue.md)
+    projector_calibration: str = ""  # projector mapping (essence calibrate projector); empty: none
+    camera_calibration: str = ""  # camera, turn, crop, zones (calibrate camera); empty: none
+    venue_baseline_minutes: float = 0.0  # room's resting level from the first minutes; 0: off
 
 
 class Reader(StrEnum):
@@ -103,7 +107,8 @@ SETTING_OPTIONS: dict[str, str] = {
     "baseline": "--baseline", "cues": "--cues", "osc_port": "--osc-port",
     "audio_device": "--audio-device", "sound": "--no-sound", "auto_go": "--auto-go",
     "render_auto_go": "--auto-go", "perception": "--perception",
-    "control": "--control",
+    "control": "--control", "projector_calibration": "--calibration",
+    "camera_calibration": "--camera-calibration",
 }
 
 # Defaults of command options that are not settings (one place for them too).
@@ -115,8 +120,11 @@ STAGE_SIZE: tuple[int, int] = (1280, 720)  # stage resolution and window size, l
 STAGE_SIDE_LIMITS: tuple[int, int] = (16, 8192)  # smallest and largest side of --size, pixels
 LIVE_FPS = 60.0  # target frames per second of a live run (0: as fast as possible)
 RENDER_FPS = 30.0  # frames per second of an offline render
+NEUTRAL_SECONDS = 5.0  # how long a performer's resting face is read (calibrate neutral, key n)
 RENDER_SECONDS = 30.0  # length of a render of the scripted audience or a still image
 CONTACT_FRAMES = 12  # frames on a render's contact sheet
+REPORT_SIZE: tuple[int, int] = (384, 216)  # `essence report`: size of the visuals it renders
+REPORT_FPS = 15.0  # `essence report VIDEO`: show frames per second of its offline render
 DEFAULT_SCRIPTED_FACES = 3  # faces in the scripted audience
 SAMPLE_RATE = 48000  # the synth's sample rate, live and in renders (Hz)
 
@@ -141,6 +149,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "crash_window": (10.0, 86400.0),
     "safe_hold": (10.0, 7 * 86400.0),
     "health_every": (0.5, 3600.0),
+    "venue_baseline_minutes": (0.0, 120.0),
 }
 
 

@@ -80,6 +80,18 @@ def key_name(key: int, mod: int) -> str:
     return "+".join([*held, name])
 
 
+@dataclass(frozen=True)
+class InputEvent:
+    """A key or pointer event for tools that edit with the mouse (`Window.input_events`):
+    `kind` "key" (with `key` as `key_name` gives it, "shift+" in front when Shift is held),
+    "down"/"move"/"up" (left button, `position` in window pixels from the top-left),
+    "quit" or "resized"."""
+
+    kind: str
+    key: str = ""
+    position: tuple[int, int] = (0, 0)
+
+
 class Window:
     """A pygame OpenGL 3.3 core window. Not thread-safe: the main thread owns it."""
 
@@ -166,6 +178,28 @@ class Window:
                 out.append(key_name(event.key, event.mod))
             elif event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
                 out.append(RESIZED)
+        return out
+
+    def input_events(self) -> list[InputEvent]:
+        """Keys (with Shift) and left-button pointer events since the last call (instead of
+        `events`, for the mapping tool)."""
+        out: list[InputEvent] = []
+        for event in pygame.event.get():
+            if event.type == pygame.QUIT:
+                out.append(InputEvent(QUIT))
+            elif event.type == pygame.KEYDOWN:
+                name = key_name(event.key, event.mod)
+                if event.mod & pygame.KMOD_SHIFT and "+" not in name and name != "shift":
+                    name = "shift+" + name
+                out.append(InputEvent("key", name))
+            elif event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
+                out.append(InputEvent("down", position=tuple(event.pos)))
+            elif event.type == pygame.MOUSEMOTION and event.buttons[0]:
+                out.append(InputEvent("move", position=tuple(event.pos)))
+            elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+                out.append(InputEvent("up", position=tuple(event.pos)))
+            elif event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
+                out.append(InputEvent(RESIZED))
         return out
 
     def flip(self) -> None:

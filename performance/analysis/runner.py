@@ -25,11 +25,16 @@ from performance.core.files import check_writable, commit, kept_note, temp_path_
 from performance.emotion.baseline import save_baseline
 from performance.emotion.mapping import EmotionMapping
 from performance.perception.worker import Detector
-from performance.runtime.pipeline import engine_from_settings, landmarker_factory
+from performance.runtime.pipeline import (
+    camera_from_settings,
+    engine_from_settings,
+    landmarker_factory,
+)
 from performance.sources.base import FrameSource
 from performance.sources.factory import expand_inputs, is_image_path
 from performance.sources.images import ImageSource
 from performance.sources.video import VideoFileSource
+from performance.venue.camera import CameraCalibration
 
 
 class _Detectors:
@@ -38,6 +43,7 @@ class _Detectors:
     def __init__(self, settings: Settings) -> None:
         self._image = landmarker_factory(settings, "image")  # the model is resolved here
         self._video = landmarker_factory(settings, "video")
+        self.camera = camera_from_settings(settings)  # frames turned/cut; zones: in the spec
         self._still: Detector | None = None
 
     def for_source(self, still: bool) -> contextlib.AbstractContextManager[Detector]:
@@ -54,6 +60,15 @@ class _Detectors:
 
 def _open(path: Path) -> FrameSource:
     return ImageSource([path]) if is_image_path(path) else VideoFileSource(path)
+
+
+def _calibrated(source: FrameSource, camera: CameraCalibration | None) -> FrameSource:
+    """`source` turned and cut by the camera calibration (as it is without one)."""
+    if camera is not None and camera.changes_picture:
+        from performance.sources.transform import CalibratedSource
+
+        return CalibratedSource(source, camera)
+    return source
 
 
 def _from_folders(inputs: Sequence[str]) -> Callable[[Path], bool]:
@@ -78,11 +93,13 @@ def _check_inputs(paths: Sequence[Path], in_folder: Callable[[Path], bool]) -> i
 
 
 def _open_or_skip(path: Path, in_folder: Callable[[Path], bool],
-                  skipped: list[str]) -> FrameSource | None:
-    """The input opened; None for an unreadable image of a folder, reported once on its own
-    line (and added to `skipped`); anything else that cannot be opened raises."""
+                  skipped: list[str], camera: CameraCalibration | None = None
+                  ) -> FrameSource | None:
+    """The input opened (turned and cut by `camera`); None for an unreadable image of a
+    folder, reported once on its own line (and added to `skipped`); anything else that
+    cannot be opened raises."""
     try:
-        return _open(path)
+        return _calibrated(_open(path), camera)
     except InputError as exc:
         if not (is_image_path(path) and in_folder(path)):
             raise
@@ -107,7 +124,7 @@ def _all_rows(
         try:
             for path in paths:
                 still = is_image_path(path)
-                source = _open_or_skip(path, in_folder, skipped)
+                source = _open_or_skip(path, in_folder, skipped, detectors.camera)
                 if source is None:
                     bar.update(1)
                     continue
@@ -214,7 +231,7 @@ def run_baseline(inputs: Sequence[str], settings: Settings, *, out: Path) -> int
     try:
         for path in paths:
             still = is_image_path(path)
-            source = _open_or_skip(path, in_folder, [])
+            source = _open_or_skip(path, in_folder, [], detectors.camera)
             if source is None:
                 continue
             with source, detectors.for_source(still) as detector:

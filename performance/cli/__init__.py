@@ -28,6 +28,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "performance.cli.run",
     "performance.cli.rehearse",
     "performance.cli.render",
+    "performance.cli.record",
+    "performance.cli.report",
     "performance.cli.check",
     "performance.cli.devices",
     "performance.cli.kiosk",

@@ -9,6 +9,9 @@ import importlib
 
 CALIBRATE_MODULES: tuple[str, ...] = (
     "performance.cli.calibrate_emotion",
+    "performance.cli.calibrate_projector",
+    "performance.cli.calibrate_camera",
+    "performance.cli.calibrate_neutral",
 )
 
 

@@ -6,7 +6,11 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from performance.cli.options import add_expression_model_option, add_face_model_option
+from performance.cli.options import (
+    add_calibration_option,
+    add_expression_model_option,
+    add_face_model_option,
+)
 from performance.config import DEFAULT_CUES, Reader, Settings
 
 if TYPE_CHECKING:
@@ -23,6 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_expression_model_option(check)
     check.add_argument("--reader", choices=[r.value for r in Reader],
                        help="the reader to check for (default: the reader setting)")
+    add_calibration_option(check)
+    check.add_argument("--camera-calibration", metavar="FILE",
+                       help="camera calibration to check (default: the camera_calibration "
+                            "setting)")
     check.add_argument("--shaders", type=Path, default=None, help="shader folder to check")
     check.add_argument("--no-gl", action="store_true", help="skip compiling the shaders")
     check.add_argument("--kiosk", action="store_true",
@@ -49,4 +57,6 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
                              hours=settings.opening_hours, paths=state_paths())
     return run_check(cues, face_model=settings.face_model or None, shaders=args.shaders,
                      gl=not args.no_gl, expression_model=settings.expression_model or None,
-                     reader=settings.reader, extra=extra)
+                     reader=settings.reader, extra=extra,
+                     projector_calibration=settings.projector_calibration,
+                     camera_calibration=settings.camera_calibration)

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from performance.cli.live import add_live_options, options_from_args, osc_option
+from performance.cli.options import check_projector_calibration
 from performance.config import Settings
 
 
@@ -46,6 +47,7 @@ def _kiosk(args: argparse.Namespace, settings: Settings) -> int:
     from performance.kiosk.run import run_kiosk
 
     options = options_from_args(args, args.input)
+    check_projector_calibration(settings)  # a bad mapping: one line, before the show
     if args.fullscreen is None and not args.headless:
         options = replace(options, fullscreen=True)
     with single_instance(paths):
@@ -95,4 +97,6 @@ def kiosk_command(args: argparse.Namespace) -> list[str]:
             command += [flag, str(value)]
     if args.sound is False:
         command.append("--no-sound")
+    if getattr(args, "projector_calibration", None):
+        command += ["--calibration", str(Path(args.projector_calibration).resolve())]
     return command

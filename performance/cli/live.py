@@ -7,7 +7,13 @@ import argparse
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from performance.cli.options import add_perception_options, add_show_options, parse_size
+from performance.cli.options import (
+    add_calibration_option,
+    add_perception_options,
+    add_show_options,
+    check_projector_calibration,
+    parse_size,
+)
 from performance.config import DEFAULTS, LIVE_FPS, Isolation, Settings
 from performance.core.errors import ConfigError
 
@@ -44,6 +50,7 @@ def add_live_options(parser: argparse.ArgumentParser) -> None:
                         help="receive OSC in its own process (default) or on threads")
     parser.add_argument("--audio-device", metavar="N|NAME",
                         help="sound output by number or name fragment (essence devices)")
+    add_calibration_option(parser)
     add_perception_options(parser)
 
 
@@ -74,6 +81,7 @@ def play(options: LiveOptions, settings: Settings) -> int:
     """Run the show with its services and print the report; the exit status."""
     from performance.runtime.live import run_show
 
+    check_projector_calibration(settings)  # a bad mapping stops here, before any window
     report, extra = run_show(options, settings)
     print(report.summary())
     if extra:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from performance.config import DEFAULTS, STAGE_SIDE_LIMITS, STAGE_SIZE, Reader
+from performance.config import DEFAULTS, STAGE_SIDE_LIMITS, STAGE_SIZE, Reader, Settings
 from performance.core.errors import ConfigError
 
 DEFAULT_SIZE_TEXT = f"{STAGE_SIZE[0]}x{STAGE_SIZE[1]}"
@@ -20,6 +20,25 @@ def parse_size(text: str) -> tuple[int, int]:
             return (w, h)
     raise ConfigError(f"--size: expected WIDTHxHEIGHT between {low} and {high}, such as "
                       f"{DEFAULT_SIZE_TEXT}, got {text!r}")
+
+
+def add_calibration_option(parser: argparse.ArgumentParser) -> None:
+    """`--calibration FILE`: the projector mapping (overrides the projector_calibration
+    setting; docs/venue.md)."""
+    parser.add_argument("--calibration", dest="projector_calibration", metavar="FILE",
+                        help="projector mapping from `essence calibrate projector` (else the "
+                             "projector_calibration setting; default none)")
+
+
+def check_projector_calibration(settings: Settings) -> None:
+    """Load the projector mapping the settings name, before a show starts: a bad file is one
+    line naming the file and key (CalibrationError), never a show that starts unmapped."""
+    if settings.projector_calibration:
+        from pathlib import Path
+
+        from performance.venue.projector import load_projector
+
+        load_projector(Path(settings.projector_calibration))
 
 
 def add_face_model_option(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +64,9 @@ def add_perception_options(parser: argparse.ArgumentParser) -> None:
         "--tiles", help="crowd detection on overlapping tiles: adaptive (default), off, auto "
                         "or CxR (e.g. 3x2)"
     )
+    parser.add_argument("--camera-calibration", metavar="FILE",
+                        help="camera turn, crop and zones from `essence calibrate camera` "
+                             "(else the camera_calibration setting; default none)")
 
 
 def add_show_options(parser: argparse.ArgumentParser, *, size_help: str) -> None:

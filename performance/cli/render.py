@@ -10,7 +10,14 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from performance.cli.options import add_perception_options, add_show_options, parse_size
+from performance.cli.options import (
+    DEFAULT_SIZE_TEXT,
+    add_calibration_option,
+    add_perception_options,
+    add_show_options,
+    check_projector_calibration,
+    parse_size,
+)
 from performance.config import (
     CONTACT_FRAMES,
     DEFAULT_SCRIPTED_FACES,
@@ -33,8 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Render the show frame by frame on the media clock (deterministic: the "
                     "same input gives the same file). Writes FILE.mp4 and FILE.contact.png.",
     )
-    render.add_argument("--input", required=True, metavar="VIDEO|IMAGE|scripted",
+    render.add_argument("--input", metavar="VIDEO|IMAGE|scripted",
                         help="a video file, an image, or 'scripted' (the built-in audience)")
+    render.add_argument("--replay", metavar="FILE.jsonl",
+                        help="instead of --input: a recording (essence record), replayed "
+                             "frame by frame at its own rate and stage size")
     render.add_argument("--out", required=True, type=Path, metavar="FILE.mp4",
                         help="the video to write (its contact sheet goes beside it)")
     render.add_argument("--seconds", type=float,
@@ -52,6 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     render.add_argument("--auto-go", dest="render_auto_go", type=float, metavar="S",
                         help="with --cues: press GO after the show waited S seconds (default "
                              f"{DEFAULTS.render_auto_go:g}, the render_auto_go setting)")
+    add_calibration_option(render)
     add_perception_options(render)
     render.add_argument("--no-progress", action="store_true", help="no progress bar")
     render.set_defaults(handler=_render)
@@ -61,6 +72,10 @@ def _render(args: argparse.Namespace, settings: Settings) -> int:
     from performance.runtime.offline import RenderJob, render_offline
     from performance.runtime.signals import stop_on_signals
 
+    if (args.input is None) == (args.replay is None):
+        raise InputError("--input", "give either --input or --replay FILE")
+    if args.replay is not None:
+        return _render_replay(args, settings)
     if args.contact_frames < 0:
         raise InputError("--contact-frames", f"must be 0 or more, got {args.contact_frames}")
     if args.scripted_faces < 1:
@@ -74,12 +89,31 @@ def _render(args: argparse.Namespace, settings: Settings) -> int:
         visual=args.visual,
         scripted_faces=args.scripted_faces,
         contact_frames=args.contact_frames,
+        calibration=settings.projector_calibration,
     )
+    check_projector_calibration(settings)
     # SIGTERM/SIGHUP stop the render before its next frame: the temp files go, one line says so
     with stop_on_signals() as stop:
         report = render_offline(job, settings, audio=_audio(settings),
                                 progress=not args.no_progress, stop=stop)
     print(report.summary())
+    return 0
+
+
+def _render_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from performance.recording.format import read_recording
+    from performance.runtime.recorded import render_replay
+    from performance.runtime.signals import stop_on_signals
+
+    recording = read_recording(args.replay)
+    check_projector_calibration(settings)
+    size = parse_size(args.size) if args.size != DEFAULT_SIZE_TEXT else None
+    with stop_on_signals() as stop:
+        done = render_replay(recording, args.out, settings, size=size,
+                             contact_frames=args.contact_frames, audio=_audio(settings),
+                             progress=not args.no_progress, stop=stop)
+    print(done.report.summary())
+    print(f"replayed {len(done.states)} frames of {recording.path}")
     return 0
 
 

@@ -51,6 +51,7 @@ from performance.show.commands import (
     SetChaosMode,
     SetInput,
     SetPlayhead,
+    SetRecording,
     Stop,
 )
 from performance.show.seqoptions import EDITING_COMMANDS
@@ -107,6 +108,8 @@ ADDRESS_TABLE: tuple[AddressInfo, ...] = (
     AddressInfo("/essence/health", "", "reply with the health report as JSON (uptime, fps, "
                 "frame-time p99, faces, camera, sound, restarts, last error, memory)"),
     AddressInfo("/essence/showmode", "0|1", "unlock/lock editing addresses"),
+    AddressInfo("/essence/record", "0|1", "stop/start recording the rehearsal's tracking "
+                "stream (numbers, never images; docs/recording.md)"),
     # QLab 5 (workspace level): what Companion's QLab module and QLab templates send
     AddressInfo("/cue/{id}/go", "[1]", "fire cue {id} (as /cue/{id}/start)", editing=True),
     AddressInfo("/cue_id/{id}/start", "[1]", "fire cue {id} (uniqueID = cue id)",
@@ -189,6 +192,7 @@ _SWITCHES: dict[str, Callable[[bool], Action]] = {
     "/essence/chaos": lambda on: Transport(SetChaosMode(on)),
     "/essence/hold": lambda on: Transport(HoldCondition(on)),
     "/essence/showmode": lambda on: SessionOp(SessionOpKind.SHOWMODE, on),
+    "/essence/record": lambda on: Transport(SetRecording(on)),
 }
 
 

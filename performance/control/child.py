@@ -55,6 +55,7 @@ class Report(StrEnum):
     BATCH = "batch"  # (requests in the show's order, show mode, counters or None,
     #                   show-mode key changes taken: see control/showmode.py)
     COUNTS = "counts"  # the hub's counters (when they changed, and at the end)
+    EVENTS = "events"  # messages received (hub.OscEvent list), for a recording
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,12 @@ class Uplink:
         self._send_commands(now)
         if now - self._counts_at >= COUNTS_S:
             self.send_counts(now)
+            self.send_events()
+
+    def send_events(self) -> None:
+        """The messages received since the last time (dropped while the pipe is full)."""
+        if self.hub.events and self.sent - int(self.taken.value) < UNREAD_MAX:
+            self.sent += send_report(self.out, Report.EVENTS, self.hub.take_events())
 
     def _take_downlink(self) -> None:
         fresh, value = self.downlink.take()

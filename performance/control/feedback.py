@@ -24,7 +24,7 @@ PREFIX = "/essence/status/"
 PARAM_PREFIX = "/essence/param/"
 # status field -> the address that sets it, where the value is echoed too
 ECHOES: dict[str, str] = {"show_mode": "/essence/showmode", "chaos_mode": "/essence/chaos",
-                          "blackout": "/essence/blackout"}
+                          "blackout": "/essence/blackout", "recording": "/essence/record"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class RigStatus:
     show_mode: bool = False  # editing addresses locked (the control side's flag)
     chaos_mode: bool = False  # crowd-chaos mode on
     blackout: bool = False  # a blackout holds picture and sound down
+    recording: bool = False  # the rehearsal is being recorded (recording/, /essence/record)
     inputs: tuple[tuple[str, InputValue], ...] = ()  # the showing visual's declared inputs
     cues: tuple[tuple[str, str], ...] = ()  # the show's cues (id, name) in order (qlab.py)
     report: str = ""  # the kiosk's health report (JSON text), for `/essence/health`
@@ -57,7 +58,7 @@ def rig_status_from(
     seq: SequencerStatus, *, faces: int = 0, chaos: float = 0.0, fps: float = 0.0,
     health: str = "ok", latency_ms: float | None = None, presented_ms: float | None = None,
     perception_fps: float = 0.0, show_mode: bool | None = None,
-    cues: tuple[tuple[str, str], ...] = (), report: str = "",
+    cues: tuple[tuple[str, str], ...] = (), report: str = "", recording: bool = False,
 ) -> RigStatus:
     """A `RigStatus` from the sequencer's status plus the crowd and frame stats (`state` is
     the phase's value; the countdown is the status's: the first running one of pre-wait,
@@ -80,7 +81,7 @@ def rig_status_from(
         perception_fps=float(perception_fps),
         show_mode=seq.locked if show_mode is None else show_mode,
         chaos_mode=seq.chaos_mode, blackout=seq.blackout, inputs=seq.inputs, cues=cues,
-        report=report,
+        report=report, recording=recording,
     )
 
 
@@ -103,6 +104,7 @@ STATUS_FIELDS: dict[str, tuple[str, float | None]] = {
     "show_mode": ("show_mode", None),
     "chaos_mode": ("chaos_mode", None),
     "blackout": ("blackout", None),
+    "recording": ("recording", None),
 }
 STATUS_ADDRESSES: tuple[str, ...] = tuple(PREFIX + a for a, _ in STATUS_FIELDS.values())
 

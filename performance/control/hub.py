@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -126,6 +126,23 @@ def reply_packet(address: str, status: str, data: object = None) -> bytes:
     return build_message("/reply" + address, [json.dumps(body, separators=(",", ":"))])
 
 
+OSC_EVENTS_KEPT = 1024  # messages kept for `take_events` (a run takes them every frame)
+OscEvent = tuple[str, str, str]
+"""(address, sender host, reply status) of one message received: the status of the reply
+sent at once (ok, denied, error), or `none` (a command or parameter the show answers once it
+applied it, a button's release, or an error reply the sender's rate limit held back)."""
+
+
+def reply_status(reply: bytes | None) -> str:
+    """The status of a reply packet (`reply_packet`'s), `none` without one."""
+    if reply is None:
+        return "none"
+    try:
+        return str(json.loads(str(parse_packet(reply)[0].args[0]))["status"])
+    except (WireError, IndexError, KeyError, TypeError, ValueError):
+        return "reply"
+
+
 def outcome_reply(address: str, outcome: Outcome) -> bytes:
     """The reply once the show applied (`ok`) or refused a command (`denied` for show mode,
     too soon and stale; `error` for what could not be done, e.g. `no cue 99`)."""
@@ -174,6 +191,7 @@ class ControlHub:
         self.packets = 0  # admitted packets
         self.messages = 0  # messages that acted (queued, coalesced or answered)
         self.coalesced = 0  # parameter values overwritten before the main loop took them
+        self.events: deque[OscEvent] = deque(maxlen=OSC_EVENTS_KEPT)  # for a recording
         self._lock = threading.Lock()
         self._params: dict[str, ParamSet] = {}
         # ticket -> (sender, address, GO press, when it was queued), oldest first
@@ -255,6 +273,13 @@ class ControlHub:
             self._replies = [r for r in self._replies if r[0][0] != transport]
         return mine
 
+    def take_events(self) -> list[OscEvent]:
+        """The messages received since the last call (`OscEvent`), oldest first."""
+        with self._lock:
+            out = list(self.events)
+            self.events.clear()
+        return out
+
     def waiting(self) -> tuple[int, int]:
         """(transport commands queued, parameter values pending), without taking them."""
         with self._lock:
@@ -296,7 +321,9 @@ class ControlHub:
                     # stop the socket thread: count it, drop the message, go on
                     self.drops.drop("internal_error",
                                     f"{message.address} from {session.host}: {exc!r}", now)
+                    self.events.append((message.address, session.host, "internal_error"))
                     continue
+                self.events.append((message.address, session.host, reply_status(reply)))
                 if reply:
                     replies.append(reply)
         return replies

@@ -33,6 +33,11 @@ class ControlPort(Protocol):
         """Everything waiting, in the order the show should apply it; never waits."""
         ...
 
+    def take_events(self) -> list[tuple[str, str, str]]:
+        """(address, sender host, reply status) of each message received since the last
+        call (`hub.OscEvent`; a recording keeps them); never waits."""
+        ...
+
     def settle(self, receipts: Iterable[tuple[Command, Outcome]], default: Outcome = ...,
                ) -> None:
         """What the show did with the commands `drain` handed out (the sequencer's receipts);

@@ -33,7 +33,7 @@ import logging
 import multiprocessing as mp
 import os
 import pickle
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from multiprocessing.connection import Connection
@@ -43,7 +43,7 @@ from typing import cast
 from performance.config import DEFAULTS, Settings
 from performance.control.child import ChildOptions, Downlink, Report, child_main
 from performance.control.feedback import RigStatus
-from performance.control.hub import HubOptions
+from performance.control.hub import OSC_EVENTS_KEPT, HubOptions, OscEvent
 from performance.control.requests import (
     NOT_APPLIED,
     AnswerPipe,
@@ -134,6 +134,7 @@ class OscProcess(Supervised):
         self._schedule = RestartSchedule("OSC control process", restart_s, RESTART_MAX_S, log)
         self._earlier: Counter[str] = Counter()  # counters of children that are gone
         self._counts: dict[str, int] = {}  # the running child's, as last sent
+        self._events: deque[OscEvent] = deque(maxlen=OSC_EVENTS_KEPT)  # `take_events`
 
     @classmethod
     def from_settings(cls, settings: Settings, *, go_gate: GoGate | None = None,
@@ -265,6 +266,12 @@ class OscProcess(Supervised):
         self._ranges = dict(params) if params is not None else None
         self._write_downlink()
 
+    def take_events(self) -> list[OscEvent]:
+        """The messages the child received (`hub.OscEvent`), oldest first; taken once."""
+        out = list(self._events)
+        self._events.clear()
+        return out
+
     def counts(self) -> dict[str, int]:
         """The children's counters together, plus restarts and why (never waits)."""
         self._pump()
@@ -353,6 +360,8 @@ class OscProcess(Supervised):
                 self._counts = dict(counts)
         elif kind is Report.COUNTS:
             self._counts = dict(cast(dict[str, int], payload))
+        elif kind is Report.EVENTS:
+            self._events.extend(cast(list[OscEvent], payload))
         elif kind is Report.READY:
             udp, tcp = cast(tuple[tuple[str, int] | None, tuple[str, int] | None], payload)
             self.udp_address, self.tcp_address = self.udp_address or udp, self.tcp_address or tcp

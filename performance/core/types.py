@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, replace
+from enum import Enum
 
 import numpy as np
 
@@ -47,6 +48,14 @@ class Frame:
     captured: float | None = None
 
 
+class FaceRole(Enum):
+    """Whose face it is: the audience's, or the performer's (in the camera calibration's
+    performer zone, read apart and left out of the crowd)."""
+
+    AUDIENCE = "audience"
+    PERFORMER = "performer"
+
+
 @dataclass(frozen=True)
 class FaceObservation:
     """What perception saw of one face in one frame. Lives in memory only.
@@ -63,6 +72,7 @@ class FaceObservation:
     pitch: float = 0.0
     roll: float = 0.0
     expression: tuple[float, ...] | None = None  # the expression network's reading (EMOTIONS)
+    role: FaceRole = FaceRole.AUDIENCE  # PERFORMER: in the camera's performer zone
 
     @property
     def center(self) -> tuple[float, float]:
@@ -194,8 +204,11 @@ CROWD_NUMBERS: tuple[str, ...] = tuple(
 
 @dataclass(frozen=True)
 class RoomEmotion:
-    """What the emotion layer publishes each update."""
+    """What the emotion layer publishes each update (`performer`: the smoothed reading of
+    the face in the camera's performer zone, kept out of `faces` and `crowd`; None when no
+    performer is in view)."""
 
     timestamp: float
     faces: tuple[FaceEmotion, ...] = ()
     crowd: CrowdReading = field(default_factory=CrowdReading)
+    performer: EmotionReading | None = None

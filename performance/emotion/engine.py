@@ -12,6 +12,7 @@ Nothing here is written anywhere.
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from performance.core.types import (
     EmotionReading,
     FaceEmotion,
     FaceObservation,
+    FaceRole,
     Observations,
     RoomEmotion,
 )
@@ -32,6 +34,7 @@ from performance.emotion.fusion import NetworkRest
 from performance.emotion.mapping import EmotionMapping
 from performance.emotion.smoothing import spring_step
 from performance.emotion.tracker import FaceTracker
+from performance.emotion.venue import VenueBaseline
 
 _K = len(EMOTIONS)
 _NEUTRAL = EMOTIONS.index("neutral")
@@ -105,12 +108,17 @@ class EmotionEngine:
         learn_baseline: bool = True,
         reader: Reader = Reader.FUSED,
         crowd_factory: Callable[[], CrowdAggregator] = CrowdAggregator,
+        venue_baseline_s: float = 0.0,
     ) -> None:
         """`baseline`: an explicit calibrated resting feature vector (default: the population's).
 
         `learn_baseline`: learn each face's own resting level (its features and, with the
         expression network, the network's reading) while it is in view. `reader`: what
         reads the faces (the network joins in only for faces it has read).
+        `venue_baseline_s` > 0: the room's resting level, learned from every audience face
+        over the first seconds of the run, becomes the prior after them (memory only).
+        Faces marked `FaceRole.PERFORMER` are read by an engine of their own and published
+        as `RoomEmotion.performer`, never in the faces or the crowd.
         """
         if smooth_time <= 0:
             raise ValueError(f"smooth_time must be positive (got {smooth_time})")
@@ -130,6 +138,20 @@ class EmotionEngine:
         self.network_rest = NetworkRest(fusion.rest_level if fusion else np.zeros(_K))
         self._faces = _FaceRows(len(mapping.feature_names), self.network_rest.population)
         self.latest = RoomEmotion(timestamp=0.0)
+        self.venue = VenueBaseline(venue_baseline_s) if venue_baseline_s > 0 else None
+        self._config = (mapping, smooth_time, forget_after, baseline, learn_baseline, reader)
+        self.splits_roles = True  # False in the performer's own engine
+        self.performer: EmotionEngine | None = None  # made at the first performer face
+        self.neutral: VenueBaseline | None = None  # a performer's resting face being read
+        self.neutral_note = ""  # what the last neutral capture did (the operator overlay)
+
+    def capture_neutral(self, seconds: float) -> None:
+        """Read the performer's resting face for `seconds` (the performer zone's faces when
+        the camera calibration has one, else the largest face in view); then its mean
+        features are every face's prior, as `essence calibrate neutral` writes them (kept
+        in memory; the operator's neutral key)."""
+        self.neutral = VenueBaseline(seconds)
+        self.neutral_note = f"neutral: hold still, reading {seconds:g} s"
 
     def read_still(self, face: FaceObservation) -> EmotionReading:
         """The unsmoothed reading of a face in a still image, against the prior baseline."""
@@ -139,6 +161,12 @@ class EmotionEngine:
     def update(self, observations: Observations) -> RoomEmotion:
         """Fold in the faces of one frame and return the new state."""
         now = observations.timestamp
+        if self.neutral is not None and observations.faces:
+            self._learn_neutral(observations.faces, now)
+        if self.splits_roles:
+            observations = self._split_performer(observations)
+        if self.venue is not None and observations.faces:
+            self._learn_venue(observations.faces, now)
         step = self.tracker.update(observations.faces, now)
         if step.matched:
             self._observe([track.face_id for track, _ in step.matched],
@@ -148,6 +176,8 @@ class EmotionEngine:
     def idle(self, now: float) -> RoomEmotion:
         """Advance time with no new frame (camera lost, perception busy): faces age and leave."""
         step = self.tracker.update((), now)
+        if self.performer is not None:
+            self.performer.idle(now)
         return self._publish(now, 0, step.departed)
 
     def reset(self) -> None:
@@ -156,6 +186,51 @@ class EmotionEngine:
         self._faces.clear()
         self.crowd = self._crowd_factory()
         self.latest = RoomEmotion(timestamp=0.0)
+        self.performer = None
+
+    def _split_performer(self, observations: Observations) -> Observations:
+        """The audience's faces; the performer's go to the performer's engine."""
+        faces = observations.faces
+        if self.performer is None and all(f.role is FaceRole.AUDIENCE for f in faces):
+            return observations
+        if self.performer is None:
+            mapping, smooth, forget, baseline, learn, reader = self._config
+            self.performer = EmotionEngine(mapping, smooth_time=smooth, forget_after=forget,
+                                           baseline=baseline, learn_baseline=learn,
+                                           reader=reader)
+            self.performer.splits_roles = False
+        self.performer.update(replace(observations, faces=tuple(
+            f for f in faces if f.role is FaceRole.PERFORMER)))
+        return replace(observations, faces=tuple(
+            f for f in faces if f.role is not FaceRole.PERFORMER))
+
+    def _learn_venue(self, faces: Sequence[FaceObservation], now: float) -> None:
+        """Fold the faces into the venue baseline; at the end of its time it becomes the
+        prior every face is read against."""
+        assert self.venue is not None
+        if self.venue.done:
+            return
+        features = self.mapping.features_matrix(blendshape_matrix([f.blendshapes for f in faces]))
+        learned = self.venue.add(features, now)
+        if learned is not None:
+            self.prior = learned
+
+    def _learn_neutral(self, faces: Sequence[FaceObservation], now: float) -> None:
+        """Fold the performer's face into the neutral capture; at its end, the prior."""
+        assert self.neutral is not None
+        chosen = [f for f in faces if f.role is FaceRole.PERFORMER] or [
+            max(faces, key=lambda f: (f.bbox[2] - f.bbox[0]) * (f.bbox[3] - f.bbox[1]))]
+        capture = self.neutral
+        features = self.mapping.features_matrix(blendshape_matrix([f.blendshapes
+                                                                   for f in chosen]))
+        learned = capture.add(features, now)
+        if learned is None:
+            return
+        self.prior = learned
+        if self.performer is not None:
+            self.performer.prior = learned
+        self.neutral = None
+        self.neutral_note = f"neutral set from {capture.count} face frames"
 
     def _observe(self, ids: list[int], faces: list[FaceObservation], now: float) -> None:
         """Read every face of the frame at once, then update each one's state."""
@@ -234,8 +309,18 @@ class EmotionEngine:
                 )
             )
         crowd = self.crowd.update(faces, now, arrivals=arrivals, departures=len(departed))
-        self.latest = RoomEmotion(timestamp=now, faces=tuple(faces), crowd=crowd)
+        self.latest = RoomEmotion(timestamp=now, faces=tuple(faces), crowd=crowd,
+                                  performer=self._performer_reading())
         return self.latest
+
+
+    def _performer_reading(self) -> EmotionReading | None:
+        """The performer's smoothed reading (the largest performer face in view), or None."""
+        if self.performer is None:
+            return None
+        seen = [f for f in self.performer.latest.faces if f.visible] or list(
+            self.performer.latest.faces)
+        return max(seen, key=lambda f: f.size).smoothed if seen else None
 
 
 def _readings(vectors: np.ndarray) -> list[EmotionReading]:

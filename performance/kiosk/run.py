@@ -33,9 +33,10 @@ from performance.kiosk.show import KioskMode, KioskShow, KioskShowOptions
 from performance.kiosk.state import StatePaths
 from performance.kiosk.writer import StateWriter
 from performance.operator.keys import KeyAction
-from performance.runtime.assemble import build_show, sequencer_of
+from performance.runtime.assemble import build_show
 from performance.runtime.live import LiveOptions, RunReport
 from performance.runtime.services import ShowServices
+from performance.show.autogo import sequencer_of
 from performance.show.commands import GotoCue
 from performance.show.frame import Show, ShowFrame
 

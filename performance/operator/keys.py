@@ -22,6 +22,7 @@ from performance.show.commands import (
     Resume,
     SetChaosMode,
     SetPlayhead,
+    SetRecording,
     SetShowMode,
 )
 from performance.show.frame import ShowFrame, ShowStatus
@@ -38,6 +39,8 @@ class KeyAction(StrEnum):
     NEXT = "next"
     CHAOS = "chaos"
     SHOW_MODE = "show_mode"  # lock / unlock editing (OSC control takes it; see SetShowMode)
+    RECORD = "record"  # start / stop recording the rehearsal (the recording tap takes it)
+    NEUTRAL = "neutral"  # local: read the performer's resting face as the baseline
     STATS = "stats"  # local: the frame statistics on the overlay and the log
     FULLSCREEN = "fullscreen"  # local
     QUIT = "quit"  # local
@@ -48,7 +51,8 @@ class KeyAction(StrEnum):
         return self in LOCAL_ACTIONS
 
 
-LOCAL_ACTIONS = frozenset({KeyAction.STATS, KeyAction.FULLSCREEN, KeyAction.QUIT})
+LOCAL_ACTIONS = frozenset({KeyAction.NEUTRAL, KeyAction.STATS, KeyAction.FULLSCREEN,
+                           KeyAction.QUIT})
 
 KEYMAP: dict[str, KeyAction] = {
     "space": KeyAction.GO,
@@ -59,6 +63,8 @@ KEYMAP: dict[str, KeyAction] = {
     "right": KeyAction.NEXT,
     "c": KeyAction.CHAOS,
     "ctrl+l": KeyAction.SHOW_MODE,
+    "f9": KeyAction.RECORD,
+    "n": KeyAction.NEUTRAL,
     "i": KeyAction.STATS,
     "f": KeyAction.FULLSCREEN,
     "ctrl+q": KeyAction.QUIT,
@@ -79,6 +85,7 @@ def command_for(action: KeyAction, show: ShowFrame | None) -> Command | None:
         KeyAction.NEXT: SetPlayhead("next"),
         KeyAction.CHAOS: SetChaosMode(on=not (show is not None and show.chaos_mode)),
         KeyAction.SHOW_MODE: SetShowMode(),
+        KeyAction.RECORD: SetRecording(),
     }
     return commands.get(action)
 

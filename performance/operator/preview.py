@@ -16,8 +16,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from performance.core.types import Frame, Observations, RoomEmotion
+from performance.core.types import BBox, Frame, Observations, RoomEmotion
 from performance.operator.info import OperatorInfo
+from performance.venue import zones_editor as ze
+from performance.venue.camera import CameraCalibration, Point
+from performance.venue.zones import Placement
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 TEXT_EVERY_S = 0.25
@@ -27,6 +30,48 @@ MARGIN = 12
 WHITE = (235, 235, 235, 255)
 RED = (255, 70, 60, 255)
 AMBER = (255, 190, 60, 255)
+IGNORE_COLOUR = (255, 70, 60, 255)  # ignore zones: red
+PERFORMER_COLOUR = (60, 220, 255, 255)  # the performer zone: cyan
+CROP_COLOUR = (255, 255, 255, 255)
+GREY = (150, 150, 150, 255)  # a face in an ignore zone (the camera tool)
+CAMERA_TOOL_KEYS = ("M mirror F flip R rotate | click point, Enter close, Bksp undo | "
+                    "P performer C crop S save Esc quit")
+
+
+def draw_zones(rgba: np.ndarray, camera: CameraCalibration,
+               region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0),
+               drawing: tuple[Point, ...] = ()) -> None:
+    """Draw the camera calibration's zones (ignore zones red and crossed, the performer zone
+    cyan) on `rgba` in place. `region`: where the final (cropped) picture lies in the image,
+    normalised (the whole image in the operator preview; the crop in the camera tool, which
+    then draws the crop's frame too). `drawing`: the points of a zone being drawn."""
+    h, w = rgba.shape[:2]
+    x0, y0, x1, y1 = region
+
+    def pixels(points: tuple[Point, ...]) -> np.ndarray:
+        return np.array([[round((x0 + x * (x1 - x0)) * (w - 1)),
+                          round((y0 + y * (y1 - y0)) * (h - 1))] for x, y in points],
+                        dtype=np.int32)
+
+    if region != (0.0, 0.0, 1.0, 1.0):
+        cv2.rectangle(rgba, (round(x0 * (w - 1)), round(y0 * (h - 1))),
+                      (round(x1 * (w - 1)), round(y1 * (h - 1))), CROP_COLOUR, 2)
+    for zone in camera.ignore_zones:
+        pts = pixels(zone)
+        cv2.polylines(rgba, [pts], True, IGNORE_COLOUR, 2, cv2.LINE_AA)
+        (ax, ay), (bx, by) = pts.min(axis=0).tolist(), pts.max(axis=0).tolist()
+        cv2.line(rgba, (ax, ay), (bx, by), IGNORE_COLOUR, 1)
+    if camera.performer_zone is not None:
+        pts = pixels(camera.performer_zone)
+        cv2.polylines(rgba, [pts], True, PERFORMER_COLOUR, 2, cv2.LINE_AA)
+        left, top = pts.min(axis=0).tolist()
+        cv2.putText(rgba, "performer", (left + 2, top + 14), FONT, 0.4,
+                    PERFORMER_COLOUR, 1, cv2.LINE_AA)
+    if drawing:
+        pts = pixels(drawing)
+        cv2.polylines(rgba, [pts], False, AMBER, 1, cv2.LINE_AA)
+        for x, y in pts.tolist():
+            cv2.circle(rgba, (x, y), 3, AMBER, -1)
 
 
 @dataclass(frozen=True)
@@ -60,10 +105,11 @@ def camera_indicator() -> np.ndarray:
 
 def preview_image(
     frame: Frame, observations: Observations | None, emotion: RoomEmotion,
-    width: int = PREVIEW_WIDTH,
+    width: int = PREVIEW_WIDTH, camera: CameraCalibration | None = None,
 ) -> np.ndarray:
     """The frame scaled to `width` with a box per observed face, labelled with the tracked
-    face's id, emotion and valence/arousal when one is near it. RGBA uint8."""
+    face's id, emotion and valence/arousal when one is near it, and the camera
+    calibration's zones when one is given (the frame is already turned and cut). RGBA."""
     h0, w0 = frame.image.shape[:2]
     height = max(1, round(h0 * width / w0))
     image = cv2.resize(np.ascontiguousarray(frame.image[:, :, :3]), (width, height),
@@ -83,8 +129,47 @@ def preview_image(
             label = f"#{near.face_id} {r.label} v{r.valence:+.1f} a{r.arousal:+.1f}"
             cv2.putText(rgba, label, (p0[0], max(12, p0[1] - 5)), FONT, 0.4, AMBER, 1,
                         cv2.LINE_AA)
+    if camera is not None and camera.has_zones:
+        draw_zones(rgba, camera)
     cv2.rectangle(rgba, (0, 0), (width - 1, height - 1), WHITE, 1)
     return rgba
+
+
+def camera_tool_image(image: np.ndarray, faces: list[tuple[BBox, Placement]],
+                      state: ze.ZoneEditor, canvas: tuple[int, int]
+                      ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """`essence calibrate camera`'s picture: the turned `image` fitted into `canvas` with
+    the crop, the zones, the faces (final-picture boxes and placements) and the status;
+    RGBA, and the picture's rectangle (x, y, w, h) in the canvas."""
+    from performance.render.context import fit_rect  # (moderngl's module: only for the tool)
+
+    cal = state.calibration
+    h0, w0 = image.shape[:2]
+    x, y, w, h = fit_rect((w0, h0), canvas)
+    shown = cv2.resize(np.ascontiguousarray(image[:, :, :3]), (w, h),
+                       interpolation=cv2.INTER_AREA)
+    rgba = np.dstack([shown, np.full((h, w), 255, np.uint8)])
+    crop = cal.crop
+    drawing = state.points if state.drawing is not ze.Drawing.CROP else ()
+    draw_zones(rgba, cal, (crop.x0, crop.y0, crop.x1, crop.y1), drawing)
+    if state.drawing is ze.Drawing.CROP and state.points:
+        px, py = state.points[0]
+        cv2.circle(rgba, (round(px * (w - 1)), round(py * (h - 1))), 4, (255, 255, 255, 255), -1)
+    colours = {Placement.AUDIENCE: AMBER, Placement.PERFORMER: PERFORMER_COLOUR,
+               Placement.IGNORED: GREY}
+    for (bx0, by0, bx1, by1), place in faces:
+        ax, ay = ze.to_turned(crop, (bx0, by0))
+        cx, cy = ze.to_turned(crop, (bx1, by1))
+        cv2.rectangle(rgba, (round(ax * w), round(ay * h)), (round(cx * w), round(cy * h)),
+                      colours[place], 2, cv2.LINE_AA)
+    out = np.zeros((canvas[1], canvas[0], 4), dtype=np.uint8)
+    out[:, :, 3] = 255
+    out[y:y + h, x:x + w] = rgba
+    for row, line in enumerate((state.status()[:120], CAMERA_TOOL_KEYS)):
+        panel = text_panel([(line, (235, 235, 235, 255))], canvas[0])
+        top = canvas[1] - (2 - row) * panel.shape[0]
+        out[top:top + panel.shape[0]] = panel
+    return out, (x, y, w, h)
 
 
 class OperatorView:
@@ -100,7 +185,11 @@ class OperatorView:
         operator: bool,
         camera_live: Callable[[], bool],
         latest_frame: Callable[[], Frame | None] | None = None,
+        recording: Callable[[], str | None] | None = None,
+        camera: CameraCalibration | None = None,
     ) -> None:
+        self.recording = recording  # the "REC <file>" line while recording (recording/tap.py)
+        self.camera = camera  # its zones are drawn on the preview
         self.operator = operator
         self.camera_live = camera_live
         self.latest_frame = latest_frame
@@ -123,6 +212,9 @@ class OperatorView:
              RED if info.input_status.lost else WHITE),
         ]
         lines += [(text[:110], RED) for text in info.messages]
+        rec = self.recording() if self.recording is not None else None
+        if rec:
+            lines.append((rec[:110], RED))
         if info.stats:
             lines.append((info.stats[:110], AMBER))
         return lines
@@ -152,7 +244,7 @@ class OperatorView:
             self._preview_due = info.now + PREVIEW_EVERY_S
             self._preview_index = frame.index
             image = preview_image(frame, info.observations, info.emotion,
-                                  min(PREVIEW_WIDTH, width // 3))
+                                  min(PREVIEW_WIDTH, width // 3), camera=self.camera)
         if frame is not None or "preview" in self._built:
             shape = image.shape if image is not None else self._preview_shape
             self._preview_shape = shape

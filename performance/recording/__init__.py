@@ -1,1 +1,2 @@
-"""Recording a rehearsal's tracking stream and commands, and replaying it into the show."""
+"""Recording a rehearsal (the tracking stream, commands, cues, OSC, show states; never
+images) and replaying it deterministically: `format`, `recorder`, `tap`, `replay`."""

@@ -20,11 +20,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import moderngl
 import numpy as np
 
 from performance.render.headless import OffscreenTarget, read_rgb
+
+if TYPE_CHECKING:
+    from performance.render.warp import WarpPass
+    from performance.venue.projector import ProjectorCalibration
 
 GLContext = moderngl.Context
 """The OpenGL context type, for callers outside render/ that hand one around."""
@@ -70,6 +75,7 @@ class Pass(StrEnum):
     DIRECT = "direct"  # drawn straight into the output, nothing else done
     COPY = "copy"  # drawn into the output, copied into the stage target before an overlay
     SCALED = "scaled"  # drawn into the stage target, then a clear and a letterboxed quad
+    WARPED = "warped"  # drawn into the stage target, then the projector warp (render/warp.py)
 
 
 @dataclass
@@ -114,13 +120,34 @@ class Compositor:
         self._drawn = False  # the show was drawn since the last `begin`
         self.last_pass: Pass | None = None  # what the last presented frame did
         self.quads_drawn = 0  # textured quads drawn so far (the scaled pass, the overlays)
+        self.warp: WarpPass | None = None  # the projector calibration's pass (set_calibration)
 
     @property
     def direct(self) -> bool:
         """Whether the show is drawn straight into the output: the compositing pass would
         change nothing (the output is the stage's size and nothing asks for the pass)."""
         size = self.stage.size
-        return not self.composite and self.output_size == size and tuple(self.output.size) == size
+        return (not self.composite and self.output_size == size
+                and tuple(self.output.size) == size and not self.warping)
+
+    @property
+    def warping(self) -> bool:
+        """Whether a projector calibration that changes the picture is set."""
+        return self.warp is not None and self.warp.active
+
+    def set_calibration(self, calibration: ProjectorCalibration | None) -> None:
+        """Fit the output to the wall with `calibration` from the next frame on (None or the
+        identity: no warp pass at all, the frame as without a calibration)."""
+        if calibration is None:
+            if self.warp is not None:
+                self.warp.release()
+                self.warp = None
+        elif self.warp is None:
+            from performance.render.warp import WarpPass
+
+            self.warp = WarpPass(self.ctx, calibration)
+        else:
+            self.warp.set(calibration)
 
     @contextmanager
     def drawing(self) -> Iterator[moderngl.Framebuffer]:
@@ -149,8 +176,12 @@ class Compositor:
             if not drawn:
                 self.ctx.clear(0.0, 0.0, 0.0, 1.0)
             return
-        self.last_pass = Pass.SCALED
         self.ctx.clear(0.0, 0.0, 0.0, 1.0)
+        if self.warp is not None and self.warp.active:
+            self.last_pass = Pass.WARPED
+            self.warp.draw(self.stage.texture, self.output_size)
+            return
+        self.last_pass = Pass.SCALED
         x, y, w, h = fit_rect(self.stage.size, self.output_size)
         self._quad(self.stage.texture, (x, y, w, h), flip=False, from_top=False)
 
@@ -209,6 +240,7 @@ class Compositor:
         for layer in self._layers.values():
             layer.texture.release()
         self._layers.clear()
+        self.set_calibration(None)
         self._vao.release()
         self._program.release()
         self.stage.release()

@@ -81,11 +81,3 @@ def build_show(settings: Settings, *, visual: str | None, visuals: Collection[st
     if visual is None:
         return Autopilot()
     return Autopilot(programme=((visual, HOLD_SECONDS),))
-
-
-def sequencer_of(show: Show) -> Sequencer | None:
-    """The cue sequencer behind `show` (the show itself, or the one AutoGo presses GO for);
-    None for the autopilot, which has no cues."""
-    if isinstance(show, AutoGo):
-        return show.sequencer
-    return show if isinstance(show, Sequencer) else None

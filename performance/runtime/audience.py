@@ -112,10 +112,11 @@ def open_audience(spec: str, settings: Settings, *, scripted_faces: int, seed: i
     path = Path(spec).expanduser()
     if not path.exists():
         raise InputError(path, "no such file")
+    from performance.runtime.pipeline import camera_from_settings
     from performance.sources.factory import open_source
 
     make_detector = landmarker_factory(settings, "video")
-    source = open_source(str(path))
+    source = open_source(str(path), camera=camera_from_settings(settings))
     try:
         detector = make_detector()
     except BaseException:

@@ -3,7 +3,8 @@
 Validates the show file (every problem with file:line and cue), compiles every shader
 headless (EGL), finds and verifies the face model and (for the reader that uses it) the
 expression network and its runtime without downloading (each hashed in full: a file changed
-in place fails), loads the emotion calibration as a run does, and lists the audio outputs.
+in place fails), loads the emotion calibration and the venue calibrations (projector, camera)
+as a run does, and lists the audio outputs.
 Prints one OK/FAIL line per check and exits non-zero when anything failed. A shader whose
 header is broken is reported once: by the compile check, or by the show-file check
 when GL is off (`--no-gl`).
@@ -156,6 +157,38 @@ def check_calibration(report: Report, reader: str) -> None:
                              f"{fusion} the [fusion] table (reader {reader})")
 
 
+def check_venue(report: Report, projector: str, camera: str) -> None:
+    """The venue calibrations the settings name (projector mapping, camera), loaded as a run
+    loads them: a file `run` would refuse fails here, naming the file and key."""
+    from performance.core.errors import EssenceError
+    from performance.venue.camera import load_camera
+    from performance.venue.projector import load_projector
+
+    if not projector:
+        report.info("projector calibration", "none (the picture is not mapped)")
+    else:
+        try:
+            mapping = load_projector(Path(projector))
+        except EssenceError as exc:
+            report.fail("projector calibration", str(exc))
+        else:
+            mesh = f", {mapping.mesh.columns}x{mapping.mesh.rows} mesh" if mapping.mesh else ""
+            width, height = mapping.size
+            report.ok("projector calibration", f"{projector}: {mapping.output} "
+                      f"{width}x{height}, corner-pin{mesh}")
+    if not camera:
+        report.info("camera calibration", "none (the whole picture counts)")
+        return
+    try:
+        cal = load_camera(Path(camera))
+    except EssenceError as exc:
+        report.fail("camera calibration", str(exc))
+        return
+    performer = ", a performer zone" if cal.performer_zone is not None else ""
+    report.ok("camera calibration", f"{camera}: {len(cal.ignore_zones)} ignore zone(s)"
+                                    f"{performer}")
+
+
 def check_audio(report: Report) -> None:
     """List the audio outputs (none is not a failure: the show runs silent)."""
     from performance.audio.device import list_audio_devices
@@ -174,7 +207,8 @@ def check_audio(report: Report) -> None:
 def run_check(cues: Path | None, *, face_model: str | None, shaders: Path | None = None,
               gl: bool = True, emit: Callable[[str], None] = print,
               expression_model: str | None = None, reader: str = DEFAULTS.reader,
-              extra: Callable[[Report], None] | None = None) -> int:
+              extra: Callable[[Report], None] | None = None,
+              projector_calibration: str = "", camera_calibration: str = "") -> int:
     """Run every check (and `extra`'s, e.g. the kiosk's); returns 0 when all passed, 1
     otherwise."""
     report = Report(emit)
@@ -184,6 +218,7 @@ def run_check(cues: Path | None, *, face_model: str | None, shaders: Path | None
     check_face_model(report, face_model)
     check_expression_model(report, expression_model, reader)
     check_calibration(report, reader)
+    check_venue(report, projector_calibration, camera_calibration)
     check_audio(report)
     if extra is not None:
         extra(report)

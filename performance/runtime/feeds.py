@@ -22,6 +22,7 @@ from performance.core.types import Frame, Observations
 from performance.perception.process import PerceptionProcess
 from performance.perception.worker import Detector, PerceptionWorker
 from performance.sources.base import FrameSource
+from performance.venue.camera import CameraCalibration
 
 log = logging.getLogger(__name__)
 
@@ -161,16 +162,18 @@ class CaptureFeed:
 
 
 def first_then_reopen(spec: str, *, loop: bool, clock: Clock, cleanup: contextlib.ExitStack,
-                      missing_ok: bool = False) -> tuple[Callable[[], FrameSource], bool]:
+                      missing_ok: bool = False, camera: CameraCalibration | None = None
+                      ) -> tuple[Callable[[], FrameSource], bool]:
     """Open `spec` now (bad input fails at boot, naming it) and a factory that hands out that
     source first and reopens it after a loss. Also whether it is a live camera. `cleanup`
     closes the first source if the run ends before capture took it. `missing_ok` (a kiosk):
-    an input that cannot be opened at boot is logged and retried by capture instead."""
+    an input that cannot be opened at boot is logged and retried by capture instead.
+    `camera`: the camera calibration its sources are opened and turned with."""
     from performance.core.errors import InputError
     from performance.sources.factory import looks_like_path, open_source
 
     try:
-        opened = [open_source(spec, loop=loop, clock=clock)]
+        opened = [open_source(spec, loop=loop, clock=clock, camera=camera)]
     except InputError as exc:
         if not missing_ok:
             raise
@@ -185,6 +188,6 @@ def first_then_reopen(spec: str, *, loop: bool, clock: Clock, cleanup: contextli
     cleanup.callback(close_unused)
 
     def factory() -> FrameSource:
-        return opened.pop() if opened else open_source(spec, loop=loop, clock=clock)
+        return opened.pop() if opened else open_source(spec, loop=loop, clock=clock, camera=camera)
 
     return factory, live

@@ -15,6 +15,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from performance.config import DEFAULT_SCRIPTED_FACES, LIVE_FPS, STAGE_SIZE, Isolation, Settings
@@ -28,8 +29,13 @@ from performance.perception.process import cpu_set
 from performance.perception.worker import Detector
 from performance.runtime.feeds import CaptureFeed, ScriptedFeed, first_then_reopen
 from performance.runtime.framestats import StatsSummary
-from performance.runtime.loop import LoopConfig, MainLoop
-from performance.runtime.pipeline import SCRIPTED, engine_from_settings, landmarker_factory
+from performance.runtime.loop import Engine, LoopConfig, MainLoop
+from performance.runtime.pipeline import (
+    SCRIPTED,
+    camera_from_settings,
+    engine_from_settings,
+    landmarker_factory,
+)
 from performance.runtime.stage import CompositorOutput, GLStage, Inspect
 from performance.show.commands import Command
 from performance.show.frame import Show, ShowFrame
@@ -37,6 +43,8 @@ from performance.sources.base import FrameSource
 
 if TYPE_CHECKING:
     from performance.adapters.window import Window
+    from performance.recording.replay import ReplayFeed
+    from performance.recording.tap import RecordingTap
     from performance.render.context import GLContext
 
 
@@ -61,6 +69,8 @@ class LiveOptions:
     scripted_faces: int = DEFAULT_SCRIPTED_FACES
     keymap: Mapping[str, KeyAction] | None = None  # None: the default keys; a kiosk: its chord
     missing_input_ok: bool = False  # a kiosk starts without its camera and keeps retrying
+    record: str | None = None  # record from the first frame into this file ("": the default)
+    replay: str | None = None  # play this recording back instead of `input` (recording/)
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,8 @@ def run_live(
     watch_stats: Callable[[Callable[[], StatsSummary]], None] | None = None,
     stop: Callable[[], bool] | None = None,
     watch_restarts: Callable[[Callable[[], int]], None] | None = None,
+    tap: RecordingTap | None = None,
+    replay_feed: ReplayFeed | None = None,
 ) -> RunReport:
     """Run the show until quit or `options.seconds`; returns what happened.
 
@@ -113,21 +125,27 @@ def run_live(
     a getter of how often the perception process was replaced (for a health report).
 
     `show` None: `assemble.build_show` from `settings` (holding `options.visual` if given).
+    `tap` (recording/tap.py) is wrapped around the show, the engine and the commands (the
+    record key, `/essence/record`); `replay_feed` replaces the input (recording/replay.py).
     Bad input, a bad display, a missing model or an unknown visual raise EssenceError
     before the first frame, and whatever was opened by then is released.
     """
     clock = clock or MonotonicClock()
     commands = commands if commands is not None else CommandQueue()
+    if tap is not None:
+        commands = tap.wrap_commands(commands)
     with contextlib.ExitStack() as stack:  # whatever opened is released, on any exit
-        feed: ScriptedFeed | CaptureFeed
-        if source_factory is None and options.input.strip().lower() == SCRIPTED:
+        feed: ScriptedFeed | CaptureFeed | ReplayFeed
+        if replay_feed is not None:
+            feed = replay_feed
+        elif source_factory is None and options.input.strip().lower() == SCRIPTED:
             feed = ScriptedFeed(options.scripted_faces)
         else:
             live = False
             if source_factory is None:
                 source_factory, live = first_then_reopen(
                     options.input, loop=options.loop_video, clock=clock, cleanup=stack,
-                    missing_ok=options.missing_input_ok)
+                    missing_ok=options.missing_input_ok, camera=camera_from_settings(settings))
             feed = CaptureFeed(source_factory,
                                detector_factory or landmarker_factory(settings, "video"),
                                clock=clock, live=live,
@@ -137,7 +155,10 @@ def run_live(
             watch_input(lambda: feed.input_status)
         if watch_restarts is not None:
             watch_restarts(lambda: feed.restarts if isinstance(feed, CaptureFeed) else 0)
-        engine = engine_from_settings(settings)
+        engine: Engine = engine_from_settings(settings)
+        if tap is not None:
+            engine = tap.wrap_engine(engine)
+            stack.callback(tap.stop)  # a recording is saved however the run ends
         ctx, window = _open_output(options, stack)
         from performance.render.context import Compositor
 
@@ -145,6 +166,10 @@ def run_live(
                                 output=None if window is None else ctx.screen,
                                 output_size=options.size)
         stack.callback(compositor.release)
+        if settings.projector_calibration:  # the wall's mapping, as the final pass
+            from performance.venue.projector import load_projector
+
+            compositor.set_calibration(load_projector(Path(settings.projector_calibration)))
         if window is not None:
             compositor.resize(window.size)
         stage = GLStage(ctx, compositor, mirror=options.mirror, fps=options.fps)
@@ -153,10 +178,16 @@ def run_live(
             from performance.runtime.assemble import build_show
 
             show = build_show(settings, visual=options.visual, visuals=stage.library.visuals())
+        if tap is not None:
+            show = tap.wrap_show(show)
+            if options.record is not None:
+                tap.start(Path(options.record) if options.record else None)
         view = OperatorView(
+            recording=None if tap is None else tap.recording_line,
             operator=options.operator,
             camera_live=lambda: isinstance(feed, CaptureFeed) and feed.camera_live,
             latest_frame=feed.latest_frame if options.preview else None,
+            camera=camera_from_settings(settings),
         )
         output = CompositorOutput(ctx, compositor, view, window=window, events=events,
                                   inspect=inspect)
@@ -206,20 +237,37 @@ def run_show(options: LiveOptions, settings: Settings) -> tuple[RunReport, str]:
     Returns the run's report and the services' status line. On the main thread, SIGTERM
     and SIGHUP end the run the normal way (runtime.signals): the sound fades, exit status 0."""
     from performance.runtime.assemble import build_show, shader_catalog
+    from performance.runtime.recorded import make_tap, replay_parts
     from performance.runtime.services import start_services
     from performance.runtime.signals import StopRequest, on_main_thread, stop_on_signals
 
-    visuals = shader_catalog() if options.visual is not None else {}  # only to check it
-    show = build_show(settings, visual=options.visual, visuals=visuals)
-    clock = MonotonicClock()
+    clock: Clock = MonotonicClock()
+    played: Show | None = None
+    replay_feed = None
+    fps = options.fps or LIVE_FPS  # the rate the recording says the show ran at
+    if options.replay is not None:  # the recorded show, its clock and its tracking stream
+        show, played, replay_feed, settings = replay_parts(options.replay, settings)
+        options = replace(options, max_frames=replay_feed.cursor.total, fps=0.0,
+                          input=replay_feed.cursor.source)
+        clock = replay_feed.cursor
+        fps = replay_feed.cursor.recording.header.fps
+    else:
+        visuals = shader_catalog() if options.visual is not None else {}  # only to check it
+        show = build_show(settings, visual=options.visual, visuals=visuals)
+    tap = make_tap(options.input, settings, stage=options.size, fps=fps,
+                   visual=options.visual)
     signals = stop_on_signals() if on_main_thread() else contextlib.nullcontext(StopRequest())
     with signals as asked:
         services = start_services(show, settings, clock=clock)
+        services.recording = lambda: tap.recording  # /essence/status/recording
+        services.on_osc = tap.osc  # OSC messages received, while recording
+        services.taken = tap.take_receipts  # `/essence/record` answered under the autopilot
         try:
-            report = run_live(replace(options, visual=None), settings, show=show,
+            report = run_live(replace(options, visual=None), settings, show=played or show,
                               commands=services.commands, clock=clock,
                               publish=services.publish, watch_input=services.watch_input,
-                              watch_stats=services.watch_stats, stop=asked)
+                              watch_stats=services.watch_stats, stop=asked, tap=tap,
+                              replay_feed=replay_feed)
             extra = services.status_line()
         finally:
             services.close()
@@ -227,7 +275,7 @@ def run_show(options: LiveOptions, settings: Settings) -> tuple[RunReport, str]:
 
 
 @contextlib.contextmanager
-def _running(feed: ScriptedFeed | CaptureFeed) -> Iterator[None]:
+def _running(feed: ScriptedFeed | CaptureFeed | ReplayFeed) -> Iterator[None]:
     """The feed's threads run inside; stopped on the way out (also after a failed start)."""
     try:
         feed.start()

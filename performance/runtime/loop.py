@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol, TypeVar
 
-from performance.config import LIVE_FPS
+from performance.config import LIVE_FPS, NEUTRAL_SECONDS
 from performance.core.clock import Clock
 from performance.core.mailbox import CommandSink, LatestSlot
 from performance.core.status import InputStatus
@@ -137,6 +137,8 @@ class MainLoop:
         self.messages: dict[str, str] = {}  # what `_guard` caught, by kind (kept for the run)
         self.errors: dict[str, int] = {}
         self._stats_until = -math.inf
+        self._neutral_until = -math.inf  # the neutral capture's line shows until then
+        self._neutral_missing = False  # the engine cannot capture a neutral face
         self._stats_text: str | None = None
         self._stats_due = -math.inf
         self._next_reload = -math.inf
@@ -182,6 +184,13 @@ class MainLoop:
                 self.report("essence: " + self._stats_text)
             elif action is KeyAction.FULLSCREEN:
                 self._guard("fullscreen", self.output.toggle_fullscreen)
+            elif action is KeyAction.NEUTRAL:
+                capture = getattr(self.engine, "capture_neutral", None)
+                self._neutral_until = now + NEUTRAL_SECONDS + STATS_SHOWN_S
+                if capture is None:  # a replay's engine: its baseline is the recording's
+                    self._neutral_missing = True
+                else:
+                    capture(NEUTRAL_SECONDS)
         for command in self.commands.drain():
             self._guard("command", partial(self.show.apply, command, now))
 
@@ -212,9 +221,19 @@ class MainLoop:
         return OperatorInfo(
             now=now, frame=self.frame, show=self.show_frame, emotion=self.emotion,
             input_status=self.feed.input_status,
-            messages=self.shader_messages + tuple(self.messages.values()),
+            messages=self.shader_messages + tuple(self.messages.values())
+            + self._neutral_shown(now),
             stats=self._stats_shown(now), observations=self.last_observations,
         )
+
+    def _neutral_shown(self, now: float) -> tuple[str, ...]:
+        """The neutral capture's line (key n) while it reads and for a while after."""
+        if now >= self._neutral_until:
+            return ()
+        if self._neutral_missing:
+            return ("neutral: not available here",)
+        note = getattr(self.engine, "neutral_note", "")
+        return (note,) if note else ()
 
     def _stats_shown(self, now: float) -> str | None:
         """The statistics line while `i` shows it, recomputed at most 4 times a second."""

@@ -71,6 +71,7 @@ class RenderJob:
     scripted_faces: int = DEFAULT_SCRIPTED_FACES
     seed: int = 0
     contact_frames: int = CONTACT_FRAMES
+    calibration: str = ""  # projector mapping applied as the final pass (docs/venue.md); "": none
 
 
 @dataclass
@@ -175,9 +176,11 @@ def render_offline(
     audio: AudioBlocks | None = None,
     progress: bool = False,
     stop: Callable[[], bool] | None = None,
+    audience: Audience | None = None,
 ) -> RenderReport:
     """Render `job` to its .mp4 (and contact sheet); returns what was rendered. The show is
-    `show_factory`'s, by default the one the settings describe (`settings_show`).
+    `show_factory`'s, by default the one the settings describe (`settings_show`); the
+    audience is `audience` when given (a replay, runtime/recorded.py), else `job.input`'s.
 
     Every option and the output path are checked before the first frame (temp files a
     killed render of the same target left are removed then); on any error, and when `stop()`
@@ -192,8 +195,9 @@ def render_offline(
     check_writable(out)
     if sheet_path is not None:
         check_writable(sheet_path)
-    audience = open_audience(job.input, settings, scripted_faces=job.scripted_faces,
-                             seed=job.seed)
+    if audience is None:
+        audience = open_audience(job.input, settings, scripted_faces=job.scripted_faces,
+                                 seed=job.seed)
     try:
         seconds = job.seconds or audience.duration or RENDER_SECONDS
         total = max(1, round(seconds * job.fps))
@@ -215,6 +219,7 @@ def _render(
     from performance.render.program import ShaderLibrary
     from performance.render.renderer import Renderer
     from performance.render.stage import draw_stage
+    from performance.render.warp import offline_warp
 
     with contextlib.ExitStack() as stack:  # every GL object is released, on any exit
         ctx = create_headless_context()
@@ -230,6 +235,9 @@ def _render(
         stack.callback(renderer.release)
         target = OffscreenTarget(ctx, *size)
         stack.callback(target.release)
+        warped = offline_warp(ctx, job.calibration, size)  # None: frames as drawn
+        if warped is not None:
+            stack.callback(warped.release)
         sheet = ContactSheet(total, size, count=job.contact_frames) if sheet_path else None
         acts: dict[int, ActSummary] = {}
         started = work_seconds()
@@ -248,7 +256,7 @@ def _render(
             show_frame = show.tick(t, emotion)
             draw_stage(renderer, target.framebuffer, show_frame, emotion,
                        delta=1.0 / job.fps, frame=i)
-            rgb = target.read_rgb()
+            rgb = target.read_rgb() if warped is None else warped.present(target.texture)
             writer.write_frame(rgb)
             if audio is not None:
                 need = writer.audio_target - writer.queued_samples

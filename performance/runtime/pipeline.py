@@ -18,6 +18,8 @@ from performance.emotion.engine import EmotionEngine
 from performance.emotion.mapping import EmotionMapping
 from performance.perception.tiling import TilingSettings
 from performance.perception.worker import Detector
+from performance.venue.camera import CameraCalibration
+from performance.venue.zones import ZoneMap
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,8 @@ def engine_from_settings(settings: Settings,
         baseline = load_baseline(Path(settings.baseline), mapping.feature_names)
     return EmotionEngine(mapping, smooth_time=settings.smooth_time,
                          forget_after=settings.forget_after, baseline=baseline,
-                         learn_baseline=settings.learn_baseline, reader=Reader(settings.reader))
+                         learn_baseline=settings.learn_baseline, reader=Reader(settings.reader),
+                         venue_baseline_s=settings.venue_baseline_minutes * 60.0)
 
 
 @dataclass(frozen=True)
@@ -50,14 +53,21 @@ class LandmarkerSpec:
     mode: Literal["image", "video"]
     tiling: TilingSettings | None  # None: no tiling
     network: Path | None  # the expression network's file; None: the blendshapes alone
+    zones: ZoneMap | None = None  # the camera calibration's zones; None: every face counts
 
     def __call__(self) -> Detector:
         from performance.perception.expression import ExpressionNetwork
         from performance.perception.landmarker import FaceLandmarkerAdapter
 
         reader = ExpressionNetwork(self.network) if self.network is not None else None
-        return FaceLandmarkerAdapter(self.model, max_faces=self.max_faces, mode=self.mode,
-                                     tiling=self.tiling, expression=reader)
+        detector: Detector = FaceLandmarkerAdapter(
+            self.model, max_faces=self.max_faces, mode=self.mode, tiling=self.tiling,
+            expression=reader)
+        if self.zones is not None and not self.zones.empty:
+            from performance.perception.zones import ZonedDetector
+
+            detector = ZonedDetector(detector, self.zones)
+        return detector
 
 
 def landmarker_factory(settings: Settings,
@@ -67,8 +77,20 @@ def landmarker_factory(settings: Settings,
     setting parsed now, so any of them fails here, naming the setting."""
     from performance.perception.model import resolve_model_path
 
+    camera = camera_from_settings(settings)
     return LandmarkerSpec(resolve_model_path(settings.face_model), settings.max_faces, mode,
-                          TilingSettings.parse(settings.tiles), expression_model(settings))
+                          TilingSettings.parse(settings.tiles), expression_model(settings),
+                          ZoneMap.of(camera) if camera is not None else None)
+
+
+def camera_from_settings(settings: Settings) -> CameraCalibration | None:
+    """The camera calibration the `camera_calibration` setting names (None: none), loaded
+    now: a bad file is one line naming the file and key, before any work."""
+    if not settings.camera_calibration:
+        return None
+    from performance.venue.camera import load_camera
+
+    return load_camera(Path(settings.camera_calibration))
 
 
 def expression_model(settings: Settings) -> Path | None:

@@ -31,8 +31,8 @@ from performance.core.inputs import InputValue, ShaderInput
 from performance.core.mailbox import CommandQueue, CommandSink
 from performance.core.status import InputStatus
 from performance.core.types import RoomEmotion
-from performance.runtime.assemble import sequencer_of
 from performance.runtime.framestats import StatsSummary
+from performance.show.autogo import sequencer_of
 from performance.show.commands import Command
 from performance.show.cuefile.load import CueError, CueListError, load_cue_file
 from performance.show.cuefile.model import Catalog, CueList
@@ -70,6 +70,11 @@ class ShowServices:
     fps: float = 0.0
     show_file_error: str | None = None
     report: str = ""  # a kiosk's health report (JSON), answered on `/essence/health`
+    recording: Callable[[], bool] = lambda: False  # whether the run records (recording/tap)
+    on_osc: Callable[[float, str, str, str], None] | None = None  # (now, address, host,
+    # reply status) of each OSC message received, once a frame (a recording's `osc` records)
+    taken: Callable[[], list[tuple[Command, Outcome]]] = list  # receipts of commands the
+    # recording tap took in front of a show that keeps none (the autopilot)
     _names_of: object = field(default=None, repr=False)  # the cue list `_names` was built from
     _names: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     input_status: Callable[[], InputStatus] | None = None
@@ -94,12 +99,15 @@ class ShowServices:
         self._last_publish = now
         if self.audio is not None:
             self.audio.update(show_frame, emotion.crowd)
+        if self.hub is not None and self.on_osc is not None:
+            for address, host, status in self.hub.take_events():
+                self.on_osc(now, address, host, status)
         seq = self.sequencer
         if seq is None:
             if self.hub is not None:  # the autopilot takes no commands; health still reports
                 from performance.control.feedback import RigStatus
 
-                self.hub.settle((), Outcome(False, NO_CUE_LIST))
+                self.hub.settle(self.taken(), Outcome(False, NO_CUE_LIST))
                 self.hub.publish(RigStatus(faces=round(emotion.crowd.face_count),
                                            chaos=emotion.crowd.chaos, fps=self.fps,
                                            health=self.health(), report=self.report))
@@ -124,7 +132,7 @@ class ShowServices:
                 presented_ms=stats.presented_p95_ms if stats else None,
                 perception_fps=stats.perception_fps if stats else 0.0,
                 show_mode=self.hub.show_mode,
-                cues=self._cue_names(seq), report=self.report))
+                cues=self._cue_names(seq), report=self.report, recording=self.recording()))
         if now >= self._next_reload:
             self._next_reload = now + RELOAD_EVERY
             self._reload_if_edited(seq)
@@ -353,14 +361,25 @@ def _collector_held() -> Iterator[None]:
     thread too. A cue list holds no reference cycles, so a replaced one is freed by its
     reference count: many edits keep one list frozen, not one per edit
     (tests/integration/test_show_reload.py)."""
-    enabled = gc.isenabled()
-    gc.disable()
+    global _held, _held_enabled
+    with _held_lock:  # parses may overlap (a newer edit while one is still being built)
+        if _held == 0:
+            _held_enabled = gc.isenabled()
+            gc.disable()
+        _held += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()
+        with _held_lock:
+            _held -= 1
+            if _held == 0 and _held_enabled:
+                gc.freeze()
+                gc.enable()
+
+
+_held_lock = threading.Lock()
+_held = 0  # cue lists being built now (`_collector_held`)
+_held_enabled = False  # whether the collector was on when the first of them began
 
 
 def input_ranges(inputs: Mapping[str, ShaderInput]) -> dict[str, tuple[float, float]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from performance.core.types import RoomEmotion
 from performance.show.commands import Command, Go
-from performance.show.frame import ShowFrame
+from performance.show.frame import Show, ShowFrame
 from performance.show.seqoptions import Outcome
 from performance.show.sequencer import Sequencer
 from performance.show.status import SequencerPhase
@@ -67,3 +67,11 @@ class AutoGo:
     @locked.setter
     def locked(self, value: bool) -> None:
         self.sequencer.locked = value
+
+
+def sequencer_of(show: Show) -> Sequencer | None:
+    """The cue sequencer behind `show` (the show itself, or the one AutoGo presses GO for);
+    None for the autopilot, which has no cues."""
+    if isinstance(show, AutoGo):
+        return show.sequencer
+    return show if isinstance(show, Sequencer) else None

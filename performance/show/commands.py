@@ -116,5 +116,13 @@ class SetShowMode:
     on: bool | None = None
 
 
+@dataclass(frozen=True)
+class SetRecording:
+    """Start (True), stop (False) or toggle (None) recording the rehearsal (the record key,
+    `/essence/record`). Taken by the recording tap (recording/tap.py), never by the show."""
+
+    on: bool | None = None
+
+
 Command = (Go | Back | GotoCue | SetPlayhead | Stop | Pause | Resume | Panic | Blackout
-           | SetInput | SetChaosMode | HoldCondition | HardStop | SetShowMode)
+           | SetInput | SetChaosMode | HoldCondition | HardStop | SetShowMode | SetRecording)

@@ -30,6 +30,7 @@ START_OF_LIST = "start of list"
 NO_EARLIER_CUE = "no earlier cue"
 STALE = "stale"
 NO_CUE_LIST = "no cue list"  # the autopilot takes no commands
+NO_RECORDING = "no recording here"  # `/essence/record` outside run, rehearse and record
 
 
 def no_cue(cue_id: str) -> str:

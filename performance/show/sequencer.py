@@ -33,6 +33,7 @@ from performance.show.commands import (
     SetChaosMode,
     SetInput,
     SetPlayhead,
+    SetRecording,
     Stop,
 )
 from performance.show.condition import AudienceWatch
@@ -46,6 +47,7 @@ from performance.show.seqoptions import (
     EDITING_COMMANDS,
     END_OF_LIST,
     NO_EARLIER_CUE,
+    NO_RECORDING,
     SHOW_MODE,
     START_OF_LIST,
     TOO_SOON,
@@ -87,6 +89,7 @@ class Sequencer:
         self._sound = SoundSetting()
         self._outbox: list[OutgoingOsc] = []
         self._receipts: deque[tuple[Command, Outcome]] = deque(maxlen=MAX_RECEIPTS)
+        self.recording_tap = False  # a recording tap stands in front (takes SetRecording)
 
     # -- the Show protocol ---------------------------------------------------------------
     def apply(self, command: Command, now: float) -> Outcome:
@@ -247,6 +250,9 @@ class Sequencer:
         if isinstance(command, HoldCondition):
             self._audience.hold(command.hold)
             return Outcome(True)
+        if isinstance(command, SetRecording):  # the recording tap in front took it
+            # (recording/tap.py); without one (the kiosk) nothing records
+            return Outcome(True) if self.recording_tap else Outcome(False, NO_RECORDING)
         return Outcome(False, f"unknown command {command!r}")
 
     def _through_gate(self, command: Go | Back, now: float) -> bool:

@@ -20,6 +20,7 @@ from performance.sources.camera import CameraSource
 from performance.sources.images import ImageSource, expand_paths, is_image_path
 from performance.sources.synthetic import SyntheticSource
 from performance.sources.video import VideoFileSource, is_video_path
+from performance.venue.camera import CameraCalibration
 
 SYNTHETIC = "synthetic"
 
@@ -41,15 +42,40 @@ def open_source(
     loop: bool = False,
     hold: bool = False,
     clock: Clock | None = None,
+    camera: CameraCalibration | None = None,
 ) -> FrameSource:
     """Open the source an `--input` spec names (see the module docstring for the rules).
 
     `loop`/`hold` apply to files and stills; `clock` times camera frames (a MonotonicClock
-    when not given). Raises InputError naming the file or device when it cannot be opened.
+    when not given). `camera`: a camera calibration; its mirror/flip/rotation/crop apply to
+    every source (a rehearsal video of the same camera reads the same zones), its
+    resolution and fps to a camera, and its device replaces the default camera
+    (DEFAULT_CAMERA; an input naming another camera or a file wins). Raises InputError
+    naming the file or device when it cannot be opened.
     """
+    source = _open(spec, loop=loop, hold=hold, clock=clock, camera=camera)
+    if camera is not None and camera.changes_picture:
+        from performance.sources.transform import CalibratedSource
+
+        return CalibratedSource(source, camera)
+    return source
+
+
+DEFAULT_CAMERA = "0"
+"""The input of `essence run` when none is given: a camera calibration's device replaces it."""
+
+
+def _open(spec: str, *, loop: bool, hold: bool, clock: Clock | None,
+          camera: CameraCalibration | None) -> FrameSource:
     text = spec.strip()
+    if camera is not None and camera.device and text == DEFAULT_CAMERA:
+        text = camera.device
     if not text:
         raise InputError("--input", "empty input: give a camera index, a file or a folder")
+    if camera is not None and not looks_like_path(text) and text.lower() != SYNTHETIC:
+        return CameraSource(int(text) if text.isdigit() else text,
+                            clock=clock or MonotonicClock(), width=camera.width or None,
+                            height=camera.height or None, fps=camera.fps or None)
     if text.isdigit():
         return CameraSource(int(text), clock=clock or MonotonicClock())
     if text.lower() == SYNTHETIC:

@@ -122,3 +122,27 @@ def test_check_covers_the_expression_network_the_reader_needs(
     lines.clear()
     assert run_check(None, face_model=str(face_model), gl=False, emit=lines.append,
                      reader="network") == 1
+
+
+def test_check_loads_the_venue_calibrations_as_a_run_does(
+    tmp_path: Path, face_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A projector mapping and a camera file `run` would refuse fail `check`, naming the file
+    and key; good ones are reported with what they hold."""
+    from performance.venue.camera import CameraCalibration, save_camera
+    from performance.venue.projector import ProjectorCalibration, save_projector
+
+    projector, camera = tmp_path / "hall-display1.toml", tmp_path / "hall-camera.toml"
+    save_projector(projector, ProjectorCalibration(output="HDMI-1", size=(1920, 1080)))
+    save_camera(camera, CameraCalibration(ignore_zones=(((0.1, 0.1), (0.3, 0.1), (0.3, 0.3)),)))
+    args = ["check", "--no-gl", "--face-model", str(face_model)]
+    assert main([*args, "--calibration", str(projector),
+                 "--camera-calibration", str(camera)]) == 0
+    out = capsys.readouterr().out
+    assert f"OK    projector calibration: {projector}: HDMI-1 1920x1080, corner-pin" in out
+    assert f"OK    camera calibration: {camera}: 1 ignore zone(s)" in out
+    projector.write_text(projector.read_text().replace("gamma = 1.0", "gamma = -2.0"))
+    assert main([*args, "--calibration", str(projector)]) == 1
+    out = capsys.readouterr().out
+    assert f"FAIL  projector calibration: {projector}: " in out and "gamma" in out
+    assert "INFO  camera calibration: none" in out

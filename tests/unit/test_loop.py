@@ -7,6 +7,7 @@ from itertools import pairwise
 
 import pytest
 
+from performance.config import NEUTRAL_SECONDS
 from performance.core.clock import ManualClock
 from performance.core.mailbox import CommandQueue, LatestSlot
 from performance.core.status import InputState, InputStatus
@@ -343,3 +344,26 @@ def test_publish_gets_each_show_frame_and_emotion() -> None:
     assert len(published) == 5
     assert published[0] == (pytest.approx(100.0), pytest.approx(100.0))
     assert published[-1][0] == pytest.approx(100.08)
+
+
+def test_the_neutral_key_starts_the_engines_capture_and_the_overlay_says_so() -> None:
+    loop, parts, _clock, _ = make_loop(seconds=0.5)
+    asked: list[float] = []
+    engine = parts["engine"]
+    engine.neutral_note = ""
+
+    def capture(seconds: float) -> None:
+        asked.append(seconds)
+        engine.neutral_note = "neutral: hold still, reading 5 s"
+
+    engine.capture_neutral = capture
+    parts["output"].keys = {3: ["n"]}
+    loop.run()
+    assert asked == [NEUTRAL_SECONDS] and parts["show"].applied == []  # never the show's
+    shown = [info.messages for info in parts["output"].presented]
+    assert not any(shown[:3]) and all("neutral: hold still, reading 5 s" in m
+                                      for m in shown[3:])
+    plain, plain_parts, _, _ = make_loop(seconds=0.2)  # an engine without a capture
+    plain_parts["output"].keys = {1: ["n"]}
+    plain.run()
+    assert "neutral: not available here" in plain_parts["output"].presented[-1].messages

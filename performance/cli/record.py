@@ -1,0 +1,46 @@
+"""The `essence record` subcommand: `rehearse` (or `run`, from a camera) that records the
+tracking stream, commands, cues, OSC and show states from the first frame (only parses
+options; the work is in performance/recording/ and runtime/recorded.py)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from performance.cli.live import add_live_options, options_from_args, osc_option, play
+from performance.config import Settings
+from performance.core.errors import InputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `record` to the `essence` parser."""
+    record = sub.add_parser(
+        "record", help="the show with the operator preview, recording the tracking stream "
+                       "(numbers, never images) to replay it later",
+        description="Run the show from SOURCE (a video file, a camera index or name, or "
+                    "'scripted') and record what the show was given and what it did, as JSON "
+                    "lines (docs/recording.md). Replay it with `essence rehearse --replay "
+                    "FILE` or `essence render --replay FILE --out video.mp4`.")
+    record.add_argument("source", nargs="?", default="0", metavar="SOURCE",
+                        help="video file, camera index or name, or 'scripted' (default: "
+                             "camera 0)")
+    record.add_argument("--out", type=Path, metavar="FILE.jsonl",
+                        help="the recording to write (default: a timestamped file in the "
+                             "user data folder's recordings/)")
+    record.add_argument("--loop", action="store_true", help="loop a video source")
+    add_live_options(record)
+    record.set_defaults(handler=_record, operator=True, preview=True)
+
+
+def _record(args: argparse.Namespace, settings: Settings) -> int:
+    out: Path | None = args.out
+    if out is not None:
+        from performance.core.files import check_writable
+
+        if out.suffix.lower() != ".jsonl":
+            raise InputError(out, "--out: a recording is a .jsonl file (JSON lines)")
+        check_writable(out.expanduser())
+    options = replace(options_from_args(args, args.source),
+                      record=str(out.expanduser()) if out is not None else "")
+    return play(options, osc_option(args, settings))
