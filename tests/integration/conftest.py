@@ -174,3 +174,17 @@ def cursor_opaque_pixels(display: str) -> int:
             x11.XFree(ctypes.cast(image, ctypes.c_void_p))
     finally:
         x11.XCloseDisplay(handle)
+
+
+def escape_warns_then_quits(xdo: Callable[..., str], proc: subprocess.Popen[str],
+                            *change: str) -> str:
+    """A calibration tool under Xvfb: keys `change` make an unsaved change, the first Escape
+    only warns (the tool keeps running), the second quits; returns its output."""
+    xdo("key", *change)
+    time.sleep(0.5)
+    xdo("key", "Escape")  # warns only
+    time.sleep(1.0)
+    assert proc.poll() is None, "the first Escape with unsaved changes quit the tool"
+    xdo("key", "Escape")
+    text, _ = proc.communicate(timeout=20)
+    return text

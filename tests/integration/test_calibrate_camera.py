@@ -21,7 +21,7 @@ from performance.emotion.mapping import EmotionMapping
 from performance.render.context import fit_rect
 from performance.venue.calfile import save_calibration
 from performance.venue.camera import load_camera
-from tests.integration.conftest import running_xvfb
+from tests.integration.conftest import escape_warns_then_quits, running_xvfb
 
 pytestmark = [pytest.mark.integration, pytest.mark.gl, pytest.mark.timeout(180)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,13 +91,7 @@ def test_keys_and_clicks_draw_zones_and_s_saves_a_file_that_loads_back(
             assert saved.performer_zone is not None and len(saved.performer_zone) == 4
             assert np.array(saved.performer_zone) == pytest.approx(
                 np.array([[0.6, 0.5], [0.9, 0.5], [0.9, 0.9], [0.6, 0.9]]), abs=2 / h)
-            xdo("key", "r")  # a change, not saved
-            time.sleep(0.5)
-            xdo("key", "Escape")  # warns only
-            time.sleep(1.0)
-            assert proc.poll() is None
-            xdo("key", "Escape")
-            text, _ = proc.communicate(timeout=20)
+            text = escape_warns_then_quits(xdo, proc, "r")  # unsaved
         finally:
             if proc.poll() is None:
                 proc.kill()

@@ -18,7 +18,7 @@ import pytest
 
 from performance.control.wire import build_message
 from performance.venue.projector import load_projector
-from tests.integration.conftest import free_udp_port, running_xvfb
+from tests.integration.conftest import escape_warns_then_quits, free_udp_port, running_xvfb
 
 pytestmark = [pytest.mark.integration, pytest.mark.gl, pytest.mark.timeout(150)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,13 +83,7 @@ def test_keys_and_osc_move_corners_and_s_saves_a_file_that_loads_back(tmp_path: 
             dragged = load_projector(out)
             assert dragged.corners[2] == pytest.approx((288 / 320, 162 / 180), abs=1.5 / 180)
             assert dragged.corners[3] == pytest.approx((0.1, 0.9))
-            xdo("key", "1", "Right")  # a change, not saved
-            time.sleep(0.5)
-            xdo("key", "Escape")  # warns only
-            time.sleep(1.0)
-            assert proc.poll() is None
-            xdo("key", "Escape")
-            text, _ = proc.communicate(timeout=20)
+            text = escape_warns_then_quits(xdo, proc, "1", "Right")  # unsaved
         finally:
             if proc.poll() is None:
                 proc.kill()
