@@ -188,3 +188,14 @@ def escape_warns_then_quits(xdo: Callable[..., str], proc: subprocess.Popen[str]
     xdo("key", "Escape")
     text, _ = proc.communicate(timeout=20)
     return text
+
+
+def wait_until(predicate: Callable[[], object], timeout: float) -> bool:
+    """Whether `predicate` came true within `timeout` s (polled every 0.1 s: a child
+    process's window or output file, not pacing a test)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return bool(predicate())

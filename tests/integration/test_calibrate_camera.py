@@ -21,21 +21,12 @@ from performance.emotion.mapping import EmotionMapping
 from performance.render.context import fit_rect
 from performance.venue.calfile import save_calibration
 from performance.venue.camera import load_camera
-from tests.integration.conftest import escape_warns_then_quits, running_xvfb
+from tests.integration.conftest import escape_warns_then_quits, running_xvfb, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.gl, pytest.mark.timeout(180)]
 ROOT = Path(__file__).resolve().parents[2]
 ESSENCE = [sys.executable, "-m", "performance"]
 CANVAS = (640, 480)
-
-
-def _wait(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)  # polling a child process's output file, not pacing the test
-    return False
 
 
 def test_keys_and_clicks_draw_zones_and_s_saves_a_file_that_loads_back(
@@ -68,7 +59,7 @@ def test_keys_and_clicks_draw_zones_and_s_saves_a_file_that_loads_back(
             time.sleep(0.15)
 
         try:
-            assert _wait(lambda: xdo("search", "--classname", ".") != "", 60)
+            assert wait_until(lambda: xdo("search", "--classname", ".") != "", 60)
             window = xdo("search", "--classname", ".").split()[0]
             xdo("windowfocus", "--sync", window)
             time.sleep(1.0)
@@ -80,7 +71,7 @@ def test_keys_and_clicks_draw_zones_and_s_saves_a_file_that_loads_back(
                 click(*point)
             click(0.75, 0.95)
             xdo("key", "--delay", "80", "BackSpace", "Return", "s")
-            assert _wait(out.exists, 15)
+            assert wait_until(out.exists, 15)
             saved = load_camera(out)
             assert saved.mirror and not saved.flip
             assert (saved.width, saved.height) == (1280, 720)

@@ -18,20 +18,16 @@ import pytest
 
 from performance.control.wire import build_message
 from performance.venue.projector import load_projector
-from tests.integration.conftest import escape_warns_then_quits, free_udp_port, running_xvfb
+from tests.integration.conftest import (
+    escape_warns_then_quits,
+    free_udp_port,
+    running_xvfb,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.gl, pytest.mark.timeout(150)]
 ROOT = Path(__file__).resolve().parents[2]
 ESSENCE = [sys.executable, "-m", "performance"]
-
-
-def _wait(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)  # polling a child process's output file, not pacing the test
-    return False
 
 
 def test_keys_and_osc_move_corners_and_s_saves_a_file_that_loads_back(tmp_path: Path) -> None:
@@ -54,11 +50,11 @@ def test_keys_and_osc_move_corners_and_s_saves_a_file_that_loads_back(tmp_path: 
                                   timeout=10).stdout.strip()
 
         try:
-            assert _wait(lambda: xdo("search", "--classname", ".") != "", 60)
+            assert wait_until(lambda: xdo("search", "--classname", ".") != "", 60)
             window = xdo("search", "--classname", ".").split()[0]
             xdo("windowfocus", "--sync", window)
             xdo("key", "--delay", "60", "2", "Left", "Left", "Left", "shift+Down", "s")
-            assert _wait(out.exists, 10)
+            assert wait_until(out.exists, 10)
             saved = load_projector(out)
             assert saved.corners[1] == pytest.approx((1 - 3 / 320, 10 / 180))
             assert saved.output == "HDMI-1" and saved.venue == "Hall"
@@ -69,7 +65,7 @@ def test_keys_and_osc_move_corners_and_s_saves_a_file_that_loads_back(tmp_path: 
                 time.sleep(0.5)
                 before = out.stat().st_mtime_ns
                 tablet.sendto(build_message("/essence/calibrate/save"), ("127.0.0.1", port))
-            assert _wait(lambda: out.stat().st_mtime_ns != before, 10)
+            assert wait_until(lambda: out.stat().st_mtime_ns != before, 10)
             assert load_projector(out).corners[3] == pytest.approx((0.1, 0.9))
             # a mouse drag: press near corner 3 (bottom-right), move, release, then S
             xdo("mousemove", "--window", window, "315", "175")
@@ -79,7 +75,7 @@ def test_keys_and_osc_move_corners_and_s_saves_a_file_that_loads_back(tmp_path: 
             xdo("mouseup", "1")
             before = out.stat().st_mtime_ns
             xdo("key", "s")
-            assert _wait(lambda: out.stat().st_mtime_ns != before, 10)
+            assert wait_until(lambda: out.stat().st_mtime_ns != before, 10)
             dragged = load_projector(out)
             assert dragged.corners[2] == pytest.approx((288 / 320, 162 / 180), abs=1.5 / 180)
             assert dragged.corners[3] == pytest.approx((0.1, 0.9))
