@@ -8,7 +8,13 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from performance.cli.options import parse_size
+from performance.cli.options import (
+    add_face_model_option,
+    add_size_option,
+    add_source_argument,
+    add_tool_file_options,
+    parse_size,
+)
 from performance.config import Settings
 
 DEFAULT_OUT = Path("calibration") / "camera.toml"
@@ -23,19 +29,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "zone, Backspace removes the last point or zone; P switches to the "
                     "performer zone; C crop (two clicks); S saves; Esc quits. Nothing but "
                     "the calibration file is written (docs/venue.md).")
-    tool.add_argument("source", nargs="?", default="0", metavar="SOURCE",
-                      help="camera index or name, or a video/image (default 0; the "
-                           "calibration's device when it names one)")
-    tool.add_argument("--out", type=Path, metavar="FILE",
-                      help=f"where S saves (default: --calibration's file, else {DEFAULT_OUT})")
-    tool.add_argument("--calibration", dest="existing", type=Path, metavar="EXISTING",
-                      help="start from this camera calibration")
-    tool.add_argument("--size", default="960x720", metavar="WxH",
-                      help="the tool's window (default 960x720)")
+    add_source_argument(tool, help="camera index or name, or a video/image (default 0; the "
+                                   "calibration's device when it names one)")
+    add_tool_file_options(tool, what="camera calibration", default_out=DEFAULT_OUT)
+    add_size_option(tool, default="960x720", help="the tool's window (default 960x720)")
     tool.add_argument("--width", type=int, default=0, help="resolution to ask the camera for")
     tool.add_argument("--height", type=int, default=0, help="(saved in the file)")
     tool.add_argument("--fps", type=float, default=0.0, help="frame rate to ask the camera for")
-    tool.add_argument("--face-model", help="face_landmarker.task (else $ESSENCE_FACE_MODEL)")
+    add_face_model_option(tool)
     tool.set_defaults(handler=_calibrate_camera)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from performance.cli.options import add_perception_options
+from performance.cli.options import add_out_option, add_perception_options, add_source_argument
 from performance.config import NEUTRAL_SECONDS, Settings
 from performance.core.errors import ConfigError
 
@@ -23,12 +23,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "calibration has one) for --seconds and writes its mean resting features "
                     "as a baseline file, as `essence baseline` does from files. Use it with "
                     "--baseline FILE or the baseline setting.")
-    tool.add_argument("source", nargs="?", default="0", metavar="SOURCE",
-                      help="camera index or name, or a clip (default 0)")
+    add_source_argument(tool, help="camera index or name, or a clip (default 0)")
     tool.add_argument("--seconds", type=float, default=NEUTRAL_SECONDS,
                       help=f"how long to read the resting face (default {NEUTRAL_SECONDS:g})")
-    tool.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                      help=f"baseline TOML to write (default {DEFAULT_OUT})")
+    add_out_option(tool, default=DEFAULT_OUT,
+                   help=f"baseline TOML to write (default {DEFAULT_OUT})")
     add_perception_options(tool)
     tool.set_defaults(handler=_calibrate_neutral)
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
-from pathlib import Path
 
-from performance.cli.options import parse_size
+from performance.cli.options import add_size_option, add_tool_file_options, parse_size
 from performance.config import Settings
 from performance.core.errors import ConfigError
 
@@ -21,9 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "Drag corners with the mouse or select one (1-4, Tab) and move it with "
                     "the arrows (Shift: coarse); M edits the mesh; E, - and = soft edges; "
                     "[ ] brightness; ; ' gamma; S saves; Esc quits. OSC: docs/venue.md.")
-    tool.add_argument("--out", type=Path, metavar="FILE",
-                      help="where S saves (default: --calibration's file, else "
-                           "calibration/<venue>-display<N>.toml)")
+    add_tool_file_options(tool, what="mapping file",
+                          default_out="calibration/<venue>-display<N>.toml")
     tool.add_argument("--venue", default="", metavar="NAME",
                       help="the venue's name (in the file and its default name)")
     tool.add_argument("--display", type=int, default=0, metavar="N",
@@ -33,10 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                            "'display N')")
     tool.add_argument("--mesh", default="5x5", metavar="NxM",
                       help="the warp mesh made when mesh editing starts (default 5x5)")
-    tool.add_argument("--calibration", dest="existing", type=Path, metavar="EXISTING",
-                      help="start from this mapping file")
-    tool.add_argument("--size", metavar="WxH",
-                      help="output resolution (default: the file's, else the display's)")
+    add_size_option(tool, help="output resolution (default: the file's, else the display's)")
     tool.add_argument("--windowed", action="store_true",
                       help="a window instead of fullscreen (trying it out on a desk)")
     tool.add_argument("--osc-port", type=int, metavar="PORT",

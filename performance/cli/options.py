@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from performance.config import DEFAULTS, STAGE_SIDE_LIMITS, STAGE_SIZE, Reader, Settings
 from performance.core.errors import ConfigError
@@ -79,3 +80,37 @@ def add_show_options(parser: argparse.ArgumentParser, *, size_help: str) -> None
                         help="show file (cue list) to run; default: the autopilot")
     parser.add_argument("--no-sound", dest="sound", action="store_const", const=False,
                         default=None, help="no generated sound")
+
+
+def add_source_argument(parser: argparse.ArgumentParser, *, help: str) -> None:
+    """The optional SOURCE (`args.source`, default camera "0") of a command that reads a
+    camera, a video or an image."""
+    parser.add_argument("source", nargs="?", default="0", metavar="SOURCE", help=help)
+
+
+def add_out_option(parser: argparse.ArgumentParser, *, help: str, metavar: str = "FILE",
+                   default: Path | None = None) -> None:
+    """`--out FILE`: where the command writes (`args.out`, a Path; `default` when absent)."""
+    parser.add_argument("--out", type=Path, default=default, metavar=metavar, help=help)
+
+
+def add_tool_file_options(parser: argparse.ArgumentParser, *, what: str,
+                          default_out: Path | str) -> None:
+    """A calibration tool's files: `--calibration EXISTING` (`args.existing`: the `what` it
+    starts from) and `--out FILE` (`args.out`: where S saves; None for EXISTING's file, else
+    `default_out`, which the tool applies)."""
+    parser.add_argument("--calibration", dest="existing", type=Path, metavar="EXISTING",
+                        help=f"start from this {what}")
+    add_out_option(parser, help=f"where S saves (default: --calibration's file, else "
+                                f"{default_out})")
+
+
+def add_size_option(parser: argparse.ArgumentParser, *, help: str,
+                    default: str | None = None) -> None:
+    """`--size WxH` (`args.size`, text for `parse_size`; `default` when absent)."""
+    parser.add_argument("--size", default=default, metavar="WxH", help=help)
+
+
+def add_loop_option(parser: argparse.ArgumentParser, *, what: str = "a video source") -> None:
+    """`--loop`: play a video source again from the start when it ends (`args.loop`)."""
+    parser.add_argument("--loop", action="store_true", help=f"loop {what}")

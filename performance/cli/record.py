@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from performance.cli.live import add_live_options, options_from_args, osc_option, play
+from performance.cli.options import add_loop_option, add_out_option, add_source_argument
 from performance.config import Settings
 from performance.core.errors import InputError
 
@@ -22,13 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "'scripted') and record what the show was given and what it did, as JSON "
                     "lines (docs/recording.md). Replay it with `essence rehearse --replay "
                     "FILE` or `essence render --replay FILE --out video.mp4`.")
-    record.add_argument("source", nargs="?", default="0", metavar="SOURCE",
-                        help="video file, camera index or name, or 'scripted' (default: "
-                             "camera 0)")
-    record.add_argument("--out", type=Path, metavar="FILE.jsonl",
-                        help="the recording to write (default: a timestamped file in the "
-                             "user data folder's recordings/)")
-    record.add_argument("--loop", action="store_true", help="loop a video source")
+    add_source_argument(record, help="video file, camera index or name, or 'scripted' "
+                                     "(default: camera 0)")
+    add_out_option(record, metavar="FILE.jsonl",
+                   help="the recording to write (default: a timestamped file in the user data "
+                        "folder's recordings/)")
+    add_loop_option(record)
     add_live_options(record)
     record.set_defaults(handler=_record, operator=True, preview=True)
 

@@ -1,2 +1,3 @@
 """Recording a rehearsal (the tracking stream, commands, cues, OSC, show states; never
-images) and replaying it deterministically: `format`, `recorder`, `tap`, `replay`."""
+images) and replaying it deterministically: `records`, `format`, `recorder`, `tap`,
+`replay`."""

@@ -24,7 +24,8 @@ from platformdirs import user_data_dir
 
 from performance.config import APP_NAME
 from performance.core.files import reason, temp_path_for
-from performance.recording.format import SUFFIX, Header, Record, encode, encode_header
+from performance.recording.format import SUFFIX, encode, encode_header
+from performance.recording.records import Header, Record
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from performance.core.errors import InputError
 from performance.core.mailbox import LatestSlot
 from performance.core.status import InputState, InputStatus
 from performance.core.types import Frame, Observations, RoomEmotion
-from performance.recording.format import (
+from performance.recording.records import (
     CommandRecord,
     FrameRecord,
     Recording,

@@ -19,7 +19,8 @@ from typing import Any
 
 from performance.core.mailbox import CommandSink
 from performance.core.types import EMOTIONS, Observations, RoomEmotion
-from performance.recording.format import (
+from performance.recording.recorder import Recorder, default_path
+from performance.recording.records import (
     CommandRecord,
     CueRecord,
     FiredBy,
@@ -31,7 +32,6 @@ from performance.recording.format import (
     command_record,
     face_record,
 )
-from performance.recording.recorder import Recorder, default_path
 from performance.show.autogo import AutoGo, sequencer_of
 from performance.show.commands import Back, Command, Go, GotoCue, SetRecording
 from performance.show.frame import Show, ShowFrame, ShowStatus
@@ -242,6 +242,13 @@ class TappedEngine:
     def idle(self, now: float) -> RoomEmotion:
         emotion: RoomEmotion = self.inner.idle(now)
         return emotion
+
+    def capture_neutral(self, seconds: float) -> None:
+        self.inner.capture_neutral(seconds)
+
+    @property
+    def neutral_note(self) -> str:
+        return str(self.inner.neutral_note)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

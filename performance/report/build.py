@@ -19,7 +19,8 @@ from typing import Any
 
 from performance.config import CONTACT_FRAMES, REPORT_FPS, REPORT_SIZE, Settings
 from performance.core.errors import EssenceError, InputError
-from performance.recording.format import Recording, read_recording
+from performance.recording.format import read_recording
+from performance.recording.records import Recording
 from performance.report.timeline import ActMarker, Series, Timeline, timeline_from_recording
 from performance.runtime.offline import RenderJob, contact_sheet_path, render_offline, settings_show
 from performance.runtime.recorded import make_tap, render_replay

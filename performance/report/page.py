@@ -13,7 +13,7 @@ import html
 from pathlib import Path
 
 from performance.core.files import write_atomic
-from performance.recording.format import FiredBy
+from performance.recording.records import FiredBy
 from performance.report.plots import FIRED_BY_COLOURS, FIRED_BY_LABELS, plot_divs, plotly_js
 from performance.report.timeline import Timeline
 

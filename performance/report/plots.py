@@ -14,7 +14,7 @@ from itertools import pairwise
 import plotly.graph_objects as go
 import plotly.offline
 
-from performance.recording.format import FiredBy
+from performance.recording.records import FiredBy
 from performance.report.timeline import Series, Timeline
 
 PLOT_IDS: tuple[str, ...] = ("plot-faces", "plot-affect", "plot-chaos", "plot-emotions",

@@ -16,7 +16,7 @@ from enum import StrEnum
 from itertools import pairwise
 
 from performance.core.types import EMOTIONS
-from performance.recording.format import FiredBy, Recording
+from performance.recording.records import FiredBy, Recording
 
 
 class Series(StrEnum):

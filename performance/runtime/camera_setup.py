@@ -1,7 +1,8 @@
-"""The camera calibration tool's loop (`essence calibrate camera`): the camera (or a video, for
-a rehearsal) in an operator window, turned as the calibration being edited says, with the
-face boxes the real face model finds, the crop and the zones drawn; keys and clicks edit it
-through venue/zones_editor.py, S saves it atomically.
+"""The camera calibration tool (`essence calibrate camera`; its frame loop is
+runtime/tool_window.py): the camera (or a video, for a rehearsal) in an operator window,
+turned as the calibration being edited says, with the face boxes the real face model finds,
+the crop and the zones drawn; keys and clicks edit it through venue/zones_editor.py, S saves
+it atomically.
 
 The window shows the whole turned picture (mirror, flip, rotation applied) letterboxed in the
 tool's canvas, the crop as a white frame; faces are found in the final (cropped) picture,
@@ -11,8 +12,6 @@ ignored. Frames stay in memory: nothing but the calibration file is written.
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,6 +24,7 @@ from performance.core.types import Frame
 from performance.operator.preview import camera_tool_image
 from performance.perception.worker import Detector
 from performance.render.context import fit_rect
+from performance.runtime.tool_window import Step, run_tool, tool_window
 from performance.sources.base import FrameSource
 from performance.sources.transform import transform_image
 from performance.venue import zones_editor as ze
@@ -32,7 +32,7 @@ from performance.venue.camera import CameraCalibration, Crop, Rotation, save_cam
 from performance.venue.zones import ZoneMap
 
 if TYPE_CHECKING:
-    from performance.adapters.window import Window
+    from performance.adapters.window import InputEvent
     from performance.render.context import Compositor
 
 FRAME_SECONDS = 1 / 30  # the tool's pacing (a file is shown at about its speed)
@@ -69,76 +69,62 @@ def run_camera_setup(options: CameraSetupOptions, source: FrameSource, detector:
                      say: Callable[[str], None] = print) -> CameraSetupResult:
     """Open the tool's window and edit the calibration until Escape (or the window's close).
     `source` is read raw (no picture change); `detector` finds faces in the final picture."""
-    from performance.adapters.window import Window
-    from performance.render.context import Compositor, context_from_current_window
-
-    stack = contextlib.ExitStack()
-    window = Window(options.canvas, hide_cursor=False,
-                    title="Essence camera calibration")
-    stack.callback(window.close)
-    with stack:
-        ctx = context_from_current_window()
-        comp = Compositor(ctx, options.canvas, output=ctx.screen, composite=True)
-        stack.callback(comp.release)
-        comp.resize(window.size)
-        return _edit(options, source, detector, window, comp, say)
+    tool = CameraTool(options, source, detector)
+    with tool_window(options.canvas, title="Essence camera calibration") as (window, comp):
+        saves = run_tool(tool, window, comp, frame_seconds=FRAME_SECONDS, say=say)
+    return CameraSetupResult(tool.state.calibration, saves, tool.state.changed)
 
 
-def _edit(options: CameraSetupOptions, source: FrameSource, detector: Detector,
-          window: Window, comp: Compositor, say: Callable[[str], None]) -> CameraSetupResult:
-    from performance.adapters.window import QUIT, RESIZED
+class CameraTool:
+    """The camera tool's editing (venue/zones_editor.py) and picture, for `run_tool`."""
 
-    state = ze.start(options.calibration)
-    saves = 0
-    last: Frame | None = None
-    boxes: list[tuple[float, float, float, float]] = []
-    rect = (0, 0, *options.canvas)
-    while True:
-        started = time.monotonic()
-        actions: list[ze.Action] = []
-        for event in window.input_events():
-            if event.kind == QUIT:
-                state, action = ze.press(state, "quit")
-                actions.append(action)
-            elif event.kind == RESIZED:
-                comp.resize(window.size)
-            elif event.kind == "key":
-                state, action = ze.press(state, event.key)
-                actions.append(action)
-            elif event.kind == "down":
-                point = _picture_point(event.position, window.size, options.canvas, rect)
-                if point is not None:
-                    state = ze.click(state, point)
-        if ze.Action.SAVE in actions:
-            try:
-                save_camera(options.out, state.calibration)  # atomic
-            except OutputError as exc:  # the old file is as it was; keep editing
-                state = replace(state, note=f"NOT saved: {exc}")
-            else:
-                state = replace(ze.saved(state), note=f"saved {options.out}")
-                saves += 1
-            say(f"essence: {state.note}")
-        if ze.Action.WARN in actions:
-            say(f"essence: {state.note}")
-        if ze.Action.QUIT in actions:
-            break
-        frame = source.read()
+    def __init__(self, options: CameraSetupOptions, source: FrameSource,
+                 detector: Detector) -> None:
+        self.options, self.source, self.detector = options, source, detector
+        self.state = ze.start(options.calibration)
+        self.last: Frame | None = None
+        self.boxes: list[tuple[float, float, float, float]] = []
+        self.rect = (0, 0, *options.canvas)  # where the picture is on the canvas
+
+    def key(self, key: str) -> Step:
+        self.state, action = ze.press(self.state, key)
+        return Step(action)
+
+    def pointer(self, event: InputEvent, window: tuple[int, int]) -> None:
+        if event.kind == "down":
+            point = _picture_point(event.position, window, self.options.canvas, self.rect)
+            if point is not None:
+                self.state = ze.click(self.state, point)
+
+    def poll(self) -> list[Step]:
+        return []
+
+    def save(self) -> tuple[bool, str]:
+        try:
+            save_camera(self.options.out, self.state.calibration)  # atomic
+        except OutputError as exc:  # the old file is as it was; keep editing
+            self.state = replace(self.state, note=f"NOT saved: {exc}")
+            return False, self.state.note
+        self.state = replace(ze.saved(self.state), note=f"saved {self.options.out}")
+        return True, self.state.note
+
+    def warn(self) -> str:
+        return self.state.note
+
+    def update(self, comp: Compositor) -> None:
+        frame = self.source.read()
         if frame is not None:  # a new frame: faces found again (else the last ones kept)
-            last = frame
-            boxes = _faces(frame, state.calibration, detector)
-        if last is not None:
-            places = ZoneMap.of(state.calibration).place(
-                np.array([((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for b in boxes]))
-            image = transform_image(last.image, turned(state.calibration))
-            canvas, rect = camera_tool_image(image, list(zip(boxes, places, strict=True)), state,
-                                   options.canvas)
-            comp.stage.texture.write(np.ascontiguousarray(canvas[::-1]).tobytes())
-        with comp.drawing():
-            pass  # the stage target already holds the picture
-        comp.begin()
-        window.flip()
-        time.sleep(max(0.0, FRAME_SECONDS - (time.monotonic() - started)))
-    return CameraSetupResult(state.calibration, saves, state.changed)
+            self.last = frame
+            self.boxes = _faces(frame, self.state.calibration, self.detector)
+        if self.last is None:
+            return
+        boxes = self.boxes
+        places = ZoneMap.of(self.state.calibration).place(
+            np.array([((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for b in boxes]))
+        image = transform_image(self.last.image, turned(self.state.calibration))
+        canvas, self.rect = camera_tool_image(image, list(zip(boxes, places, strict=True)),
+                                              self.state, self.options.canvas)
+        comp.stage.texture.write(np.ascontiguousarray(canvas[::-1]).tobytes())
 
 
 def _faces(frame: Frame, cal: CameraCalibration, detector: Detector

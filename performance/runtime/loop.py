@@ -42,6 +42,15 @@ class Engine(Protocol):
 
     def idle(self, now: float) -> RoomEmotion: ...
 
+    def capture_neutral(self, seconds: float) -> None:
+        """Read the performer's resting face for `seconds` (the operator's neutral key)."""
+        ...
+
+    @property
+    def neutral_note(self) -> str:
+        """What the neutral capture is doing or did, for the overlay ("" for nothing)."""
+        ...
+
 
 class Feed(Protocol):
     """Where observations come from (camera + perception threads, or a scripted audience)."""
@@ -138,7 +147,6 @@ class MainLoop:
         self.errors: dict[str, int] = {}
         self._stats_until = -math.inf
         self._neutral_until = -math.inf  # the neutral capture's line shows until then
-        self._neutral_missing = False  # the engine cannot capture a neutral face
         self._stats_text: str | None = None
         self._stats_due = -math.inf
         self._next_reload = -math.inf
@@ -185,12 +193,8 @@ class MainLoop:
             elif action is KeyAction.FULLSCREEN:
                 self._guard("fullscreen", self.output.toggle_fullscreen)
             elif action is KeyAction.NEUTRAL:
-                capture = getattr(self.engine, "capture_neutral", None)
                 self._neutral_until = now + NEUTRAL_SECONDS + STATS_SHOWN_S
-                if capture is None:  # a replay's engine: its baseline is the recording's
-                    self._neutral_missing = True
-                else:
-                    capture(NEUTRAL_SECONDS)
+                self.engine.capture_neutral(NEUTRAL_SECONDS)
         for command in self.commands.drain():
             self._guard("command", partial(self.show.apply, command, now))
 
@@ -230,9 +234,7 @@ class MainLoop:
         """The neutral capture's line (key n) while it reads and for a while after."""
         if now >= self._neutral_until:
             return ()
-        if self._neutral_missing:
-            return ("neutral: not available here",)
-        note = getattr(self.engine, "neutral_note", "")
+        note = self.engine.neutral_note
         return (note,) if note else ()
 
     def _stats_shown(self, now: float) -> str | None:

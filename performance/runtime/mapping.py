@@ -1,6 +1,7 @@
-"""The projector mapping tool's loop (`essence calibrate projector`): a test grid on the
-output, shown through the calibration being edited, keys and the mouse (and OSC from a
-tablet) editing it through venue/editor.py, S saving it atomically.
+"""The projector mapping tool (`essence calibrate projector`; its frame loop is
+runtime/tool_window.py): a test grid on the output, shown through the calibration being
+edited, keys and the mouse (and OSC from a tablet) editing it through venue/editor.py, S
+saving it atomically.
 
 The grid names the output and its resolution and numbers the corners 1-4; a status line
 says what is selected. OSC (docs/venue.md): a small non-blocking UDP listener on the rig's
@@ -13,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +24,12 @@ import numpy as np
 from performance.control.wire import WireError, parse_packet
 from performance.core.errors import OutputError
 from performance.operator.preview import text_panel
+from performance.runtime.tool_window import Step, run_tool, tool_window
 from performance.venue import editor as ed
 from performance.venue.projector import ProjectorCalibration, save_projector
 
 if TYPE_CHECKING:
-    from performance.adapters.window import Window
+    from performance.adapters.window import InputEvent
     from performance.render.context import Compositor
 
 log = logging.getLogger(__name__)
@@ -147,16 +148,12 @@ class OscListener:
 def run_mapping(options: MappingOptions, *, say: Callable[[str], None] = print
                 ) -> MappingResult:
     """Open the output and edit the calibration until Escape (or the window's close)."""
-    from performance.adapters.window import Window
-    from performance.render.context import Compositor, context_from_current_window
-
     cal = options.calibration
-    stack = contextlib.ExitStack()
-    window = Window(cal.size, fullscreen=options.fullscreen, display=options.display,
-                    hide_cursor=False, title=f"Essence projector mapping: {cal.output}")
-    stack.callback(window.close)
-    listener = None
-    with stack:
+    with contextlib.ExitStack() as stack:
+        window, comp = stack.enter_context(tool_window(
+            cal.size, title=f"Essence projector mapping: {cal.output}",
+            fullscreen=options.fullscreen, display=options.display))
+        listener = None
         if options.osc_port:
             try:
                 listener = OscListener(options.osc_host, options.osc_port)
@@ -167,70 +164,62 @@ def run_mapping(options: MappingOptions, *, say: Callable[[str], None] = print
                 stack.callback(listener.close)
                 say(f"essence: OSC on udp {options.osc_host}:{options.osc_port} "
                     f"({OSC_PREFIX}...)")
-        ctx = context_from_current_window()
-        comp = Compositor(ctx, cal.size, output=ctx.screen, composite=True)
-        stack.callback(comp.release)
-        comp.resize(window.size)
-        return _edit(options, window, comp, listener, say)
+        tool = MappingTool(options, listener)
+        saves = run_tool(tool, window, comp, frame_seconds=FRAME_SECONDS, say=say)
+    return MappingResult(tool.state.calibration, saves, tool.state.changed)
 
 
-def _edit(options: MappingOptions, window: Window, comp: Compositor,
-          listener: OscListener | None, say: Callable[[str], None]) -> MappingResult:
-    """The tool's frame loop, until Escape or the window's close."""
-    from performance.adapters.window import QUIT, RESIZED
+class MappingTool:
+    """The projector tool's editing (venue/editor.py, keys, mouse and OSC) and its test grid,
+    for `run_tool`."""
 
-    cal = options.calibration
-    state = ed.start(cal, options.mesh_size)
-    saves, shown, note = 0, "", ""
-    while True:
-        started = time.monotonic()
-        actions: list[ed.Action] = []
-        for event in window.input_events():
-            size = window.size
-            point = (event.position[0] / size[0], event.position[1] / size[1])
-            if event.kind == QUIT:
-                state, action = ed.press(state, "quit")
-                actions.append(action)
-            elif event.kind == RESIZED:
-                comp.resize(window.size)
-            elif event.kind == "key":
-                state, action = ed.press(state, event.key)
-                actions.append(action)
-            elif event.kind == "down":
-                state = ed.mouse_down(state, point)
-            elif event.kind == "move":
-                state = ed.mouse_move(state, point)
-            elif event.kind == "up":
-                state = ed.mouse_up(state)
-        for address, args in listener.poll() if listener is not None else []:
-            state, action = ed.osc(state, address, args)
-            actions.append(action)
-        if ed.Action.SAVE in actions:
-            try:
-                save_projector(options.out, state.calibration)  # atomic
-            except OutputError as exc:  # the old file is as it was; keep editing
-                note = f"NOT saved: {exc}"
-            else:
-                state = ed.saved(state)
-                saves += 1
-                note = f"saved {options.out}"
-            say(f"essence: {note}")
-        if ed.Action.WARN in actions:
-            note = "unsaved changes: S saves, Esc again quits without saving"
-            say(f"essence: {note}")
-        if ed.Action.QUIT in actions:
-            break
-        status = state.status() + (f" | {note}" if note else "")
-        if status != shown:  # the grid is rebuilt only when its text changes
+    def __init__(self, options: MappingOptions, listener: OscListener | None) -> None:
+        self.options, self.listener = options, listener
+        self.state = ed.start(options.calibration, options.mesh_size)
+        self.note = ""  # the last save's or warning's line, after the status
+        self.shown = ""  # the status the grid on the stage shows
+
+    def key(self, key: str) -> Step:
+        self.state, action = ed.press(self.state, key)
+        return Step(action)
+
+    def pointer(self, event: InputEvent, window: tuple[int, int]) -> None:
+        point = (event.position[0] / window[0], event.position[1] / window[1])
+        if event.kind == "down":
+            self.state = ed.mouse_down(self.state, point)
+        elif event.kind == "move":
+            self.state = ed.mouse_move(self.state, point)
+        elif event.kind == "up":
+            self.state = ed.mouse_up(self.state)
+
+    def poll(self) -> list[Step]:
+        steps: list[Step] = []
+        for address, args in self.listener.poll() if self.listener is not None else []:
+            self.state, action = ed.osc(self.state, address, args)
+            steps.append(Step(action))
+        return steps
+
+    def save(self) -> tuple[bool, str]:
+        try:
+            save_projector(self.options.out, self.state.calibration)  # atomic
+        except OutputError as exc:  # the old file is as it was; keep editing
+            self.note = f"NOT saved: {exc}"
+            return False, self.note
+        self.state = ed.saved(self.state)
+        self.note = f"saved {self.options.out}"
+        return True, self.note
+
+    def warn(self) -> str:
+        self.note = "unsaved changes: S saves, Esc again quits without saving"
+        return self.note
+
+    def update(self, comp: Compositor) -> None:
+        state = self.state
+        status = state.status() + (f" | {self.note}" if self.note else "")
+        if status != self.shown:  # the grid is rebuilt only when its text changes
             grid = grid_image(state.calibration, status,
                               state.corner if state.mode is ed.Mode.CORNERS else None)
             rgba = np.dstack([grid, np.full(grid.shape[:2], 255, np.uint8)])
             comp.stage.texture.write(np.ascontiguousarray(rgba[::-1]).tobytes())
-            shown = status
+            self.shown = status
         comp.set_calibration(state.calibration)
-        with comp.drawing():
-            pass  # the stage target already holds the grid
-        comp.begin()
-        window.flip()
-        time.sleep(max(0.0, FRAME_SECONDS - (time.monotonic() - started)))
-    return MappingResult(state.calibration, saves, state.changed)

@@ -19,7 +19,8 @@ from typing import Any
 
 from performance.config import Settings
 from performance.core.errors import InputError
-from performance.recording.format import Header, Recording, StateRecord, read_recording
+from performance.recording.format import read_recording
+from performance.recording.records import Header, Recording, StateRecord
 from performance.recording.replay import (
     ReplayAudience,
     ReplayCursor,

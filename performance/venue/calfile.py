@@ -17,6 +17,7 @@ fsync, rename): a failed save leaves the good file as it was.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -93,8 +94,24 @@ def save_calibration(path: Path, kind: str, schema: int, body: Mapping[str, Any]
     naming the file when it cannot; the previous file is then untouched). `header`: comment
     lines put on top (a person reads these files)."""
     comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
-    text = comment + tomli_w.dumps({KIND_KEY: kind, SCHEMA_KEY: schema, **body})
+    text = comment + inline_scalar_arrays(tomli_w.dumps({KIND_KEY: kind, SCHEMA_KEY: schema,
+                                                         **body}))
     write_atomic(path, text)
+
+
+# An array tomli-w wrote one value a line whose values are all numbers or booleans (a point,
+# a size): the opening bracket ends its line, each value is alone on its line with a comma.
+_SCALAR_ARRAY = re.compile(r"\[\n((?:[ ]+[-+0-9.a-z_]+,\n)+)[ ]*\]")
+
+
+def inline_scalar_arrays(text: str) -> str:
+    """TOML from tomli-w with each array of plain values on one line (`[0.1, 0.2]`), so a
+    mesh or a polygon reads one point a line instead of one number a line. Strings are never
+    touched (they are quoted, and tomli-w escapes their newlines), so the values stay the
+    same."""
+    return _SCALAR_ARRAY.sub(
+        lambda m: "[" + ", ".join(v.strip().rstrip(",") for v in m.group(1).splitlines()) + "]",
+        text)
 
 
 class Fields:

@@ -17,7 +17,8 @@ import pytest
 
 from performance.config import DEFAULT_CUES, Settings
 from performance.core.mailbox import CommandQueue
-from performance.recording.format import FiredBy, Origin, Recording, read_recording
+from performance.recording.format import read_recording
+from performance.recording.records import FiredBy, Origin, Recording
 from performance.recording.tap import TappedCommands
 from performance.runtime.live import LiveOptions, run_live, run_show
 from performance.runtime.recorded import make_tap, render_replay, replay_offline

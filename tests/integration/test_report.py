@@ -122,7 +122,7 @@ def test_report_of_a_real_recording(tmp_path: Path, testdata: Path, face_model: 
     figures, and the contact sheet of the replay rendered."""
     from performance.config import DEFAULT_CUES, Settings
     from performance.core.mailbox import CommandQueue
-    from performance.recording.format import Origin
+    from performance.recording.records import Origin
     from performance.recording.tap import TappedCommands
     from performance.runtime.live import LiveOptions, run_live
     from performance.runtime.recorded import make_tap

@@ -13,7 +13,8 @@ import pytest
 from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.errors import InputError
 from performance.core.types import FaceObservation, Observations
-from performance.recording.format import (
+from performance.recording.format import encode, encode_header, read_recording
+from performance.recording.records import (
     CommandRecord,
     CueRecord,
     FaceRecord,
@@ -27,11 +28,8 @@ from performance.recording.format import (
     StateRecord,
     command_of,
     command_record,
-    encode,
-    encode_header,
     face_record,
     observations_of,
-    read_recording,
 )
 from performance.show.commands import Blackout, Go, GotoCue, SetChaosMode, SetInput, Stop
 

@@ -13,8 +13,9 @@ from typing import TextIO
 
 import pytest
 
-from performance.recording.format import CueRecord, FiredBy, Header, read_recording
+from performance.recording.format import read_recording
 from performance.recording.recorder import Recorder, default_path, recordings_dir
+from performance.recording.records import CueRecord, FiredBy, Header
 
 HEADER = Header(started="now", source="scripted", cues="", settings={}, stage=(64, 36),
                 fps=30.0)

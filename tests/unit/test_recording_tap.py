@@ -12,7 +12,8 @@ from performance.control.feedback import STATUS_ADDRESSES, rig_status_from
 from performance.core.mailbox import CommandQueue
 from performance.core.types import RoomEmotion
 from performance.operator.keys import KEYMAP, KeyAction, handle_keys
-from performance.recording.format import FiredBy, Header, Origin, read_recording
+from performance.recording.format import read_recording
+from performance.recording.records import FiredBy, Header, Origin
 from performance.recording.tap import RecordingTap
 from performance.runtime.assemble import load_show
 from performance.show.autogo import AutoGo

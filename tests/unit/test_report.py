@@ -14,16 +14,8 @@ import pytest
 from performance.cli import main
 from performance.core.errors import InputError
 from performance.core.types import EMOTIONS
-from performance.recording.format import (
-    CueRecord,
-    FiredBy,
-    FrameRecord,
-    Header,
-    StateRecord,
-    encode,
-    encode_header,
-    read_recording,
-)
+from performance.recording.format import encode, encode_header, read_recording
+from performance.recording.records import CueRecord, FiredBy, FrameRecord, Header, StateRecord
 from performance.report.build import open_input
 from performance.report.page import render_page
 from performance.report.plots import PLOT_IDS

@@ -27,6 +27,20 @@ def test_save_then_load_round_trips_with_a_header_a_person_reads(tmp_path: Path)
     assert load_calibration(path, "projector", 2) == body
 
 
+def test_arrays_of_plain_values_are_one_line_and_strings_are_left_alone(
+        tmp_path: Path) -> None:
+    path = tmp_path / "odd.toml"
+    body = {"t": {"flags": [True, False], "tiny": [-1.5e-12, 3e20, -0.0, 7],
+                  "names": ["a[", "b\n[\n 1,\n]"], "zones": [[[0.1, 0.2], [0.3, 0.4]], []],
+                  "note": "[\n    1,\n]", "empty": []}}
+    save_calibration(path, "camera", 1, body)
+    assert load_calibration(path, "camera", 1) == body
+    text = path.read_text()
+    assert "flags = [true, false]\n" in text and "tiny = [-1.5e-12, 3e+20, -0.0, 7]\n" in text
+    assert "        [0.1, 0.2],\n        [0.3, 0.4],\n" in text
+    assert '    "a[",\n' in text  # an array of strings keeps one a line
+
+
 def test_another_kind_a_newer_schema_and_bad_toml_are_one_line_errors(tmp_path: Path) -> None:
     path = tmp_path / "cal.toml"
     save_calibration(path, "camera", 1, {})

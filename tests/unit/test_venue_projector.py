@@ -57,6 +57,26 @@ def test_a_calibration_round_trips_through_its_file(tmp_path: Path) -> None:
     assert not FULL.is_identity
 
 
+def test_a_saved_5x5_mesh_reads_one_point_a_line_and_round_trips(tmp_path: Path) -> None:
+    """tomli-w alone writes one number a line (four lines a point); the file keeps each
+    point, and the size, on one short line, with the values unchanged."""
+    rng = np.random.default_rng(13)
+    offsets = tuple((float(dx), float(dy)) for dx, dy in rng.uniform(-0.05, 0.05, (25, 2)))
+    mask = tuple((float(x), float(y)) for x, y in rng.uniform(0.0, 1.0, (12, 2)))
+    cal = ProjectorCalibration(output="HDMI-1", size=(1920, 1080), venue="Old Hall",
+                               corners=CORNERS, mesh=Mesh(5, 5, offsets), mask=mask)
+    path = tmp_path / "hall.toml"
+    save_projector(path, cal)
+    assert load_projector(path) == cal
+    lines = path.read_text().splitlines()
+    assert max(len(line) for line in lines) <= 120
+    assert "size = [1920, 1080]" in lines
+    points = [line for line in lines if line.startswith("    [") and line.endswith("],")]
+    assert len(points) == 4 + 25 + 12  # corners, mesh nodes, mask: one line each
+    assert f"    [{offsets[7][0]!r}, {offsets[7][1]!r}]," in points
+    assert len(lines) < 4 + 25 + 12 + 40
+
+
 def _write(path: Path, change: dict[str, object], *, kind: str = "projector",
            schema: int = 1) -> Path:
     doc = to_document(FULL)
