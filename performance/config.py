@@ -57,6 +57,10 @@ class Settings:
     control: str = "process"  # where OSC input is received and checked: process or thread
     show_mode: bool = False  # lock editing (inputs, chaos mode, cue jumps, playhead) during a show
     min_go_interval: float = 0.25  # seconds between two GOs (a double tap fires once)
+    # the operator's web console (see docs/console.md)
+    console: str = ""  # "[HOST:]PORT" the console serves on (127.0.0.1 unless a host); empty: off
+    console_camera: bool = False  # the console shows the camera with face boxes (127.0.0.1 only)
+    oscquery_port: int = 0  # OSCQuery's HTTP port (with the console); 0: the console's port + 1
     # sound (see docs/audio.md)
     audio_device: str = ""  # output number or name fragment; empty: the default output
     audio_block: int = 512  # frames per audio callback (512 at 48 kHz = 10.7 ms)
@@ -108,7 +112,8 @@ SETTING_OPTIONS: dict[str, str] = {
     "audio_device": "--audio-device", "sound": "--no-sound", "auto_go": "--auto-go",
     "render_auto_go": "--auto-go", "perception": "--perception",
     "control": "--control", "projector_calibration": "--calibration",
-    "camera_calibration": "--camera-calibration",
+    "camera_calibration": "--camera-calibration", "console": "--console",
+    "console_camera": "--console-camera", "oscquery_port": "--oscquery-port",
 }
 
 # Defaults of command options that are not settings (one place for them too).
@@ -134,6 +139,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "forget_after": (0.0, 600.0),
     "osc_port": (0, 65535),
     "osc_tcp_port": (0, 65535),
+    "oscquery_port": (0, 65535),
     "osc_reply_port": (0, 65535),
     "osc_rate_limit": (1.0, 1e6),
     "osc_max_packet": (64, 65507),

@@ -50,6 +50,15 @@ def add_live_options(parser: argparse.ArgumentParser) -> None:
                         help="receive OSC in its own process (default) or on threads")
     parser.add_argument("--audio-device", metavar="N|NAME",
                         help="sound output by number or name fragment (essence devices)")
+    parser.add_argument("--console", metavar="[HOST:]PORT",
+                        help="serve the operator's web console (cue list, GO, the room) on "
+                             "PORT, 127.0.0.1 unless HOST is given (docs/console.md)")
+    parser.add_argument("--console-camera", action="store_const", const=True, default=None,
+                        help="the console also shows the camera with face boxes (only on "
+                             "127.0.0.1)")
+    parser.add_argument("--oscquery-port", type=int, metavar="PORT",
+                        help="OSCQuery's HTTP port with the console (default: the "
+                             "console's port + 1)")
     add_calibration_option(parser)
     add_perception_options(parser)
 

@@ -341,7 +341,7 @@ def _done(route: str, action: Action) -> Resolved:
 
 def _trigger(address: str, args: Args, types: str, make: Callable[[], Action]) -> Action:
     """No argument, or one number/bool: non-zero fires, zero is a button release."""
-    if not args:
+    if not args or types == "N":  # OSC nil: OSCQuery's momentary button (TYPE "N")
         return make()
     if len(args) == 1 and types in SWITCH_TYPES:
         value = args[0]

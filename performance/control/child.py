@@ -24,10 +24,10 @@ import logging
 import pickle
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Protocol
 
 from performance.control.feedback import RigStatus
 from performance.control.hub import ControlHub, HubOptions
@@ -58,6 +58,42 @@ class Report(StrEnum):
     EVENTS = "events"  # messages received (hub.OscEvent list), for a recording
 
 
+class ExtraRunning(Protocol):
+    """A server the child runs beside the OSC sockets, once it listens."""
+
+    @property
+    def address(self) -> tuple[str, int]: ...
+
+    @property
+    def oscquery_address(self) -> tuple[str, int] | None: ...
+
+    def stop(self) -> None: ...
+
+
+class Extra(Protocol):
+    """Something more the child serves with its hub: the web console (console/launch.py).
+    Picklable; `start` raises ConfigError naming the address it cannot listen on."""
+
+    def start(self, hub: ControlHub) -> ExtraRunning: ...
+
+    def rebind(self, address: tuple[str, int],
+               oscquery_address: tuple[str, int] | None) -> Extra:
+        """The same on the addresses a first child got (a replacement listens there too)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Outline:
+    """The status's long, rarely changing parts (the cue names and rows), shared apart from
+    the status each frame and only when they change (a show's whole list, up to megabytes)."""
+
+    cues: tuple[tuple[str, str], ...] = ()
+    outline: tuple[Any, ...] = ()  # control.outline.CueRow
+
+
+OUTLINE_CAPACITY = 16 * 1024 * 1024  # bytes of the outline's block: 22,000 cues fit
+
+
 @dataclass(frozen=True)
 class ChildOptions:
     """How the child listens and checks (picklable: it crosses at spawn)."""
@@ -70,6 +106,7 @@ class ChildOptions:
     min_go_interval: float | None  # the show's GO interval; None: no gate (no cue list)
     clock_origin: float | None = None  # the render's MonotonicClock origin; None: own clock
     tcp_idle_s: float = TCP_IDLE_S  # a TCP connection without a packet this long is closed
+    extra: Extra | None = None  # the web console, served by this child too
 
 
 @dataclass(frozen=True)
@@ -93,10 +130,12 @@ class Uplink:
     """The child's main loop: hub -> pipe, shared status -> hub, heartbeat, counters."""
 
     def __init__(self, hub: ControlHub, out: Connection, downlink: SharedLatest,
-                 taken: Any, beat: Any) -> None:
+                 taken: Any, beat: Any, outline: SharedLatest | None = None) -> None:
         self.hub = hub
         self.out = out
         self.downlink = downlink
+        self.outline_block = outline
+        self.outline = Outline()
         self.taken = taken  # bytes the render process has read (it writes, we read)
         self.beat = beat
         self.sent = 0
@@ -134,10 +173,15 @@ class Uplink:
             self.sent += send_report(self.out, Report.EVENTS, self.hub.take_events())
 
     def _take_downlink(self) -> None:
+        if self.outline_block is not None:
+            fresh, outline = self.outline_block.take()
+            if fresh and isinstance(outline, Outline):
+                self.outline = outline
         fresh, value = self.downlink.take()
         if fresh and isinstance(value, Downlink):
             if value.status is not None:
-                self.hub.publish(value.status)
+                self.hub.publish(replace(value.status, cues=self.outline.cues,
+                                         outline=self.outline.outline))
             self.hub.set_param_ranges(value.ranges)
             seen, self._local_presses = self._local_presses, value.local_presses
             gate = self.hub.go_gate
@@ -199,7 +243,7 @@ def answer_loop(hub: ControlHub, answers: Connection, answered: Any) -> None:
 
 def child_main(options: ChildOptions, shared: SharedHandles, out: Connection, stop: Any,
                taken: Any, beat: Any, answers: Connection, answered: Any,
-               parent_pid: int) -> None:
+               parent_pid: int, outline: SharedHandles | None = None) -> None:
     """The child: listen (READY, or FAILED and end), then the uplink until told to stop or
     the render process `parent_pid` is gone, with the answer thread beside it."""
     die_with_parent(parent_pid, "essence-osc")  # first: a killed render process ends it
@@ -211,20 +255,29 @@ def child_main(options: ChildOptions, shared: SharedHandles, out: Connection, st
     server = OscServer(hub, host=options.host, udp_port=options.udp_port,
                        tcp_port=options.tcp_port, reply_port=options.reply_port,
                        idle_timeout=options.tcp_idle_s)
+    extra: ExtraRunning | None = None
     try:
         server.start()
+        if options.extra is not None:
+            extra = options.extra.start(hub)
     except ConfigError as exc:
+        server.stop()
         send_report(out, Report.FAILED, str(exc))
         return
-    uplink = Uplink(hub, out, SharedLatest(shared), taken, beat)
+    uplink = Uplink(hub, out, SharedLatest(shared), taken, beat,
+                    SharedLatest(outline) if outline is not None else None)
     threading.Thread(target=answer_loop, args=(hub, answers, answered), name="osc-answers",
                      daemon=True).start()
+    served = (extra.address, extra.oscquery_address) if extra is not None else None
     try:
-        uplink.sent += send_report(out, Report.READY, (server.udp_address, server.tcp_address))
+        uplink.sent += send_report(out, Report.READY,
+                                   (server.udp_address, server.tcp_address, served))
         while not stop.value and parent_alive(parent_pid):
             uplink.step()
         uplink.send_counts(clock.now())
     except OSError:  # the pipe broke: the render process is gone
         pass
     finally:
+        if extra is not None:
+            extra.stop()
         server.stop()

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 
+from performance.control.outline import CueRow, InputRow
 from performance.control.qlab import PLAYBACK_POSITION, cue_updates
 from performance.control.wire import ArgValue
 from performance.core.inputs import InputValue
+from performance.core.types import CrowdReading
 from performance.show.status import SequencerPhase, SequencerStatus
 
 PREFIX = "/essence/status/"
@@ -52,18 +54,42 @@ class RigStatus:
     inputs: tuple[tuple[str, InputValue], ...] = ()  # the showing visual's declared inputs
     cues: tuple[tuple[str, str], ...] = ()  # the show's cues (id, name) in order (qlab.py)
     report: str = ""  # the kiosk's health report (JSON text), for `/essence/health`
+    # what a cue console shows beside the above (console/, OSCQuery)
+    title: str = ""  # the show's title (its file's name when it has none)
+    next_cue_name: str = ""  # the standby cue's name
+    pre_wait_left: float | None = None  # seconds left of each wait; None when it does not run
+    transition_left: float | None = None
+    post_wait_left: float | None = None
+    follow_left: float | None = None
+    condition: str = ""  # the armed cue's audience condition, e.g. "chaos > 0.7 for 2s"
+    condition_left: float | None = None  # seconds the room must still meet it
+    condition_held: bool = False  # the operator holds it
+    condition_value: float | None = None  # the condition's metric in the room now
+    condition_threshold: float | None = None  # the value it must pass (above or below)
+    paused: bool = False
+    last_refusal: str = ""  # why the show refused its latest command
+    room: CrowdReading = field(default_factory=CrowdReading)  # the room's aggregates
+    outline: tuple[CueRow, ...] = ()  # the show's cues with their waits (control/outline.py)
+    input_rows: tuple[InputRow, ...] = ()  # the showing visual's declared inputs
+    sound: str = "off"  # the sound's health: off, ok, silent, lost
+    input_health: str = "ok"  # the input's state (a camera, a clip), as InputStatus says
 
 
 def rig_status_from(
-    seq: SequencerStatus, *, faces: int = 0, chaos: float = 0.0, fps: float = 0.0,
-    health: str = "ok", latency_ms: float | None = None, presented_ms: float | None = None,
-    perception_fps: float = 0.0, show_mode: bool | None = None,
-    cues: tuple[tuple[str, str], ...] = (), report: str = "", recording: bool = False,
+    seq: SequencerStatus, *, faces: int | None = None, chaos: float | None = None,
+    fps: float = 0.0, health: str = "ok", latency_ms: float | None = None,
+    presented_ms: float | None = None, perception_fps: float = 0.0,
+    show_mode: bool | None = None, cues: tuple[tuple[str, str], ...] = (), report: str = "",
+    recording: bool = False, room: CrowdReading | None = None,
+    outline: tuple[CueRow, ...] = (), input_rows: tuple[InputRow, ...] = (),
+    title: str = "", sound: str = "off", input_health: str = "ok",
 ) -> RigStatus:
-    """A `RigStatus` from the sequencer's status plus the crowd and frame stats (`state` is
-    the phase's value; the countdown is the status's: the first running one of pre-wait,
-    post-wait, follow and condition)."""
+    """A `RigStatus` from the sequencer's status plus the room, the frame stats and what a
+    console lists (`state` is the phase's value; the countdown is the status's: the first
+    running one of pre-wait, post-wait, follow and condition; faces and chaos are the
+    room's unless given)."""
     countdown = seq.countdown
+    room = room if room is not None else CrowdReading()
     return RigStatus(
         act=int(seq.act),
         act_name=seq.act_name,
@@ -72,8 +98,8 @@ def rig_status_from(
         next_cue_id=seq.next_cue_id,
         countdown=None if countdown is None else float(countdown),
         state=str(seq.phase),
-        faces=int(faces),
-        chaos=float(chaos),
+        faces=round(room.face_count) if faces is None else int(faces),
+        chaos=float(room.chaos if chaos is None else chaos),
         fps=float(fps),
         health=health,
         latency_ms=-1.0 if latency_ms is None else float(latency_ms),
@@ -81,7 +107,14 @@ def rig_status_from(
         perception_fps=float(perception_fps),
         show_mode=seq.locked if show_mode is None else show_mode,
         chaos_mode=seq.chaos_mode, blackout=seq.blackout, inputs=seq.inputs, cues=cues,
-        report=report, recording=recording,
+        report=report, recording=recording, title=title, next_cue_name=seq.next_cue_name,
+        pre_wait_left=seq.pre_wait_left, transition_left=seq.transition_left,
+        post_wait_left=seq.post_wait_left, follow_left=seq.follow_left,
+        condition=seq.condition, condition_left=seq.condition_left,
+        condition_held=seq.condition_held, condition_value=seq.condition_value,
+        condition_threshold=seq.condition_threshold, paused=seq.paused,
+        last_refusal=seq.last_refusal, room=room, outline=outline, input_rows=input_rows,
+        sound=sound, input_health=input_health,
     )
 
 
@@ -113,7 +146,8 @@ def status_json(status: RigStatus | None) -> dict[str, object]:
     """The status as a JSON-ready dict (for `/essence/state` replies); {} before the first."""
     if status is None:
         return {}
-    data = asdict(status)
+    data = asdict(replace(status, outline=(), input_rows=()))
+    del data["outline"], data["input_rows"]  # the console's (and /cueLists'): long lists
     for key, value in data.items():
         if isinstance(value, float) and not math.isfinite(value):
             data[key] = None

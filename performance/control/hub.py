@@ -8,7 +8,7 @@ newest-wins per name, so a flood of fader moves can never push a GO out. A trans
 command is answered once the show applied or refused it (`settle`, or `answer` with what the
 render process settled): the reply says `ok`, or why not (`no cue 99`, `end of list`, `show
 mode`, `too soon`, `stale`); socket threads collect those replies with `replies_due()`, and
-`notify` (the server's wake-up) is called when there are some. The runtime publishes a
+`notify` wakes the servers that `watch_replies` when there are some. The runtime publishes a
 `RigStatus` with `publish()`; socket threads collect feedback with `feedback_due()`.
 
 Floods of refused commands never reach the show: once the status names the show's cues
@@ -203,7 +203,7 @@ class ControlHub:
         self._tickets = 0
         self._replies: list[tuple[SenderKey, bytes]] = []
         self.handout = Handout(self.options.stale_after)  # the show's side, `drain`/`settle`
-        self.notify: Callable[[], None] = lambda: None  # replies are due (the server wakes)
+        self._watchers: list[Callable[[], None]] = []  # woken when replies are due
         # set when something waits for `drain` (`urgent`: a transport command or a show-mode
         # change), for a drainer that sleeps until then (the OSC process's uplink)
         self.wake = threading.Event()
@@ -265,6 +265,27 @@ class ControlHub:
             due = bool(self._replies)
         if due:
             self.notify()
+
+    def watch_replies(self, wake: Callable[[], None]) -> Callable[[], None]:
+        """Have `wake` called (from any thread) whenever replies are due: each server that
+        answers senders (the OSC sockets, the web console) watches; returns the call that
+        stops watching."""
+        with self._lock:
+            self._watchers.append(wake)
+
+        def unwatch() -> None:
+            with self._lock:
+                if wake in self._watchers:
+                    self._watchers.remove(wake)
+
+        return unwatch
+
+    def notify(self) -> None:
+        """Wake every watcher: replies are due."""
+        with self._lock:
+            watchers = list(self._watchers)
+        for wake in watchers:
+            wake()
 
     def replies_due(self, transport: str) -> list[tuple[SenderKey, bytes]]:
         """The answers owed to senders of one transport ("udp"/"tcp"); taken once."""

@@ -41,7 +41,15 @@ from multiprocessing.process import BaseProcess
 from typing import cast
 
 from performance.config import DEFAULTS, Settings
-from performance.control.child import ChildOptions, Downlink, Report, child_main
+from performance.control.child import (
+    OUTLINE_CAPACITY,
+    ChildOptions,
+    Downlink,
+    Extra,
+    Outline,
+    Report,
+    child_main,
+)
 from performance.control.feedback import RigStatus
 from performance.control.hub import OSC_EVENTS_KEPT, HubOptions, OscEvent
 from performance.control.requests import (
@@ -96,8 +104,12 @@ class OscProcess(Supervised):
         restart_s: float = RESTART_S,
         start_timeout: float = START_TIMEOUT_S,
         tcp_idle_s: float = TCP_IDLE_S,
+        extra: Extra | None = None,
     ) -> None:
         self.options = options or HubOptions()
+        self.extra = extra  # the web console, served by the child too (console/launch.py)
+        self.served: tuple[tuple[str, int], tuple[str, int] | None] | None = None  # its
+        # addresses (console, OSCQuery) once the first child listens
         self.tcp_idle_s = tcp_idle_s
         self.host = host
         self.udp_port, self.tcp_port, self.reply_port = udp_port, tcp_port, reply_port
@@ -113,6 +125,9 @@ class OscProcess(Supervised):
         self._taken = self._ctx.RawValue(ctypes.c_longlong, 0)
         self._beat = self._ctx.RawValue(ctypes.c_longlong, 0)
         self._downlink = SharedLatest.create(self._ctx)
+        self._outline = SharedLatest.create(self._ctx, OUTLINE_CAPACITY)
+        self._outline_sent: Outline | None = None
+        self._outline_warned = False
         self._proc: BaseProcess | None = None
         self._conn: Connection | None = None
         self._local: CommandQueue[Command] = CommandQueue(self.options.queue_size)
@@ -138,11 +153,12 @@ class OscProcess(Supervised):
 
     @classmethod
     def from_settings(cls, settings: Settings, *, go_gate: GoGate | None = None,
-                      clock: Clock | None = None) -> OscProcess:
+                      clock: Clock | None = None, extra: Extra | None = None) -> OscProcess:
         """A process on the configured address and ports (port 0 in the settings: off)."""
         return cls(HubOptions.from_settings(settings), host=settings.osc_host,
                    udp_port=settings.osc_port or None, tcp_port=settings.osc_tcp_port or None,
-                   reply_port=settings.osc_reply_port, go_gate=go_gate, clock=clock)
+                   reply_port=settings.osc_reply_port, go_gate=go_gate, clock=clock,
+                   extra=extra)
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -257,9 +273,27 @@ class OscProcess(Supervised):
         self._answers.send(self._handout.settle(receipts, default))
 
     def publish(self, status: RigStatus) -> None:
-        """Offer the newest status to the child (newest wins)."""
-        self._status = status
+        """Offer the newest status to the child (newest wins); its cue names and rows go
+        through their own block, and only when they changed."""
+        sent = self._outline_sent
+        if sent is None or sent.cues is not status.cues or sent.outline is not status.outline:
+            self._share_outline(Outline(status.cues, status.outline))
+        self._status = replace(status, cues=(), outline=())
         self._write_downlink()
+
+    def _share_outline(self, outline: Outline) -> None:
+        self._outline_sent = outline
+        if self._outline.put(outline):
+            return
+        if not self._outline_warned:
+            self._outline_warned = True
+            log.warning("OSC: the show's %d cues do not fit the shared block; the console "
+                        "and QLab queries see the first part of the list", len(outline.cues))
+        cut = len(outline.cues)
+        while cut > 1:
+            cut //= 2
+            if self._outline.put(Outline(outline.cues[:cut], outline.outline[:cut])):
+                return
 
     def set_param_ranges(self, params: Mapping[str, tuple[float, float]] | None) -> None:
         """Declared inputs (name -> (min, max)); None accepts any finite value by name."""
@@ -297,13 +331,18 @@ class OscProcess(Supervised):
         tcp = self.tcp_address[1] if self.tcp_address is not None else self.tcp_port
         min_go = self.go_gate.min_interval if self.go_gate is not None else None
         origin = self.clock.origin if isinstance(self.clock, MonotonicClock) else None
+        extra = self.extra
+        if extra is not None and self.served is not None:
+            extra = extra.rebind(*self.served)  # a replacement serves where the first did
         options = ChildOptions(replace(self.options, show_mode=self._mode.on), self.host,
-                               udp, tcp, self.reply_port, min_go, origin, self.tcp_idle_s)
+                               udp, tcp, self.reply_port, min_go, origin, self.tcp_idle_s,
+                               extra)
         self._write_downlink()
         self._proc = self._ctx.Process(
             target=child_main, name="essence-osc", daemon=True,
             args=(options, self._downlink.handles, writer, self._stop, self._taken,
-                  self._beat, answers_reader, self._answers.answered, os.getpid()))
+                  self._beat, answers_reader, self._answers.answered, os.getpid(),
+                  self._outline.handles))
         self._proc.start()
         writer.close()
         answers_reader.close()
@@ -363,8 +402,11 @@ class OscProcess(Supervised):
         elif kind is Report.EVENTS:
             self._events.extend(cast(list[OscEvent], payload))
         elif kind is Report.READY:
-            udp, tcp = cast(tuple[tuple[str, int] | None, tuple[str, int] | None], payload)
+            udp, tcp, served = cast(tuple[tuple[str, int] | None, tuple[str, int] | None,
+                                          tuple[tuple[str, int], tuple[str, int] | None] |
+                                          None], payload)
             self.udp_address, self.tcp_address = self.udp_address or udp, self.tcp_address or tcp
+            self.served = self.served or served
             self._ready = True
             self._schedule.running("listening")
         elif kind is Report.FAILED:

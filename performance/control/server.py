@@ -30,6 +30,7 @@ import logging
 import select
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from performance.config import DEFAULTS, Settings
@@ -92,6 +93,7 @@ class OscServer:
         self.tcp_address: tuple[str, int] | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._unwatch: Callable[[], None] = lambda: None  # set by start
         self._udp: socket.socket | None = None
         self._tcp: socket.socket | None = None
         self._conns: dict[socket.socket, _Connection] = {}
@@ -139,7 +141,7 @@ class OscServer:
         for reader, writer in self._wakers:
             reader.setblocking(False)
             writer.setblocking(False)
-        self.hub.notify = self._wake
+        self._unwatch = self.hub.watch_replies(self._wake)
         if self._udp is not None:
             self._threads.append(threading.Thread(target=self._udp_loop, name="osc-udp",
                                                   daemon=True))
@@ -153,6 +155,7 @@ class OscServer:
     def stop(self, timeout: float = 2.0) -> None:
         """Stop the threads (within about one poll interval) and close every socket."""
         self._stop.set()
+        self._unwatch()
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()

@@ -286,10 +286,12 @@ def _play(show: KioskShow, story: _Story, options: LiveOptions, settings: Settin
           writer: StateWriter, verdict: CrashVerdict, last_error: LastError,
           asked: Callable[[], bool]) -> tuple[RunReport, int, str | None]:
     """Services up, resume, the live run, services down: (report, exit status, resumed)."""
-    from performance.runtime.live import run_live
+    from performance.runtime.live import console_line, run_live
     from performance.runtime.services import start_services
 
     services = start_services(show, story.settings, clock=clock, retry_sound=True)
+    if services.served is not None:
+        log.info("%s", console_line(*services.served))
     try:
         resumed = None
         if story.file is not None:
@@ -301,7 +303,8 @@ def _play(show: KioskShow, story: _Story, options: LiveOptions, settings: Settin
                           show=show, commands=services.commands, clock=clock, publish=beat,
                           watch_input=services.watch_input, watch_stats=services.watch_stats,
                           watch_restarts=beat.watch_perception,
-                          stop=lambda: asked() or beat.stop_status is not None)
+                          stop=lambda: asked() or beat.stop_status is not None,
+                          pictures=services.pictures)
         notifier.stopping()
         final = beat.report(beat.frame)
         writer.submit(paths.health, replace(final, mode="stopped").to_json())

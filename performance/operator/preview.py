@@ -2,7 +2,8 @@
 
 Owns what is drawn for the operator on top of the picture in the window — never into the
 stage (audience) image — and the operator's cv2 drawing: the newest source frame with
-face boxes, ids and labels (rehearse mode), a status panel, and the "CAMERA LIVE" indicator
+face boxes, ids and labels (rehearse mode), a status panel (with a cue list: the standby
+cue, the GO key and the countdowns, operator/standby.py), and the "CAMERA LIVE" indicator
 shown whenever a camera is the source (privacy: people can see they are being watched).
 Images are RGBA uint8, row 0 at the top, rebuilt only when due (text 4x, preview 10x a
 second) so the window uploads little per frame. Frames stay in memory; nothing is written.
@@ -10,7 +11,7 @@ second) so the window uploads little per frame. Frames stay in memory; nothing i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import cv2
@@ -18,6 +19,9 @@ import numpy as np
 
 from performance.core.types import BBox, Frame, Observations, RoomEmotion
 from performance.operator.info import OperatorInfo
+from performance.operator.keys import KEYMAP, KeyAction
+from performance.operator.standby import LineKind, cue_lines, go_key
+from performance.show.status import SequencerStatus
 from performance.venue import zones_editor as ze
 from performance.venue.camera import CameraCalibration, Point
 from performance.venue.zones import Placement
@@ -176,7 +180,9 @@ class OperatorView:
     """Decides which overlay layers to draw each frame.
 
     `operator` False (the audience's window in `essence run`) shows only the camera
-    indicator; True adds status, messages, statistics and (with `latest_frame`) the preview.
+    indicator; True adds status, messages, statistics and (with `latest_frame`) the preview,
+    and with `sequencer` (the cue list's status, asked when the text is due) the standby
+    cue, the countdowns and the GO key of `keymap` (None: the default keys).
     """
 
     def __init__(
@@ -187,7 +193,11 @@ class OperatorView:
         latest_frame: Callable[[], Frame | None] | None = None,
         recording: Callable[[], str | None] | None = None,
         camera: CameraCalibration | None = None,
+        sequencer: Callable[[], SequencerStatus] | None = None,
+        keymap: Mapping[str, KeyAction] | None = None,
     ) -> None:
+        self.sequencer = sequencer
+        self.go_key = go_key(KEYMAP if keymap is None else keymap)
         self.recording = recording  # the "REC <file>" line while recording (recording/tap.py)
         self.camera = camera  # its zones are drawn on the preview
         self.operator = operator
@@ -211,6 +221,9 @@ class OperatorView:
              f"{crowd.valence:+.2f} arousal {crowd.arousal:+.2f} chaos {crowd.chaos:.2f}",
              RED if info.input_status.lost else WHITE),
         ]
+        if self.sequencer is not None:
+            lines[1:1] = [(text[:110], AMBER if kind is LineKind.COUNTDOWN else WHITE)
+                          for text, kind in cue_lines(self.sequencer(), self.go_key)]
         lines += [(text[:110], RED) for text in info.messages]
         rec = self.recording() if self.recording is not None else None
         if rec:

@@ -4,17 +4,19 @@ Owns what moderngl does for the live rig besides drawing visuals: the context ma
 window's current OpenGL context (`context_from_current_window`), the stage target (the
 audience image: nothing else is ever drawn there), and `Compositor`, which puts that stage
 onto the output framebuffer (the window's screen, or an offscreen one when headless) and
-draws the operator's RGBA overlay images on top of it.
+draws the operator's RGBA overlay images on top of it; `thumbnail` is a small copy of the
+stage (the audience image, never an overlay) made on the GPU, for the console.
 
 The compositing pass (a clear and a filtered quad, letterboxed) runs only where it changes
 the picture: when the output's size differs from the stage's (or `composite` asks for it).
 At the stage's size the show is drawn straight into the output (`Pass.DIRECT`), and only a
-frame with an overlay first copies that picture into the stage target (`Pass.COPY`, a
-blit), so the stage keeps the audience image without the operator's layers.
+frame with an overlay (or a thumbnail) first copies that picture into the stage target
+(`Pass.COPY`, a blit), so the stage keeps the audience image without the operator's layers.
 """
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +47,27 @@ void main() {
 }
 """
 
+SHRINK_FRAGMENT = """#version 330
+uniform sampler2D u_image;
+uniform vec2 u_size;   // the stage's size in texels
+uniform int u_taps;    // taps per axis, two texels apart
+in vec2 v_uv;
+out vec4 fragColor;
+void main() {
+    // a box of 2 * u_taps texels around this pixel, on the texel grid: each bilinear tap
+    // sits on a texel corner, so it is the exact mean of four texels
+    vec2 start = floor(v_uv * u_size - float(u_taps) + 0.5);
+    vec2 lo = 0.5 / u_size, hi = 1.0 - lo;
+    vec4 sum = vec4(0.0);
+    for (int j = 0; j < u_taps; ++j)
+        for (int i = 0; i < u_taps; ++i)
+            sum += texture(u_image, clamp((start + 1.0 + 2.0 * vec2(i, j)) / u_size, lo, hi));
+    fragColor = sum / float(u_taps * u_taps);
+}
+"""
+"""The thumbnail's pass: each small pixel the mean of the stage texels in a box about its
+footprint's size (an area average, where one bilinear tap per pixel would alias)."""
+
 QUAD_FRAGMENT = """#version 330
 uniform sampler2D u_image;
 in vec2 v_uv;
@@ -73,7 +96,7 @@ class Pass(StrEnum):
     """How the last presented frame's stage reached the output."""
 
     DIRECT = "direct"  # drawn straight into the output, nothing else done
-    COPY = "copy"  # drawn into the output, copied into the stage target before an overlay
+    COPY = "copy"  # drawn into the output, copied into the stage target (overlays, thumbnail)
     SCALED = "scaled"  # drawn into the stage target, then a clear and a letterboxed quad
     WARPED = "warped"  # drawn into the stage target, then the projector warp (render/warp.py)
 
@@ -116,6 +139,8 @@ class Compositor:
         self._program = ctx.program(vertex_shader=QUAD_VERTEX, fragment_shader=QUAD_FRAGMENT)
         self._vao = ctx.vertex_array(self._program, [])
         self._layers: dict[str, _Layer] = {}
+        self._shrink: tuple[moderngl.Program, moderngl.VertexArray] | None = None  # thumbnail
+        self._small: OffscreenTarget | None = None  # the thumbnail's target (kept per size)
         self._planned: Pass | None = None  # this frame's pass, chosen by `drawing`
         self._drawn = False  # the show was drawn since the last `begin`
         self.last_pass: Pass | None = None  # what the last presented frame did
@@ -199,16 +224,53 @@ class Compositor:
             layer.texture.write(np.ascontiguousarray(image, dtype=np.uint8).tobytes())
         if layer is None:
             return
-        if self.last_pass is Pass.DIRECT:  # keep the audience image out of the overlay
-            self.ctx.copy_framebuffer(self.stage.framebuffer, self.output)
-            self.last_pass = Pass.COPY
-            self.output.use()
+        self._keep_stage()  # keep the audience image out of the overlay
         self.ctx.enable(moderngl.BLEND)
         self.ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
         x, y = position
         w, h = layer.size
         self._quad(layer.texture, (x, y, w, h), flip=True, from_top=True)
         self.ctx.disable(moderngl.BLEND)
+
+    def _keep_stage(self) -> None:
+        """In the direct pass, copy the output's picture into the stage target (once a
+        frame: the pass becomes COPY), so the stage keeps it when overlays are drawn."""
+        if self.last_pass is Pass.DIRECT:
+            self.ctx.copy_framebuffer(self.stage.framebuffer, self.output)
+            self.last_pass = Pass.COPY
+            self.output.use()
+
+    def thumbnail(self, width: int) -> np.ndarray:
+        """The stage (what the audience sees, never an overlay) `width` pixels across, of
+        the stage's aspect, as (h, w, 3) uint8 RGB, row 0 at the top. Call it after
+        `begin`: the stage is shrunk on the GPU and only the small picture is read back
+        (in the direct pass the output is first copied into the stage target, as before
+        an overlay, so overlays drawn after it copy nothing more)."""
+        sw, sh = self.stage.size
+        width = max(1, min(int(width), sw))
+        height = max(1, round(sh * width / sw))
+        if self._shrink is None:  # made on first use
+            shrink = self.ctx.program(vertex_shader=QUAD_VERTEX, fragment_shader=SHRINK_FRAGMENT)
+            self._shrink = (shrink, self.ctx.vertex_array(shrink, []))
+        if self._small is None or self._small.size != (width, height):
+            if self._small is not None:
+                self._small.release()
+            self._small = OffscreenTarget(self.ctx, width, height)
+        self._keep_stage()
+        taps = max(1, min(8, math.ceil(max(sw / width, sh / height) / 2)))
+        program, vao = self._shrink
+        program["u_rect"].write(struct.pack("4f", -1.0, -1.0, 1.0, 1.0))  # type: ignore[union-attr]
+        program["u_flip"].write(struct.pack("i", 0))  # type: ignore[union-attr]
+        program["u_image"].write(struct.pack("i", 0))  # type: ignore[union-attr]
+        program["u_taps"].write(struct.pack("i", taps))  # type: ignore[union-attr]
+        program["u_size"].write(struct.pack("2f", sw, sh))  # type: ignore[union-attr]
+        self.ctx.disable(moderngl.BLEND)
+        self._small.framebuffer.use()
+        self._small.framebuffer.viewport = (0, 0, width, height)
+        self.stage.texture.use(0)
+        vao.render(moderngl.TRIANGLE_STRIP, vertices=4)
+        self.output.use()  # overlays go on drawing into the output
+        return self._small.read_rgb()
 
     def _quad(
         self, texture: moderngl.Texture, rect: tuple[int, int, int, int], *, flip: bool,
@@ -243,6 +305,11 @@ class Compositor:
         self.set_calibration(None)
         self._vao.release()
         self._program.release()
+        if self._shrink is not None:
+            for part in self._shrink[::-1]:
+                part.release()
+        if self._small is not None:
+            self._small.release()
         self.stage.release()
         if self._own_output is not None:
             self._own_output.release()

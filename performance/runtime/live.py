@@ -30,6 +30,7 @@ from performance.perception.worker import Detector
 from performance.runtime.feeds import CaptureFeed, ScriptedFeed, first_then_reopen
 from performance.runtime.framestats import StatsSummary
 from performance.runtime.loop import Engine, LoopConfig, MainLoop
+from performance.runtime.pictures import PictureTap
 from performance.runtime.pipeline import (
     SCRIPTED,
     camera_from_settings,
@@ -37,12 +38,14 @@ from performance.runtime.pipeline import (
     landmarker_factory,
 )
 from performance.runtime.stage import CompositorOutput, GLStage, Inspect
+from performance.show.autogo import sequencer_of
 from performance.show.commands import Command
 from performance.show.frame import Show, ShowFrame
 from performance.sources.base import FrameSource
 
 if TYPE_CHECKING:
     from performance.adapters.window import Window
+    from performance.console.pictures import PictureSink
     from performance.recording.replay import ReplayFeed
     from performance.recording.tap import RecordingTap
     from performance.render.context import GLContext
@@ -116,6 +119,7 @@ def run_live(
     watch_restarts: Callable[[Callable[[], int]], None] | None = None,
     tap: RecordingTap | None = None,
     replay_feed: ReplayFeed | None = None,
+    pictures: PictureSink | None = None,
 ) -> RunReport:
     """Run the show until quit or `options.seconds`; returns what happened.
 
@@ -178,6 +182,7 @@ def run_live(
             from performance.runtime.assemble import build_show
 
             show = build_show(settings, visual=options.visual, visuals=stage.library.visuals())
+        sequencer = sequencer_of(show)  # the cue list's, for the overlay (before any wrap)
         if tap is not None:
             show = tap.wrap_show(show)
             if options.record is not None:
@@ -188,9 +193,13 @@ def run_live(
             camera_live=lambda: isinstance(feed, CaptureFeed) and feed.camera_live,
             latest_frame=feed.latest_frame if options.preview else None,
             camera=camera_from_settings(settings),
+            sequencer=None if sequencer is None else sequencer.status,
+            keymap=options.keymap,
         )
         output = CompositorOutput(ctx, compositor, view, window=window, events=events,
-                                  inspect=inspect)
+                                  inspect=inspect, pictures=None if pictures is None else
+                                  PictureTap(pictures, latest_frame=feed.latest_frame,
+                                             camera=view.camera))
         loop = MainLoop(show=show, engine=engine, feed=feed, stage=stage, output=output,
                         commands=commands, clock=clock, sleep=sleep, report=report,
                         publish=publish, stop=stop,
@@ -231,11 +240,13 @@ def _open_output(options: LiveOptions,
     return context_from_current_window(), window
 
 
-def run_show(options: LiveOptions, settings: Settings) -> tuple[RunReport, str]:
+def run_show(options: LiveOptions, settings: Settings,
+             report: Callable[[str], None] = print) -> tuple[RunReport, str]:
     """`essence run` and `rehearse`: the show the settings describe (`assemble.build_show`)
-    with its services (OSC, cue OSC out, sound) around the live loop, all on one clock.
-    Returns the run's report and the services' status line. On the main thread, SIGTERM
-    and SIGHUP end the run the normal way (runtime.signals): the sound fades, exit status 0."""
+    with its services (OSC, cue OSC out, sound, the web console) around the live loop, all
+    on one clock; `report` is told where the console listens. Returns the run's report and
+    the services' status line. On the main thread, SIGTERM and SIGHUP end the run the
+    normal way (runtime.signals): the sound fades, exit status 0."""
     from performance.runtime.assemble import build_show, shader_catalog
     from performance.runtime.recorded import make_tap, replay_parts
     from performance.runtime.services import start_services
@@ -262,16 +273,26 @@ def run_show(options: LiveOptions, settings: Settings) -> tuple[RunReport, str]:
         services.recording = lambda: tap.recording  # /essence/status/recording
         services.on_osc = tap.osc  # OSC messages received, while recording
         services.taken = tap.take_receipts  # `/essence/record` answered under the autopilot
+        if services.served is not None:
+            report(console_line(*services.served))
         try:
-            report = run_live(replace(options, visual=None), settings, show=played or show,
+            result = run_live(replace(options, visual=None), settings, show=played or show,
                               commands=services.commands, clock=clock,
                               publish=services.publish, watch_input=services.watch_input,
                               watch_stats=services.watch_stats, stop=asked, tap=tap,
-                              replay_feed=replay_feed)
+                              replay_feed=replay_feed, pictures=services.pictures)
             extra = services.status_line()
         finally:
             services.close()
-    return report, extra
+    return result, extra
+
+
+def console_line(console: tuple[str, int], oscquery: tuple[str, int] | None) -> str:
+    """Where the web console (and OSCQuery) listen, for the person who started the show."""
+    line = f"essence: console on http://{console[0]}:{console[1]}/"
+    if oscquery is not None:
+        line += f" (OSCQuery on http://{oscquery[0]}:{oscquery[1]}/)"
+    return line
 
 
 @contextlib.contextmanager

@@ -14,28 +14,25 @@ thread; a broken edit keeps the running version). The show itself comes from
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import os
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from performance.config import Isolation, Settings
 from performance.core.clock import Clock
-from performance.core.inputs import InputValue, ShaderInput
 from performance.core.mailbox import CommandQueue, CommandSink
 from performance.core.status import InputStatus
 from performance.core.types import RoomEmotion
 from performance.runtime.framestats import StatsSummary
+from performance.runtime.showfile import ShowFileParse
+from performance.runtime.showstatus import StatusBuilder
 from performance.show.autogo import sequencer_of
 from performance.show.commands import Command
-from performance.show.cuefile.load import CueError, CueListError, load_cue_file
-from performance.show.cuefile.model import Catalog, CueList
+from performance.show.cuefile.load import CueError, CueListError
+from performance.show.cuefile.model import CueList
 from performance.show.frame import Show, ShowFrame
 from performance.show.seqoptions import NO_CUE_LIST, Outcome
 from performance.show.sequencer import Sequencer
@@ -43,6 +40,9 @@ from performance.show.sequencer import Sequencer
 if TYPE_CHECKING:
     from performance.audio.engine import AudioEngine
     from performance.audio.process import AudioProcess
+    from performance.console.options import ConsoleOptions
+    from performance.console.pictures import PictureSink
+    from performance.control.child import ExtraRunning
     from performance.control.port import ControlPort
     from performance.control.process import OscProcess
     from performance.control.sender import OscSender
@@ -75,15 +75,16 @@ class ShowServices:
     # reply status) of each OSC message received, once a frame (a recording's `osc` records)
     taken: Callable[[], list[tuple[Command, Outcome]]] = list  # receipts of commands the
     # recording tap took in front of a show that keeps none (the autopilot)
-    _names_of: object = field(default=None, repr=False)  # the cue list `_names` was built from
-    _names: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    _status: StatusBuilder = field(default_factory=StatusBuilder, repr=False)
     input_status: Callable[[], InputStatus] | None = None
+    pictures: PictureSink | None = None  # the console's thumbnails (console/pictures.py)
+    console: ExtraRunning | None = None  # the web console when it runs in this process
+    served: tuple[tuple[str, int], tuple[str, int] | None] | None = None  # its addresses
     stats: Callable[[], StatsSummary] | None = None  # the run's statistics (the loop's)
     _shown_stats: StatsSummary | None = None
     _next_stats: float = 0.0
     sequencer: Sequencer | None = field(init=False)  # the show's cue sequencer, if any
     _last_publish: float | None = None
-    _visual: str | None = None
     _next_reload: float = 0.0
     _show_mtime: float | None = field(default=None, repr=False)
     _show_parse: ShowFileParse | None = field(default=None, repr=False)  # the newest edit
@@ -115,35 +116,22 @@ class ShowServices:
         if self.hub is not None:
             self.hub.settle(seq.take_receipts())
             seq.locked = self.hub.show_mode
-            if show_frame.current.visual != self._visual:
-                self._visual = show_frame.current.visual
-                self.hub.set_param_ranges(input_ranges(seq.cues.inputs_of(self._visual)))
+            ranges = self._status.visual_changed(seq, show_frame.current.visual)
+            if ranges is not None:
+                self.hub.set_param_ranges(ranges)
         for message in seq.take_outbox():
             if self.sender is not None:
                 self.sender.send(message.host, message.port, message.address, message.args)
         if self.hub is not None:
-            from performance.control.feedback import rig_status_from
-
-            stats = self._recent_stats(now)
-            self.hub.publish(rig_status_from(
-                seq.status(), faces=round(emotion.crowd.face_count), chaos=emotion.crowd.chaos,
-                fps=self.fps, health=self.health(),
-                latency_ms=stats.emotion_p95_ms if stats else None,
-                presented_ms=stats.presented_p95_ms if stats else None,
-                perception_fps=stats.perception_fps if stats else 0.0,
-                show_mode=self.hub.show_mode,
-                cues=self._cue_names(seq), report=self.report, recording=self.recording()))
+            input_status = self.input_status() if self.input_status is not None else None
+            self.hub.publish(self._status.build(
+                seq, emotion.crowd, fps=self.fps, health=self.health(),
+                stats=self._recent_stats(now), show_mode=self.hub.show_mode,
+                report=self.report, recording=self.recording(), sound=self.sound_health(),
+                input_health=str(input_status) if input_status is not None else "ok"))
         if now >= self._next_reload:
             self._next_reload = now + RELOAD_EVERY
             self._reload_if_edited(seq)
-
-    def _cue_names(self, seq: Sequencer) -> tuple[tuple[str, str], ...]:
-        """(id, name) of every cue, rebuilt only when the cue list changed (a reload): 7 ms a
-        frame for a 22,000-cue show otherwise."""
-        if self._names_of is not seq.cues:
-            self._names_of = seq.cues
-            self._names = tuple((cue.id, cue.name) for cue in seq.cues.cues)
-        return self._names
 
     def watch_stats(self, stats: Callable[[], StatsSummary]) -> None:
         """Follow the run's statistics (the live run hands the loop's getter here), for the
@@ -160,6 +148,12 @@ class ShowServices:
     def watch_input(self, status: Callable[[], InputStatus]) -> None:
         """Follow the input's status (the live run hands its getter here), for `health`."""
         self.input_status = status
+
+    def sound_health(self) -> str:
+        """The sound's state for the console: off, ok, silent (no output now) or lost."""
+        if self.output is None:
+            return "off"
+        return "lost" if self.output.lost else "silent" if self.output.silent else "ok"
 
     def health(self) -> str:
         """`ok`, or what is wrong: a lost input, a lost or silent sound, a refused show-file
@@ -230,7 +224,7 @@ class ShowServices:
         if self.audio is not None and self.output is not None and not self.output.silent:
             self.output.publish(replace(self.audio.params, master=0.0))
             sleep(END_FADE)
-        for part in (self.server, self.sender, self.output):
+        for part in (self.console, self.server, self.sender, self.output):
             if part is not None:
                 try:  # one that fails to stop must not leave the others (the sound) running
                     part.stop()
@@ -238,178 +232,20 @@ class ShowServices:
                     log.exception("stopping %s failed", type(part).__name__)
 
 
-CUE_CHUNK = 500  # cues per message from the show-file process (each unpickles in ~5 ms)
-PARSE_TIMEOUT_S = 120.0  # a show file not loaded by then is refused (the process is killed)
-
-
-class _Cancelled(Exception):
-    """A newer edit replaced the one being loaded."""
-
-
-class ShowFileParse:
-    """One edit of the show file read, parsed and checked (`load_cue_file`) in a child
-    process, where it never holds the interpreter lock that the render thread needs (in a
-    thread here, a 5 MB file still stopped the picture for up to 0.7 s at a time on a busy
-    CPU). The checked cue list comes back in pieces of CUE_CHUNK cues to a daemon thread here;
-    `result` is the CueList, or the CueListError naming file:line, once `done()`."""
-
-    def __init__(self, path: Path, catalog: Catalog, mtime: float) -> None:
-        self.path, self.mtime = Path(path), mtime
-        self.result: CueList | CueListError | None = None
-        self._done = threading.Event()
-        self._cancelled = threading.Event()
-        threading.Thread(target=self._run, args=(catalog,), name="essence-show-file",
-                         daemon=True).start()
-
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def cancel(self) -> None:
-        """Stop: the process is killed, and the result will never be used."""
-        self._cancelled.set()
-
-    def _run(self, catalog: Catalog) -> None:
-        try:
-            self.result = self._load(catalog)
-        except Exception as exc:  # a bug in loading must not leave the edit waiting forever
-            log.exception("show file %s: loading failed", self.path)
-            self.result = CueListError([CueError(self.path, 1, f"loading failed ({exc})")])
-        finally:
-            self._done.set()
-
-    def _load(self, catalog: Catalog) -> CueList | CueListError:
-        import multiprocessing as mp
-
-        spawn = mp.get_context("spawn")
-        ours, theirs = spawn.Pipe(duplex=False)
-        proc = spawn.Process(target=_load_in_child, name="essence-show-file", daemon=True,
-                             args=(self.path, catalog, theirs, os.getpid()))
-        proc.start()  # from this thread, which lives until the process has ended
-        theirs.close()
-        deadline = time.monotonic() + PARSE_TIMEOUT_S
-        try:
-            return self._receive(ours, deadline)
-        except _Cancelled:  # nobody looks at this result
-            return CueListError([CueError(self.path, 1, "replaced by a newer edit")])
-        except TimeoutError:
-            return CueListError([CueError(self.path, 1, "could not be loaded within "
-                                          f"{PARSE_TIMEOUT_S:.0f} s")])
-        except (EOFError, OSError):
-            return CueListError([CueError(self.path, 1, "could not be loaded (the loading "
-                                          f"process ended, exit code {proc.exitcode})")])
-        finally:
-            ours.close()
-            if self._cancelled.is_set():
-                proc.kill()  # a replaced edit: nothing of it is wanted
-            proc.join(1.0)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(1.0)
-
-    def _receive(self, conn: Connection, deadline: float) -> CueList | CueListError:
-        def take() -> Any:
-            while not conn.poll(min(0.05, max(0.0, deadline - time.monotonic()))):
-                if self._cancelled.is_set():
-                    raise _Cancelled
-                if time.monotonic() >= deadline:
-                    raise TimeoutError
-            return conn.recv()
-
-        head = take()
-        if head[0] == "error":
-            return CueListError([CueError(*problem) for problem in head[1]])
-        _, fields_, count = head
-        cues: list[Any] = []
-        with _collector_held():  # the pieces make hundreds of thousands of objects
-            while len(cues) < count:
-                cues.extend(take())
-                time.sleep(0)  # the render thread's turn between two pieces
-        return CueList(**fields_, cues=tuple(cues))
-
-
-def _load_in_child(path: Path, catalog: Catalog, conn: Connection, parent_pid: int) -> None:
-    """The show-file process: load and check one file, send it back in pieces."""
-    from dataclasses import fields as dataclass_fields
-
-    from performance.core.orphans import die_with_parent, leave_stop_signals_to_parent
-
-    die_with_parent(parent_pid, "essence-showfile")
-    leave_stop_signals_to_parent()  # not niced: a busy CPU would starve it (for minutes)
-    try:
-        loaded = load_cue_file(path, catalog)
-    except CueListError as exc:
-        conn.send(("error", [(e.path, e.line, e.reason, e.subject) for e in exc.errors]))
-        return
-    except Exception as exc:
-        conn.send(("error", [(str(path), 1, f"loading failed ({type(exc).__name__}: {exc})",
-                              "")]))
-        return
-    head = {f.name: getattr(loaded, f.name) for f in dataclass_fields(loaded)
-            if f.name != "cues"}
-    conn.send(("list", head, len(loaded.cues)))
-    for start in range(0, len(loaded.cues), CUE_CHUNK):
-        conn.send(loaded.cues[start:start + CUE_CHUNK])
-    conn.close()
-
-
-@contextlib.contextmanager
-def _collector_held() -> Iterator[None]:
-    """Hold the cyclic garbage collector off while a big cue list is built, then freeze
-    what exists (`gc.freeze`: never walked again, still freed when unused). A 5 MB show
-    file is about a million objects; each collection walking them (up to 0.1 s, several
-    while they are made and more after) holds the interpreter lock, stopping the render
-    thread too. A cue list holds no reference cycles, so a replaced one is freed by its
-    reference count: many edits keep one list frozen, not one per edit
-    (tests/integration/test_show_reload.py)."""
-    global _held, _held_enabled
-    with _held_lock:  # parses may overlap (a newer edit while one is still being built)
-        if _held == 0:
-            _held_enabled = gc.isenabled()
-            gc.disable()
-        _held += 1
-    try:
-        yield
-    finally:
-        with _held_lock:
-            _held -= 1
-            if _held == 0 and _held_enabled:
-                gc.freeze()
-                gc.enable()
-
-
-_held_lock = threading.Lock()
-_held = 0  # cue lists being built now (`_collector_held`)
-_held_enabled = False  # whether the collector was on when the first of them began
-
-
-def input_ranges(inputs: Mapping[str, ShaderInput]) -> dict[str, tuple[float, float]]:
-    """name -> (min, max) of a visual's declared inputs, for checking OSC values at the door
-    (a vector input's widest component range; an input without a range takes any finite
-    value, which the show then clamps)."""
-    from performance.control.addresses import MAX_ABS_PARAM
-
-    def bound(value: InputValue | None, pick: Callable[[tuple[float, ...]],
-              float], fallback: float) -> float:
-        if value is None:
-            return fallback
-        return float(pick(value)) if isinstance(value, tuple) else float(value)
-
-    return {name: (bound(spec.minimum, min, -MAX_ABS_PARAM),
-                   bound(spec.maximum, max, MAX_ABS_PARAM))
-            for name, spec in inputs.items()}
-
-
 def start_services(show: Show, settings: Settings, *, clock: Clock, osc: bool = True,
                    sound: bool = True, retry_sound: bool = False) -> ShowServices:
-    """Start OSC (when `osc` and a port is set; in its own process unless `control` is
-    "thread") and sound (when `sound` and enabled; `retry_sound`: a missing output is
-    retried instead of refused, for a kiosk)."""
+    """Start OSC (when `osc` and a port is set, or the web console is asked for; in its own
+    process unless `control` is "thread", the console with it) and sound (when `sound` and
+    enabled; `retry_sound`: a missing output is retried instead of refused, for a kiosk)."""
+    from performance.console.options import console_options
+
     services = ShowServices(show=show, commands=CommandQueue(), clock=clock)
+    console = console_options(settings)  # a bad --console is refused before anything starts
     try:
-        if osc and (settings.osc_port or settings.osc_tcp_port):
+        if osc and (settings.osc_port or settings.osc_tcp_port or console is not None):
             from performance.control.sender import OscSender
 
-            _start_control(services, settings, clock)
+            _start_control(services, settings, clock, console)
             services.sender = OscSender(clock=clock)
             services.sender.start()
         if sound and settings.sound:
@@ -420,19 +256,32 @@ def start_services(show: Show, settings: Settings, *, clock: Clock, osc: bool = 
     return services
 
 
-def _start_control(services: ShowServices, settings: Settings, clock: Clock) -> None:
+def _start_control(services: ShowServices, settings: Settings, clock: Clock,
+                   console: ConsoleOptions | None) -> None:
     """OSC control in its own process (default): in the render's process the socket threads
     wait for the interpreter lock behind each software-rendered frame (`/thump` took 1.2 s
     median at 1280x720; see bench/bench_osc.py for the figures). Either way it keeps the
-    sequencer's one GO-interval rule on the show's clock (see control/process.py)."""
+    sequencer's one GO-interval rule on the show's clock (see control/process.py). The web
+    console is served by the same process (or threads), with the same hub."""
     gate = services.sequencer.go_gate if services.sequencer is not None else None
+    launch = None
+    if console is not None:
+        import multiprocessing as mp
+
+        from performance.console.launch import ConsoleLaunch
+        from performance.console.pictures import PictureBlocks, PictureSink
+
+        blocks = PictureBlocks.create(mp.get_context("spawn"), camera=console.camera)
+        launch = ConsoleLaunch(console, blocks)
+        services.pictures = PictureSink(blocks)
     if Isolation(settings.control) is Isolation.PROCESS:
         from performance.control.process import OscProcess
 
-        process = OscProcess.from_settings(settings, go_gate=gate, clock=clock)
+        process = OscProcess.from_settings(settings, go_gate=gate, clock=clock, extra=launch)
         services.hub = services.server = process
         services.commands = process
         process.start()
+        services.served = process.served
         return
     from performance.control.hub import ControlHub, HubOptions
     from performance.control.server import OscServer
@@ -441,6 +290,10 @@ def _start_control(services: ShowServices, settings: Settings, clock: Clock) -> 
     services.hub = services.commands = hub
     services.server = OscServer.from_settings(hub, settings)
     services.server.start()
+    if launch is not None:
+        running = launch.start(hub)
+        services.console = running
+        services.served = (running.address, running.oscquery_address)
 
 
 def _start_sound(settings: Settings, *, retry: bool = False) -> tuple[AudioEngine, AudioProcess]:

@@ -8,7 +8,8 @@ tried in the trial process (render.trial: it must compile and render within the 
 budget there), so `reload()`, on the render thread, only stats files and swaps in a program
 that passed; a slow or looping edit is refused with one message and never drawn. And
 `CompositorOutput` (the stage plus the operator's overlay, presented in a pygame window or
-headless, with window events turned into key names).
+headless, with window events turned into key names; the console's pictures are taken
+between the two, see runtime/pictures.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from performance.show.frame import ShowFrame
 if TYPE_CHECKING:
     from performance.adapters.window import Window
     from performance.render.context import Compositor, GLContext
+    from performance.runtime.pictures import PictureTap
 
 log = logging.getLogger(__name__)
 
@@ -98,15 +100,20 @@ class CompositorOutput:
 
     `window` None is headless: keys come from `events` (tests), nothing is flipped.
     `inspect(frame, compositor)` runs after drawing, before the flip (tests read pixels).
+    `pictures` is offered each frame once the stage is on the output, before the overlays
+    (the console's thumbnail; a failure there is logged once and never stops the frame).
     """
 
     def __init__(self, ctx: GLContext, compositor: Compositor, view: OperatorView, *,
                  window: Window | None = None,
                  events: Callable[[], list[str]] | None = None,
-                 inspect: Inspect | None = None) -> None:
+                 inspect: Inspect | None = None,
+                 pictures: PictureTap | None = None) -> None:
         self.ctx, self.compositor, self.view, self.window = ctx, compositor, view, window
         self._events = events
         self.inspect = inspect
+        self.pictures = pictures
+        self.picture_errors = 0
 
     def events(self) -> list[str]:
         if self.window is None:
@@ -119,6 +126,8 @@ class CompositorOutput:
     def present(self, info: OperatorInfo) -> None:
         comp = self.compositor
         comp.begin()
+        if self.pictures is not None:
+            self._offer(info)
         for layer in self.view.layers(info, comp.output_size):
             comp.overlay(layer.key, layer.image, layer.position)
         if self.inspect is not None:
@@ -127,6 +136,15 @@ class CompositorOutput:
             self.window.flip()
         else:
             self.ctx.finish()  # headless: count the GPU's work in the frame time
+
+    def _offer(self, info: OperatorInfo) -> None:
+        assert self.pictures is not None
+        try:
+            self.pictures.offer(info.now, self.compositor, info)
+        except Exception as exc:
+            if not self.picture_errors:
+                log.error("console pictures failed (%s); the show goes on", exc, exc_info=exc)
+            self.picture_errors += 1
 
     def toggle_fullscreen(self) -> None:
         if self.window is not None:

@@ -9,7 +9,7 @@ condition suspends it; holding, releasing or moving on starts its timer over.
 from __future__ import annotations
 
 from performance.core.types import CrowdReading
-from performance.show.cuefile.model import Condition
+from performance.show.cuefile.model import Condition, metric_value
 
 
 class AudienceWatch:
@@ -38,3 +38,11 @@ class AudienceWatch:
         if self.met_since is None:
             return None
         return max(when.for_s - (t - self.met_since), 0.0)
+
+    def reading(self, when: Condition | None) -> tuple[float | None, float | None]:
+        """(the condition's metric in the room now, the value it must pass: its `above`,
+        else its `below`); (None, None) without a condition (how close the room is)."""
+        if when is None:
+            return None, None
+        threshold = when.above if when.above is not None else when.below
+        return metric_value(self.crowd, when.metric), threshold

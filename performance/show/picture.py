@@ -79,6 +79,13 @@ class Picture:
         """Whether a crossfade runs at show time `t`."""
         return self.fade is not None and self.fade.progress(t) < 1.0
 
+    def left(self, t: float) -> float | None:
+        """Seconds left of the crossfade at show time `t`; None when none runs."""
+        fade = self.fade
+        if fade is None or fade.progress(t) >= 1.0:
+            return None
+        return max(fade.start + fade.duration - t, 0.0)
+
     def settle(self, t: float) -> None:
         """Forget a crossfade that has finished by show time `t`."""
         if self.fade is not None and self.fade.progress(t) >= 1.0:

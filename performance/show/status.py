@@ -57,9 +57,12 @@ class SequencerStatus:
     pre_wait_left: float | None = None
     post_wait_left: float | None = None
     follow_left: float | None = None
+    transition_left: float | None = None  # seconds left of the running crossfade
     condition: str = ""  # the armed cue's condition, e.g. "chaos > 0.7 for 2s"
     condition_left: float | None = None  # seconds the condition must still hold
     condition_held: bool = False
+    condition_value: float | None = None  # the condition's metric in the room now
+    condition_threshold: float | None = None  # the value it must pass (above, else below)
     paused: bool = False
     locked: bool = False
     chaos_mode: bool = False

@@ -192,7 +192,7 @@ def test_show_file_edits_do_not_pile_up_in_the_frozen_generation(tmp_path: Path)
     so many edits keep one list's worth of frozen objects, not one per edit."""
     import gc
 
-    from performance.runtime.services import ShowFileParse
+    from performance.runtime.showfile import ShowFileParse
 
     cues = tmp_path / "show.toml"
     cues.write_text(big_show("Edited", size=1_000_000), encoding="utf-8")

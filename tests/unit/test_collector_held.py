@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 
-from performance.runtime.services import _collector_held
+from performance.runtime.showfile import _collector_held
 
 
 def test_overlapping_builds_hold_the_collector_until_the_last_ends() -> None:

@@ -348,7 +348,7 @@ def test_rig_status_from_the_sequencers_status() -> None:
     status = rig_status_from(seq, faces=3, chaos=0.4, fps=59.9, health="ok")
     assert status == RigStatus(act=2, act_name="Enclave", cue_id="4", next_cue_id="5",
                                countdown=3.5, state="post_wait", faces=3, chaos=0.4,
-                               fps=59.9, health="ok")
+                               fps=59.9, health="ok", post_wait_left=3.5, condition_left=9.0)
     assert type(status.state) is str  # the wire value, not the enum
 
 

@@ -1,0 +1,249 @@
+"""What the console's WebSocket carries: the state a page is shown and the commands it sends.
+
+Owns `state_message` (a `RigStatus` -> the JSON-ready dict a page draws: the cue list by
+act with the playhead and running cue, the waits and their countdowns, the armed condition
+with how close the room is, the room, the health, the inputs with their live values),
+`command_message` (a page's command -> the OSC address and arguments the hub takes, strict:
+anything else is a `ValueError` naming it) and `reply_message` (a hub reply packet -> what
+the page shows). Pure: no sockets, no aiohttp; docs/console.md lists the formats.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import fields
+from enum import StrEnum
+from typing import Any
+
+from pythonosc.osc_message import OscMessage, ParseError
+
+from performance.control.addresses import CUE_ID, MAX_ABS_PARAM, PARAM_NAME
+from performance.control.feedback import RigStatus
+from performance.control.outline import CueRow, InputRow
+from performance.control.wire import ArgValue
+from performance.core.inputs import InputValue
+from performance.core.types import EMOTIONS, CrowdReading
+
+PROTOCOL_VERSION = 1
+MAX_CODE = 64  # characters of a passcode a page may send
+
+
+class MessageType(StrEnum):
+    """The `type` of a message the server sends a page."""
+
+    HELLO = "hello"  # once, first: what this console offers the page
+    STATE = "state"  # the show now (whole, only when it changed)
+    HISTORY = "history"  # the room's last minutes (whole on connect, then appended)
+    PICTURE = "picture"  # a JPEG of one PictureKind (base64)
+    REPLY = "reply"  # what became of the page's last command
+
+
+class Op(StrEnum):
+    """The commands a page may send (`{"op": ...}`)."""
+
+    GO = "go"
+    BACK = "back"
+    STOP = "stop"
+    PAUSE = "pause"
+    RESUME = "resume"
+    PANIC = "panic"
+    BLACKOUT = "blackout"
+    HOLD = "hold"
+    SHOWMODE = "showmode"
+    GOTO = "goto"
+    PARAM = "param"
+    CONNECT = "connect"
+
+
+# the ops without arguments and the address each sends (the same as OSC's, docs/osc.md)
+_TRIGGERS: dict[Op, str] = {
+    Op.GO: "/essence/go", Op.BACK: "/essence/back", Op.STOP: "/stop", Op.PAUSE: "/pause",
+    Op.RESUME: "/resume", Op.PANIC: "/panic",
+}
+_SWITCHES: dict[Op, str] = {Op.HOLD: "/essence/hold", Op.SHOWMODE: "/essence/showmode"}
+_RANGES: dict[str, tuple[float, float]] = {
+    f.name: f.metadata["range"] for f in fields(CrowdReading) if "range" in f.metadata}
+
+
+def _finite(value: float | None, digits: int = 3) -> float | None:
+    return round(value, digits) if value is not None and math.isfinite(value) else None
+
+
+def _value(value: InputValue | None) -> float | list[float] | None:
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return [float(v) for v in value]
+    return float(value)
+
+
+def _cue(row: CueRow, status: RigStatus) -> dict[str, object]:
+    return {"id": row.id, "name": row.name, "visual": row.visual, "pre_wait": row.pre_wait,
+            "transition": row.transition, "post_wait": row.post_wait, "next": row.next,
+            "condition": row.condition, "playhead": row.id == status.next_cue_id,
+            "running": row.id == status.cue_id}
+
+
+def cue_acts(status: RigStatus) -> list[dict[str, object]]:
+    """The cue list grouped by act, in the show's order (an act may come back later)."""
+    out: list[dict[str, Any]] = []
+    for row in status.outline:
+        if not out or out[-1]["number"] != row.act:
+            out.append({"number": row.act, "name": row.act_name, "cues": []})
+        out[-1]["cues"].append(_cue(row, status))
+    return out
+
+
+def closeness(condition: str, value: float | None, threshold: float | None) -> float | None:
+    """How close the room is to meeting an `above`/`below` condition, 0..1 (1: met), from
+    the metric's value and threshold; the scale is the distance from the metric's lowest
+    value to the threshold. None when either is not known."""
+    if value is None or threshold is None or not condition:
+        return None
+    metric = condition.split(" ", 1)[0]
+    low = _RANGES.get(metric, (0.0, 1.0))[0]
+    span = threshold - low if threshold - low > 1e-9 else 1.0
+    above = " > " in condition.split(" and ", 1)[0]
+    share = (value - low) / span if above else 1.0 - (value - threshold) / span
+    return max(0.0, min(1.0, share))
+
+
+def _condition(status: RigStatus) -> dict[str, object] | None:
+    if not status.condition:
+        return None
+    value, threshold = _finite(status.condition_value), _finite(status.condition_threshold)
+    return {"text": status.condition, "value": value, "threshold": threshold,
+            "left": _finite(status.condition_left), "held": status.condition_held,
+            "met": status.condition_left is not None,
+            "closeness": closeness(status.condition, value, threshold)}
+
+
+def _room(room: CrowdReading, faces: int) -> dict[str, object]:
+    shares = list(room.emotions) + [0.0] * max(0, len(EMOTIONS) - len(room.emotions))
+    return {"faces": faces, "valence": _finite(room.valence),
+            "arousal": _finite(room.arousal), "chaos": _finite(room.chaos),
+            "presence": _finite(room.presence),
+            "emotions": [{"name": name, "share": _finite(float(share))}
+                         for name, share in zip(EMOTIONS, shares, strict=False)]}
+
+
+def _input(row: InputRow, values: Mapping[str, InputValue]) -> dict[str, object]:
+    return {"name": row.name, "type": row.type, "label": row.label,
+            "default": _value(row.default), "min": _value(row.minimum),
+            "max": _value(row.maximum), "value": _value(values.get(row.name, row.default))}
+
+
+def state_message(status: RigStatus | None, *, show_mode: bool | None = None,
+                  acts: list[dict[str, object]] | None = None) -> dict[str, object]:
+    """What a page is shown of `status` (None: no status yet, an empty show); `show_mode`,
+    when given, is the hub's own flag (it changes before the show publishes it); `acts`,
+    when given, stands for `cue_acts(status)` (a server that keeps it while it is unchanged)."""
+    status = status if status is not None else RigStatus()
+    room = status.room
+    return {
+        "type": MessageType.STATE.value,
+        "title": status.title,
+        "phase": status.state,
+        "act": status.act, "act_name": status.act_name,
+        "running": {"id": status.cue_id, "name": status.cue_name},
+        "standby": {"id": status.next_cue_id, "name": status.next_cue_name},
+        "acts": cue_acts(status) if acts is None else acts,
+        "waits": {"pre_wait": _finite(status.pre_wait_left),
+                  "transition": _finite(status.transition_left),
+                  "post_wait": _finite(status.post_wait_left),
+                  "follow": _finite(status.follow_left),
+                  "countdown": _finite(status.countdown)},
+        "condition": _condition(status),
+        "room": _room(room, status.faces),
+        "health": {"health": status.health, "fps": _finite(status.fps, 1),
+                   "perception_fps": _finite(status.perception_fps, 1),
+                   "latency_ms": _finite(status.latency_ms, 1) if status.latency_ms >= 0
+                   else None,
+                   "presented_ms": _finite(status.presented_ms, 1) if status.presented_ms >= 0
+                   else None,
+                   "sound": status.sound, "input": status.input_health},
+        "show_mode": status.show_mode if show_mode is None else show_mode,
+        "blackout": status.blackout, "paused": status.paused,
+        "recording": status.recording, "chaos_mode": status.chaos_mode,
+        "last_refusal": status.last_refusal,
+        "inputs": [_input(row, dict(status.inputs)) for row in status.input_rows],
+    }
+
+
+def _switch(op: Op, data: Mapping[str, object]) -> int:
+    on = data.get("on")
+    if isinstance(on, bool):
+        return int(on)
+    if isinstance(on, int) and on in (0, 1):
+        return on
+    raise ValueError(f"{op}: 'on' must be 0 or 1, got {on!r}")
+
+
+def _number(op: Op, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{op}: {value!r} is not a number")
+    number = float(value)
+    if not math.isfinite(number) or abs(number) > MAX_ABS_PARAM:
+        raise ValueError(f"{op}: {value!r} is out of range")
+    return number
+
+
+def command_message(data: object) -> tuple[str, list[ArgValue]]:
+    """A page's command (`{"op": ..., ...}`) -> (OSC address, arguments); ValueError naming
+    what is wrong (an unknown op, a missing or bad argument)."""
+    if not isinstance(data, Mapping):
+        raise ValueError("a command must be a JSON object with an 'op'")
+    raw = data.get("op")
+    try:
+        op = Op(str(raw))
+    except ValueError:
+        raise ValueError(f"unknown op {str(raw)[:40]!r}") from None
+    if op in _TRIGGERS:
+        return _TRIGGERS[op], []
+    if op in _SWITCHES:
+        return _SWITCHES[op], [_switch(op, data)]
+    if op is Op.BLACKOUT:
+        return "/essence/blackout", [] if data.get("on") is None else [_switch(op, data)]
+    if op is Op.GOTO:
+        cue = data.get("cue")
+        text = format(cue, "g") if isinstance(cue, int | float) and not isinstance(
+            cue, bool) else cue
+        if not isinstance(text, str) or not CUE_ID.fullmatch(text):
+            raise ValueError(f"goto: {str(cue)[:40]!r} is not a cue id")
+        return "/essence/goto", [text]
+    if op is Op.PARAM:
+        name = data.get("name")
+        if not isinstance(name, str) or not PARAM_NAME.fullmatch(name):
+            raise ValueError(f"param: {str(name)[:40]!r} is not an input name")
+        value = data.get("value")
+        values = value if isinstance(value, list) else [value]
+        if not 1 <= len(values) <= 4:
+            raise ValueError(f"param {name}: expects 1 to 4 numbers")
+        return f"/essence/param/{name}", [_number(op, v) for v in values]
+    code = data.get("code", "")
+    if not isinstance(code, str) or len(code) > MAX_CODE:
+        raise ValueError(f"connect: the passcode must be text of at most {MAX_CODE} characters")
+    return "/connect", [code] if code else []
+
+
+def reply_message(packet: bytes) -> dict[str, object]:
+    """A hub reply (`/reply<address>` with its JSON text) as the page's reply message."""
+    try:
+        message = OscMessage(packet)
+        body = json.loads(str(message.params[0]))
+    except (ParseError, IndexError, ValueError, TypeError):
+        return {"type": MessageType.REPLY.value, "address": "", "status": "error",
+                "data": "unreadable reply"}
+    if not isinstance(body, dict):
+        body = {}
+    address = str(body.get("address") or message.address.removeprefix("/reply"))
+    return {"type": MessageType.REPLY.value, "address": address,
+            "status": str(body.get("status", "")), "data": body.get("data")}
+
+
+def local_reply(address: str, status: str, data: object) -> dict[str, object]:
+    """A reply the console makes itself (a command refused before it became OSC)."""
+    return {"type": MessageType.REPLY.value, "address": address, "status": status,
+            "data": data}

@@ -1,0 +1,442 @@
+// The Essence rig's operator console: draws what the WebSocket says, sends commands.
+// No build step, no library, nothing fetched from elsewhere (docs/console.md).
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const PARAM_EVERY_MS = 50;   // a dragged control sends at most 20 values a second
+const EDIT_GRACE_MS = 1500;  // after a drag, the show's value is followed again
+const WAITS = [["pre_wait", "pre-wait"], ["transition", "transition"],
+               ["post_wait", "post-wait"], ["follow", "follow"]];
+const NEXT_WORDS = {none: "", auto_continue: "auto-continue", auto_follow: "auto-follow"};
+const PLOT = [["faces", "#7fc8ff"], ["valence", "#8ef08e"], ["arousal", "#ffb454"],
+              ["chaos", "#ff6b8b"]];
+
+let ws = null;
+let retry = 500;
+let state = null;
+let stateAt = 0;
+let hello = null;
+let inputsKey = "";
+let cuesKey = "";
+const editing = {};   // input name -> time of the page's last edit
+const pending = {};   // input name -> {value, timer, last}
+let history = [];
+let historyEvery = 0.5;
+
+function fmt(x, digits = 2) {
+  return x === null || x === undefined || Number.isNaN(x) ? "–" : Number(x).toFixed(digits);
+}
+
+function seconds(x) {
+  if (x === null || x === undefined) return "";
+  return x >= 60 ? `${Math.floor(x / 60)}:${String(Math.floor(x % 60)).padStart(2, "0")}`
+                 : `${x.toFixed(1)}s`;
+}
+
+function send(command) {
+  if (ws && ws.readyState === WebSocket.OPEN) {
+    ws.send(JSON.stringify(command));
+  } else {
+    showReply({status: "error", data: "not connected", address: command.op});
+  }
+}
+
+function connect() {
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+  ws = new WebSocket(url);
+  ws.onopen = () => { retry = 500; setLink(true, "live"); };
+  ws.onmessage = (event) => receive(JSON.parse(event.data));
+  ws.onclose = (event) => {
+    setLink(false, event.reason ? `offline: ${event.reason}` : "offline");
+    ws = null;
+    setTimeout(connect, retry);
+    retry = Math.min(retry * 2, 5000);
+  };
+}
+
+function setLink(up, text) {
+  const link = $("link");
+  link.textContent = text;
+  link.classList.toggle("bad", !up);
+  document.body.classList.toggle("offline", !up);
+}
+
+function receive(message) {
+  switch (message.type) {
+    case "hello": onHello(message); break;
+    case "state": onState(message); break;
+    case "history": onHistory(message); break;
+    case "picture": onPicture(message); break;
+    case "reply": showReply(message); break;
+  }
+}
+
+function onHello(message) {
+  hello = message;
+  $("passcode-form").hidden = !message.needs_passcode;
+  let camera = $("camera");
+  if (message.camera && !camera) {
+    camera = document.createElement("img");
+    camera.id = "camera";
+    camera.alt = "the camera with face boxes";
+    camera.width = 240;
+    camera.height = 135;
+    $("pictures").appendChild(camera);
+  } else if (!message.camera && camera) {
+    camera.remove();
+  }
+}
+
+function onPicture(message) {
+  const target = message.kind === "stage" ? $("stage-thumb")
+                : message.kind === "camera" ? $("camera") : null;
+  if (target) target.src = `data:image/jpeg;base64,${message.jpeg}`;
+}
+
+function onHistory(message) {
+  if (message.samples) history = message.samples;
+  if (message.every) historyEvery = message.every;
+  if (message.append) history = history.concat(message.append);
+  const keep = Math.round(300 / historyEvery);
+  if (history.length > keep) history = history.slice(history.length - keep);
+  drawPlot();
+}
+
+function onState(message) {
+  state = message;
+  stateAt = performance.now();
+  document.body.classList.toggle("show-mode", message.show_mode);
+  $("title").textContent = message.title || "Essence rig";
+  $("phase").textContent = message.phase;
+  $("mode").textContent = message.show_mode ? "SHOW MODE" : "rehearsal";
+  $("mode").classList.toggle("warn", message.show_mode);
+  const flags = [];
+  if (message.blackout) flags.push("BLACKOUT");
+  if (message.paused) flags.push("PAUSED");
+  if (message.recording) flags.push("REC");
+  if (message.chaos_mode) flags.push("chaos mode");
+  $("flags").textContent = flags.join("  ");
+  $("standby-id").textContent = message.standby.id ?? "–";
+  $("standby-name").textContent = message.standby.name || (message.standby.id ? "" : "end");
+  $("running-id").textContent = message.running.id ?? "–";
+  $("running-name").textContent = message.running.name;
+  $("pause").textContent = message.paused ? "Resume" : "Pause";
+  $("pause").classList.toggle("on", message.paused);
+  $("blackout").classList.toggle("on", message.blackout);
+  $("showmode").classList.toggle("on", message.show_mode);
+  $("refusal").textContent = message.last_refusal ? `show refused: ${message.last_refusal}` : "";
+  drawCues(message);
+  drawCondition(message.condition);
+  drawRoom(message.room);
+  drawHealth(message.health);
+  drawInputs(message.inputs);
+  const shown = message.acts.flatMap((a) => a.cues).find((c) => c.running);
+  $("inputs-visual").textContent = shown ? shown.visual : "";
+  tickWaits();
+}
+
+function waitLeft(value) {
+  if (value === null || value === undefined) return null;
+  const elapsed = state.paused ? 0 : (performance.now() - stateAt) / 1000;
+  return Math.max(0, value - elapsed);
+}
+
+function tickWaits() {
+  if (!state) return;
+  const parts = [];
+  for (const [key, word] of WAITS) {
+    const left = waitLeft(state.waits[key]);
+    if (left !== null) parts.push(`<span class="wait"><span class="caption">${word}</span> ` +
+                                  `<b id="wait-${key}">${seconds(left)}</b></span>`);
+  }
+  const cond = state.condition;
+  if (cond && cond.left !== null && cond.left !== undefined) {
+    parts.push(`<span class="wait"><span class="caption">condition holds</span> ` +
+               `<b id="wait-condition">${seconds(waitLeft(cond.left))}</b></span>`);
+  }
+  $("waits").innerHTML = parts.join("");
+}
+
+function drawCues(message) {
+  const key = JSON.stringify(message.acts);
+  if (key === cuesKey) return;
+  cuesKey = key;
+  const list = $("cue-list");
+  list.textContent = "";
+  for (const act of message.acts) {
+    const section = document.createElement("section");
+    section.className = "act";
+    const title = document.createElement("h3");
+    title.textContent = `Act ${act.number}${act.name ? " — " + act.name : ""}`;
+    section.appendChild(title);
+    for (const cue of act.cues) section.appendChild(cueRow(cue));
+    list.appendChild(section);
+  }
+  const here = list.querySelector(".playhead");
+  if (here && here.scrollIntoView) here.scrollIntoView({block: "nearest"});
+}
+
+function cueRow(cue) {
+  const row = document.createElement("div");
+  row.className = "cue" + (cue.playhead ? " playhead" : "") + (cue.running ? " running" : "");
+  row.dataset.cueId = cue.id;
+  const waits = [];
+  if (cue.pre_wait) waits.push(`pre ${cue.pre_wait}s`);
+  waits.push(`fade ${cue.transition}s`);
+  if (cue.post_wait) waits.push(`post ${cue.post_wait}s`);
+  const next = NEXT_WORDS[cue.next] ?? cue.next;
+  row.innerHTML = `<span class="cue-id"></span><span class="cue-name"></span>` +
+    `<span class="cue-waits"></span>` +
+    `<span class="cue-condition"></span>` +
+    `<button class="btn small editing jump" type="button" title="jump here">jump</button>`;
+  row.querySelector(".cue-id").textContent = cue.id;
+  row.querySelector(".cue-name").textContent = cue.name;
+  row.querySelector(".cue-waits").textContent = waits.concat(next ? [next] : []).join(" · ");
+  row.querySelector(".cue-condition").textContent = cue.condition ? `when ${cue.condition}` : "";
+  row.querySelector(".jump").onclick = () => send({op: "goto", cue: cue.id});
+  return row;
+}
+
+function drawCondition(cond) {
+  const box = $("condition");
+  box.hidden = !cond;
+  $("hold").classList.toggle("on", Boolean(cond && cond.held));
+  if (!cond) return;
+  $("condition-text").textContent = cond.text;
+  $("condition-held").hidden = !cond.held;
+  const close = cond.closeness ?? 0;
+  $("condition-bar").style.width = `${Math.round(close * 100)}%`;
+  $("condition-bar").classList.toggle("met", Boolean(cond.met));
+  $("condition-numbers").textContent =
+    `room ${fmt(cond.value)} / needs ${fmt(cond.threshold)}` + (cond.met ? " — met" : "");
+}
+
+function drawRoom(room) {
+  $("faces").textContent = room.faces;
+  $("valence").textContent = fmt(room.valence);
+  $("arousal").textContent = fmt(room.arousal);
+  $("chaos").textContent = fmt(room.chaos);
+  $("emotions").innerHTML = room.emotions.map((e) =>
+    `<div class="emotion"><span>${e.name}</span><div class="meter"><div style="width:` +
+    `${Math.round(e.share * 100)}%"></div></div><span>${Math.round(e.share * 100)}%</span></div>`
+  ).join("");
+}
+
+function drawHealth(h) {
+  const rows = [["health", h.health], ["input", h.input], ["perception", `${fmt(h.perception_fps, 1)} fps`],
+                ["latency", h.latency_ms === null ? "–" : `${fmt(h.latency_ms, 0)} ms`],
+                ["presented", h.presented_ms === null ? "–" : `${fmt(h.presented_ms, 0)} ms`],
+                ["sound", h.sound], ["frame rate", `${fmt(h.fps, 1)} fps`]];
+  $("health").innerHTML = rows.map(([k, v]) => {
+    const bad = (k === "health" && v !== "ok") || (k === "sound" && (v === "lost" || v === "silent"));
+    return `<div class="health-row${bad ? " bad" : ""}"><span class="caption">${k}</span>` +
+           `<span id="health-${k.replace(" ", "-")}"></span></div>`;
+  }).join("");
+  for (const [k, v] of rows) $(`health-${k.replace(" ", "-")}`).textContent = v;
+}
+
+// --- inputs -------------------------------------------------------------------------------
+
+function drawInputs(inputs) {
+  const key = JSON.stringify(inputs.map((i) => [i.name, i.type, i.label, i.min, i.max]));
+  if (key !== inputsKey) {
+    inputsKey = key;
+    const box = $("inputs");
+    box.textContent = "";
+    for (const input of inputs) box.appendChild(inputControl(input));
+  }
+  const now = performance.now();
+  for (const input of inputs) {
+    if (editing[input.name] && now - editing[input.name] < EDIT_GRACE_MS) continue;
+    showInputValue(input);
+  }
+}
+
+function bounds(input, index) {
+  const pick = (v, fallback) => v === null || v === undefined ? fallback
+                              : Array.isArray(v) ? v[index] : v;
+  return [pick(input.min, 0), pick(input.max, 1)];
+}
+
+function slider(input, index, onInput) {
+  const range = document.createElement("input");
+  range.type = "range";
+  const [low, high] = bounds(input, index);
+  range.min = low;
+  range.max = high;
+  range.step = input.type === "int" || input.type === "long" ? 1 : (high - low) / 1000 || 0.001;
+  range.className = "editing";
+  range.addEventListener("input", onInput);
+  range.addEventListener("pointerdown", () => { editing[input.name] = performance.now(); });
+  return range;
+}
+
+function inputControl(input) {
+  const box = document.createElement("div");
+  box.className = `input type-${input.type}`;
+  box.id = `input-${input.name}`;
+  box.dataset.name = input.name;
+  const label = document.createElement("label");
+  label.textContent = input.label;
+  box.appendChild(label);
+  const controls = document.createElement("div");
+  controls.className = "controls";
+  box.appendChild(controls);
+  if (input.type === "bool") {
+    const toggle = document.createElement("input");
+    toggle.type = "checkbox";
+    toggle.className = "editing toggle";
+    toggle.addEventListener("change", () => {
+      editing[input.name] = performance.now();
+      sendParam(input.name, toggle.checked ? 1 : 0, true);
+    });
+    controls.appendChild(toggle);
+  } else if (input.type === "color") {
+    const picker = document.createElement("input");
+    picker.type = "color";
+    picker.className = "editing";
+    picker.addEventListener("input", () => {
+      editing[input.name] = performance.now();
+      const alpha = Array.isArray(input.value) ? input.value[3] ?? 1 : 1;
+      sendParam(input.name, hexToRgb(picker.value).concat([alpha]));
+    });
+    controls.appendChild(picker);
+  } else if (input.type === "point2D") {
+    const xs = [0, 1].map((i) => slider(input, i, () => {
+      editing[input.name] = performance.now();
+      sendParam(input.name, xs.map((s) => Number(s.value)));
+    }));
+    xs.forEach((s) => controls.appendChild(s));
+  } else {
+    const range = slider(input, 0, () => {
+      editing[input.name] = performance.now();
+      sendParam(input.name, Number(range.value));
+    });
+    controls.appendChild(range);
+  }
+  const value = document.createElement("span");
+  value.className = "value";
+  box.appendChild(value);
+  return box;
+}
+
+function showInputValue(input) {
+  const box = $(`input-${input.name}`);
+  if (!box) return;
+  const v = input.value;
+  const text = Array.isArray(v) ? v.map((x) => fmt(x)).join(", ") : fmt(v, 3);
+  box.querySelector(".value").textContent = text;
+  box.dataset.value = JSON.stringify(v);
+  if (input.type === "bool") {
+    box.querySelector("input").checked = Boolean(v);
+  } else if (input.type === "color" && Array.isArray(v)) {
+    box.querySelector("input").value = rgbToHex(v);
+  } else {
+    const ranges = box.querySelectorAll("input[type=range]");
+    ranges.forEach((r, i) => { r.value = Array.isArray(v) ? v[i] : v; });
+  }
+}
+
+function sendParam(name, value, now = false) {
+  const box = $(`input-${name}`);
+  if (box) box.querySelector(".value").textContent =
+    Array.isArray(value) ? value.map((x) => fmt(x)).join(", ") : fmt(value, 3);
+  const p = pending[name] || (pending[name] = {last: 0, timer: null, value: null});
+  p.value = value;
+  const wait = PARAM_EVERY_MS - (performance.now() - p.last);
+  if (now || wait <= 0) {
+    flushParam(name);
+  } else if (!p.timer) {
+    p.timer = setTimeout(() => flushParam(name), wait);
+  }
+}
+
+function flushParam(name) {
+  const p = pending[name];
+  if (p.timer) { clearTimeout(p.timer); p.timer = null; }
+  p.last = performance.now();
+  send({op: "param", name, value: p.value});
+}
+
+function hexToRgb(hex) {
+  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255);
+}
+
+function rgbToHex(v) {
+  return "#" + v.slice(0, 3).map((x) =>
+    Math.round(Math.max(0, Math.min(1, x)) * 255).toString(16).padStart(2, "0")).join("");
+}
+
+// --- the room's plot ----------------------------------------------------------------------
+
+function drawPlot() {
+  const canvas = $("room-plot");
+  const ctx = canvas.getContext("2d");
+  const w = canvas.width, h = canvas.height;
+  ctx.fillStyle = "#10141a";
+  ctx.fillRect(0, 0, w, h);
+  ctx.strokeStyle = "#2a3340";
+  ctx.beginPath();
+  ctx.moveTo(0, h / 2);
+  ctx.lineTo(w, h / 2);
+  ctx.stroke();
+  if (history.length < 2) return;
+  const newest = history[history.length - 1][0];
+  const span = 300;
+  const maxFaces = Math.max(5, ...history.map((s) => s[1]));
+  const scale = [(v) => v / maxFaces, (v) => (v + 1) / 2, (v) => (v + 1) / 2, (v) => v];
+  PLOT.forEach(([, colour], k) => {
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    history.forEach((s, i) => {
+      const x = w - ((newest - s[0]) / span) * w;
+      const y = h - scale[k](s[k + 1]) * (h - 4) - 2;
+      if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+    });
+    ctx.stroke();
+  });
+}
+
+// --- buttons and keys ---------------------------------------------------------------------
+
+function wire() {
+  $("go").onclick = () => send({op: "go"});
+  $("back").onclick = () => send({op: "back"});
+  $("stop").onclick = () => send({op: "stop"});
+  $("pause").onclick = () => send({op: state && state.paused ? "resume" : "pause"});
+  $("panic").onclick = () => send({op: "panic"});
+  $("blackout").onclick = () => send({op: "blackout", on: state && state.blackout ? 0 : 1});
+  $("hold").onclick = () => send({op: "hold",
+                                   on: state && state.condition && state.condition.held ? 0 : 1});
+  $("showmode").onclick = () => send({op: "showmode", on: state && state.show_mode ? 0 : 1});
+  $("passcode-form").onsubmit = (event) => {
+    event.preventDefault();
+    send({op: "connect", code: $("passcode").value});
+  };
+  document.addEventListener("keydown", (event) => {
+    const tag = (event.target && event.target.tagName) || "";
+    if (tag === "INPUT" || tag === "TEXTAREA" || event.repeat) return;
+    if (event.code === "Space") { event.preventDefault(); send({op: "go"}); }
+    if (event.code === "Escape") { event.preventDefault(); send({op: "panic"}); }
+  });
+  document.addEventListener("pointerup", () => {
+    for (const name of Object.keys(editing)) editing[name] = performance.now();
+  });
+  setInterval(tickWaits, 100);
+}
+
+function showReply(message) {
+  const reply = $("reply");
+  const what = message.address || "";
+  const data = message.data === undefined || message.data === null ? ""
+             : typeof message.data === "string" ? message.data : JSON.stringify(message.data);
+  reply.textContent = (data ? `${message.status}: ${data}` : message.status) +
+                      (what ? `  ·  ${what}` : "");
+  reply.title = what;
+  reply.dataset.address = what;
+  reply.className = message.status === "ok" ? "ok" : "bad";
+}
+
+wire();
+connect();
