@@ -180,3 +180,34 @@ def replay_states(recording: Recording, show: Show, engine: Any) -> list[StateRe
         frame = replay.tick(t, emotion)
         states.append(state_record(t, k, frame, emotion))
     return states
+
+
+REPLAY_NEUTRAL_NOTE = "neutral: not during a replay (the recording's faces are replayed as read)"
+
+
+class ReplayEngine:
+    """The emotion engine of a replay: the same engine, but the neutral key is refused (a
+    baseline read from replayed faces would make the show differ from the recording)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.inner = engine
+        self.refused = False
+
+    def update(self, observations: Observations) -> RoomEmotion:
+        emotion: RoomEmotion = self.inner.update(observations)
+        return emotion
+
+    def idle(self, now: float) -> RoomEmotion:
+        emotion: RoomEmotion = self.inner.idle(now)
+        return emotion
+
+    def capture_neutral(self, seconds: float) -> None:
+        """Refused: the note says why."""
+        self.refused = True
+
+    @property
+    def neutral_note(self) -> str:
+        return REPLAY_NEUTRAL_NOTE if self.refused else str(self.inner.neutral_note)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)

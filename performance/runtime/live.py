@@ -160,6 +160,10 @@ def run_live(
         if watch_restarts is not None:
             watch_restarts(lambda: feed.restarts if isinstance(feed, CaptureFeed) else 0)
         engine: Engine = engine_from_settings(settings)
+        if replay_feed is not None:  # the recording's show, exactly: no new baseline
+            from performance.recording.replay import ReplayEngine
+
+            engine = ReplayEngine(engine)
         if tap is not None:
             engine = tap.wrap_engine(engine)
             stack.callback(tap.stop)  # a recording is saved however the run ends

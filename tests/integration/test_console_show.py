@@ -239,3 +239,21 @@ def test_with_control_on_threads_the_console_is_served_from_the_render_process()
         assert wait_until(fired, 10.0) is not None
     finally:
         rig.close()
+
+
+@pytest.mark.parametrize("size", [(820, 1180), (1180, 820)], ids=["tablet", "tablet-landscape"])
+def test_the_console_fits_a_tablet_with_a_big_go(console: Console, driver: webdriver.Chrome,
+                                                 size: tuple[int, int]) -> None:
+    driver.set_window_size(*size)
+    try:
+        browser.screenshot(driver, console.url, "#cue-list .cue", count=len(CUES.cues),
+                           timeout=30)
+        width, inner = driver.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= inner  # nothing runs off the side: no sideways scrolling
+        x, y, w, h = browser.element_box(driver, "#go")
+        assert x >= 0 and x + w <= inner and h >= 88 and w >= 200  # a thumb finds it
+        for button in driver.find_elements(By.CSS_SELECTOR, "#buttons button"):
+            assert button.rect["height"] >= 44 and button.rect["width"] >= 44  # touch size
+    finally:
+        driver.set_window_size(1280, 1400)
