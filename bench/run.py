@@ -18,7 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ("perception", "live", "stage", "emotion", "osc", "audio", "offline",
-           "expression", "tiling", "warp", "camera")
+           "expression", "tiling", "warp", "camera", "console")
 
 
 def main(argv: list[str]) -> int:
