@@ -30,7 +30,8 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from performance.control.feedback import RigStatus
-from performance.control.hub import ControlHub, HubOptions
+from performance.control.hub import ControlHub
+from performance.control.options import HubOptions
 from performance.control.requests import Settled
 from performance.control.server import TCP_IDLE_S, OscServer
 from performance.control.shared import SharedHandles, SharedLatest

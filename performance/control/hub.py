@@ -14,11 +14,13 @@ mode`, `too soon`, `stale`); socket threads collect those replies with `replies_
 Floods of refused commands never reach the show: once the status names the show's cues
 (`RigStatus.cues`), a command aimed at a cue the list does not have (`/essence/goto 999`,
 `/cue/999/start`, `/playhead/999`, `/cue/999/stop`) is refused here, at once, with the
-reason the show would give (`no cue 999`, `cue 999 is not running`); and one sender has at
-most `MAX_WAITING_PER_SENDER` transport commands waiting for the show's answer, more are
-refused `queue full` at once (`sender_busy`), so one flooding sender never fills the queue
-ahead of another's GO. Every refusal is counted by kind and logged at most once per kind
-per interval with its count (`DropCounter`); replies to refusals are limited per sender.
+reason the show would give (`no cue 999`, `cue 999 is not running`; cuecheck.py); and one
+sender has at most `MAX_WAITING_PER_SENDER` transport commands waiting for the show's
+answer (the book of reply tickets, tickets.py), more are refused `queue full` at once
+(`sender_busy`), so one flooding sender never fills the queue ahead of another's GO. Every
+refusal is counted by kind and logged at most once per kind per interval with its count
+(`DropCounter`); replies to refusals are limited per sender. The reply packets and the
+answers to session operations are replies.py's; the options, options.py's.
 
 The minimum GO interval is the sequencer's rule (`show.gogate.GoGate`): given the
 sequencer's gate, the hub asks it when a GO arrives, replies "too soon" when it refuses, and
@@ -29,13 +31,11 @@ gate (the autopilot has no cues) the hub checks no interval. Time comes from the
 
 from __future__ import annotations
 
-import json
 import threading
-from collections import Counter, OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from performance.config import DEFAULTS, Settings
 from performance.control.access import AccessPolicy, ConnectResult, SenderKey, Session
 from performance.control.actions import (
     AddressError,
@@ -47,83 +47,27 @@ from performance.control.actions import (
 )
 from performance.control.addresses import param_command, resolve
 from performance.control.counters import DropCounter
-from performance.control.feedback import (
-    RigStatus,
-    SubscriberFeedback,
-    health_json,
-    status_json,
+from performance.control.cuecheck import KnownCues
+from performance.control.feedback import RigStatus, SubscriberFeedback
+from performance.control.options import HubOptions
+from performance.control.qlab import QLAB_OPS, QLAB_PUSHES
+from performance.control.replies import (
+    error_reply,
+    outcome_reply,
+    reply_packet,
+    reply_status,
+    session_reply,
 )
-from performance.control.qlab import QLAB_OPS, QLAB_PUSHES, WORKSPACE_ID
-from performance.control.qlab import answer as qlab_answer
 from performance.control.requests import NOT_APPLIED, Handout, Request, Settled
+from performance.control.tickets import Tickets, Waiting
 from performance.control.wire import Message, WireError, build_message, parse_packet
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.mailbox import CommandQueue, LatestSlot
-from performance.show.commands import (
-    Command,
-    Go,
-    GotoCue,
-    Panic,
-    SetPlayhead,
-    SetShowMode,
-    Stop,
-)
+from performance.show.commands import Command, Go, SetShowMode
 from performance.show.gogate import GoGate
-from performance.show.seqoptions import (
-    SHOW_MODE,
-    STALE,
-    TOO_SOON,
-    Outcome,
-    no_cue,
-    not_running,
-)
+from performance.show.seqoptions import STALE, TOO_SOON, Outcome
 
 ESSENCE_PREFIX = "/essence/"  # a sender using these wants all the feedback
-MAX_AWAITING = 4096  # tickets waiting for the show's outcome (the oldest are forgotten)
-AWAITING_EXPIRE_S = 10.0  # ... and a ticket the show never answered is forgotten after this
-MAX_WAITING_PER_SENDER = 16  # transport commands of one sender waiting for the show at once
-DENIED = frozenset({SHOW_MODE, TOO_SOON, STALE})  # refusals answered `denied`, others `error`
-
-
-@dataclass(frozen=True)
-class HubOptions:
-    """Behaviour of the hub (normally `from_settings`; the defaults are the settings')."""
-
-    passcode: str = DEFAULTS.osc_passcode
-    unlock_code: str = DEFAULTS.osc_unlock_code
-    stale_after: float = DEFAULTS.osc_stale_after
-    allow: str = DEFAULTS.osc_allow
-    rate_limit: float = DEFAULTS.osc_rate_limit
-    max_packet: int = DEFAULTS.osc_max_packet
-    reply_port: int = DEFAULTS.osc_reply_port  # what `/udpReplyPort` answers
-    show_mode: bool = DEFAULTS.show_mode
-    updates_expire: float = DEFAULTS.osc_updates_expire
-    feedback_rate: float = 10.0  # most feedback bursts per second per subscriber
-    queue_size: int = 256
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> HubOptions:
-        """The hub's options from the rig's settings."""
-        return cls(
-            passcode=settings.osc_passcode,
-            unlock_code=settings.osc_unlock_code,
-            stale_after=settings.osc_stale_after,
-            allow=settings.osc_allow,
-            rate_limit=settings.osc_rate_limit,
-            max_packet=settings.osc_max_packet,
-            reply_port=settings.osc_reply_port,
-            show_mode=settings.show_mode,
-            updates_expire=settings.osc_updates_expire,
-        )
-
-
-def reply_packet(address: str, status: str, data: object = None) -> bytes:
-    """A QLab-style reply: `/reply<address>` with one JSON string argument (`data`, when
-    given, must be JSON-ready)."""
-    body: dict[str, object] = {"workspace_id": WORKSPACE_ID, "address": address, "status": status}
-    if data is not None:
-        body["data"] = data
-    return build_message("/reply" + address, [json.dumps(body, separators=(",", ":"))])
 
 
 OSC_EVENTS_KEPT = 1024  # messages kept for `take_events` (a run takes them every frame)
@@ -131,25 +75,6 @@ OscEvent = tuple[str, str, str]
 """(address, sender host, reply status) of one message received: the status of the reply
 sent at once (ok, denied, error), or `none` (a command or parameter the show answers once it
 applied it, a button's release, or an error reply the sender's rate limit held back)."""
-
-
-def reply_status(reply: bytes | None) -> str:
-    """The status of a reply packet (`reply_packet`'s), `none` without one."""
-    if reply is None:
-        return "none"
-    try:
-        return str(json.loads(str(parse_packet(reply)[0].args[0]))["status"])
-    except (WireError, IndexError, KeyError, TypeError, ValueError):
-        return "reply"
-
-
-def outcome_reply(address: str, outcome: Outcome) -> bytes:
-    """The reply once the show applied (`ok`) or refused a command (`denied` for show mode,
-    too soon and stale; `error` for what could not be done, e.g. `no cue 99`)."""
-    if outcome.accepted:
-        return reply_packet(address, "ok")
-    return reply_packet(address, "denied" if outcome.reason in DENIED else "error",
-                        outcome.reason)
 
 
 class ControlHub:
@@ -194,13 +119,8 @@ class ControlHub:
         self.events: deque[OscEvent] = deque(maxlen=OSC_EVENTS_KEPT)  # for a recording
         self._lock = threading.Lock()
         self._params: dict[str, ParamSet] = {}
-        # ticket -> (sender, address, GO press, when it was queued), oldest first
-        self._awaiting: OrderedDict[int, tuple[SenderKey, str, int | None, float]] = \
-            OrderedDict()
-        self._waiting_by: Counter[SenderKey] = Counter()  # tickets awaiting, per sender
-        self._cues_of: RigStatus | None = None  # the status `_cue_ids` was taken from
-        self._cue_ids: frozenset[str] | None = None  # None: the show's cues are not known
-        self._tickets = 0
+        self._tickets = Tickets()  # transport commands waiting for the show's answer
+        self._cues = KnownCues()  # what a cue-aimed command may aim at (cuecheck.py)
         self._replies: list[tuple[SenderKey, bytes]] = []
         self.handout = Handout(self.options.stale_after)  # the show's side, `drain`/`settle`
         self._watchers: list[Callable[[], None]] = []  # woken when replies are due
@@ -252,11 +172,10 @@ class ControlHub:
         """Reply to each ticket's sender with what became of its command."""
         with self._lock:
             for item in settled:
-                waiting = self._awaiting.pop(item.ticket, None)
+                waiting = self._tickets.take(item.ticket)
                 if waiting is None:
                     continue
                 key, address, press, _ = waiting
-                self._unwait(key)
                 if item.outcome.reason == STALE:  # never reached the show
                     if press is not None and self.go_gate is not None:
                         self.go_gate.withdraw(press)  # so it was no GO press
@@ -392,7 +311,7 @@ class ControlHub:
             resolved = resolve(address, message.args, message.types, self.param_ranges)
         except AddressError as exc:
             self._refused(session, exc.kind, f"from {session.host}: {exc}", now)
-            return self._error_reply(session, address, "error", exc.kind, now)
+            return error_reply(session, address, "error", exc.kind, now)
         action = resolved.action
         if address.startswith(ESSENCE_PREFIX):
             session.qlab = False
@@ -412,7 +331,7 @@ class ControlHub:
         )
         if refusal:
             self._refused(session, "denied", f"{address} from {session.host}: {refusal}", now)
-            return self._error_reply(session, address, "denied", refusal, now)
+            return error_reply(session, address, "denied", refusal, now)
         self.messages += 1
         if isinstance(action, ParamSet):
             if action.name in self._params:
@@ -428,32 +347,28 @@ class ControlHub:
     def _transport(self, action: Transport, session: Session, address: str,
                    now: float) -> bytes | None:
         command, gate, press = action.command, self.go_gate, None
-        refusal = self._cue_refusal(command)
+        refusal = self._cues.refusal(command, self.status.peek())
         if refusal is not None:  # the show would refuse it: answered here, never queued
             self._refused(session, "unknown_cue", f"{address} from {session.host}: {refusal}",
                           now)
-            return self._error_reply(session, address, "error", refusal, now)
-        self._expire_awaiting(now)
-        if self._waiting_by[session.key] >= MAX_WAITING_PER_SENDER:
+            return error_reply(session, address, "error", refusal, now)
+        if self._tickets.busy(session.key, now):
             self._refused(session, "sender_busy",
                           f"{address} from {session.host}:{session.key[2]}", now)
-            return self._error_reply(session, address, "error", "queue full", now)
+            return error_reply(session, address, "error", "queue full", now)
         if isinstance(command, Go) and gate is not None:
             press = gate.admit(now)
             if press is None:
                 self._refused(session, "too_soon", f"{address} from {session.host}", now)
                 return reply_packet(address, "denied", TOO_SOON)
             command = Go(press)
-        self._tickets += 1
-        if not self.queue.put(Request(command, self._tickets, now)):
+        ticket = self._tickets.issue()
+        if not self.queue.put(Request(command, ticket, now)):
             if press is not None and gate is not None:
                 gate.withdraw(press)  # never queued: it was no GO press
             self._refused(session, "queue_full", f"{address} from {session.host}", now)
-            return self._error_reply(session, address, "error", "queue full", now)
-        self._awaiting[self._tickets] = (session.key, address, press, now)
-        self._waiting_by[session.key] += 1
-        while len(self._awaiting) > MAX_AWAITING:
-            self._unwait(self._awaiting.popitem(last=False)[1][0])
+            return error_reply(session, address, "error", "queue full", now)
+        self._tickets.book(ticket, Waiting(session.key, address, press, now))
         self.urgent.set()
         self.wake.set()
         return None  # answered once the show applied or refused it (`answer`)
@@ -465,88 +380,21 @@ class ControlHub:
         self.drops.drop(kind, detail, now)
         session.refusals.take(now)
 
-    def _unwait(self, key: SenderKey) -> None:
-        left = self._waiting_by[key] - 1
-        if left > 0:
-            self._waiting_by[key] = left
-        else:
-            del self._waiting_by[key]
-
-    def _expire_awaiting(self, now: float) -> None:
-        """Forget tickets the show never answered for `AWAITING_EXPIRE_S` (their answers
-        were lost with a child or a full pipe), so they stop counting against the sender."""
-        while self._awaiting:
-            ticket, (key, _, _, queued) = next(iter(self._awaiting.items()))
-            if now - queued <= AWAITING_EXPIRE_S:
-                return
-            del self._awaiting[ticket]
-            self._unwait(key)
-
-    def _cue_refusal(self, command: Command) -> str | None:
-        """Why the show would refuse a command aimed at a cue its list does not have, once
-        the published status names the cues; None otherwise (the show decides)."""
-        if isinstance(command, GotoCue):
-            aimed, reason = command.cue_id, no_cue
-        elif isinstance(command, SetPlayhead) and command.target not in ("next", "previous"):
-            aimed, reason = command.target, no_cue
-        elif isinstance(command, Stop | Panic) and command.cue is not None:
-            aimed, reason = command.cue, not_running
-        else:
-            return None
-        ids = self._known_cues()
-        return reason(aimed) if ids is not None and aimed not in ids else None
-
-    def _known_cues(self) -> frozenset[str] | None:
-        """The show's cue ids from the newest status; None before one named any."""
-        status = self.status.peek()
-        if status is not self._cues_of:
-            self._cues_of = status
-            self._cue_ids = (frozenset(cue for cue, _ in status.cues)
-                             if status is not None and status.cues else None)
-        return self._cue_ids
-
     def _session_op(self, action: SessionOp, session: Session, address: str) -> bytes:
-        if action.op == SessionOpKind.UPDATES:
-            session.subscribed = bool(action.value)
-            session.feedback = None  # a new subscription gets the full status first
-        elif action.op == SessionOpKind.SHOWMODE:
-            refusal = None if action.value else self.access.may_leave_show_mode(session)
-            if refusal is not None:
-                self._refused(session, "denied", f"{address} 0 from {session.host}: {refusal}",
-                              self.clock.now())
-                return reply_packet(address, "denied", refusal.value)
-            self.show_mode = bool(action.value)
-            self.urgent.set()
-            self.wake.set()
-        elif action.op == SessionOpKind.REPLY_PORT:
-            session.reply_port = int(action.value or 0) or None
-        elif action.op == SessionOpKind.DISCONNECT:
-            session.authed = not self.access.passcode
-            session.subscribed = False
-        elif action.op == SessionOpKind.STATE:
-            return reply_packet(address, "ok", status_json(self._status_now()))
-        elif action.op == SessionOpKind.HEALTH:
-            return reply_packet(address, "ok", health_json(self._status_now()))
-        elif action.op == SessionOpKind.THUMP:
-            return reply_packet(address, "ok", "thump")
-        elif action.op == SessionOpKind.WORKSPACES:
-            return reply_packet(address, "ok", [{
-                "uniqueID": WORKSPACE_ID, "displayName": "Essence rig",
-                "hasPasscode": bool(self.access.passcode)}])
-        elif action.op in (SessionOpKind.QUERY, SessionOpKind.UNSUPPORTED):  # qlab.py
-            return reply_packet(address, *qlab_answer(
-                action, self._status_now(), subscribed=session.subscribed,
-                show_mode=self.show_mode,
-                reply_port=session.reply_port or self.options.reply_port,
-                min_go=self.go_gate.min_interval if self.go_gate is not None else 0.0))
+        if action.op != SessionOpKind.SHOWMODE:  # the rest: replies.py
+            return session_reply(
+                action, session, address, self._status_now, passcode=self.access.passcode,
+                show_mode=self.show_mode, reply_port=self.options.reply_port,
+                min_go=self.go_gate.min_interval if self.go_gate is not None else 0.0)
+        refusal = None if action.value else self.access.may_leave_show_mode(session)
+        if refusal is not None:
+            self._refused(session, "denied", f"{address} 0 from {session.host}: {refusal}",
+                          self.clock.now())
+            return reply_packet(address, "denied", refusal.value)
+        self.show_mode = bool(action.value)
+        self.urgent.set()
+        self.wake.set()
         return reply_packet(address, "ok")
-
-    def _error_reply(self, session: Session, address: str, status: str, data: str,
-                     now: float) -> bytes | None:
-        """Replies to refused messages, rate limited per sender (no reflection floods)."""
-        if not session.error_replies.take(now):
-            return None
-        return reply_packet(address, status, data)
 
     def counts(self) -> dict[str, int]:
         """Counters for a status display: drops by kind plus packets/messages/coalesced

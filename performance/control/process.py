@@ -1,12 +1,13 @@
 """OSC control in its own process: receiving and checking never wait for the render's GIL.
 
-Owns the OSC child (`control.child`) and watching it. `OscProcess` runs the `OscServer` and
-`ControlHub` (receive, parse, passcode, allow-list, rate limits, coalescing, the replies the
-hub answers itself) in a spawned child (on the render's process, socket threads wait for
-the interpreter lock behind every software-rendered frame) and gives the render process
-the `ControlPort` interface. Requests (command, reply ticket, arrival time) come over a
-pipe, drained without waiting once a frame; status and input ranges go the other way
-through shared memory, newest wins.
+Owns the render side of the OSC child (`control.child`; the child itself, its pipe and
+its health: `control.life`). `OscProcess` runs the `OscServer` and `ControlHub` (receive,
+parse, passcode, allow-list, rate limits, coalescing, the replies the hub answers itself)
+in a spawned child (on the render's process, socket threads wait for the interpreter lock
+behind every software-rendered frame) and gives the render process the `ControlPort`
+interface. Requests (command, reply ticket, arrival time) come over a pipe, drained without
+waiting once a frame; status and input ranges go the other way through shared memory,
+newest wins.
 
 Answers: `drain` refuses a request that reaches the show older than `stale_after` (the
 child's clock has the render clock's origin when that is a `MonotonicClock`; with another
@@ -31,13 +32,9 @@ from __future__ import annotations
 import ctypes
 import logging
 import multiprocessing as mp
-import os
-import pickle
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import cast
 
 from performance.config import DEFAULTS, Settings
@@ -48,10 +45,11 @@ from performance.control.child import (
     Extra,
     Outline,
     Report,
-    child_main,
 )
 from performance.control.feedback import RigStatus
-from performance.control.hub import OSC_EVENTS_KEPT, HubOptions, OscEvent
+from performance.control.hub import OSC_EVENTS_KEPT, OscEvent
+from performance.control.life import ChildLife
+from performance.control.options import HubOptions
 from performance.control.requests import (
     NOT_APPLIED,
     AnswerPipe,
@@ -66,7 +64,7 @@ from performance.control.showmode import LocalShowMode
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.errors import ConfigError
 from performance.core.mailbox import CommandQueue
-from performance.core.restarts import RestartSchedule, Supervised, Trouble, life_trouble
+from performance.core.restarts import RestartSchedule, Supervised, Trouble
 from performance.show.commands import Command, Go, SetInput
 from performance.show.gogate import GoGate
 from performance.show.seqoptions import Outcome
@@ -77,7 +75,6 @@ HANG_S = 5.0  # a child whose heartbeat stops this long is replaced
 RESTART_S = 0.5  # first wait before a replacement child starts (doubles, up to RESTART_MAX_S)
 RESTART_MAX_S = 10.0
 START_TIMEOUT_S = 30.0  # how long `start()` waits for the first child to listen
-MAX_READS = 4096  # reports taken in one drain (the child keeps fewer than this unread)
 STOP_STEP_S = 0.05
 
 
@@ -115,21 +112,14 @@ class OscProcess(Supervised):
         self.udp_port, self.tcp_port, self.reply_port = udp_port, tcp_port, reply_port
         self.go_gate = go_gate
         self.clock: Clock = clock if clock is not None else MonotonicClock()
-        self._hang_s, self._start_timeout = hang_s, start_timeout
         self.udp_address: tuple[str, int] | None = None
         self.tcp_address: tuple[str, int] | None = None
         self._ctx = mp.get_context("spawn")
-        # a flag without locks: a child killed inside a multiprocessing Event's lock would
-        # leave the parent's `set` blocked for ever
-        self._stop = self._ctx.RawValue(ctypes.c_bool, False)
-        self._taken = self._ctx.RawValue(ctypes.c_longlong, 0)
-        self._beat = self._ctx.RawValue(ctypes.c_longlong, 0)
+        self._life = ChildLife(self._ctx, hang_s, start_timeout)  # the child: life.py
         self._downlink = SharedLatest.create(self._ctx)
         self._outline = SharedLatest.create(self._ctx, OUTLINE_CAPACITY)
         self._outline_sent: Outline | None = None
         self._outline_warned = False
-        self._proc: BaseProcess | None = None
-        self._conn: Connection | None = None
         self._local: CommandQueue[Command] = CommandQueue(self.options.queue_size)
         self._pending: list[Request] = []
         self._handout = Handout(self.options.stale_after)
@@ -139,13 +129,8 @@ class OscProcess(Supervised):
         self._mode = LocalShowMode(self.options.show_mode)  # the key's changes: showmode.py
         self._status: RigStatus | None = None
         self._ranges: dict[str, tuple[float, float]] | None = None
-        self._ready = False
-        self._failed: str | None = None  # a replacement's reason for not listening
         self._warned_ranges = False
         self._stopping = False
-        self._spawned_at: float | None = None
-        self._beat_seen = (-1, 0.0)  # (heartbeat, when it was first seen)
-        self._last_watch: float | None = None
         self._schedule = RestartSchedule("OSC control process", restart_s, RESTART_MAX_S, log)
         self._earlier: Counter[str] = Counter()  # counters of children that are gone
         self._counts: dict[str, int] = {}  # the running child's, as last sent
@@ -165,12 +150,12 @@ class OscProcess(Supervised):
     @property
     def running(self) -> bool:
         """Whether a child is alive now."""
-        return self._proc is not None and self._proc.is_alive()
+        return self._life.running
 
     @property
     def pid(self) -> int | None:
         """The running child's process id (None between children)."""
-        return self._proc.pid if self._proc is not None else None
+        return self._life.proc.pid if self._life.proc is not None else None
 
     def start(self) -> None:
         """Start the child and wait until it listens; ConfigError names a port in use."""
@@ -179,17 +164,17 @@ class OscProcess(Supervised):
         self._stopping = False
         self._schedule.cancel()
         self._spawn()
-        conn = self._conn
+        life, conn = self._life, self._life.conn
         assert conn is not None
-        while not self._ready:
-            if not conn.poll(self._start_timeout):
+        while not life.ready:
+            if not conn.poll(life.start_timeout):
                 self._kill()
                 raise ConfigError(f"OSC: the control process did not start in "
-                                  f"{self._start_timeout:.0f} s")
+                                  f"{life.start_timeout:.0f} s")
             try:
-                kind, payload = self._receive(conn)
+                kind, payload = life.receive()
             except EOFError:
-                code = self._proc.exitcode if self._proc is not None else None
+                code = life.proc.exitcode if life.proc is not None else None
                 self._kill()
                 raise ConfigError(f"OSC: the control process ended at start "
                                   f"(exit code {code})") from None
@@ -203,8 +188,8 @@ class OscProcess(Supervised):
     def stop(self, timeout: float = 2.0) -> None:
         """Ask the child to close its sockets and end (killed after `timeout`)."""
         self._stopping = True
-        self._stop.value = True
-        proc = self._proc
+        self._life.stop.value = True
+        proc = self._life.proc
         for _ in range(max(1, int(timeout / STOP_STEP_S))):
             if proc is None or not proc.is_alive():
                 break
@@ -322,11 +307,6 @@ class OscProcess(Supervised):
     # --- the child's life ---------------------------------------------------------------
 
     def _spawn(self) -> None:
-        reader, writer = self._ctx.Pipe(duplex=False)
-        answers_reader, answers_writer = self._ctx.Pipe(duplex=False)
-        self._stop.value = False
-        self._taken.value = 0
-        self._beat.value = 0
         udp = self.udp_address[1] if self.udp_address is not None else self.udp_port
         tcp = self.tcp_address[1] if self.tcp_address is not None else self.tcp_port
         min_go = self.go_gate.min_interval if self.go_gate is not None else None
@@ -338,28 +318,11 @@ class OscProcess(Supervised):
                                udp, tcp, self.reply_port, min_go, origin, self.tcp_idle_s,
                                extra)
         self._write_downlink()
-        self._proc = self._ctx.Process(
-            target=child_main, name="essence-osc", daemon=True,
-            args=(options, self._downlink.handles, writer, self._stop, self._taken,
-                  self._beat, answers_reader, self._answers.answered, os.getpid(),
-                  self._outline.handles))
-        self._proc.start()
-        writer.close()
-        answers_reader.close()
-        self._conn = reader
-        self._answers.open(answers_writer)
-        self._ready = False
-        self._spawned_at = None
-        self._beat_seen = (-1, 0.0)
+        self._life.spawn(options, self._downlink.handles, self._answers,
+                         self._outline.handles)
 
     def _kill(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            proc.kill()  # nothing when it has ended
-            proc.join(2.0)
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._life.kill()
         self._answers.close()
         self._handout.settle([])  # their senders are gone with the child: no answers
         self._pending = [replace(r, ticket=None) for r in self._pending]
@@ -369,23 +332,9 @@ class OscProcess(Supervised):
         self._kill()
         self._earlier.update(self._counts)
         self._counts = {}
-        self._ready = False
-
-    def _receive(self, conn: Connection) -> tuple[Report, object]:
-        data = conn.recv_bytes()
-        self._taken.value += len(data)
-        kind, payload = pickle.loads(data)
-        return Report(kind), payload
 
     def _pump(self) -> None:
-        conn = self._conn
-        try:
-            for _ in range(MAX_READS):
-                if conn is None or not conn.poll(0):
-                    break
-                self._on_report(*self._receive(conn))
-        except (EOFError, OSError):
-            pass  # the child is gone: `_watch` sees it and starts another
+        self._life.pump(self._on_report)
 
     def _on_report(self, kind: Report, payload: object) -> None:
         if kind is Report.BATCH:
@@ -407,36 +356,18 @@ class OscProcess(Supervised):
                                           None], payload)
             self.udp_address, self.tcp_address = self.udp_address or udp, self.tcp_address or tcp
             self.served = self.served or served
-            self._ready = True
+            self._life.ready = True
             self._schedule.running("listening")
         elif kind is Report.FAILED:
-            self._failed = str(payload)  # `_watch` replaces the child
+            self._life.failed = str(payload)  # `_watch` replaces the child
 
     def _watch(self, now: float) -> None:
-        away = self._last_watch is not None and now - self._last_watch > self._hang_s / 2
-        self._last_watch = now
-        if self._stopping:
+        away = self._life.away(now)
+        if self._stopping or self._replacing(now):
             return
-        if self._replacing(now):
-            return
-        if (proc := self._proc) is None:
-            return
-        if self._failed is not None:
-            failed, self._failed = self._failed, None
-            self._trouble(Trouble.FAILED, failed, now)
-            return
-        self._spawned_at = now if self._spawned_at is None else self._spawned_at
-        trouble = life_trouble(proc.is_alive(), proc.exitcode, self._ready,
-                               now - self._spawned_at, self._start_timeout, "it did not listen")
-        if trouble is not None or not self._ready:
-            if trouble is not None:
-                self._trouble(*trouble, now)
-            return
-        beat = int(self._beat.value)
-        if beat != self._beat_seen[0] or away:  # the render loop was away: no verdict yet
-            self._beat_seen = (beat, now)
-        elif now - self._beat_seen[1] > self._hang_s:
-            self._trouble(Trouble.HUNG, f"no heartbeat for {self._hang_s:g} s", now)
+        trouble = self._life.trouble(now, away)
+        if trouble is not None:
+            self._trouble(*trouble, now)
 
     def _trouble(self, kind: Trouble, detail: str, now: float) -> None:
         """Replace the child: report the kind once, kill, restart after the back-off."""

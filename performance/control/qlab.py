@@ -1,6 +1,6 @@
 """QLab 5 workspace queries: the replies `/cueLists`, `/cue_id/{id}/valuesForKeys`, ... get.
 
-Owns what the rig answers, in QLab's JSON reply format (the hub's `reply_packet`:
+Owns what the rig answers, in QLab's JSON reply format (`replies.reply_packet`:
 `/reply<address>` with `{"workspace_id", "address", "status", "data"}`), to the queries
 `addresses.resolve` turns into `SessionOp(QUERY, what)`, and the error naming why for
 `SessionOp(UNSUPPORTED, why)`; and the `/update/workspace/essence/cue_id/{id}` pushes QLab

@@ -283,7 +283,8 @@ def _start_control(services: ShowServices, settings: Settings, clock: Clock,
         process.start()
         services.served = process.served
         return
-    from performance.control.hub import ControlHub, HubOptions
+    from performance.control.hub import ControlHub
+    from performance.control.options import HubOptions
     from performance.control.server import OscServer
 
     hub = ControlHub(HubOptions.from_settings(settings), clock=clock, go_gate=gate)

@@ -12,8 +12,9 @@ from performance.config import DEFAULT_CUES
 from performance.console.history import RoomHistory
 from performance.console.protocol import closeness, command_message, reply_message, state_message
 from performance.control.feedback import RigStatus
-from performance.control.hub import ControlHub, reply_packet
+from performance.control.hub import ControlHub
 from performance.control.outline import cue_rows, input_rows
+from performance.control.replies import reply_packet
 from performance.control.wire import build_message, parse_packet
 from performance.core.types import EMOTIONS, CrowdReading, RoomEmotion
 from performance.runtime.assemble import shader_catalog

@@ -16,13 +16,10 @@ from performance.control.access import (
     parse_allow,
 )
 from performance.control.feedback import RigStatus
-from performance.control.hub import (
-    AWAITING_EXPIRE_S,
-    MAX_WAITING_PER_SENDER,
-    ControlHub,
-    HubOptions,
-)
+from performance.control.hub import ControlHub
+from performance.control.options import HubOptions
 from performance.control.requests import Request
+from performance.control.tickets import AWAITING_EXPIRE_S, MAX_WAITING_PER_SENDER
 from performance.control.wire import build_message, parse_packet
 from performance.core.clock import ManualClock
 from performance.core.errors import ConfigError

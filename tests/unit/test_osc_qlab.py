@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from performance.control.feedback import RigStatus
-from performance.control.hub import ControlHub, HubOptions
+from performance.control.hub import ControlHub
+from performance.control.options import HubOptions
 from performance.control.wire import ArgValue, build_message, parse_message
 
 CUES = (("0", "House dark"), ("1", "Gates"), ("2", "Seal"))

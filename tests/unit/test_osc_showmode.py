@@ -10,7 +10,8 @@ import pickle
 
 from performance.config import DEFAULT_CUES
 from performance.control.child import Downlink, Report, Uplink
-from performance.control.hub import ControlHub, HubOptions
+from performance.control.hub import ControlHub
+from performance.control.options import HubOptions
 from performance.control.shared import SharedLatest
 from performance.control.showmode import LocalShowMode
 from performance.control.wire import build_message

@@ -8,7 +8,8 @@ import multiprocessing as mp
 import pickle
 
 from performance.control.child import UNREAD_MAX, Report, Uplink
-from performance.control.hub import ControlHub, reply_status
+from performance.control.hub import ControlHub
+from performance.control.replies import reply_status
 from performance.control.shared import SharedLatest
 from performance.control.wire import build_message
 from performance.core.clock import ManualClock
