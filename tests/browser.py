@@ -38,7 +38,10 @@ def missing() -> str | None:
 @contextmanager
 def open_browser(window: tuple[int, int] = WINDOW) -> Iterator[webdriver.Chrome]:
     """A headless chromium (new headless mode, no sandbox: tests run as root in containers),
-    closed on exit."""
+    closed on exit; RuntimeError naming what is missing when none can start here."""
+    why = missing()
+    if why is not None:
+        raise RuntimeError(why)
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",

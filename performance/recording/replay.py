@@ -33,7 +33,7 @@ from performance.recording.records import (
     command_of,
     observations_of,
 )
-from performance.recording.tap import state_record
+from performance.recording.tap import ForwardingEngine, state_record
 from performance.show.frame import Show, ShowFrame
 from performance.show.seqoptions import Outcome
 
@@ -185,21 +185,13 @@ def replay_states(recording: Recording, show: Show, engine: Any) -> list[StateRe
 REPLAY_NEUTRAL_NOTE = "neutral: not during a replay (the recording's faces are replayed as read)"
 
 
-class ReplayEngine:
+class ReplayEngine(ForwardingEngine):
     """The emotion engine of a replay: the same engine, but the neutral key is refused (a
     baseline read from replayed faces would make the show differ from the recording)."""
 
     def __init__(self, engine: Any) -> None:
-        self.inner = engine
+        super().__init__(engine)
         self.refused = False
-
-    def update(self, observations: Observations) -> RoomEmotion:
-        emotion: RoomEmotion = self.inner.update(observations)
-        return emotion
-
-    def idle(self, now: float) -> RoomEmotion:
-        emotion: RoomEmotion = self.inner.idle(now)
-        return emotion
 
     def capture_neutral(self, seconds: float) -> None:
         """Refused: the note says why."""
@@ -207,7 +199,4 @@ class ReplayEngine:
 
     @property
     def neutral_note(self) -> str:
-        return REPLAY_NEUTRAL_NOTE if self.refused else str(self.inner.neutral_note)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
+        return REPLAY_NEUTRAL_NOTE if self.refused else super().neutral_note

@@ -228,14 +228,14 @@ class TappedShow:
         return getattr(self.inner, name)
 
 
-class TappedEngine:
-    """The emotion engine, reporting each observation it is given to the tap."""
+class ForwardingEngine:
+    """An emotion engine standing in front of another: everything goes to `inner`; a
+    subclass changes what it must (the tap's and the replay's)."""
 
-    def __init__(self, engine: Any, tap: RecordingTap) -> None:
-        self.inner, self.tap = engine, tap
+    def __init__(self, engine: Any) -> None:
+        self.inner = engine
 
     def update(self, observations: Observations) -> RoomEmotion:
-        self.tap._observed(observations)
         emotion: RoomEmotion = self.inner.update(observations)
         return emotion
 
@@ -252,6 +252,18 @@ class TappedEngine:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+class TappedEngine(ForwardingEngine):
+    """The emotion engine, reporting each observation it is given to the tap."""
+
+    def __init__(self, engine: Any, tap: RecordingTap) -> None:
+        super().__init__(engine)
+        self.tap = tap
+
+    def update(self, observations: Observations) -> RoomEmotion:
+        self.tap._observed(observations)
+        return super().update(observations)
 
 
 class TappedCommands:

@@ -48,3 +48,12 @@ def target(gl) -> Iterator:  # type: ignore[no-untyped-def]
     tgt = OffscreenTarget(gl, W, H)
     yield tgt
     tgt.release()
+
+
+@pytest.fixture
+def made(gl) -> Iterator[list]:  # type: ignore[no-untyped-def]
+    """GL things a test made (anything with `release()`), released after it."""
+    out: list = []
+    yield out
+    for thing in out:
+        thing.release()

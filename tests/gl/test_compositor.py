@@ -3,8 +3,6 @@ an overlay, the scaled pass for another output size; each against the composited
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 
@@ -21,14 +19,6 @@ SHOW = ShowFrame(time=3.5, current=Layer("enclave", {"grain": 0.0}),
                  previous=Layer("essence_module", {"grain": 0.0}), mix=0.6)
 EMOTION = RoomEmotion(timestamp=3.5, crowd=CrowdReading(valence=0.4, presence=1.0))
 
-
-@pytest.fixture
-def made(gl) -> Iterator[list[Compositor]]:  # type: ignore[no-untyped-def]
-    """Compositors made by a test, released after it."""
-    out: list[Compositor] = []
-    yield out
-    for comp in out:
-        comp.release()
 
 
 def _frame(renderer, comp: Compositor, *, overlay: np.ndarray | None = None) -> np.ndarray:  # type: ignore[no-untyped-def]

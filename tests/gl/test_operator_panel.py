@@ -4,8 +4,6 @@ the audience's stage itself stays clean."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 
@@ -26,13 +24,6 @@ from .test_thumbnail import paint_pattern
 pytestmark = pytest.mark.gl
 STEP = 18  # the text panel's line height (operator/preview.text_panel)
 
-
-@pytest.fixture
-def made(gl) -> Iterator[list]:  # type: ignore[no-untyped-def]
-    out: list = []
-    yield out
-    for thing in out:
-        thing.release()
 
 
 def test_the_panel_with_the_cue_lines_is_drawn_over_the_stage(gl, made) -> None:  # type: ignore[no-untyped-def]

@@ -40,13 +40,6 @@ FACES = Path(__file__).resolve().parents[2] / ".cache" / "testdata" / "multi_fac
 BOX = (0.30, 0.25, 0.55, 0.70)  # the face box the operator (and the console) sees
 
 
-@pytest.fixture
-def made(gl) -> Iterator[list]:  # type: ignore[no-untyped-def]
-    out: list = []
-    yield out
-    for thing in out:
-        thing.release()
-
 
 @pytest.fixture
 def previews(monkeypatch: pytest.MonkeyPatch) -> list[int]:

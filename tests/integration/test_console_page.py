@@ -21,14 +21,14 @@ import numpy as np
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webelement import WebElement
 
 from performance.config import DEFAULT_CUES
 from performance.console.launch import ConsoleLaunch, RunningConsole
 from performance.console.options import ConsoleOptions
 from performance.console.pictures import Picture, PictureBlocks, PictureKind, PictureSink
 from performance.console.server import ConsoleServer
-from performance.control.hub import ControlHub, HubOptions
+from performance.control.hub import ControlHub
+from performance.control.options import HubOptions
 from performance.control.server import OscServer
 from performance.core.clock import MonotonicClock
 from performance.core.errors import ConfigError
@@ -125,19 +125,31 @@ def rig() -> Iterator[Rig]:
 
 @pytest.fixture(scope="module")
 def driver() -> Iterator[webdriver.Chrome]:
-    why = browser.missing()
-    if why is not None:
-        pytest.fail(why)
     with browser.open_browser((1280, 1400)) as chromium:
         yield chromium
 
 
 def _text(driver: webdriver.Chrome, css: str) -> str:
-    return str(driver.find_element(By.CSS_SELECTOR, css).text)
+    """The element's text, read in one call (the page redraws its lists: an element found
+    first and read after may be gone by then)."""
+    return str(driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : '';",
+        css))
 
 
-def _rows(driver: webdriver.Chrome) -> list[WebElement]:
-    return list(driver.find_elements(By.CSS_SELECTOR, "#cue-list .cue"))
+def _attr(driver: webdriver.Chrome, css: str, name: str) -> str | None:
+    """An attribute of the first element matching `css`, read in one call."""
+    value = driver.execute_script(
+        "const e = document.querySelector(arguments[0]);"
+        "return e ? e.getAttribute(arguments[1]) : null;", css, name)
+    return None if value is None else str(value)
+
+
+def _ids(driver: webdriver.Chrome) -> list[str]:
+    """The cue rows' ids in page order, read in one call."""
+    return list(driver.execute_script(
+        "return Array.from(document.querySelectorAll('#cue-list .cue'))"
+        ".map(e => e.getAttribute('data-cue-id'));"))
 
 
 def _running(rig: Rig) -> str | None:
@@ -161,18 +173,17 @@ def test_the_page_shows_the_cue_list_by_act_with_the_standby_cue(
     shot = browser.screenshot(driver, rig.url, "#cue-list .cue",
                               count=len(CUES.cues), timeout=20)
     assert shot.std() > 20  # drawn, not a blank page
-    ids = [row.get_attribute("data-cue-id") for row in _rows(driver)]
-    assert ids == [cue.id for cue in CUES.cues]
-    acts = driver.find_elements(By.CSS_SELECTOR, "#cue-list .act h3")
-    assert len(acts) == len(CUES.acts) and CUES.acts[0].name in acts[0].text
+    assert _ids(driver) == [cue.id for cue in CUES.cues]
+    acts = driver.execute_script("return Array.from(document.querySelectorAll("
+                                 "'#cue-list .act h3')).map(e => e.innerText);")
+    assert len(acts) == len(CUES.acts) and CUES.acts[0].name in acts[0]
     first = CUES.cues[0]
     assert _text(driver, "#standby-id") == first.id
     assert _text(driver, "#standby-name") == first.name
-    playhead = driver.find_element(By.CSS_SELECTOR, "#cue-list .cue.playhead")
-    assert playhead.get_attribute("data-cue-id") == first.id
+    assert _attr(driver, "#cue-list .cue.playhead", "data-cue-id") == first.id
     assert wait_until(lambda: _text(driver, "#faces") == "2", 5)
-    assert wait_until(lambda: (driver.find_element(By.ID, "stage-thumb")
-                               .get_attribute("src") or "").startswith("data:image/jpeg"), 5)
+    assert wait_until(lambda: (_attr(driver, "#stage-thumb", "src") or "")
+                      .startswith("data:image/jpeg"), 5)
     assert not driver.find_elements(By.ID, "camera")
 
 
@@ -182,8 +193,7 @@ def test_go_on_the_page_fires_the_standby_cue_and_two_pages_see_it(
     first, second = CUES.cues[0], CUES.cues[1]
     assert wait_until(lambda: _running(rig) == first.id, 5), rig.show.status
     assert wait_until(lambda: _text(driver, "#standby-id") == second.id, 5)
-    running = driver.find_element(By.CSS_SELECTOR, "#cue-list .cue.running")
-    assert running.get_attribute("data-cue-id") == first.id
+    assert _attr(driver, "#cue-list .cue.running", "data-cue-id") == first.id
     assert wait_until(lambda: _text(driver, "#reply").startswith("ok"), 5)
     one = driver.current_window_handle
     driver.switch_to.new_window("tab")
@@ -193,10 +203,8 @@ def test_go_on_the_page_fires_the_standby_cue_and_two_pages_see_it(
     assert wait_until(lambda: _running(rig) == second.id, 5)
     for handle in (driver.current_window_handle, one):
         driver.switch_to.window(handle)
-        assert wait_until(lambda: _text(driver, "#cue-list .cue.playhead") != "" and
-                          driver.find_element(By.CSS_SELECTOR,
-                                              "#cue-list .cue.playhead")
-                          .get_attribute("data-cue-id") == CUES.cues[2].id, 5)
+        assert wait_until(lambda: _attr(driver, "#cue-list .cue.playhead", "data-cue-id")
+                          == CUES.cues[2].id, 5)
     driver.switch_to.window(driver.window_handles[-1])
     driver.close()
     driver.switch_to.window(one)
@@ -293,8 +301,8 @@ def test_the_camera_preview_flows_only_when_opted_in(rig: Rig, driver: webdriver
         assert messages[0]["camera"] is True
         assert {m["kind"] for m in messages if m["type"] == "picture"} == {"stage", "camera"}
         driver.get(url)
-        assert wait_until(lambda: (driver.find_element(By.ID, "camera")
-                                   .get_attribute("src") or "").startswith("data:image"), 5)
+        assert wait_until(lambda: (_attr(driver, "#camera", "src") or "")
+                          .startswith("data:image"), 5)
     finally:
         console.stop()
 

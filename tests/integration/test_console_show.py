@@ -81,15 +81,24 @@ def console() -> Iterator[Console]:
 
 @pytest.fixture(scope="module")
 def driver() -> Iterator[webdriver.Chrome]:
-    why = browser.missing()
-    if why is not None:
-        pytest.fail(why)
     with browser.open_browser((1280, 1400)) as chromium:
         yield chromium
 
 
 def _text(driver: webdriver.Chrome, css: str) -> str:
-    return str(driver.find_element(By.CSS_SELECTOR, css).text)
+    """The element's text, read in one call (the page redraws its lists: an element found
+    first and read after may be gone by then)."""
+    return str(driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : '';",
+        css))
+
+
+def _attr(driver: webdriver.Chrome, css: str, name: str) -> str | None:
+    """An attribute of the first element matching `css`, read in one call."""
+    value = driver.execute_script(
+        "const e = document.querySelector(arguments[0]);"
+        "return e ? e.getAttribute(arguments[1]) : null;", css, name)
+    return None if value is None else str(value)
 
 
 def test_go_on_the_console_fires_the_standby_cue_of_the_running_show(
@@ -97,8 +106,8 @@ def test_go_on_the_console_fires_the_standby_cue_of_the_running_show(
     shot = browser.screenshot(driver, console.url, "#cue-list .cue", count=len(CUES.cues),
                               timeout=30)
     assert shot.std() > 20
-    ids = [row.get_attribute("data-cue-id")
-           for row in driver.find_elements(By.CSS_SELECTOR, "#cue-list .cue")]
+    ids = driver.execute_script("return Array.from(document.querySelectorAll('#cue-list "
+                                ".cue')).map(e => e.getAttribute('data-cue-id'));")
     assert ids == [cue.id for cue in CUES.cues]
     first, second = CUES.cues[0], CUES.cues[1]
     assert _text(driver, "#standby-id") == first.id
@@ -121,7 +130,7 @@ def test_the_stage_thumbnail_is_the_render_process_s_picture(
     driver.get(console.url)
 
     def thumb() -> str:
-        return driver.find_element(By.ID, "stage-thumb").get_attribute("src") or ""
+        return _attr(driver, "#stage-thumb", "src") or ""
 
     assert wait_until(lambda: thumb().startswith("data:image/jpeg;base64,"), 10.0) is not None
     jpeg = base64.b64decode(thumb().split(",", 1)[1])
@@ -251,7 +260,7 @@ def test_the_console_fits_a_tablet_with_a_big_go(console: Console, driver: webdr
         width, inner = driver.execute_script(
             "return [document.documentElement.scrollWidth, window.innerWidth]")
         assert width <= inner  # nothing runs off the side: no sideways scrolling
-        x, y, w, h = browser.element_box(driver, "#go")
+        x, _, w, h = browser.element_box(driver, "#go")
         assert x >= 0 and x + w <= inner and h >= 88 and w >= 200  # a thumb finds it
         for button in driver.find_elements(By.CSS_SELECTOR, "#buttons button"):
             assert button.rect["height"] >= 44 and button.rect["width"] >= 44  # touch size
