@@ -84,5 +84,7 @@ class ConsoleLaunch:
         listens where the first did, so open pages reconnect to it)."""
         query = oscquery_address[1] if oscquery_address is not None else \
             self.options.oscquery_port
-        return replace(self, options=replace(self.options, host=address[0], port=address[1],
+        # the host as the user named it (`localhost` may have bound ::1 first): only the
+        # ports the first start got are kept
+        return replace(self, options=replace(self.options, port=address[1],
                                              oscquery_port=query))

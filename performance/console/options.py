@@ -9,10 +9,13 @@ where the OSC passcode applies to the page as to any OSC sender; the camera prev
 from __future__ import annotations
 
 import ipaddress
+import logging
 from dataclasses import dataclass
 
 from performance.config import Settings
 from performance.core.errors import ConfigError
+
+log = logging.getLogger("performance.console")
 
 CONSOLE_HOST = "127.0.0.1"  # where the console listens when the user names only a port
 
@@ -74,6 +77,10 @@ def console_options(settings: Settings) -> ConsoleOptions | None:
         raise ConfigError(f"--console-camera: the camera preview is served only on "
                           f"127.0.0.1, not on {host} (the audience's faces stay on this "
                           f"machine)")
+    if not loopback(host) and not settings.osc_passcode:
+        log.warning("console on %s:%d: reachable from the network and no osc_passcode is "
+                    "set, so anyone who reaches it can run the show (set osc_passcode)",
+                    host, port)
     oscquery = settings.oscquery_port if settings.oscquery_port else None
     if oscquery is None and port:
         oscquery = port + 1 if port < 65535 else 0

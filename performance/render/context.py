@@ -265,12 +265,14 @@ class Compositor:
         program["u_taps"].write(struct.pack("i", taps))  # type: ignore[union-attr]
         program["u_size"].write(struct.pack("2f", sw, sh))  # type: ignore[union-attr]
         self.ctx.disable(moderngl.BLEND)
-        self._small.framebuffer.use()
-        self._small.framebuffer.viewport = (0, 0, width, height)
-        self.stage.texture.use(0)
-        vao.render(moderngl.TRIANGLE_STRIP, vertices=4)
-        self.output.use()  # overlays go on drawing into the output
-        return self._small.read_rgb()
+        try:
+            self._small.framebuffer.use()
+            self._small.framebuffer.viewport = (0, 0, width, height)
+            self.stage.texture.use(0)
+            vao.render(moderngl.TRIANGLE_STRIP, vertices=4)
+            return self._small.read_rgb()
+        finally:
+            self.output.use()  # overlays go on drawing into the output, whatever happened
 
     def _quad(
         self, texture: moderngl.Texture, rect: tuple[int, int, int, int], *, flip: bool,

@@ -44,6 +44,17 @@ def test_a_bad_console_address_is_one_line_naming_the_option(text: str) -> None:
     assert "\n" not in str(caught.value)
 
 
+def test_a_wide_console_without_a_passcode_is_warned_about(
+        caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="performance.console"):
+        console_options(Settings(console="127.0.0.1:8088"))
+        console_options(Settings(console="0.0.0.0:8088", osc_passcode="s3cret"))
+        assert not caplog.records
+        console_options(Settings(console="0.0.0.0:8088"))
+    (record,) = caplog.records
+    assert "0.0.0.0:8088" in record.getMessage() and "osc_passcode" in record.getMessage()
+
+
 def test_the_camera_preview_is_refused_beyond_loopback_and_without_a_console() -> None:
     with pytest.raises(ConfigError, match=r"only on 127\.0\.0\.1, not on 0\.0\.0\.0"):
         console_options(Settings(console="0.0.0.0:8088", console_camera=True))
