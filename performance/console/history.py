@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from performance.console.protocol import finite
 from performance.control.feedback import RigStatus
 
 HISTORY_SECONDS = 300.0  # five minutes of the room
@@ -26,10 +27,11 @@ class RoomSample:
     arousal: float
     chaos: float
 
-    def as_list(self) -> list[float]:
-        """[t, faces, valence, arousal, chaos], rounded for the wire."""
-        return [round(self.t, 2), round(self.faces, 2), round(self.valence, 3),
-                round(self.arousal, 3), round(self.chaos, 3)]
+    def as_list(self) -> list[float | None]:
+        """[t, faces, valence, arousal, chaos], rounded for the wire; a NaN or infinite
+        value is None (JSON null: the page's JSON.parse takes no NaN)."""
+        return [finite(self.t, 2), finite(self.faces, 2), finite(self.valence),
+                finite(self.arousal), finite(self.chaos)]
 
 
 class RoomHistory:
@@ -54,6 +56,6 @@ class RoomHistory:
         self.samples.append(taken)
         return taken
 
-    def snapshot(self) -> list[list[float]]:
+    def snapshot(self) -> list[list[float | None]]:
         """Every sample, oldest first, as the wire's lists."""
         return [s.as_list() for s in self.samples]

@@ -3,19 +3,23 @@
 Owns `state_message` (a `RigStatus` -> the JSON-ready dict a page draws: the cue list by
 act with the playhead and running cue, the waits and their countdowns, the armed condition
 with how close the room is, the room, the health, the inputs with their live values),
+`cues_message` (the cue list, sent only when it changed), `parse_command` /
 `command_message` (a page's command -> the OSC address and arguments the hub takes, strict:
-anything else is a `ValueError` naming it) and `reply_message` (a hub reply packet -> what
-the page shows). Pure: no sockets, no aiohttp; docs/console.md lists the formats.
+anything else, however malformed, is a `ValueError` naming it), `reply_message` (a hub
+reply packet -> what the page shows), and the request checks (`same_origin`, `host_ok`,
+`without_status`). Pure: no sockets, no aiohttp; docs/console.md lists the formats.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from pythonosc.osc_message import OscMessage, ParseError
 
@@ -34,7 +38,8 @@ class MessageType(StrEnum):
     """The `type` of a message the server sends a page."""
 
     HELLO = "hello"  # once, first: what this console offers the page
-    STATE = "state"  # the show now (whole, only when it changed)
+    CUES = "cues"  # the cue list by act (on connect, then only when it changed)
+    STATE = "state"  # the show now without the cue list (whole, only when it changed)
     HISTORY = "history"  # the room's last minutes (whole on connect, then appended)
     PICTURE = "picture"  # a JPEG of one PictureKind (base64)
     REPLY = "reply"  # what became of the page's last command
@@ -67,16 +72,21 @@ _RANGES: dict[str, tuple[float, float]] = {
     f.name: f.metadata["range"] for f in fields(CrowdReading) if "range" in f.metadata}
 
 
-def _finite(value: float | None, digits: int = 3) -> float | None:
+def finite(value: float | None, digits: int = 3) -> float | None:
+    """`value` rounded to `digits`, or None when it is None, NaN or infinite (JSON has no
+    NaN: a page's JSON.parse would fail on the whole message)."""
     return round(value, digits) if value is not None and math.isfinite(value) else None
 
 
-def _value(value: InputValue | None) -> float | list[float] | None:
+_finite = finite
+
+
+def _value(value: InputValue | None) -> float | list[float | None] | None:
     if value is None:
         return None
     if isinstance(value, tuple):
-        return [float(v) for v in value]
-    return float(value)
+        return [finite(float(v), 6) for v in value]
+    return finite(float(value), 6)
 
 
 def _cue(row: CueRow, status: RigStatus) -> dict[str, object]:
@@ -135,11 +145,23 @@ def _input(row: InputRow, values: Mapping[str, InputValue]) -> dict[str, object]
             "max": _value(row.maximum), "value": _value(values.get(row.name, row.default))}
 
 
-def state_message(status: RigStatus | None, *, show_mode: bool | None = None,
-                  acts: list[dict[str, object]] | None = None) -> dict[str, object]:
-    """What a page is shown of `status` (None: no status yet, an empty show); `show_mode`,
-    when given, is the hub's own flag (it changes before the show publishes it); `acts`,
-    when given, stands for `cue_acts(status)` (a server that keeps it while it is unchanged)."""
+def cues_key(status: RigStatus | None) -> tuple[object, ...]:
+    """What the cue list message depends on: it is sent again only when this changes."""
+    base = status if status is not None else RigStatus()
+    return (base.outline, base.cue_id, base.next_cue_id)
+
+
+def cues_message(status: RigStatus | None) -> dict[str, object]:
+    """The cue list message: `acts` as `cue_acts` gives them (None: an empty show)."""
+    return {"type": MessageType.CUES.value,
+            "acts": cue_acts(status if status is not None else RigStatus())}
+
+
+def state_message(status: RigStatus | None, *,
+                  show_mode: bool | None = None) -> dict[str, object]:
+    """What a page is shown of `status` (None: no status yet, an empty show), without the
+    cue list (`cues_message`); `show_mode`, when given, is the hub's own flag (it changes
+    before the show publishes it)."""
     status = status if status is not None else RigStatus()
     room = status.room
     return {
@@ -149,7 +171,6 @@ def state_message(status: RigStatus | None, *, show_mode: bool | None = None,
         "act": status.act, "act_name": status.act_name,
         "running": {"id": status.cue_id, "name": status.cue_name},
         "standby": {"id": status.next_cue_id, "name": status.next_cue_name},
-        "acts": cue_acts(status) if acts is None else acts,
         "waits": {"pre_wait": _finite(status.pre_wait_left),
                   "transition": _finite(status.transition_left),
                   "post_wait": _finite(status.post_wait_left),
@@ -184,7 +205,10 @@ def _switch(op: Op, data: Mapping[str, object]) -> int:
 def _number(op: Op, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{op}: {value!r} is not a number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        raise ValueError(f"{op}: {str(value)[:40]}... is out of range") from None
     if not math.isfinite(number) or abs(number) > MAX_ABS_PARAM:
         raise ValueError(f"{op}: {value!r} is out of range")
     return number
@@ -208,8 +232,11 @@ def command_message(data: object) -> tuple[str, list[ArgValue]]:
         return "/essence/blackout", [] if data.get("on") is None else [_switch(op, data)]
     if op is Op.GOTO:
         cue = data.get("cue")
-        text = format(cue, "g") if isinstance(cue, int | float) and not isinstance(
-            cue, bool) else cue
+        try:
+            text = format(cue, "g") if isinstance(cue, int | float) and not isinstance(
+                cue, bool) else cue
+        except OverflowError:  # an integer of hundreds of digits
+            text = None
         if not isinstance(text, str) or not CUE_ID.fullmatch(text):
             raise ValueError(f"goto: {str(cue)[:40]!r} is not a cue id")
         return "/essence/goto", [text]
@@ -226,6 +253,19 @@ def command_message(data: object) -> tuple[str, list[ArgValue]]:
     if not isinstance(code, str) or len(code) > MAX_CODE:
         raise ValueError(f"connect: the passcode must be text of at most {MAX_CODE} characters")
     return "/connect", [code] if code else []
+
+
+def parse_command(text: str) -> tuple[str, list[ArgValue]]:
+    """A page's message text -> (OSC address, arguments); any failure, from bad JSON to
+    nesting too deep for the parser, is a one-line `ValueError` (never another error)."""
+    try:
+        return command_message(json.loads(text))
+    except ValueError as exc:  # json's errors are ValueErrors too
+        raise ValueError(str(exc)[:200]) from None
+    except RecursionError:
+        raise ValueError("a command nested too deep") from None
+    except Exception as exc:  # anything else a hostile message finds
+        raise ValueError(f"unreadable command ({type(exc).__name__})") from None
 
 
 def reply_message(packet: bytes) -> dict[str, object]:
@@ -247,3 +287,49 @@ def local_reply(address: str, status: str, data: object) -> dict[str, object]:
     """A reply the console makes itself (a command refused before it became OSC)."""
     return {"type": MessageType.REPLY.value, "address": address, "status": status,
             "data": data}
+
+
+def same_origin(origin: str, host: str) -> bool:
+    """Whether a WebSocket's Origin header names the host:port the request was sent to."""
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower()
+
+
+def _ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def host_ok(host: str, *, local: bool, names: Iterable[str]) -> bool:
+    """Whether a request's Host (its name, no port) may reach the console (DNS rebinding):
+    on a loopback console (`local`) a loopback name; bound wider, an IP literal,
+    `localhost` or one of this machine's `names` (case-insensitive)."""
+    host = host.strip("[]").rstrip(".").lower()
+    if local:
+        return host == "localhost" or (_ip(host) and ipaddress.ip_address(host).is_loopback)
+    return _ip(host) or host == "localhost" or host in {n.lower().rstrip(".") for n in names}
+
+
+STATUS_PATH = "/essence/status"
+
+
+def status_path(path: str) -> bool:
+    """Whether an OSCQuery path is the read-only status or under it."""
+    path = path.rstrip("/").lower()
+    return path == STATUS_PATH or path.startswith(STATUS_PATH + "/")
+
+
+def without_status(node: object) -> object:
+    """An OSCQuery node (a subtree) with every node under `/essence/status` taken out."""
+    if not isinstance(node, dict):
+        return node
+    out = dict(node)
+    contents = out.get("CONTENTS")
+    if isinstance(contents, dict):
+        out["CONTENTS"] = {
+            name: without_status(child) for name, child in contents.items()
+            if not (isinstance(child, dict) and status_path(str(child.get("FULL_PATH", ""))))}
+    return out

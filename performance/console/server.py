@@ -2,51 +2,56 @@
 
 Runs an aiohttp application in its own thread on its own asyncio loop: `GET /` the page
 (`static/console.html`), `/static/...` its script and style, `GET /ws` the WebSocket
-(`protocol.py`): each page gets `hello`, the room's `history`, then the `state` whenever it
-changes (looked at 10 times a second), the pictures the `PictureSource` has (at most two a
-second; the camera only when opted in on loopback) and the `reply` to each command. A page's
+(`protocol.py`): each page gets `hello`, the room's `history`, the `cues` (again only when
+the cue list changes), then the `state` whenever it changes (looked at 10 times a second),
+the pictures the `PictureSource` has (at most two a second; the camera only when opted in
+on loopback) and the `reply` to each command. On a console that asks for the passcode a
+page gets only `hello` and its replies until its session has connected with it. A page's
 commands become real OSC packets handed to the `ControlHub` as sender ("ws", host, page
 number), so they queue, refuse and reply exactly as OSC does; later replies come with
 `hub.replies_due("ws")` (the hub wakes this loop: `ControlHub.watch_replies`).
 A second site on the OSCQuery port answers `oscquery.respond`.
 
-Each page has its own writer: state and pictures are newest-wins slots, other messages a
-bounded queue, so a page that reads slowly skips states and never holds up another. A
-WebSocket whose Origin names another host:port is refused (a page from elsewhere must not
-drive the show); on a loopback console a request whose Host is not a loopback name is
-refused too (DNS rebinding). At most `MAX_PAGES` pages, messages of at most `MAX_MESSAGE`
-bytes.
+Each page has its own writer (`page.py`), so a page that reads slowly skips states and never
+holds up another. A WebSocket whose Origin names another host:port is refused (a page from
+elsewhere must not drive the show); a request whose Host is not a loopback name (loopback
+console) or not an IP literal or this machine's name (bound wider) is refused too (DNS
+rebinding), on both sites; bound wider with a passcode, OSCQuery keeps `/essence/status`
+to itself (403). Every page response forbids framing and anything not from this origin
+(`PAGE_HEADERS`). At most `MAX_PAGES` pages (`MAX_PAGES_PER_HOST` of one host when bound
+wider), messages of at most `MAX_MESSAGE` bytes; whatever a message holds, it gets a
+one-line error reply and never ends the page's handler.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import itertools
 import json
 import logging
+import socket
 import threading
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from performance.console.feed import Feed, compact
 from performance.console.history import RoomHistory
-from performance.console.options import ConsoleOptions, loopback
-from performance.console.pictures import PictureKind, PictureSource, encode_jpeg
+from performance.console.messages import hello_message, history_message
+from performance.console.options import ConsoleOptions
+from performance.console.page import Page
+from performance.console.pictures import PictureKind, PictureSource
 from performance.console.protocol import (
-    PROTOCOL_VERSION,
-    MessageType,
-    command_message,
-    cue_acts,
+    host_ok,
     local_reply,
+    parse_command,
     reply_message,
-    state_message,
+    same_origin,
+    status_path,
+    without_status,
 )
-from performance.control.access import SenderKey
 from performance.control.feedback import RigStatus
 from performance.control.hub import ControlHub
 from performance.control.wire import build_message
@@ -56,72 +61,34 @@ log = logging.getLogger("performance.console")
 
 STATIC = Path(__file__).parent / "static"
 MAX_PAGES = 32  # pages open at once; more are refused with a close reason
+MAX_PAGES_PER_HOST = 8  # ... of them from one host, on a console bound wider
 MAX_MESSAGE = 4096  # bytes of one message from a page
-PAGE_QUEUE = 64  # replies and history samples waiting for a slow page (oldest dropped)
 STATE_EVERY = 0.1  # seconds between two looks at the status
 PICTURE_EVERY = 0.5  # seconds between two pictures of one kind
 START_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 1.0  # seconds a page has to answer the close when the console stops
+PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                               "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
 _PAGE_NUMBERS = itertools.count(1)  # page numbers, unique in the process (the sender keys)
-
-
-class Page:
-    """One open page: its WebSocket, its sender key, and what waits to be written."""
-
-    def __init__(self, ws: web.WebSocketResponse, key: SenderKey) -> None:
-        self.ws = ws
-        self.key = key
-        self.state: str | None = None
-        self.pictures: dict[str, str] = {}
-        self.queue: deque[str] = deque(maxlen=PAGE_QUEUE)
-        self.dropped = 0  # messages a slow page never got
-        self.wake = asyncio.Event()
-
-    def push(self, text: str) -> None:
-        if len(self.queue) == self.queue.maxlen:
-            self.dropped += 1
-        self.queue.append(text)
-        self.wake.set()
-
-    def set_state(self, text: str) -> None:
-        if self.state is not None:
-            self.dropped += 1
-        self.state = text
-        self.wake.set()
-
-    def set_picture(self, kind: str, text: str) -> None:
-        self.pictures[kind] = text
-        self.wake.set()
-
-    async def write(self) -> None:
-        """Send what waits, queue first, until the page closes."""
-        with contextlib.suppress(ConnectionError, RuntimeError, asyncio.CancelledError):
-            while not self.ws.closed:
-                await self.wake.wait()
-                self.wake.clear()
-                while self.queue:
-                    await self.ws.send_str(self.queue.popleft())
-                if self.state is not None:
-                    text, self.state = self.state, None
-                    await self.ws.send_str(text)
-                for kind in list(self.pictures):
-                    await self.ws.send_str(self.pictures.pop(kind))
-
-
-def same_origin(origin: str, host: str) -> bool:
-    """Whether a WebSocket's Origin header names the host:port the request was sent to."""
-    parts = urlsplit(origin)
-    return parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower()
 
 
 class ConsoleServer:
     """The console's sites for one hub (see the module); `start` returns once they listen."""
 
     def __init__(self, hub: ControlHub, options: ConsoleOptions,
-                 pictures: PictureSource | None = None, *, max_pages: int = MAX_PAGES) -> None:
+                 pictures: PictureSource | None = None, *, max_pages: int = MAX_PAGES,
+                 max_pages_per_host: int = MAX_PAGES_PER_HOST) -> None:
         self.hub = hub
         self.options = options
         self.pictures = pictures
         self.max_pages = max_pages
+        self.max_pages_per_host = max_pages_per_host
+        name = socket.gethostname()
+        self.host_names = (name, name.split(".")[0], name.split(".")[0] + ".local")
         self.address: tuple[str, int] | None = None
         self.oscquery_address: tuple[str, int] | None = None
         self.history = RoomHistory()
@@ -134,13 +101,11 @@ class ConsoleServer:
         self._done: asyncio.Future[None] | None = None
         self._replies_due: asyncio.Event | None = None
         self._unwatch: Callable[[], None] = lambda: None
-        self._state_text: str | None = None
-        self._acts_key: tuple[object, ...] | None = None
-        self._acts_text = "[]"
-        self._pictures_sent: dict[PictureKind, float] = {}
         kinds = pictures.kinds if pictures is not None else ()
         self.kinds = tuple(k for k in kinds if k is not PictureKind.CAMERA
                            or (options.camera and options.local))
+        self.feed = Feed(pictures, self.kinds)
+        self._sent = ("", "")  # the cue list and state texts the pages were last sent
 
     @property
     def needs_passcode(self) -> bool:
@@ -214,6 +179,7 @@ class ConsoleServer:
         self._done = asyncio.get_running_loop().create_future()
         self._replies_due = asyncio.Event()
         app = web.Application(client_max_size=MAX_MESSAGE)
+        app.on_response_prepare.append(_page_headers)
         app.router.add_get("/", self._index)
         app.router.add_get("/ws", self._websocket)
         app.router.add_static("/static", STATIC)
@@ -242,17 +208,30 @@ class ConsoleServer:
         finally:
             for task in tasks:
                 task.cancel()
-            for page in list(self.pages.values()):
-                with contextlib.suppress(Exception):
-                    await page.ws.close(code=WSCloseCode.GOING_AWAY, message=b"console stops")
+            await self._close_pages()
             for runner in runners:
                 await runner.cleanup()
+
+    async def _close_pages(self) -> None:
+        """Close every page at once, each given `CLOSE_TIMEOUT` to answer (a page that
+        never answers cannot hold up the stop)."""
+        async def close(ws: web.WebSocketResponse) -> None:
+            with contextlib.suppress(Exception):
+                await ws.close(code=WSCloseCode.GOING_AWAY, message=b"console stops")
+
+        closing = [asyncio.create_task(close(p.ws)) for p in list(self.pages.values())
+                   if isinstance(p.ws, web.WebSocketResponse)]
+        if closing:
+            _, late = await asyncio.wait(closing, timeout=CLOSE_TIMEOUT * 2)
+            for task in late:
+                task.cancel()
 
     # --- HTTP ----------------------------------------------------------------------------
 
     def _host_ok(self, request: web.Request) -> bool:
-        """On a loopback console, the request must be addressed to a loopback name."""
-        return not self.options.local or loopback(request.url.host or "")
+        """Whether the request's Host may reach this console (`protocol.host_ok`)."""
+        return host_ok(request.url.host or "", local=self.options.local,
+                       names=self.host_names)
 
     async def _index(self, request: web.Request) -> web.StreamResponse:
         if not self._host_ok(request):
@@ -263,12 +242,17 @@ class ConsoleServer:
     async def _oscquery(self, request: web.Request) -> web.StreamResponse:
         from performance.console.oscquery import HostInfo, respond
 
+        if not self._host_ok(request):
+            return web.Response(status=403)
+        private = self.needs_passcode  # bound wider with a passcode: no status unasked
+        if private and status_path(request.path):
+            return web.Response(status=403)
         info = HostInfo(self.options.name, self.options.osc_host, self.options.osc_udp_port,
                         self.options.osc_tcp_port)
         code, body = respond(request.path, request.query_string, self._status(), info)
         if body is None:
             return web.Response(status=code)
-        return web.json_response(body, status=code)
+        return web.json_response(without_status(body) if private else body, status=code)
 
     def _status(self) -> RigStatus | None:
         return self.hub.status.peek()
@@ -282,55 +266,92 @@ class ConsoleServer:
             log.warning("console: WebSocket from origin %r to %r refused", origin, request.host)
             raise web.HTTPForbidden(text="console: a page from another origin may not "
                                          "connect")
-        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, heartbeat=15.0, compress=False)
+        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, heartbeat=15.0, compress=False,
+                                   timeout=CLOSE_TIMEOUT)
         await ws.prepare(request)
-        if len(self.pages) >= self.max_pages:
+        remote = request.remote or ""
+        full = self._full(remote)
+        if full:
             self.refused_pages += 1
-            await ws.close(code=WSCloseCode.TRY_AGAIN_LATER,
-                           message=f"console full: {self.max_pages} pages open".encode())
+            await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=full.encode())
             return ws
         number = next(_PAGE_NUMBERS)
-        page = Page(ws, ("ws", request.remote or "", number))
+        page = Page(ws, ("ws", remote, number), authenticated=not self.needs_passcode)
         self.pages[number] = page
         writer = asyncio.create_task(page.write())
         try:
             self._welcome(page)
             async for message in ws:
-                if message.type is WSMsgType.TEXT:
-                    self._command(page, message.data)
-                elif message.type is WSMsgType.BINARY:
-                    page.push(json.dumps(local_reply("", "error", "commands are JSON text")))
+                try:  # the socket's edge: nothing a message holds ends this handler
+                    if message.type is WSMsgType.TEXT:
+                        self._command(page, message.data)
+                    elif message.type is WSMsgType.BINARY:
+                        page.push(compact(local_reply("", "error", "commands are JSON text")))
+                except Exception as exc:
+                    log.warning("console: a message from page %d failed: %r", number, exc)
+                    page.push(compact(local_reply("", "error", "command failed")))
         finally:
             del self.pages[page.key[2]]
             writer.cancel()
             self.hub.forget(page.key)
         return ws
 
+    def _full(self, host: str) -> str:
+        """Why one more page from `host` is refused ("" when it is not)."""
+        if len(self.pages) >= self.max_pages:
+            return f"console full: {self.max_pages} pages open"
+        mine = sum(p.host == host for p in self.pages.values())
+        if not self.options.local and mine >= self.max_pages_per_host:
+            return f"console full: {self.max_pages_per_host} pages open from {host}"
+        return ""
+
     def _welcome(self, page: Page) -> None:
         if self.options.passcode and self.options.local:  # this machine's own pages
             self.hub.handle_packet(build_message("/connect", [self.options.passcode]),
                                    page.key)
-        page.push(json.dumps({"type": MessageType.HELLO.value, "version": PROTOCOL_VERSION,
-                              "page": page.key[2], "needs_passcode": self.needs_passcode,
-                              "pictures": [str(k) for k in self.kinds],
-                              "camera": PictureKind.CAMERA in self.kinds}))
-        page.push(json.dumps({"type": MessageType.HISTORY.value, "every": self.history.every,
-                              "samples": self.history.snapshot()}))
-        page.set_state(self._state_text or self._state_now())
+        page.push(json.dumps(hello_message(page.key[2], self.needs_passcode,
+                                           [str(k) for k in self.kinds],
+                                           PictureKind.CAMERA in self.kinds)))
+        if page.authenticated:
+            self._let_in(page)
+
+    def _authenticated(self, page: Page) -> bool:
+        """Whether the page's session connected with the passcode (or needs none)."""
+        return (page.authenticated or not self.needs_passcode
+                or not self.hub.access.passcode or self.hub.valued(page.key))
+
+    def _let_in(self, page: Page) -> None:
+        """What a page sees once it may: the history, the cue list, the state, pictures."""
+        page.authenticated = True
+        page.push(json.dumps(history_message(self.history)))
+        cues, state = self.feed.texts(self._status(), self.hub.show_mode)
+        page.set_cues(cues)
+        page.set_state(state)
         for kind in self.kinds:
-            text = self._picture_text(kind)
+            text = self.feed.picture(kind)
             if text is not None:
                 page.set_picture(str(kind), text)
 
     def _command(self, page: Page, text: str) -> None:
         try:
-            address, args = command_message(json.loads(text))
+            address, args = parse_command(text)
             packet = build_message(address, args)
-        except ValueError as exc:  # json's errors are ValueErrors too
-            page.push(json.dumps(local_reply("", "error", str(exc)[:200])))
+        except ValueError as exc:
+            page.push(compact(local_reply("", "error", str(exc)[:200])))
             return
-        for reply in self.hub.handle_packet(packet, page.key):
-            page.push(json.dumps(reply_message(reply)))
+        before = self.hub.drops.counts()
+        replies = self.hub.handle_packet(packet, page.key)
+        for reply in replies:
+            page.push(compact(reply_message(reply)))
+        if not replies:  # queued for the show (its reply comes later), or dropped:
+            after = self.hub.drops.counts()
+            dropped = [k for k, n in after.items() if n > before.get(k, 0)]
+            if "not_allowed" in dropped:
+                page.push(compact(local_reply(address, "denied", "not allowed")))
+            elif dropped:
+                page.push(compact(local_reply(address, "dropped", dropped[0])))
+        if not page.authenticated and self._authenticated(page):
+            self._let_in(page)
 
     async def _replies(self) -> None:
         assert self._replies_due is not None
@@ -344,34 +365,6 @@ class ConsoleServer:
             page = self.pages.get(key[2])
             if page is not None and page.key == key:
                 page.push(json.dumps(reply_message(packet)))
-
-    # --- what every page is sent ---------------------------------------------------------
-
-    def _state_now(self) -> str:
-        """The state message's text, the cue list's part rebuilt only when it changed."""
-        status = self._status()
-        base = status if status is not None else RigStatus()
-        key = (base.outline, base.cue_id, base.next_cue_id)
-        if key != self._acts_key:
-            self._acts_key = key
-            self._acts_text = json.dumps(cue_acts(base), separators=(",", ":"))
-        state = state_message(status, show_mode=self.hub.show_mode, acts=[])
-        text = json.dumps(state, separators=(",", ":"))
-        return text.replace('"acts":[]', '"acts":' + self._acts_text, 1)
-
-    def _picture_text(self, kind: PictureKind) -> str | None:
-        picture = self.pictures.latest(kind) if self.pictures is not None else None
-        if picture is None:
-            return None
-        try:
-            jpeg = encode_jpeg(picture)
-        except ValueError:
-            return None
-        self._pictures_sent[kind] = picture.taken
-        return json.dumps({"type": MessageType.PICTURE.value, "kind": str(kind),
-                           "width": picture.width, "height": picture.height,
-                           "taken": picture.taken,
-                           "jpeg": base64.b64encode(jpeg).decode("ascii")})
 
     async def _ticks(self) -> None:
         loop = asyncio.get_running_loop()
@@ -387,24 +380,27 @@ class ConsoleServer:
 
     def _tick(self, pictures: bool) -> None:
         self._deliver_replies()  # also without a wake-up (one missed between two ticks)
-        text = self._state_now()
-        if text != self._state_text:
-            self._state_text = text
-            for page in self.pages.values():
-                page.set_state(text)
+        pages = [p for p in self.pages.values() if p.authenticated]
+        cues, state = self.feed.texts(self._status(), self.hub.show_mode)
+        if cues != self._sent[0]:
+            for page in pages:
+                page.set_cues(cues)
+        if state != self._sent[1]:
+            for page in pages:
+                page.set_state(state)
+        self._sent = (cues, state)
         sample = self.history.sample(self._status(), self.hub.clock.now())
         if sample is not None:
-            line = json.dumps({"type": MessageType.HISTORY.value, "append": [sample.as_list()]})
-            for page in self.pages.values():
+            line = json.dumps(history_message(None, sample))
+            for page in pages:
                 page.push(line)
-        if not pictures or not self.pages:
-            return
-        for kind in self.kinds:
-            last = self._pictures_sent.get(kind)
-            picture = self.pictures.latest(kind) if self.pictures is not None else None
-            if picture is None or picture.taken == last:
-                continue
-            text = self._picture_text(kind) or ""
-            for page in self.pages.values():
-                if text:
+        if pictures and pages:
+            for kind, text in self.feed.new_pictures():
+                for page in pages:
                     page.set_picture(str(kind), text)
+
+
+async def _page_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every response of the page's site: no framing, nothing from another origin."""
+    del request
+    response.headers.update(PAGE_HEADERS)

@@ -7,12 +7,16 @@ a page from another origin is refused, and nothing of the camera leaves unless o
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import http.client
 import json
 import multiprocessing as mp
+import socket
 import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -20,13 +24,16 @@ import aiohttp
 import numpy as np
 import pytest
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from performance.config import DEFAULT_CUES
 from performance.console.launch import ConsoleLaunch, RunningConsole
 from performance.console.options import ConsoleOptions
 from performance.console.pictures import Picture, PictureBlocks, PictureKind, PictureSink
 from performance.console.server import ConsoleServer
+from performance.control.feedback import RigStatus
 from performance.control.hub import ControlHub
 from performance.control.options import HubOptions
 from performance.control.server import OscServer
@@ -368,3 +375,190 @@ def test_the_passcode_is_asked_only_of_a_console_bound_wider() -> None:
             assert len(hub.take_requests()) == (1 if asked else 2)
         finally:
             server.stop()
+
+
+def _get(port: int, path: str, host: str) -> tuple[int, dict[str, str]]:
+    """GET `path` from 127.0.0.1:`port` with the given Host header: (status, headers)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+    try:
+        conn.request("GET", path, headers={"Host": host})
+        response = conn.getresponse()
+        response.read()
+        return response.status, dict(response.getheaders())
+    finally:
+        conn.close()
+
+
+def test_the_page_forbids_framing_and_the_page_still_draws_under_its_policy(
+        rig: Rig, driver: webdriver.Chrome) -> None:
+    port = rig.console.address[1]
+    for path in ("/", "/static/console.js", "/static/console.css"):
+        status, headers = _get(port, path, f"127.0.0.1:{port}")
+        assert status == 200, path
+        assert headers["X-Frame-Options"] == "DENY"
+        policy = headers["Content-Security-Policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    driver.get(rig.url)
+    assert wait_until(lambda: driver.execute_script(  # built bars: no inline style needed
+        "const b = document.querySelector('#emotions .meter div');"
+        "return b ? b.style.width : '';"), 5)
+    assert wait_until(lambda: _attr(driver, "#cue-list .cue", "data-cue-id"), 5)
+
+
+def test_a_forged_host_is_refused_on_a_loopback_and_on_a_wide_console(rig: Rig) -> None:
+    port = rig.console.address[1]
+    assert _get(port, "/", f"evil.example:{port}")[0] == 403
+    assert _get(port, "/ws", f"evil.example:{port}")[0] == 403
+    assert rig.console.oscquery_address is not None
+    query = rig.console.oscquery_address[1]
+    assert _get(query, "/", f"evil.example:{query}")[0] == 403
+    assert _get(query, "/", f"127.0.0.1:{query}")[0] == 200
+    wide = ConsoleServer(ControlHub(), ConsoleOptions(host="0.0.0.0", port=0, oscquery_port=0))
+    wide.start()
+    try:
+        assert wide.address is not None and wide.oscquery_address is not None
+        port, query = wide.address[1], wide.oscquery_address[1]
+        assert _get(port, "/", f"evil.example:{port}")[0] == 403
+        assert _get(port, "/", f"127.0.0.1:{port}")[0] == 200
+        assert _get(port, "/", f"{socket.gethostname()}:{port}")[0] == 200
+        assert _get(query, "/", f"evil.example:{query}")[0] == 403
+    finally:
+        wide.stop()
+
+
+def test_a_passcode_console_shows_nothing_before_the_passcode_and_caps_each_host() -> None:
+    hub = ControlHub(HubOptions(passcode="pw"))
+    hub.publish(RigStatus(faces=4))
+    server = ConsoleServer(hub, ConsoleOptions(host="0.0.0.0", port=0, oscquery_port=0,
+                                               passcode="pw"), max_pages_per_host=2)
+    server.start()
+    try:
+        assert server.address is not None and server.oscquery_address is not None
+        url = f"http://127.0.0.1:{server.address[1]}/ws"
+
+        async def visit() -> tuple[list[str], list[str], int | None, str]:
+            async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws, \
+                    session.ws_connect(url) as other:
+                before = [json.loads((await ws.receive(timeout=2)).data)["type"]]
+                with contextlib.suppress(TimeoutError):
+                    while True:  # 1 s: states change 10 times a second, none may come
+                        before.append(json.loads((await ws.receive(timeout=1.0)).data)["type"])
+                await ws.send_str(json.dumps({"op": "connect", "code": "pw"}))
+                after: list[str] = []
+                with contextlib.suppress(TimeoutError):
+                    while "state" not in after:
+                        after.append(json.loads((await ws.receive(timeout=2)).data)["type"])
+                async with session.ws_connect(url) as third:  # a third page from this host
+                    message = await third.receive(timeout=2)
+                    assert not other.closed
+                    return before, after, third.close_code, str(message.extra)
+
+        before, after, code, reason = asyncio.run(visit())
+        assert before == ["hello"]
+        assert after[0] == "reply" and {"history", "cues", "state"} <= set(after)
+        assert (code, reason) == (1013, "console full: 2 pages open from 127.0.0.1")
+        query = server.oscquery_address[1]
+        assert _get(query, "/essence/status/faces?VALUE", f"127.0.0.1:{query}")[0] == 403
+        assert _get(query, "/essence/status", f"127.0.0.1:{query}")[0] == 403
+        with urllib.request.urlopen(f"http://127.0.0.1:{query}/", timeout=3) as response:
+            tree = json.loads(response.read())
+        assert "status" not in tree["CONTENTS"]["essence"]["CONTENTS"]
+        assert "go" in tree["CONTENTS"]["essence"]["CONTENTS"]
+    finally:
+        server.stop()
+
+
+def test_a_dropped_command_is_answered_and_hostile_messages_keep_the_page(rig: Rig) -> None:
+    hub = ControlHub(HubOptions(allow="10.0.0.0/8"))  # this page's 127.0.0.1 is not allowed
+    server = ConsoleServer(hub, ConsoleOptions(port=0, oscquery_port=0))
+    server.start()
+    try:
+        assert server.address is not None
+        _, denied = asyncio.run(_commands(f"http://127.0.0.1:{server.address[1]}/",
+                                          [{"op": "go"}]))
+        assert (denied["status"], denied["data"]) == ("denied", "not allowed")
+    finally:
+        server.stop()
+
+    async def hostile() -> list[dict[str, object]]:
+        out: list[dict[str, object]] = []
+        async with aiohttp.ClientSession() as session, session.ws_connect(
+                rig.url + "ws") as ws:
+            for text in ("[" * 2040 + "]" * 2040,
+                         '{"op": "param", "name": "grain", "value": ' + "9" * 400 + "}",
+                         json.dumps({"op": "go"})):
+                await ws.send_str(text)
+                reply: dict[str, object] = {}
+                while not reply:
+                    message = json.loads((await ws.receive(timeout=3)).data)
+                    reply = message if message["type"] == "reply" else {}
+                out.append(reply)
+        return out
+
+    deep, big, go = asyncio.run(hostile())
+    assert (deep["status"], deep["data"]) == ("error", "a command nested too deep")
+    assert big["status"] == "error" and "out of range" in str(big["data"])
+    assert (go["address"], go["status"]) == ("/essence/go", "ok")
+
+
+def test_space_sends_one_go_and_never_presses_the_focused_button(
+        rig: Rig, driver: webdriver.Chrome) -> None:
+    driver.get(rig.url)
+    assert wait_until(lambda: _attr(driver, "#cue-list .cue", "data-cue-id"), 5)
+    assert wait_until(lambda: _text(driver, "#link") == "live", 5)
+    driver.find_element(By.ID, "stop").click()
+    assert wait_until(lambda: "/stop" in _text(driver, "#reply"), 5)
+    rig.hub.take_events()
+    driver.execute_script("document.getElementById('stop').focus();")
+    ActionChains(driver).send_keys(Keys.SPACE).perform()
+    assert wait_until(lambda: "/essence/go" in _text(driver, "#reply"), 5)
+    time.sleep(0.3)
+    addresses = [event[0] for event in rig.hub.take_events()]
+    assert addresses == ["/essence/go"], addresses
+
+
+def test_stopping_the_console_does_not_wait_on_a_page_that_never_answers() -> None:
+    server = ConsoleServer(ControlHub(), ConsoleOptions(port=0, oscquery_port=0))
+    server.start()
+    assert server.address is not None
+    mute = socket.create_connection(("127.0.0.1", server.address[1]), timeout=3)
+    try:  # a real WebSocket handshake, then nothing read and no close answered
+        key = base64.b64encode(b"0123456789abcdef").decode()
+        mute.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{server.address[1]}\r\n"
+                      f"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        assert mute.recv(1024).startswith(b"HTTP/1.1 101")
+        assert wait_until(lambda: len(server.pages) == 1, 3)
+        thread = server._thread
+        started = time.monotonic()
+        server.stop()
+        took = time.monotonic() - started
+        assert thread is not None and not thread.is_alive()
+        assert took < 4.0, took
+    finally:
+        mute.close()
+
+
+def test_a_reconnecting_page_sends_the_passcode_again_from_memory(
+        driver: webdriver.Chrome) -> None:
+    hub = ControlHub(HubOptions(passcode="pw"))
+    hub.publish(RigStatus(faces=1))
+    server = ConsoleServer(hub, ConsoleOptions(host="0.0.0.0", port=0, oscquery_port=0,
+                                               passcode="pw"))
+    server.start()
+    try:
+        assert server.address is not None
+        driver.get(f"http://127.0.0.1:{server.address[1]}/")
+        assert wait_until(lambda: _attr(driver, "#passcode-form", "hidden") is None
+                          and server.pages, 5)  # the page asks for the passcode
+        first = set(server.pages)
+        assert not any(p.authenticated for p in server.pages.values())
+        driver.find_element(By.ID, "passcode").send_keys("pw")
+        driver.find_element(By.CSS_SELECTOR, "#passcode-form button").click()
+        assert wait_until(lambda: [p.authenticated for p in server.pages.values()] == [True], 5)
+        driver.execute_script("ws.close();")  # the link drops; the page reconnects itself
+        assert wait_until(lambda: set(server.pages) - first and all(
+            p.authenticated for p in server.pages.values()), 8), server.pages
+        assert driver.execute_script("return localStorage.length + sessionStorage.length") == 0
+    finally:
+        server.stop()

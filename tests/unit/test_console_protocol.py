@@ -10,7 +10,16 @@ import pytest
 
 from performance.config import DEFAULT_CUES
 from performance.console.history import RoomHistory
-from performance.console.protocol import closeness, command_message, reply_message, state_message
+from performance.console.protocol import (
+    closeness,
+    command_message,
+    cues_message,
+    host_ok,
+    parse_command,
+    reply_message,
+    state_message,
+    without_status,
+)
 from performance.control.feedback import RigStatus
 from performance.control.hub import ControlHub
 from performance.control.outline import cue_rows, input_rows
@@ -40,9 +49,13 @@ def test_the_state_lists_the_cues_by_act_with_the_playhead_and_the_running_cue()
     seq.apply(Go(), 0.0)
     seq.apply(Go(), 1.0)
     seq.tick(1.5, room)
-    state = state_message(_status(seq, room.crowd, CUES.cues[1].visual))
+    status = _status(seq, room.crowd, CUES.cues[1].visual)
+    state = state_message(status)
     assert json.loads(json.dumps(state)) == state  # JSON-ready
-    acts = state["acts"]
+    assert "acts" not in state  # the cue list is its own message, sent when it changes
+    cues = cues_message(status)
+    assert cues["type"] == "cues" and json.loads(json.dumps(cues)) == cues
+    acts = cues["acts"]
     assert isinstance(acts, list)
     assert [a["number"] for a in acts] == sorted({c.act for c in CUES.cues})
     listed = [c for a in acts for c in a["cues"]]
@@ -83,7 +96,7 @@ def test_the_armed_condition_says_how_close_the_room_is() -> None:
 
 def test_the_hub_show_mode_overrides_the_published_one() -> None:
     assert state_message(RigStatus(show_mode=False), show_mode=True)["show_mode"] is True
-    assert state_message(None)["acts"] == []
+    assert cues_message(None)["acts"] == []
 
 
 @pytest.mark.parametrize(("command", "expected"), [
@@ -130,6 +143,38 @@ def test_a_bad_command_is_refused_naming_what_is_wrong(command: object, match: s
         command_message(command)
 
 
+@pytest.mark.parametrize(("text", "match"), [
+    ("[" * 2040 + "]" * 2040, "nested too deep"),  # RecursionError in the JSON parser
+    ('{"op": "param", "name": "grain", "value": ' + "9" * 400 + "}", "out of range"),
+    ('{"op": "param", "name": "grain", "value": [1, ' + "9" * 400 + "]}", "out of range"),
+    ('{"op": "goto", "cue": ' + "9" * 400 + "}", "is not a cue id"),  # OverflowError in format
+    ("{not json", "Expecting property name"),
+    ('"go"', "JSON object"),
+])
+def test_any_malformed_page_message_is_one_value_error(text: str, match: str) -> None:
+    with pytest.raises(ValueError, match=match) as refused:
+        parse_command(text)
+    assert "\n" not in str(refused.value) and len(str(refused.value)) <= 200
+
+
+def test_the_request_checks_refuse_other_hosts_and_keep_the_status_private() -> None:
+    names = ("rig", "rig.local")
+    assert host_ok("127.0.0.1", local=True, names=names)
+    assert host_ok("localhost", local=True, names=names)
+    assert not host_ok("evil.example", local=True, names=names)
+    assert not host_ok("192.168.1.5", local=True, names=names)  # loopback console: loopback
+    for good in ("192.168.1.5", "[::1]", "RIG.local", "rig", "localhost"):
+        assert host_ok(good, local=False, names=names), good
+    assert not host_ok("evil.example", local=False, names=names)
+    tree = {"FULL_PATH": "/", "CONTENTS": {"essence": {"FULL_PATH": "/essence", "CONTENTS": {
+        "go": {"FULL_PATH": "/essence/go"},
+        "status": {"FULL_PATH": "/essence/status", "CONTENTS": {}}}}}}
+    kept = without_status(tree)
+    assert isinstance(kept, dict)
+    assert list(kept["CONTENTS"]["essence"]["CONTENTS"]) == ["go"]
+    assert "status" in tree["CONTENTS"]["essence"]["CONTENTS"]  # a copy: the tree is kept
+
+
 def test_the_hubs_replies_become_the_pages_replies() -> None:
     hub = ControlHub()
     hub.show_mode = True
@@ -152,5 +197,12 @@ def test_the_history_samples_at_two_hertz_and_keeps_the_last_minutes() -> None:
     assert samples[0][0] == pytest.approx(20.0) and samples[-1][0] == pytest.approx(29.5)
     assert samples[-1][1:] == [2.0, 0.5, -0.25, 0.75]
     assert history.sample(None, 100.0) is None
+    odd = RigStatus(faces=1, room=CrowdReading(valence=float("nan"), arousal=float("inf"),
+                                               chaos=0.5))
+    sample = RoomHistory().sample(odd, 1.0)
+    assert sample is not None and sample.as_list() == [1.0, 1.0, None, None, 0.5]
+    json.dumps(sample.as_list(), allow_nan=False)  # JSON.parse takes it
+    nan_input = state_message(RigStatus(pre_wait_left=float("nan")))
+    json.dumps(nan_input, allow_nan=False)
     rows = cue_rows(CUES)
     assert input_rows(()) == () and rows  # the outline's builders the console reads

@@ -17,7 +17,8 @@ let state = null;
 let stateAt = 0;
 let hello = null;
 let inputsKey = "";
-let cuesKey = "";
+let acts = [];        // the cue list, as the last "cues" message gave it
+let passcode = null;  // the code entered on this page: in memory only, sent again on hello
 const editing = {};   // input name -> time of the page's last edit
 const pending = {};   // input name -> {value, timer, last}
 let history = [];
@@ -45,7 +46,11 @@ function connect() {
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
   ws = new WebSocket(url);
   ws.onopen = () => { retry = 500; setLink(true, "live"); };
-  ws.onmessage = (event) => receive(JSON.parse(event.data));
+  ws.onmessage = (event) => {
+    let message = null;
+    try { message = JSON.parse(event.data); } catch (err) { return; }  // never stop reading
+    receive(message);
+  };
   ws.onclose = (event) => {
     setLink(false, event.reason ? `offline: ${event.reason}` : "offline");
     ws = null;
@@ -64,6 +69,7 @@ function setLink(up, text) {
 function receive(message) {
   switch (message.type) {
     case "hello": onHello(message); break;
+    case "cues": onCues(message); break;
     case "state": onState(message); break;
     case "history": onHistory(message); break;
     case "picture": onPicture(message); break;
@@ -74,6 +80,7 @@ function receive(message) {
 function onHello(message) {
   hello = message;
   $("passcode-form").hidden = !message.needs_passcode;
+  if (message.needs_passcode && passcode !== null) send({op: "connect", code: passcode});
   let camera = $("camera");
   if (message.camera && !camera) {
     camera = document.createElement("img");
@@ -125,14 +132,23 @@ function onState(message) {
   $("blackout").classList.toggle("on", message.blackout);
   $("showmode").classList.toggle("on", message.show_mode);
   $("refusal").textContent = message.last_refusal ? `show refused: ${message.last_refusal}` : "";
-  drawCues(message);
   drawCondition(message.condition);
   drawRoom(message.room);
   drawHealth(message.health);
   drawInputs(message.inputs);
-  const shown = message.acts.flatMap((a) => a.cues).find((c) => c.running);
-  $("inputs-visual").textContent = shown ? shown.visual : "";
+  showVisual();
   tickWaits();
+}
+
+function onCues(message) {
+  acts = message.acts || [];
+  drawCues();
+  showVisual();
+}
+
+function showVisual() {
+  const shown = acts.flatMap((a) => a.cues).find((c) => c.running);
+  $("inputs-visual").textContent = shown ? shown.visual : "";
 }
 
 function waitLeft(value) {
@@ -157,13 +173,10 @@ function tickWaits() {
   $("waits").innerHTML = parts.join("");
 }
 
-function drawCues(message) {
-  const key = JSON.stringify(message.acts);
-  if (key === cuesKey) return;
-  cuesKey = key;
+function drawCues() {  // only when a "cues" message came: the list changed
   const list = $("cue-list");
   list.textContent = "";
-  for (const act of message.acts) {
+  for (const act of acts) {
     const section = document.createElement("section");
     section.className = "act";
     const title = document.createElement("h3");
@@ -216,10 +229,24 @@ function drawRoom(room) {
   $("valence").textContent = fmt(room.valence);
   $("arousal").textContent = fmt(room.arousal);
   $("chaos").textContent = fmt(room.chaos);
-  $("emotions").innerHTML = room.emotions.map((e) =>
-    `<div class="emotion"><span>${e.name}</span><div class="meter"><div style="width:` +
-    `${Math.round(e.share * 100)}%"></div></div><span>${Math.round(e.share * 100)}%</span></div>`
-  ).join("");
+  const box = $("emotions");  // built, not innerHTML: the page's CSP allows no inline style
+  box.textContent = "";
+  for (const e of room.emotions) {
+    const share = Math.round((e.share ?? 0) * 100);
+    const row = document.createElement("div");
+    row.className = "emotion";
+    const name = document.createElement("span");
+    name.textContent = e.name;
+    const meter = document.createElement("div");
+    meter.className = "meter";
+    const bar = document.createElement("div");
+    bar.style.width = `${share}%`;
+    meter.appendChild(bar);
+    const value = document.createElement("span");
+    value.textContent = `${share}%`;
+    row.append(name, meter, value);
+    box.appendChild(row);
+  }
 }
 
 function drawHealth(h) {
@@ -389,10 +416,13 @@ function drawPlot() {
     ctx.strokeStyle = colour;
     ctx.lineWidth = 2;
     ctx.beginPath();
-    history.forEach((s, i) => {
+    let drawing = false;
+    history.forEach((s) => {
+      if (s[0] === null || s[k + 1] === null) { drawing = false; return; }  // not known
       const x = w - ((newest - s[0]) / span) * w;
       const y = h - scale[k](s[k + 1]) * (h - 4) - 2;
-      if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+      if (drawing) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+      drawing = true;
     });
     ctx.stroke();
   });
@@ -412,13 +442,27 @@ function wire() {
   $("showmode").onclick = () => send({op: "showmode", on: state && state.show_mode ? 0 : 1});
   $("passcode-form").onsubmit = (event) => {
     event.preventDefault();
-    send({op: "connect", code: $("passcode").value});
+    passcode = $("passcode").value;
+    send({op: "connect", code: passcode});
   };
+  // a clicked button gives the focus back, so Space is GO and never presses it again
+  document.addEventListener("click", (event) => {
+    const button = event.target && event.target.closest && event.target.closest("button");
+    if (button && button.type !== "submit") button.blur();
+  });
+  const field = (t) => ["INPUT", "TEXTAREA", "SELECT"].includes((t && t.tagName) || "");
+  const onButton = (t) => Boolean(t && t.closest && t.closest("button"));
   document.addEventListener("keydown", (event) => {
-    const tag = (event.target && event.target.tagName) || "";
-    if (tag === "INPUT" || tag === "TEXTAREA" || event.repeat) return;
-    if (event.code === "Space") { event.preventDefault(); send({op: "go"}); }
-    if (event.code === "Escape") { event.preventDefault(); send({op: "panic"}); }
+    if (field(event.target)) return;
+    if (event.code === "Space") {  // GO, never also the focused button's own press
+      event.preventDefault();
+      if (onButton(event.target)) event.target.blur();
+      if (!event.repeat) send({op: "go"});
+    }
+    if (event.code === "Escape" && !event.repeat) { event.preventDefault(); send({op: "panic"}); }
+  });
+  document.addEventListener("keyup", (event) => {
+    if (event.code === "Space" && onButton(event.target)) event.preventDefault();
   });
   document.addEventListener("pointerup", () => {
     for (const name of Object.keys(editing)) editing[name] = performance.now();
