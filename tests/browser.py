@@ -74,3 +74,26 @@ def element_box(driver: webdriver.Chrome, css: str) -> tuple[int, int, int, int]
     """(x, y, width, height) in screenshot pixels of the first element matching `css`."""
     rect = driver.find_element(By.CSS_SELECTOR, css).rect
     return (round(rect["x"]), round(rect["y"]), round(rect["width"]), round(rect["height"]))
+
+
+def text(driver: webdriver.Chrome, css: str) -> str:
+    """The first matching element's text, read in one call (a page that redraws its lists
+    may replace an element between finding it and reading it)."""
+    return str(driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : '';",
+        css))
+
+
+def attribute(driver: webdriver.Chrome, css: str, name: str) -> str | None:
+    """An attribute of the first element matching `css`, read in one call."""
+    value = driver.execute_script(
+        "const e = document.querySelector(arguments[0]);"
+        "return e ? e.getAttribute(arguments[1]) : null;", css, name)
+    return None if value is None else str(value)
+
+
+@contextmanager
+def console_browser() -> Iterator[webdriver.Chrome]:
+    """The browser the console tests share (a laptop-sized window)."""
+    with open_browser((1280, 1400)) as driver:
+        yield driver

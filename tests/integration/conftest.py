@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -199,3 +200,12 @@ def wait_until(predicate: Callable[[], object], timeout: float) -> bool:
             return True
         time.sleep(0.1)
     return bool(predicate())
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    """A headless chromium (tests/browser.py) shared by one module's console tests."""
+    from tests import browser
+
+    with browser.console_browser() as chromium:
+        yield chromium

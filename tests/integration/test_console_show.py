@@ -79,26 +79,8 @@ def console() -> Iterator[Console]:
     assert f"console on http://{LOCAL}:{port}/" in rig.stdout, rig.stdout
 
 
-@pytest.fixture(scope="module")
-def driver() -> Iterator[webdriver.Chrome]:
-    with browser.open_browser((1280, 1400)) as chromium:
-        yield chromium
-
-
-def _text(driver: webdriver.Chrome, css: str) -> str:
-    """The element's text, read in one call (the page redraws its lists: an element found
-    first and read after may be gone by then)."""
-    return str(driver.execute_script(
-        "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : '';",
-        css))
-
-
-def _attr(driver: webdriver.Chrome, css: str, name: str) -> str | None:
-    """An attribute of the first element matching `css`, read in one call."""
-    value = driver.execute_script(
-        "const e = document.querySelector(arguments[0]);"
-        "return e ? e.getAttribute(arguments[1]) : null;", css, name)
-    return None if value is None else str(value)
+_text = browser.text
+_attr = browser.attribute
 
 
 def test_go_on_the_console_fires_the_standby_cue_of_the_running_show(
