@@ -106,16 +106,15 @@ def cue_acts(status: RigStatus) -> list[dict[str, object]]:
     return out
 
 
-def closeness(condition: str, value: float | None, threshold: float | None) -> float | None:
-    """How close the room is to meeting an `above`/`below` condition, 0..1 (1: met), from
-    the metric's value and threshold; the scale is the distance from the metric's lowest
-    value to the threshold. None when either is not known."""
-    if value is None or threshold is None or not condition:
+def closeness(metric: str, above: bool, value: float | None,
+              threshold: float | None) -> float | None:
+    """How close the room is to meeting a condition on `metric` (rise `above` the
+    threshold, else fall below it), 0..1 (1: met); the scale is the distance from the
+    metric's lowest value to the threshold. None when either is not known."""
+    if value is None or threshold is None or not metric:
         return None
-    metric = condition.split(" ", 1)[0]
     low = _RANGES.get(metric, (0.0, 1.0))[0]
     span = threshold - low if threshold - low > 1e-9 else 1.0
-    above = " > " in condition.split(" and ", 1)[0]
     share = (value - low) / span if above else 1.0 - (value - threshold) / span
     return max(0.0, min(1.0, share))
 
@@ -127,7 +126,8 @@ def _condition(status: RigStatus) -> dict[str, object] | None:
     return {"text": status.condition, "value": value, "threshold": threshold,
             "left": _finite(status.condition_left), "held": status.condition_held,
             "met": status.condition_left is not None,
-            "closeness": closeness(status.condition, value, threshold)}
+            "closeness": closeness(status.condition_metric, status.condition_above, value,
+                                   threshold)}
 
 
 def _room(room: CrowdReading, faces: int) -> dict[str, object]:

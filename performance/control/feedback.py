@@ -19,6 +19,7 @@ from performance.control.outline import CueRow, InputRow
 from performance.control.qlab import PLAYBACK_POSITION, cue_updates
 from performance.control.wire import ArgValue
 from performance.core.inputs import InputValue
+from performance.core.status import SoundState
 from performance.core.types import CrowdReading
 from performance.show.status import SequencerPhase, SequencerStatus
 
@@ -64,6 +65,8 @@ class RigStatus:
     condition: str = ""  # the armed cue's audience condition, e.g. "chaos > 0.7 for 2s"
     condition_left: float | None = None  # seconds the room must still meet it
     condition_held: bool = False  # the operator holds it
+    condition_metric: str = ""  # the metric it reads
+    condition_above: bool = True  # the room must rise above the threshold (else fall below)
     condition_value: float | None = None  # the condition's metric in the room now
     condition_threshold: float | None = None  # the value it must pass (above or below)
     paused: bool = False
@@ -71,7 +74,7 @@ class RigStatus:
     room: CrowdReading = field(default_factory=CrowdReading)  # the room's aggregates
     outline: tuple[CueRow, ...] = ()  # the show's cues with their waits (control/outline.py)
     input_rows: tuple[InputRow, ...] = ()  # the showing visual's declared inputs
-    sound: str = "off"  # the sound's health: off, ok, silent, lost
+    sound: str = SoundState.OFF.value  # the sound's state (core.status.SoundState), as text
     input_health: str = "ok"  # the input's state (a camera, a clip), as InputStatus says
 
 
@@ -82,7 +85,7 @@ def rig_status_from(
     show_mode: bool | None = None, cues: tuple[tuple[str, str], ...] = (), report: str = "",
     recording: bool = False, room: CrowdReading | None = None,
     outline: tuple[CueRow, ...] = (), input_rows: tuple[InputRow, ...] = (),
-    title: str = "", sound: str = "off", input_health: str = "ok",
+    title: str = "", sound: str = SoundState.OFF.value, input_health: str = "ok",
 ) -> RigStatus:
     """A `RigStatus` from the sequencer's status plus the room, the frame stats and what a
     console lists (`state` is the phase's value; the countdown is the status's: the first
@@ -111,7 +114,8 @@ def rig_status_from(
         pre_wait_left=seq.pre_wait_left, transition_left=seq.transition_left,
         post_wait_left=seq.post_wait_left, follow_left=seq.follow_left,
         condition=seq.condition, condition_left=seq.condition_left,
-        condition_held=seq.condition_held, condition_value=seq.condition_value,
+        condition_held=seq.condition_held, condition_metric=seq.condition_metric,
+        condition_above=seq.condition_above, condition_value=seq.condition_value,
         condition_threshold=seq.condition_threshold, paused=seq.paused,
         last_refusal=seq.last_refusal, room=room, outline=outline, input_rows=input_rows,
         sound=sound, input_health=input_health,

@@ -41,3 +41,12 @@ class InputStatus:
     def __str__(self) -> str:
         text = f"{self.state}: {self.reason}" if self.lost else str(self.state)
         return f"{text} ({self.note})" if self.note else text
+
+
+class SoundState(StrEnum):
+    """Where the live sound stands, as the console and the health line report it."""
+
+    OFF = "off"  # no sound output (sound off, or not started)
+    OK = "ok"  # playing
+    SILENT = "silent"  # started, but no output now (no device; retried)
+    LOST = "lost"  # its process died; coming back

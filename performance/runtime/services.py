@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from performance.config import Isolation, Settings
 from performance.core.clock import Clock
 from performance.core.mailbox import CommandQueue, CommandSink
-from performance.core.status import InputStatus
+from performance.core.status import InputStatus, SoundState
 from performance.core.types import RoomEmotion
 from performance.runtime.framestats import StatsSummary
 from performance.runtime.showfile import ShowFileParse
@@ -149,11 +149,13 @@ class ShowServices:
         """Follow the input's status (the live run hands its getter here), for `health`."""
         self.input_status = status
 
-    def sound_health(self) -> str:
-        """The sound's state for the console: off, ok, silent (no output now) or lost."""
+    def sound_health(self) -> SoundState:
+        """The sound's state for the console."""
         if self.output is None:
-            return "off"
-        return "lost" if self.output.lost else "silent" if self.output.silent else "ok"
+            return SoundState.OFF
+        if self.output.lost:
+            return SoundState.LOST
+        return SoundState.SILENT if self.output.silent else SoundState.OK
 
     def health(self) -> str:
         """`ok`, or what is wrong: a lost input, a lost or silent sound, a refused show-file

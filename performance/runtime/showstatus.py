@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from performance.control.feedback import RigStatus, rig_status_from
 from performance.control.outline import CueRow, InputRow, cue_rows, input_rows
 from performance.core.inputs import InputValue, ShaderInput
+from performance.core.status import SoundState
 from performance.core.types import CrowdReading
 from performance.runtime.framestats import StatsSummary
 from performance.show.cuefile.model import CueList
@@ -65,7 +66,7 @@ class StatusBuilder:
 
     def build(self, seq: Sequencer, room: CrowdReading, *, fps: float, health: str,
               stats: StatsSummary | None, show_mode: bool, report: str, recording: bool,
-              sound: str, input_health: str) -> RigStatus:
+              sound: SoundState, input_health: str) -> RigStatus:
         """The status of the show now."""
         self._rows(seq.cues)
         return rig_status_from(
@@ -75,4 +76,4 @@ class StatusBuilder:
             perception_fps=stats.perception_fps if stats else 0.0, show_mode=show_mode,
             cues=self._names, report=report, recording=recording, outline=self._outline,
             input_rows=self._inputs, title=seq.cues.title or seq.cues.path.stem,
-            sound=sound, input_health=input_health)
+            sound=str(sound), input_health=input_health)

@@ -8,6 +8,8 @@ condition suspends it; holding, releasing or moving on starts its timer over.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from performance.core.types import CrowdReading
 from performance.show.cuefile.model import Condition, metric_value
 
@@ -39,10 +41,21 @@ class AudienceWatch:
             return None
         return max(when.for_s - (t - self.met_since), 0.0)
 
-    def reading(self, when: Condition | None) -> tuple[float | None, float | None]:
-        """(the condition's metric in the room now, the value it must pass: its `above`,
-        else its `below`); (None, None) without a condition (how close the room is)."""
+    def reading(self, when: Condition | None) -> ConditionReading:
+        """How close the room is to `when`: its metric now and the value it must pass (its
+        `above`, else its `below`); an empty reading without a condition."""
         if when is None:
-            return None, None
-        threshold = when.above if when.above is not None else when.below
-        return metric_value(self.crowd, when.metric), threshold
+            return ConditionReading()
+        above = when.above is not None
+        return ConditionReading(when.metric, metric_value(self.crowd, when.metric),
+                                when.above if above else when.below, above)
+
+
+class ConditionReading(NamedTuple):
+    """The room against an armed condition: which metric, its value now, the threshold it
+    must pass, and whether it must rise above it (else fall below)."""
+
+    metric: str = ""
+    value: float | None = None
+    threshold: float | None = None
+    above: bool = True

@@ -148,14 +148,15 @@ class Sequencer:
         act = self.cues.act(cue.act) if cue else None
         armed = self._armed()
         pre, post, follow, cond_left = self._countdowns()
-        value, threshold = self._audience.reading(armed.when if armed else None)
+        room = self._audience.reading(armed.when if armed else None)
         return SequencerStatus(
             phase=self._phase(), act=act.number if act else 0, act_name=act.name if act else "",
             cue_id=cue.id if cue else None, cue_name=cue.name if cue else "",
             next_cue_id=nxt.id if nxt else None, next_cue_name=nxt.name if nxt else "",
             pre_wait_left=pre, post_wait_left=post, follow_left=follow,
             transition_left=self._picture.left(self._clock.t),
-            condition_value=value, condition_threshold=threshold,
+            condition_metric=room.metric, condition_above=room.above,
+            condition_value=room.value, condition_threshold=room.threshold,
             condition=armed.when.describe() if armed and armed.when else "",
             condition_left=cond_left, condition_held=self._audience.held and armed is not None,
             paused=self._clock.paused, locked=self.locked, chaos_mode=self._picture.chaos,

@@ -61,6 +61,8 @@ class SequencerStatus:
     condition: str = ""  # the armed cue's condition, e.g. "chaos > 0.7 for 2s"
     condition_left: float | None = None  # seconds the condition must still hold
     condition_held: bool = False
+    condition_metric: str = ""  # the metric the armed condition reads (e.g. "chaos")
+    condition_above: bool = True  # it must rise above the threshold (else fall below)
     condition_value: float | None = None  # the condition's metric in the room now
     condition_threshold: float | None = None  # the value it must pass (above, else below)
     paused: bool = False

@@ -39,6 +39,7 @@ from performance.control.options import HubOptions
 from performance.control.server import OscServer
 from performance.core.clock import MonotonicClock
 from performance.core.errors import ConfigError
+from performance.core.status import SoundState
 from performance.core.types import CrowdReading, RoomEmotion
 from performance.runtime.assemble import shader_catalog
 from performance.runtime.showstatus import StatusBuilder
@@ -85,7 +86,7 @@ class Show:
                 self.hub.set_param_ranges(ranges)
             self.hub.publish(builder.build(
                 self.seq, crowd, fps=60.0, health="ok", stats=None,
-                show_mode=self.hub.show_mode, report="", recording=False, sound="ok",
+                show_mode=self.hub.show_mode, report="", recording=False, sound=SoundState.OK,
                 input_health="live"))
             self.status = self.seq.status()
             if frames % 25 == 0:  # a stage thumbnail every half second, as the render's

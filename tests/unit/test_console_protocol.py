@@ -25,6 +25,7 @@ from performance.control.hub import ControlHub
 from performance.control.outline import cue_rows, input_rows
 from performance.control.replies import reply_packet
 from performance.control.wire import build_message, parse_packet
+from performance.core.status import SoundState
 from performance.core.types import EMOTIONS, CrowdReading, RoomEmotion
 from performance.runtime.assemble import shader_catalog
 from performance.runtime.showstatus import StatusBuilder
@@ -39,7 +40,8 @@ def _status(seq: Sequencer, room: CrowdReading, visual: str) -> RigStatus:
     builder = StatusBuilder()
     builder.visual_changed(seq, visual)  # the showing visual's input rows
     return builder.build(seq, room, fps=59.7, health="ok", stats=None, show_mode=False,
-                                 report="", recording=False, sound="ok", input_health="live")
+                         report="", recording=False, sound=SoundState.OK,
+                         input_health="live")
 
 
 def test_the_state_lists_the_cues_by_act_with_the_playhead_and_the_running_cue() -> None:
@@ -81,16 +83,17 @@ def test_the_state_lists_the_cues_by_act_with_the_playhead_and_the_running_cue()
 
 
 def test_the_armed_condition_says_how_close_the_room_is() -> None:
-    status = RigStatus(condition="chaos > 0.7 for 2s", condition_value=0.35,
-                       condition_threshold=0.7, condition_left=None)
+    status = RigStatus(condition="chaos > 0.7 for 2s", condition_metric="chaos",
+                       condition_value=0.35, condition_threshold=0.7, condition_left=None)
     condition = state_message(status)["condition"]
     assert isinstance(condition, dict)
     assert condition["closeness"] == pytest.approx(0.5) and not condition["met"]
-    met = state_message(RigStatus(condition="chaos > 0.7 for 2s", condition_value=0.9,
-                                  condition_threshold=0.7, condition_left=1.25))["condition"]
+    met = state_message(RigStatus(condition="chaos > 0.7 for 2s", condition_metric="chaos",
+                                  condition_value=0.9, condition_threshold=0.7,
+                                  condition_left=1.25))["condition"]
     assert isinstance(met, dict) and met["closeness"] == 1.0 and met["left"] == 1.25
-    assert closeness("valence < -0.3", 0.05, -0.3) == pytest.approx(0.5)  # half way from -1
-    assert closeness("valence < -0.3", -0.5, -0.3) == 1.0
+    assert closeness("valence", False, 0.05, -0.3) == pytest.approx(0.5)  # half way from -1
+    assert closeness("valence", False, -0.5, -0.3) == 1.0
     assert state_message(RigStatus())["condition"] is None
 
 

@@ -11,6 +11,7 @@ from performance.config import DEFAULT_CUES, Settings
 from performance.console.options import console_options, parse_console
 from performance.control.feedback import RigStatus
 from performance.core.errors import ConfigError
+from performance.core.status import SoundState
 from performance.core.types import CrowdReading, RoomEmotion
 from performance.runtime.assemble import shader_catalog
 from performance.runtime.showstatus import StatusBuilder
@@ -70,7 +71,8 @@ def _crowd(**values: float) -> RoomEmotion:
 
 def build(builder: StatusBuilder, seq: Sequencer, room: CrowdReading) -> RigStatus:
     return builder.build(seq, room, fps=60.0, health="ok", stats=None, show_mode=False,
-                         report="", recording=False, sound="ok", input_health="live")
+                         report="", recording=False, sound=SoundState.OK,
+                         input_health="live")
 
 
 def test_the_status_lists_every_cue_with_its_act_waits_and_condition() -> None:
@@ -125,6 +127,7 @@ def test_the_waits_count_down_and_the_armed_condition_says_how_close_the_room_is
     assert status.condition == "chaos > 0.7 for 2s"
     assert status.condition_value == pytest.approx(0.4)
     assert status.condition_threshold == pytest.approx(0.7)
+    assert (status.condition_metric, status.condition_above) == ("chaos", True)
     assert status.condition_left is None  # the room does not meet it now
     seq.tick(2.0, _crowd(chaos=0.9))
     seq.tick(2.5, _crowd(chaos=0.9))
