@@ -50,6 +50,12 @@ class ConsoleOptions:
         return loopback(self.host)
 
 
+def oscquery_beside(port: int) -> int:
+    """OSCQuery's port when none is named: the console's + 1 (0, any free port, when the
+    console's is 0 or the last one)."""
+    return port + 1 if 0 < port < 65535 else 0
+
+
 def parse_console(text: str) -> tuple[str, int]:
     """`[HOST:]PORT` -> (host, port); ConfigError naming `--console` for anything else."""
     host, sep, port = text.strip().rpartition(":")
@@ -83,7 +89,7 @@ def console_options(settings: Settings) -> ConsoleOptions | None:
                     host, port)
     oscquery = settings.oscquery_port if settings.oscquery_port else None
     if oscquery is None and port:
-        oscquery = port + 1 if port < 65535 else 0
+        oscquery = oscquery_beside(port)
     return ConsoleOptions(host=host, port=port, oscquery_port=oscquery,
                           camera=settings.console_camera, passcode=settings.osc_passcode,
                           osc_host=settings.osc_host,

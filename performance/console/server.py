@@ -40,7 +40,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from performance.console.feed import Feed, compact
 from performance.console.history import RoomHistory
 from performance.console.messages import hello_message, history_message
-from performance.console.options import ConsoleOptions
+from performance.console.options import ConsoleOptions, oscquery_beside
 from performance.console.page import Page
 from performance.console.pictures import PictureKind, PictureSource
 from performance.console.protocol import (
@@ -192,7 +192,7 @@ class ConsoleServer:
             query.router.add_get("/{tail:.*}", self._oscquery)
             port = self.options.oscquery_port
             if port is None:
-                port = self.address[1] + 1 if self.options.port else 0
+                port = oscquery_beside(self.address[1]) if self.options.port else 0
             runner, self.oscquery_address = await self._listen(query, self.options.host,
                                                                port, "--oscquery-port")
             runners.append(runner)
