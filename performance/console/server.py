@@ -339,17 +339,15 @@ class ConsoleServer:
         except ValueError as exc:
             page.push(compact(local_reply("", "error", str(exc)[:200])))
             return
-        before = self.hub.drops.counts()
-        replies = self.hub.handle_packet(packet, page.key)
+        refused: list[str] = []
+        replies = self.hub.handle_packet(packet, page.key, refused=refused)
         for reply in replies:
             page.push(compact(reply_message(reply)))
-        if not replies:  # queued for the show (its reply comes later), or dropped:
-            after = self.hub.drops.counts()
-            dropped = [k for k, n in after.items() if n > before.get(k, 0)]
-            if "not_allowed" in dropped:
+        if not replies and refused:  # refused without a reply (else queued: one comes later)
+            if refused[0] == "not_allowed":
                 page.push(compact(local_reply(address, "denied", "not allowed")))
-            elif dropped:
-                page.push(compact(local_reply(address, "dropped", dropped[0])))
+            else:
+                page.push(compact(local_reply(address, "dropped", refused[0])))
         if not page.authenticated and self._authenticated(page):
             self._let_in(page)
 

@@ -124,6 +124,7 @@ class ControlHub:
         self._replies: list[tuple[SenderKey, bytes]] = []
         self.handout = Handout(self.options.stale_after)  # the show's side, `drain`/`settle`
         self._watchers: list[Callable[[], None]] = []  # woken when replies are due
+        self._refusals: list[str] | None = None  # handle_packet's `refused`, while it runs
         # set when something waits for `drain` (`urgent`: a transport command or a show-mode
         # change), for a drainer that sleeps until then (the OSC process's uplink)
         self.wake = threading.Event()
@@ -236,37 +237,53 @@ class ControlHub:
     # --- socket thread side -------------------------------------------------------------
 
     def handle_packet(
-        self, data: bytes, sender: SenderKey, now: float | None = None
+        self, data: bytes, sender: SenderKey, now: float | None = None,
+        refused: list[str] | None = None,
     ) -> list[bytes]:
-        """Act on one packet from `sender`; returns the reply packets for that sender."""
+        """Act on one packet from `sender`; returns the reply packets for that sender.
+        `refused`, when given, gets the kind of each refusal of this packet (the drop
+        counters' kinds: `not_allowed`, `rate_limited`, `denied`, ...), so a sender that
+        is told nothing (the web console) can say why."""
         now = self.clock.now() if now is None else now
         with self._lock:
             session, why = self.access.admit(sender, len(data), now)
         if session is None or why:
             self.drops.drop(why, f"{len(data)} bytes from {sender[1]}:{sender[2]}", now)
-            return []
-        try:
-            messages = parse_packet(data)
-        except WireError as exc:
-            with self._lock:
-                self._refused(session, exc.kind, f"from {sender[1]}: {exc}", now)
+            if refused is not None:
+                refused.append(why)
             return []
         replies: list[bytes] = []
         with self._lock:
-            self.packets += 1
-            for message in messages:
-                try:
-                    reply = self._handle_message(message, session, now)
-                except Exception as exc:  # a bug in one message's handling must never
-                    # stop the socket thread: count it, drop the message, go on
-                    self.drops.drop("internal_error",
-                                    f"{message.address} from {session.host}: {exc!r}", now)
-                    self.events.append((message.address, session.host, "internal_error"))
-                    continue
-                self.events.append((message.address, session.host, reply_status(reply)))
-                if reply:
-                    replies.append(reply)
+            self._refusals = refused
+            try:
+                self._handle_messages(data, session, now, replies)
+            finally:
+                self._refusals = None
         return replies
+
+    def _handle_messages(self, data: bytes, session: Session, now: float,
+                         replies: list[bytes]) -> None:
+        """The messages of one admitted packet (the lock held), their replies to `replies`."""
+        try:
+            messages = parse_packet(data)
+        except WireError as exc:
+            self._refused(session, exc.kind, f"from {session.host}: {exc}", now)
+            return
+        self.packets += 1
+        for message in messages:
+            try:
+                reply = self._handle_message(message, session, now)
+            except Exception as exc:  # a bug in one message's handling must never
+                # stop the socket thread: count it, drop the message, go on
+                self.drops.drop("internal_error",
+                                f"{message.address} from {session.host}: {exc!r}", now)
+                if self._refusals is not None:
+                    self._refusals.append("internal_error")
+                self.events.append((message.address, session.host, "internal_error"))
+                continue
+            self.events.append((message.address, session.host, reply_status(reply)))
+            if reply:
+                replies.append(reply)
 
     def valued(self, sender: SenderKey) -> bool:
         """Whether the sender's session holds something (`AccessPolicy.valued`)."""
@@ -379,6 +396,8 @@ class ControlHub:
         its budget is spent: `refusal_flood`)."""
         self.drops.drop(kind, detail, now)
         session.refusals.take(now)
+        if self._refusals is not None:  # handle_packet's caller asked why
+            self._refusals.append(kind)
 
     def _session_op(self, action: SessionOp, session: Session, address: str) -> bytes:
         if action.op != SessionOpKind.SHOWMODE:  # the rest: replies.py

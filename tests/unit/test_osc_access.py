@@ -385,3 +385,20 @@ def test_a_sender_flooding_refused_messages_is_dropped_unread() -> None:
     assert counts["refusal_flood"] == 3000 - counts["unknown_address"]
     assert send(hub, B, "/go", now=0.3) == [] and hub.drain() == [Go()]  # others go on
     assert send(hub, A, "/go", now=5.0) == [] and hub.drain() == [Go()]  # refilled
+
+
+def test_a_caller_that_asks_learns_why_its_packet_was_refused() -> None:
+    hub = ControlHub(HubOptions(allow="10.0.0.0/8"))
+    refused: list[str] = []
+    assert hub.handle_packet(build_message("/go"), ("ws", "127.0.0.1", 1),
+                             refused=refused) == []
+    assert refused == ["not_allowed"]
+    open_hub = ControlHub(HubOptions(show_mode=True))
+    for address, args, why in (("/essence/nothing", (), ["unknown_address"]),
+                               ("/essence/param/grain", (0.5,), ["denied"]),
+                               ("/essence/go", (), [])):  # queued: its answer comes later
+        refused = []
+        open_hub.handle_packet(build_message(address, args), ("ws", "127.0.0.1", 2),
+                               refused=refused)
+        assert refused == why, address
+    assert open_hub.waiting()[0] == 1  # the GO is in the queue, nothing else
