@@ -79,12 +79,14 @@ def _big(panel: np.ndarray, factor: int) -> np.ndarray:
     return np.repeat(np.repeat(panel, factor, axis=0), factor, axis=1)
 
 
-def grid_image(cal: ProjectorCalibration, status: str = "", selected: int | None = None
-               ) -> np.ndarray:
+def grid_image(cal: ProjectorCalibration, status: str = "", selected: int | None = None,
+               node: int | None = None) -> np.ndarray:
     """The test grid at the output's resolution, (H, W, 3) uint8, row 0 at the top: a grid,
     the border, centre cross and circle, the output's name and resolution in the middle, the
     corner numbers 1-4 in their corners (the `selected` one, 0-3, in green) and `status`
-    along the bottom."""
+    along the bottom. With `node` (mesh editing), a dot on each of the calibration's mesh
+    nodes (the selected one, row-major, in green): drawn on the picture, so the warp puts
+    each where the node shows on the output."""
     w, h = cal.size
     image = np.full((h, w, 3), 24, np.uint8)
     cell = max(4, w // GRID_CELLS)
@@ -108,10 +110,24 @@ def grid_image(cal: ProjectorCalibration, status: str = "", selected: int | None
         x = margin if cx == 0 else w - margin - label.shape[1]
         y = margin if cy == 0 else h - margin - label.shape[0]
         _paste(image, label, x, y)
+    if node is not None and cal.mesh is not None:
+        _mark_nodes(image, cal.mesh.columns, cal.mesh.rows, node, factor)
     if status:
         line = text_panel([(status, WHITE)], min(w - 2 * margin, 8 * len(status) + 16))
         _paste(image, line, margin + 60 * factor, h - margin - line.shape[0])
     return image
+
+
+def _mark_nodes(image: np.ndarray, columns: int, rows: int, selected: int, factor: int) -> None:
+    """Square dots (5 pixels, times `factor`) on the mesh's nodes, the selected one green."""
+    h, w = image.shape[:2]
+    half = 2 * factor
+    for index in range(columns * rows):
+        row, col = divmod(index, columns)
+        x = round(col / (columns - 1) * (w - 1))
+        y = round(row / (rows - 1) * (h - 1))
+        colour = GREEN if index == selected else YELLOW
+        image[max(0, y - half):y + half + 1, max(0, x - half):x + half + 1] = colour[:3]
 
 
 class OscListener:
@@ -217,8 +233,9 @@ class MappingTool:
         state = self.state
         status = state.status() + (f" | {self.note}" if self.note else "")
         if status != self.shown:  # the grid is rebuilt only when its text changes
-            grid = grid_image(state.calibration, status,
-                              state.corner if state.mode is ed.Mode.CORNERS else None)
+            mesh = state.mode is ed.Mode.MESH
+            grid = grid_image(state.calibration, status, None if mesh else state.corner,
+                              state.node if mesh else None)
             rgba = np.dstack([grid, np.full(grid.shape[:2], 255, np.uint8)])
             comp.stage.texture.write(np.ascontiguousarray(rgba[::-1]).tobytes())
             self.shown = status

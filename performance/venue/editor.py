@@ -3,7 +3,8 @@ is selected, what a key, a mouse drag or an OSC message does to the calibration,
 and whether there is anything unsaved. Pure: every function returns a new `Editor`.
 
 Keys (names as performance/adapters/window.py gives them; "shift+" is added for Shift):
-1-4 select a corner (1 top-left, 2 top-right, 3 bottom-right, 4 bottom-left), Tab the next
+1-4 select a corner (1 top-left, 2 top-right, 3 bottom-right, 4 bottom-left), a left-button
+drag moves the nearest corner (in mesh editing: the nearest mesh node), Tab the next
 (Shift+Tab the previous) corner or mesh node; arrows move it by one output pixel (Shift:
 ten); M toggles mesh editing; E picks the next soft edge, - and = narrow and widen it;
 [ and ] dim and brighten, ; and ' lower and raise gamma; R resets the selection; S saves;
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from performance.venue.homography import UNIT_SQUARE, Point, is_convex
+from performance.venue.homography import UNIT_SQUARE, Point, apply, is_convex, square_to_quad
 from performance.venue.projector import (
     BRIGHTNESS_RANGE,
     CORNER_RANGE,
@@ -32,7 +33,7 @@ COARSE_PIXELS = 10  # with Shift
 EDGE_STEP = 0.01  # of the output, per - or =
 BRIGHTNESS_STEP = 0.05
 GAMMA_STEP = 0.05
-GRAB_RADIUS = 0.08  # a mouse press this close (of the output) to a corner grabs it
+GRAB_RADIUS = 0.08  # a mouse press this close (of the output) to a corner or node grabs it
 SIDES = ("left", "right", "top", "bottom")
 ARROWS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "down": (0, 1)}
 
@@ -194,20 +195,55 @@ def press(editor: Editor, key: str) -> tuple[Editor, Action]:
     return editor, Action.NONE
 
 
+def node_positions(cal: ProjectorCalibration) -> list[Point]:
+    """Where each mesh node (row-major) shows on the output: the corner-pin's image of the
+    node's place in the picture plus its offset. Empty without a mesh."""
+    mesh = cal.mesh
+    if mesh is None:
+        return []
+    places = [(col / (mesh.columns - 1), row / (mesh.rows - 1))
+              for row in range(mesh.rows) for col in range(mesh.columns)]
+    pinned = apply(square_to_quad(cal.corners), places)
+    return [(float(x) + dx, float(y) + dy) for (x, y), (dx, dy) in zip(pinned, mesh.offsets,
+                                                                         strict=True)]
+
+
+def _nearest(points: list[Point], point: Point) -> int | None:
+    """The index of the point in `points` nearest `point` within GRAB_RADIUS, else None."""
+    distances = [((x - point[0]) ** 2 + (y - point[1]) ** 2) ** 0.5 for x, y in points]
+    if not distances:
+        return None
+    nearest = min(range(len(points)), key=distances.__getitem__)
+    return nearest if distances[nearest] <= GRAB_RADIUS else None
+
+
 def mouse_down(editor: Editor, point: Point) -> Editor:
-    """A press at `point` (normalised output coordinates) grabs the nearest corner within
-    GRAB_RADIUS (and selects it); elsewhere nothing is grabbed."""
-    distances = [((x - point[0]) ** 2 + (y - point[1]) ** 2) ** 0.5
-                 for x, y in editor.calibration.corners]
-    nearest = min(range(4), key=distances.__getitem__)
-    if distances[nearest] > GRAB_RADIUS:
+    """A press at `point` (normalised output coordinates) grabs the nearest corner (in mesh
+    editing: mesh node) within GRAB_RADIUS and selects it; elsewhere nothing is grabbed."""
+    cal = editor.calibration
+    if editor.mode is Mode.MESH and cal.mesh is not None:
+        node = _nearest(node_positions(cal), point)
+        if node is None:
+            return replace(editor, dragging=False)
+        return replace(editor, node=node, dragging=True)
+    corner = _nearest(list(cal.corners), point)
+    if corner is None:
         return replace(editor, dragging=False)
-    return replace(editor, mode=Mode.CORNERS, corner=nearest, dragging=True)
+    return replace(editor, mode=Mode.CORNERS, corner=corner, dragging=True)
 
 
 def mouse_move(editor: Editor, point: Point) -> Editor:
-    """While dragging, the grabbed corner follows the pointer (clamped, never folded)."""
-    return set_corner(editor, editor.corner, point) if editor.dragging else editor
+    """While dragging, the grabbed corner or mesh node follows the pointer (clamped; a
+    corner never folds the quad)."""
+    if not editor.dragging:
+        return editor
+    cal = editor.calibration
+    if editor.mode is Mode.MESH and cal.mesh is not None:
+        row, col = divmod(editor.node, cal.mesh.columns)
+        ox, oy = cal.mesh.offset(col, row)
+        x, y = node_positions(cal)[editor.node]
+        return set_node(editor, col, row, (ox + point[0] - x, oy + point[1] - y))
+    return set_corner(editor, editor.corner, point)
 
 
 def mouse_up(editor: Editor) -> Editor:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from performance.control.wire import build_message
+from performance.venue.homography import apply, square_to_quad
 from performance.venue.projector import load_projector
 from tests.integration.conftest import (
     escape_warns_then_quits,
@@ -79,6 +80,23 @@ def test_keys_and_osc_move_corners_and_s_saves_a_file_that_loads_back(tmp_path: 
             dragged = load_projector(out)
             assert dragged.corners[2] == pytest.approx((288 / 320, 162 / 180), abs=1.5 / 180)
             assert dragged.corners[3] == pytest.approx((0.1, 0.9))
+            # mesh editing (M): drag the centre node where the corner-pin shows it
+            xdo("key", "m")
+            centre = apply(square_to_quad(dragged.corners), [(0.5, 0.5)])[0]
+            px, py = round(centre[0] * 320), round(centre[1] * 180)
+            xdo("mousemove", "--window", window, str(px), str(py))
+            xdo("mousedown", "1")
+            xdo("mousemove", "--window", window, str(px + 6), str(py + 3))
+            xdo("mousemove", "--window", window, str(px + 12), str(py + 6))
+            xdo("mouseup", "1")
+            before = out.stat().st_mtime_ns
+            xdo("key", "s")
+            assert wait_until(lambda: out.stat().st_mtime_ns != before, 10)
+            meshed = load_projector(out)
+            assert meshed.mesh is not None and meshed.corners == dragged.corners
+            assert meshed.mesh.offset(2, 2) == pytest.approx(
+                ((px + 12) / 320 - centre[0], (py + 6) / 180 - centre[1]), abs=1.5 / 180)
+            assert sum(1 for o in meshed.mesh.offsets if o != (0.0, 0.0)) == 1
             text = escape_warns_then_quits(xdo, proc, "1", "Right")  # unsaved
         finally:
             if proc.poll() is None:

@@ -189,6 +189,30 @@ def test_a_drag_grabs_the_nearest_corner_and_never_folds_the_quad() -> None:
     assert ed.mouse_move(state, (0.9, 0.0)).calibration == state.calibration
 
 
+def test_in_mesh_editing_a_drag_moves_the_nearest_node_to_the_pointer() -> None:
+    cal = ProjectorCalibration(output="HDMI-1", size=(1920, 1080), corners=CORNERS)
+    state, _ = ed.press(ed.start(cal, mesh_size=(5, 5)), "m")
+    pinned = apply(square_to_quad(CORNERS), [(0.75, 0.25)])[0]  # node (3, 1) through the pin
+    assert ed.node_positions(state.calibration)[8] == pytest.approx(tuple(pinned))
+    grabbed = ed.mouse_down(state, (pinned[0] + 0.02, pinned[1] - 0.01))
+    assert grabbed.dragging and grabbed.node == 8 and grabbed.mode is ed.Mode.MESH
+    moved = ed.mouse_move(grabbed, (0.7, 0.3))
+    mesh = moved.calibration.mesh
+    assert mesh is not None
+    assert mesh.offset(3, 1) == pytest.approx((0.7 - pinned[0], 0.3 - pinned[1]))
+    assert ed.node_positions(moved.calibration)[8] == pytest.approx((0.7, 0.3))
+    assert moved.calibration.corners == CORNERS  # the pin is untouched
+    assert sum(1 for o in mesh.offsets if o != (0.0, 0.0)) == 1
+    again = ed.mouse_move(moved, (0.72, 0.31))  # follows the pointer, not the first press
+    assert ed.node_positions(again.calibration)[8] == pytest.approx((0.72, 0.31))
+    released = ed.mouse_up(again)
+    assert ed.mouse_move(released, (0.1, 0.1)).calibration == released.calibration
+    far = ed.mouse_down(state, (0.6, 0.45))  # between nodes, out of reach: nothing grabbed
+    assert not far.dragging
+    corner = ed.mouse_down(state, CORNERS[1])  # at corner 2 in mesh editing: its node
+    assert corner.dragging and corner.node == 4 and corner.mode is ed.Mode.MESH
+
+
 def test_mesh_edges_picture_keys_save_and_the_escape_warning() -> None:
     state = ed.start(identity("HDMI-1", (100, 100)), mesh_size=(5, 5))
     state, _ = ed.press(state, "m")
@@ -243,3 +267,28 @@ def test_the_test_grid_names_the_output_and_numbers_the_corners() -> None:
     assert yellow(bottom_right).sum() == 0 and (bottom_right[..., 1] > 200).sum() > 20
     assert not np.array_equal(plain[120:180, 250:400], grid_image(identity("DP-2", (640, 360)),
                                                                   "corner 1")[120:180, 250:400])
+
+
+def test_in_mesh_editing_the_grid_marks_every_node_and_the_selected_one_green() -> None:
+    from performance.runtime.mapping import grid_image
+
+    cal = ProjectorCalibration(output="HDMI-1", size=(640, 360), mesh=Mesh.flat(5, 5))
+    image = grid_image(cal, "mesh node", node=6)  # column 2, row 2 (1-based)
+
+    def green(y: int, x: int, img: np.ndarray = image) -> bool:
+        r, g, b = (int(v) for v in img[y, x])
+        return g > 200 and r < 120 and b < 150
+
+    def yellow(y: int, x: int, img: np.ndarray = image) -> bool:
+        r, g, b = (int(v) for v in img[y, x])
+        return r > 200 and g > 180 and b < 80
+
+    assert green(round(360 * 1 / 4), round(639 / 4))
+    others = [(round(row / 4 * 359), round(col / 4 * 639)) for row in range(5)
+              for col in range(5) if row * 5 + col != 6]
+    assert all(yellow(y, x) for y, x in others if 30 < x < 610)  # corner numbers aside
+    assert not any(green(y, x) for y, x in others)
+    assert not yellow(round(359 / 4), round(639 / 4))
+    plain = grid_image(cal, "corner 1", selected=0)  # corner editing: no dots
+    assert not yellow(180, round(639 / 4), plain)
+    assert not np.array_equal(plain, grid_image(cal, "corner 1", selected=0, node=0))
