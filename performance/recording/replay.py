@@ -151,8 +151,7 @@ class ReplayAudience:
         self.name = cursor.source
         header = cursor.recording.header
         self.duration: float | None = cursor.total / header.fps
-        self.source_frames = 0
-        self.perception_seconds = 0.0
+        self.perception_times: list[float] = []  # recorded numbers: no face model
         self.emotion = RoomEmotion(timestamp=cursor.now())
 
     def advance(self, t: float) -> RoomEmotion:

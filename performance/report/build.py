@@ -21,7 +21,13 @@ from performance.config import CONTACT_FRAMES, REPORT_FPS, REPORT_SIZE, Settings
 from performance.core.errors import EssenceError, InputError
 from performance.recording.format import read_recording
 from performance.recording.records import Recording
-from performance.report.timeline import ActMarker, Series, Timeline, timeline_from_recording
+from performance.report.timeline import (
+    ActMarker,
+    Series,
+    Timeline,
+    timeline_from_recording,
+    work_time_rows,
+)
 from performance.runtime.offline import RenderJob, contact_sheet_path, render_offline, settings_show
 from performance.runtime.recorded import make_tap, render_replay
 from performance.show.frame import Show, ShowFrame
@@ -121,6 +127,14 @@ def timeline_from_video(path: str | Path, settings: Settings | None = None,
     ]
     timeline.stats["frame times (show clock)"].append(
         ("note", "an offline render steps the media clock by 1/fps"))
+    period = 1.0 / report.fps
+    timeline.stats["drawing, wall time per show frame"] = [
+        *work_time_rows(report.draw_times, period),
+        ("note", f"the show, its shaders at {report.size[0]}x{report.size[1]} and the "
+                 "read-back; not the face model, not the encoding"),
+    ]
+    timeline.stats["face model, wall time per video frame"] = work_time_rows(
+        report.perception_times, period)
     return timeline
 
 

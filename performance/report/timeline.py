@@ -129,27 +129,47 @@ def _figure(value: float, digits: int = 1) -> str:
     return f"{value:.{digits}f}" if math.isfinite(value) else "-"
 
 
+def _percentile_ms(ordered: Sequence[float], q: float) -> float:
+    """The `q` quantile (nearest rank) of sorted seconds `ordered`, in ms."""
+    return 1000.0 * ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
+
+
 def frame_time_rows(times: Sequence[float]) -> list[tuple[str, str]]:
     """Frame-time statistics of show-clock frame times: count, mean rate, median, 95th and
     99th percentile and worst interval (ms), and intervals over twice the median."""
     steps = sorted(b - a for a, b in pairwise(times))
     if not steps:
         return [("frames", str(len(times)))]
-
-    def pct(q: float) -> float:
-        return 1000.0 * steps[min(len(steps) - 1, int(q * (len(steps) - 1) + 0.5))]
-
-    median = pct(0.5)
+    median = _percentile_ms(steps, 0.5)
     span = times[-1] - times[0]
     return [
         ("frames", str(len(times))),
         ("seconds", _figure(span, 2)),
         ("mean rate (frames/s)", _figure(len(steps) / span if span > 0 else math.nan)),
         ("median frame time (ms)", _figure(median)),
-        ("95th percentile (ms)", _figure(pct(0.95))),
-        ("99th percentile (ms)", _figure(pct(0.99))),
+        ("95th percentile (ms)", _figure(_percentile_ms(steps, 0.95))),
+        ("99th percentile (ms)", _figure(_percentile_ms(steps, 0.99))),
         ("worst (ms)", _figure(1000.0 * steps[-1])),
         ("frames over 2x median", str(sum(1 for s in steps if 1000.0 * s > 2 * median))),
+    ]
+
+
+def work_time_rows(seconds: Sequence[float], period: float) -> list[tuple[str, str]]:
+    """Statistics of per-frame work times (wall seconds each): count, median, 95th and 99th
+    percentile and worst (ms), and how many took longer than `period` (one show frame at the
+    show's rate: work that long would not have kept up live)."""
+    ordered = sorted(seconds)
+    if not ordered:
+        return [("frames", "0")]
+    late = sum(1 for s in ordered if s > period)
+    return [
+        ("frames", str(len(ordered))),
+        ("median (ms)", _figure(_percentile_ms(ordered, 0.5))),
+        ("95th percentile (ms)", _figure(_percentile_ms(ordered, 0.95))),
+        ("99th percentile (ms)", _figure(_percentile_ms(ordered, 0.99))),
+        ("worst (ms)", _figure(1000.0 * ordered[-1])),
+        (f"over {_figure(1000.0 * period)} ms (one show frame)",
+         f"{late} ({100.0 * late / len(ordered):.0f} %)"),
     ]
 
 

@@ -28,8 +28,7 @@ class Audience(Protocol):
 
     name: str
     duration: float | None  # seconds the input lasts (None: no end of its own)
-    source_frames: int  # input frames that went through the face model
-    perception_seconds: float  # wall seconds of that (reporting only)
+    perception_times: list[float]  # wall seconds of each input frame in the face model
 
     def advance(self, t: float) -> RoomEmotion:
         """The room's emotion at media time `t` (called with increasing `t`)."""
@@ -50,8 +49,7 @@ class ScriptedRoom:
         self.audience = ScriptedAudience(faces=faces, seed=seed)
         self.name = f"scripted audience ({faces} faces)"
         self.duration: float | None = None
-        self.source_frames = 0
-        self.perception_seconds = 0.0
+        self.perception_times: list[float] = []  # no face model
 
     def advance(self, t: float) -> RoomEmotion:
         return self.engine.update(self.audience.observe(t))
@@ -72,8 +70,7 @@ class PerceivedFile:
         self._pending = source.read()
         self._shown = False
         self._last: Observations | None = None
-        self.source_frames = 0
-        self.perception_seconds = 0.0  # wall time spent in the face model (reporting only)
+        self.perception_times: list[float] = []  # each frame's wall time in the face model
 
     def advance(self, t: float) -> RoomEmotion:
         while self._pending is not None and (
@@ -82,9 +79,8 @@ class PerceivedFile:
             frame, self._shown = self._pending, True
             started = work_seconds()
             self._last = self.detector.detect(frame)
-            self.perception_seconds += work_seconds() - started
+            self.perception_times.append(work_seconds() - started)  # reporting only
             self.engine.update(self._last)
-            self.source_frames += 1
             self._pending = self.source.read()
         if self._pending is None and self._last is not None and t > self._last.timestamp:
             # The last frame is held: it is still what the audience "shows".

@@ -101,9 +101,19 @@ class RenderReport:
     elapsed: float  # wall seconds the render took (reporting only)
     audio_samples: int = 0
     source: str = ""
-    source_frames: int = 0  # input frames that went through the face model
-    perception_seconds: float = 0.0  # wall seconds of that (reporting only)
+    perception_times: tuple[float, ...] = ()  # each input frame's wall s in the face model
+    draw_times: tuple[float, ...] = ()  # each output frame's wall s: show, draw, read back
     shader_errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def source_frames(self) -> int:
+        """Input frames that went through the face model."""
+        return len(self.perception_times)
+
+    @property
+    def perception_seconds(self) -> float:
+        """Wall seconds in the face model, all frames together (reporting only)."""
+        return sum(self.perception_times)
 
     @property
     def render_fps(self) -> float:
@@ -240,6 +250,7 @@ def _render(
             stack.callback(warped.release)
         sheet = ContactSheet(total, size, count=job.contact_frames) if sheet_path else None
         acts: dict[int, ActSummary] = {}
+        draw_times: list[float] = []
         started = work_seconds()
         # An error or a stop below aborts the writer: its temp file goes, an old file stays.
         writer = stack.enter_context(VideoWriter(
@@ -253,10 +264,12 @@ def _render(
                                                                    f"{kept_note(out)}")
             t = i / job.fps
             emotion = audience.advance(t)
+            drawing = work_seconds()  # what a live frame costs: no perception, no encoding
             show_frame = show.tick(t, emotion)
             draw_stage(renderer, target.framebuffer, show_frame, emotion,
                        delta=1.0 / job.fps, frame=i)
             rgb = target.read_rgb() if warped is None else warped.present(target.texture)
+            draw_times.append(work_seconds() - drawing)
             writer.write_frame(rgb)
             if audio is not None:
                 need = writer.audio_target - writer.queued_samples
@@ -287,8 +300,7 @@ def _render(
         output=out, contact_sheet=sheet_path, frames=total, seconds=total / job.fps,
         size=size, fps=job.fps, acts=tuple(acts.values()), elapsed=elapsed,
         audio_samples=audio_samples, source=audience.name, shader_errors=errors,
-        source_frames=audience.source_frames,
-        perception_seconds=audience.perception_seconds,
+        perception_times=tuple(audience.perception_times), draw_times=tuple(draw_times),
     )
 
 

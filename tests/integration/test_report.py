@@ -68,6 +68,14 @@ def test_report_of_a_real_clip_has_real_numbers(report: tuple[Path, str]) -> Non
     read = re.search(r"video frames read by the face model</td><td>(\d+)<", page)
     assert read is not None and 65 <= int(read.group(1)) <= 72  # the clip's 72 frames, to 2.33 s
     assert "face model time" in page
+    # per-frame wall times: every show frame's drawing, every video frame's face model
+    drawing = _table_after(page, "drawing, wall time per show frame")
+    assert drawing["frames"] == "36"
+    assert 0.0 < float(drawing["median (ms)"]) <= float(drawing["95th percentile (ms)"]) \
+        <= float(drawing["worst (ms)"])
+    model = _table_after(page, "face model, wall time per video frame")
+    assert model["frames"] == read.group(1)
+    assert 3.0 < float(model["median (ms)"]) < 1000.0  # a real landmarker run per frame
     # the contact sheet: a PNG of rendered visuals, 6 cells, decodable
     data = re.search(r'id="contact-sheet" [^>]*src="data:image/png;base64,([^"]+)"', page)
     assert data is not None
@@ -75,6 +83,13 @@ def test_report_of_a_real_clip_has_real_numbers(report: tuple[Path, str]) -> Non
                          cv2.IMREAD_COLOR)
     assert sheet is not None and sheet.shape[1] > 4 * 192 and sheet.std() > 5
     assert "36/36" in err  # the progress bar ran to the end
+
+
+def _table_after(page: str, heading: str) -> dict[str, str]:
+    """The rows (name -> value) of the statistics table under `heading`."""
+    start = page.index(f"<h3>{heading}</h3>")
+    table = page[start:page.index("</table>", start)]
+    return dict(re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", table))
 
 
 def _pixels_near(image: np.ndarray, rgb: tuple[int, int, int], tol: int = 40) -> int:

@@ -19,7 +19,13 @@ from performance.recording.records import CueRecord, FiredBy, FrameRecord, Heade
 from performance.report.build import open_input
 from performance.report.page import render_page
 from performance.report.plots import PLOT_IDS
-from performance.report.timeline import Series, Timeline, frame_time_rows, timeline_from_recording
+from performance.report.timeline import (
+    Series,
+    Timeline,
+    frame_time_rows,
+    timeline_from_recording,
+    work_time_rows,
+)
 
 FPS = 10.0
 FRAMES = 40
@@ -81,6 +87,17 @@ def test_frame_time_rows_find_a_stall() -> None:
     assert rows["median frame time (ms)"] == "16.7"
     assert rows["worst (ms)"] == "516.7"
     assert rows["frames over 2x median"] == "1"
+
+
+def test_work_time_rows_count_the_frames_that_could_not_keep_up() -> None:
+    seconds = [0.010] * 90 + [0.020] * 9 + [0.250]  # at 15 fps a frame has 66.7 ms
+    rows = dict(work_time_rows(seconds, 1 / 15))
+    assert rows["frames"] == "100"
+    assert rows["median (ms)"] == "10.0" and rows["95th percentile (ms)"] == "20.0"
+    assert rows["worst (ms)"] == "250.0"
+    assert rows["over 66.7 ms (one show frame)"] == "1 (1 %)"
+    assert dict(work_time_rows([0.1, 0.2], 0.05))["over 50.0 ms (one show frame)"] == "2 (100 %)"
+    assert work_time_rows([], 0.05) == [("frames", "0")]
 
 
 def _plot_data(page: str, div_id: str) -> list[dict]:
