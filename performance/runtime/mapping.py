@@ -119,7 +119,7 @@ def grid_image(cal: ProjectorCalibration, status: str = "", selected: int | None
 
 
 def _mark_nodes(image: np.ndarray, columns: int, rows: int, selected: int, factor: int) -> None:
-    """Square dots (5 pixels, times `factor`) on the mesh's nodes, the selected one green."""
+    """Square dots (4 x `factor` + 1 pixels across) on the mesh's nodes, the selected one green."""
     h, w = image.shape[:2]
     half = 2 * factor
     for index in range(columns * rows):

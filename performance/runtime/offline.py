@@ -264,7 +264,7 @@ def _render(
                                                                    f"{kept_note(out)}")
             t = i / job.fps
             emotion = audience.advance(t)
-            drawing = work_seconds()  # what a live frame costs: no perception, no encoding
+            drawing = work_seconds()  # the drawing, for the report: no perception, no encoding
             show_frame = show.tick(t, emotion)
             draw_stage(renderer, target.framebuffer, show_frame, emotion,
                        delta=1.0 / job.fps, frame=i)
