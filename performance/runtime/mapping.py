@@ -26,6 +26,7 @@ from performance.core.errors import OutputError
 from performance.operator.preview import text_panel
 from performance.runtime.tool_window import Step, run_tool, tool_window
 from performance.venue import editor as ed
+from performance.venue.homography import Point
 from performance.venue.projector import ProjectorCalibration, save_projector
 
 if TYPE_CHECKING:
@@ -111,21 +112,20 @@ def grid_image(cal: ProjectorCalibration, status: str = "", selected: int | None
         y = margin if cy == 0 else h - margin - label.shape[0]
         _paste(image, label, x, y)
     if node is not None and cal.mesh is not None:
-        _mark_nodes(image, cal.mesh.columns, cal.mesh.rows, node, factor)
+        _mark_nodes(image, cal.mesh.places(), node, factor)
     if status:
         line = text_panel([(status, WHITE)], min(w - 2 * margin, 8 * len(status) + 16))
         _paste(image, line, margin + 60 * factor, h - margin - line.shape[0])
     return image
 
 
-def _mark_nodes(image: np.ndarray, columns: int, rows: int, selected: int, factor: int) -> None:
-    """Square dots (4 x `factor` + 1 pixels across) on the mesh's nodes, the selected one green."""
+def _mark_nodes(image: np.ndarray, places: list[Point], selected: int, factor: int) -> None:
+    """Square dots (4 x `factor` + 1 pixels across) on the mesh nodes' `places` in the
+    picture (Mesh.places), the `selected` one green."""
     h, w = image.shape[:2]
     half = 2 * factor
-    for index in range(columns * rows):
-        row, col = divmod(index, columns)
-        x = round(col / (columns - 1) * (w - 1))
-        y = round(row / (rows - 1) * (h - 1))
+    for index, (u, v) in enumerate(places):
+        x, y = round(u * (w - 1)), round(v * (h - 1))
         colour = GREEN if index == selected else YELLOW
         image[max(0, y - half):y + half + 1, max(0, x - half):x + half + 1] = colour[:3]
 

@@ -201,9 +201,7 @@ def node_positions(cal: ProjectorCalibration) -> list[Point]:
     mesh = cal.mesh
     if mesh is None:
         return []
-    places = [(col / (mesh.columns - 1), row / (mesh.rows - 1))
-              for row in range(mesh.rows) for col in range(mesh.columns)]
-    pinned = apply(square_to_quad(cal.corners), places)
+    pinned = apply(square_to_quad(cal.corners), mesh.places())
     return [(float(x) + dx, float(y) + dy) for (x, y), (dx, dy) in zip(pinned, mesh.offsets,
                                                                          strict=True)]
 

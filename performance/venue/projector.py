@@ -67,6 +67,12 @@ class Mesh:
     def is_flat(self) -> bool:
         return all(dx == 0.0 and dy == 0.0 for dx, dy in self.offsets)
 
+    def places(self) -> list[Point]:
+        """Each node's place in the picture (row-major, (0, 0) top-left to (1, 1)): where
+        the corner-pin takes it from, before its offset."""
+        return [(col / (self.columns - 1), row / (self.rows - 1))
+                for row in range(self.rows) for col in range(self.columns)]
+
 
 @dataclass(frozen=True)
 class SoftEdges:
