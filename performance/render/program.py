@@ -33,7 +33,8 @@ from performance.render.source import (
 from performance.render.uniforms import SHADER_ROOT
 
 if TYPE_CHECKING:
-    from performance.render.trial import ShaderTrials, TrialVerdict
+    from performance.render.trial import ShaderTrials
+    from performance.render.trial_process import TrialVerdict
 
 VERTEX_SHADER = """#version 330
 out vec2 v_uv;

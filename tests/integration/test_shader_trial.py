@@ -20,7 +20,7 @@ import pytest
 import performance.runtime.stage as stage_module
 from performance.config import Settings
 from performance.core.types import RoomEmotion
-from performance.render.trial import BUDGET_FRAMES
+from performance.render.trial_process import BUDGET_FRAMES
 from performance.runtime.live import LiveOptions, run_live
 from performance.show.commands import Command
 from performance.show.frame import Layer, ShowFrame

@@ -22,7 +22,7 @@ from performance.config import DEFAULT_CUES, Settings
 from performance.control.hub import ControlHub
 from performance.core.clock import ManualClock, MonotonicClock
 from performance.core.types import RoomEmotion
-from performance.render.trial import BUDGET_FRAMES
+from performance.render.trial_process import BUDGET_FRAMES
 from performance.runtime.assemble import build_show
 from performance.runtime.live import LiveOptions, run_live
 from performance.runtime.services import RELOAD_EVERY, ShowServices
