@@ -375,7 +375,7 @@ def _get(port: int, path: str, host: str) -> tuple[int, dict[str, str]]:
 def test_the_page_forbids_framing_and_the_page_still_draws_under_its_policy(
         rig: Rig, driver: webdriver.Chrome) -> None:
     port = rig.console.address[1]
-    for path in ("/", "/static/console.js", "/static/console.css"):
+    for path in ("/", "/static/console.js", "/static/inputs.js", "/static/console.css"):
         status, headers = _get(port, path, f"127.0.0.1:{port}")
         assert status == 200, path
         assert headers["X-Frame-Options"] == "DENY"
