@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from performance.core.types import RoomEmotion
 from performance.operator.info import OperatorInfo
 from performance.operator.preview import OperatorView
+from performance.render.finish import GpuWait
 from performance.show.frame import ShowFrame
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ class CompositorOutput:
                  inspect: Inspect | None = None,
                  pictures: PictureTap | None = None) -> None:
         self.ctx, self.compositor, self.view, self.window = ctx, compositor, view, window
+        self.gpu = GpuWait(ctx)  # the frame's waits for the GPU let other threads run
         self._events = events
         self.inspect = inspect
         self.pictures = pictures
@@ -125,6 +127,7 @@ class CompositorOutput:
 
     def present(self, info: OperatorInfo) -> None:
         comp = self.compositor
+        self.gpu.wait()  # the stage drawn, the interpreter lock let go (render/finish.py)
         comp.begin()
         if self.pictures is not None:
             self._offer(info)
@@ -132,10 +135,9 @@ class CompositorOutput:
             comp.overlay(layer.key, layer.image, layer.position)
         if self.inspect is not None:
             self.inspect(info.frame, comp)
+        self.gpu.wait()  # headless: the GPU's work counts in the frame time
         if self.window is not None:
             self.window.flip()
-        else:
-            self.ctx.finish()  # headless: count the GPU's work in the frame time
 
     def _offer(self, info: OperatorInfo) -> None:
         assert self.pictures is not None

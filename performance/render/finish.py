@@ -1,0 +1,71 @@
+"""Waiting for the GPU without holding Python's interpreter lock.
+
+moderngl holds the interpreter lock (the GIL) for the whole of every call, so when the render
+thread waits for the frame to be drawn (`ctx.finish()`, a read-back, or the draw that samples
+a texture still being drawn), no other thread of the render process runs: the capture thread
+misses frames, and with it perception (`bench/bench_live.py`: 73-80 % of a 24 fps clip
+captured inside an enclave show on llvmpipe, perception 12-15 frames a second; 100 % and 23.8
+with this wait). `GpuWait` calls the driver's `glFinish`
+through ctypes instead, which lets go of the lock for the call, so the wait costs the other
+threads nothing; the moderngl calls after it find the work done.
+
+Owns: finding `glFinish` in the process's OpenGL library (GLVND's libOpenGL or libGL, which
+dispatch to the context current on this thread, whether EGL or GLX made it), and the
+fallback to moderngl's own `finish` (holding the lock) where no such library is found.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import moderngl
+
+log = logging.getLogger(__name__)
+
+LIBRARIES: dict[str, tuple[str, ...]] = {
+    "linux": ("libOpenGL.so.0", "libGL.so.1", "libGL.so"),
+    "darwin": ("/System/Library/Frameworks/OpenGL.framework/OpenGL",),
+    "win32": ("opengl32",),
+}
+"""Where glFinish is looked for, per platform, in order."""
+
+
+def _gl_finish() -> Callable[[], None] | None:
+    """The driver's glFinish as a ctypes function (the GIL released while it runs), or None."""
+    loader = ctypes.WinDLL if sys.platform == "win32" else ctypes.CDLL  # type: ignore[attr-defined]
+    for name in LIBRARIES.get(sys.platform, LIBRARIES["linux"]):
+        try:
+            function = loader(name).glFinish
+        except (OSError, AttributeError):
+            continue
+        function.restype = None
+        function.argtypes = []
+        return function
+    return None
+
+
+class GpuWait:
+    """`wait()` returns when everything drawn in `ctx` so far is done, with the GIL released
+    for the wait where the OpenGL library can be called directly (`gil_free`); otherwise
+    it is moderngl's `ctx.finish()`, said once in the log. `ctx` must be current on the
+    calling thread (the render thread's context is)."""
+
+    def __init__(self, ctx: moderngl.Context) -> None:
+        self.ctx = ctx
+        self._finish = _gl_finish()
+        self.gil_free = self._finish is not None
+        if self._finish is None:
+            log.info("no OpenGL library to call glFinish in: the render thread waits for "
+                     "the GPU holding the interpreter lock")
+
+    def wait(self) -> None:
+        """Wait for the GPU's work so far (the frame drawn), letting other threads run."""
+        if self._finish is not None:
+            self._finish()
+        else:
+            self.ctx.finish()
