@@ -17,12 +17,14 @@ inference (goal: 1.5 x inference + one frame period, as a ratio); render p99 wit
 perception / without (goal 1.15), and against the bare shader loop.
 
 Usage: .venv/bin/python bench/bench_live.py [--seconds 15] [--visual enclave] [--size 1280x720]
+       [--renderer-nice N]   (the rig's renderer_nice setting)
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -74,7 +76,7 @@ def live(visual: str, size: tuple[int, int], seconds: float, isolation: Isolatio
     options = LiveOptions(input=SCRIPTED if isolation is None else str(CLIP),
                           loop_video=True, headless=True, size=size, seconds=seconds,
                           visual=visual, scripted_faces=1)
-    chosen = settings if isolation is None else Settings(perception=isolation.value)
+    chosen = settings if isolation is None else replace(settings, perception=isolation.value)
     report = run_live(options, chosen, report=lambda _: None)
     return report.stats
 
@@ -126,9 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each live run")
     parser.add_argument("--visual", default="enclave")
     parser.add_argument("--size", default="1280x720")
+    parser.add_argument("--renderer-nice", type=int, default=Settings().renderer_nice,
+                        help="the renderer_nice setting of the rig's runs")
     args = parser.parse_args(argv)
     size = (int(args.size.split("x")[0]), int(args.size.split("x")[1]))
-    settings = Settings(sound=False)
+    settings = Settings(sound=False, renderer_nice=args.renderer_nice)
     frames = clip_frames(80)
     quiet_ms = quiet_inference(frames, settings)
     runs = {iso: live(args.visual, size, args.seconds, iso, settings)

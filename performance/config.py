@@ -34,6 +34,7 @@ class Settings:
     tiles: str = "adaptive"  # crowd tiling: adaptive (when small faces are likely), off, auto, CxR
     perception: str = "process"  # where the face model runs: process (own process) or thread
     perception_cpu: str = "last"  # the CPU the perception process is kept on: last, any, or N
+    renderer_nice: int = 0  # nice level of a software renderer's threads (0: as the show's)
     smooth_time: float = 0.35  # seconds for a face's emotion to follow a change
     forget_after: float = 1.5  # seconds an unseen face keeps its id
     learn_baseline: bool = True  # learn each face's own resting expression while in view
@@ -135,6 +136,7 @@ SAMPLE_RATE = 48000  # the synth's sample rate, live and in renders (Hz)
 
 _LIMITS: dict[str, tuple[float, float]] = {
     "max_faces": (1, 64),
+    "renderer_nice": (0, 19),
     "smooth_time": (0.01, 30.0),
     "forget_after": (0.0, 600.0),
     "osc_port": (0, 65535),

@@ -24,6 +24,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from performance.config import LIVE_FPS
+from performance.core.priority import yield_cpu
 from performance.render.source import display_path
 from performance.render.trial_process import (
     COMPILE_S,
@@ -33,7 +34,6 @@ from performance.render.trial_process import (
     size_text,
     time_text,
     trial_main,
-    yield_cpu,
 )
 
 log = logging.getLogger(__name__)

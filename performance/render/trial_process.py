@@ -28,6 +28,7 @@ import moderngl
 
 from performance.core.inputs import ShaderInput
 from performance.core.orphans import die_with_parent, leave_stop_signals_to_parent, parent_alive
+from performance.core.priority import yield_cpu
 from performance.core.types import CrowdReading
 from performance.render.frame_uniforms import FrameUniforms
 from performance.render.headless import OffscreenTarget
@@ -48,7 +49,6 @@ COMPILE_S = 10.0  # deadline for compiling and linking an edit
 REFERENCE_S = 20.0  # deadline for drawing the visuals on stage (trusted programs)
 FIRST_FRAME_S = 2.0  # allowance for an edit's first frame (drivers finish compiling there)
 SLACK_S = 0.25  # added to every frame deadline (timer and scheduling noise)
-NICE = 10  # the trial process yields the CPU to the show (a software renderer shares it)
 
 Reference = tuple[str, tuple[ShaderInput, ...]]
 """One of the show's programs: its fragment source and declared inputs."""
@@ -212,13 +212,6 @@ def run_trial(bench: _Bench, job: TrialJob, step: Step) -> TrialVerdict:
         return TrialVerdict(job.job, job.name, source, None, files, frame, budget)
     finally:
         compiled.release()
-
-
-def yield_cpu(pid: int) -> None:
-    """Lower a process's priority to NICE (0: this one): a software renderer in the trial
-    process must not take the CPU from the show's."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, pid, max(NICE, os.getpriority(os.PRIO_PROCESS, pid)))
 
 
 def trial_main(conn: Connection, parent_pid: int) -> None:

@@ -12,6 +12,7 @@ opens is released however it ends.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from performance.config import DEFAULT_SCRIPTED_FACES, LIVE_FPS, STAGE_SIZE, Isolation, Settings
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.mailbox import CommandQueue, CommandSink
+from performance.core.priority import yield_renderer_threads
 from performance.core.status import InputStatus
 from performance.core.types import RoomEmotion
 from performance.operator.keys import KeyAction
@@ -49,6 +51,8 @@ if TYPE_CHECKING:
     from performance.recording.replay import ReplayFeed
     from performance.recording.tap import RecordingTap
     from performance.render.context import GLContext
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,10 @@ def run_live(
             engine = tap.wrap_engine(engine)
             stack.callback(tap.stop)  # a recording is saved however the run ends
         ctx, window = _open_output(options, stack)
+        lowered = yield_renderer_threads(settings.renderer_nice)
+        if lowered:
+            log.info("the software renderer's %d threads run at nice %d: perception, "
+                     "capture, control and sound come first", lowered, settings.renderer_nice)
         from performance.render.context import Compositor
 
         compositor = Compositor(ctx, options.size,
