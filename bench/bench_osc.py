@@ -22,6 +22,7 @@ for the rig's interpreter lock:
 
 Prints a markdown table, then one JSON line per figure.
 Usage: .venv/bin/python bench/bench_osc.py [--gos N] [--thump-seconds S] [--size WxH]
+       [--only thump|go] [--flood-seconds S] [--renderer-nice N]
 """
 
 from __future__ import annotations
@@ -240,17 +241,20 @@ def go_client(udp_port: int, tcp_port: int, gos: int, flood_seconds: float) -> N
 # --- the rig ---------------------------------------------------------------------------
 
 def run_rig(control: str, *, cues: bool, client: list[str], size: tuple[int, int],
-            udp_port: int, tcp_port: int) -> tuple[list[tuple[float, str | None]], str, str]:
+            udp_port: int, tcp_port: int, renderer_nice: int | None = None
+            ) -> tuple[list[tuple[float, str | None]], str, str]:
     """One headless run until the client ends: (frame time and cue id)s, the client's
     output, the renderer."""
-    from performance.config import Settings
+    from performance.config import DEFAULTS, Settings
     from performance.core.clock import MonotonicClock
     from performance.runtime.assemble import build_show, shader_catalog
     from performance.runtime.live import LiveOptions, run_live
     from performance.runtime.services import start_services
 
     settings = Settings(sound=False, osc_host=LOCAL, osc_port=udp_port, osc_tcp_port=tcp_port,
-                        osc_reply_port=0, control=control, cues=str(CUES) if cues else "")
+                        osc_reply_port=0, control=control, cues=str(CUES) if cues else "",
+                        renderer_nice=DEFAULTS.renderer_nice if renderer_nice is None
+                        else renderer_nice)
     show = build_show(settings, visual=None if cues else "essence_module",
                       visuals=shader_catalog())
     clock = MonotonicClock()
@@ -347,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--thump-seconds", type=float, default=8.0)
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--only", choices=["thump", "go"], help="one kind of figure")
+    parser.add_argument("--renderer-nice", type=int,
+                        help="the rig's renderer_nice setting (default: the setting's own)")
     parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--thump-client", nargs=3, type=float, help=argparse.SUPPRESS)
     parser.add_argument("--flood-seconds", type=float, default=30.0,
@@ -379,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
             udp, tcp = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
             frames, out, renderer = run_rig(
                 control, cues=False, size=size, udp_port=udp, tcp_port=tcp,
+                renderer_nice=args.renderer_nice,
                 client=["--thump-client", str(udp), str(bare_port), str(args.thump_seconds)])
             got = json.loads(out)
             for q, name in ((0.5, "p50"), (0.95, "p95")):
@@ -390,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             udp, tcp = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
             frames, out, renderer = run_rig(
                 control, cues=True, size=size, udp_port=udp, tcp_port=tcp,
+                renderer_nice=args.renderer_nice,
                 client=["--go-client", str(udp), str(tcp), str(args.gos),
                         str(args.flood_seconds)])
             sends = json.loads(out)

@@ -6,9 +6,11 @@ import threading
 import time
 
 import moderngl
+import numpy as np
 import pytest
 
 from performance.render.finish import GpuWait
+from performance.render.headless import release_framebuffer
 
 pytestmark = pytest.mark.gl
 
@@ -46,11 +48,10 @@ class Counter:
         self._thread.join(5)
 
 
-def _heavy_frame(gl: moderngl.Context) -> tuple[moderngl.Framebuffer, object, float]:
+def _heavy_frame(gl: moderngl.Context
+                 ) -> tuple[moderngl.Framebuffer, moderngl.VertexArray, float]:
     """A framebuffer, a draw of a loop shader into it, and n such that one frame takes at
     least 0.15 s with moderngl's own finish (doubling n until it does)."""
-    import numpy as np
-
     prog = gl.program(vertex_shader=VERTEX, fragment_shader=HEAVY)
     quad = gl.buffer(np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype="f4").tobytes())
     vao = gl.vertex_array(prog, [(quad, "2f", "pos")])
@@ -78,11 +79,11 @@ def test_the_wait_lets_other_threads_run_and_the_frame_is_done_when_it_returns(
     counter = Counter()
     try:
         for name, finish in (("moderngl", gl.finish), ("gpu wait", wait.wait)):
-            vao.render(moderngl.TRIANGLE_STRIP)  # type: ignore[attr-defined]
+            vao.render(moderngl.TRIANGLE_STRIP)
             before = counter.count
             finish()
             counted[name] = counter.count - before
-        vao.render(moderngl.TRIANGLE_STRIP)  # type: ignore[attr-defined]
+        vao.render(moderngl.TRIANGLE_STRIP)
         wait.wait()
         started = time.perf_counter()
         fbo.read(components=3)  # the frame is drawn: nothing is left to wait for
@@ -92,4 +93,5 @@ def test_the_wait_lets_other_threads_run_and_the_frame_is_done_when_it_returns(
     print(counted, f"frame {frame_s * 1000:.0f} ms, read after the wait {read_s * 1000:.1f} ms")
     assert counted["gpu wait"] > 10 * counted["moderngl"] + 1000, counted
     assert read_s < frame_s / 4, (read_s, frame_s)
-    fbo.release()
+    vao.release()
+    release_framebuffer(gl, fbo)  # the current one: the default is bound first
