@@ -17,10 +17,11 @@ holds up another. A WebSocket whose Origin names another host:port is refused (a
 elsewhere must not drive the show); a request whose Host is not a loopback name (loopback
 console) or not an IP literal or this machine's name (bound wider) is refused too (DNS
 rebinding), on both sites; bound wider with a passcode, OSCQuery keeps `/essence/status`
-to itself (403). Every page response forbids framing and anything not from this origin
-(`PAGE_HEADERS`). At most `MAX_PAGES` pages (`MAX_PAGES_PER_HOST` of one host when bound
-wider), messages of at most `MAX_MESSAGE` bytes; whatever a message holds, it gets a
-one-line error reply and never ends the page's handler.
+(403) from a host that has not connected with the passcode (`ControlHub.host_authenticated`).
+Every page response forbids framing and anything not from this origin (`PAGE_HEADERS`).
+At most `MAX_PAGES` pages (`MAX_PAGES_PER_HOST` of one host when bound wider), messages of
+at most `MAX_MESSAGE` bytes; whatever a message holds, it gets a one-line error reply and
+never ends the page's handler.
 """
 
 from __future__ import annotations
@@ -244,7 +245,8 @@ class ConsoleServer:
 
         if not self._host_ok(request):
             return web.Response(status=403)
-        private = self.needs_passcode  # bound wider with a passcode: no status unasked
+        # bound wider with a passcode: the status only to a host that connected with it
+        private = self.needs_passcode and not self.hub.host_authenticated(request.remote or "")
         if private and status_path(request.path):
             return web.Response(status=403)
         info = HostInfo(self.options.name, self.options.osc_host, self.options.osc_udp_port,

@@ -256,6 +256,12 @@ class AccessPolicy:
             if self._per_host[host] <= 0:
                 del self._per_host[host]
 
+    def host_authenticated(self, host: str) -> bool:
+        """Whether a session of `host` holds the passcode's authentication now (over OSC, or
+        a console page still open); every host does when no passcode is set."""
+        return not self.passcode or any(
+            s.authed and s.host == host for s in self._sessions.values())
+
     def valued(self, key: SenderKey) -> bool:
         """Whether a sender's session authenticated with the passcode, unlocked, subscribed
         or chose its reply port (a TCP connection's is kept longest, `OscServer`)."""

@@ -290,6 +290,11 @@ class ControlHub:
         with self._lock:
             return self.access.valued(sender)
 
+    def host_authenticated(self, host: str) -> bool:
+        """`AccessPolicy.host_authenticated`, under the lock (the console's OSCQuery asks)."""
+        with self._lock:
+            return self.access.host_authenticated(host)
+
     def forget(self, sender: SenderKey) -> None:
         """The sender is gone (TCP connection closed): drop its session and subscription."""
         with self._lock:

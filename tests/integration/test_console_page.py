@@ -409,11 +409,13 @@ def test_a_forged_host_is_refused_on_a_loopback_and_on_a_wide_console(rig: Rig) 
         wide.stop()
 
 
-def test_a_passcode_console_shows_nothing_before_the_passcode_and_caps_each_host() -> None:
+def test_a_passcode_console_shows_nothing_before_the_passcode_and_caps_each_host_and_oscquery_too(
+) -> None:
     hub = ControlHub(HubOptions(passcode="pw"))
     hub.publish(RigStatus(faces=4))
     server = ConsoleServer(hub, ConsoleOptions(host="0.0.0.0", port=0, oscquery_port=0,
                                                passcode="pw"), max_pages_per_host=2)
+    osc = OscServer(hub, host="127.0.0.1", udp_port=0, tcp_port=None, reply_port=0)
     server.start()
     try:
         assert server.address is not None and server.oscquery_address is not None
@@ -440,14 +442,32 @@ def test_a_passcode_console_shows_nothing_before_the_passcode_and_caps_each_host
         assert before == ["hello"]
         assert after[0] == "reply" and {"history", "cues", "state"} <= set(after)
         assert (code, reason) == (1013, "console full: 2 pages open from 127.0.0.1")
-        query = server.oscquery_address[1]
+        query = server.oscquery_address[1]  # the pages are closed: nobody here connected
         assert _get(query, "/essence/status/faces?VALUE", f"127.0.0.1:{query}")[0] == 403
         assert _get(query, "/essence/status", f"127.0.0.1:{query}")[0] == 403
         with urllib.request.urlopen(f"http://127.0.0.1:{query}/", timeout=3) as response:
             tree = json.loads(response.read())
         assert "status" not in tree["CONTENTS"]["essence"]["CONTENTS"]
         assert "go" in tree["CONTENTS"]["essence"]["CONTENTS"]
+        # a controller on this host connects over OSC with the passcode: OSCQuery shows it
+        # the status too (a wrong code first: still nothing)
+        osc.start()
+        assert osc.udp_address is not None
+        for code in ("wrong", "pw"):
+            subprocess.run(["oscsend", "127.0.0.1", str(osc.udp_address[1]), "/connect", "s",
+                            code], check=True, timeout=10)
+            if code == "wrong":
+                time.sleep(0.3)
+                assert _get(query, "/essence/status", f"127.0.0.1:{query}")[0] == 403
+        assert wait_until(lambda: _get(query, "/essence/status/faces?VALUE",
+                                       f"127.0.0.1:{query}")[0] == 200, 5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{query}/essence/status/faces?VALUE",
+                                    timeout=3) as response:
+            assert json.loads(response.read()) == {"VALUE": [4]}
+        with urllib.request.urlopen(f"http://127.0.0.1:{query}/", timeout=3) as response:
+            assert "status" in json.loads(response.read())["CONTENTS"]["essence"]["CONTENTS"]
     finally:
+        osc.stop()
         server.stop()
 
 

@@ -94,6 +94,18 @@ def test_passcode_required_per_sender_before_any_change() -> None:
     assert counts["denied"] == 2 and counts["bad_passcode"] == 1
 
 
+def test_a_host_counts_as_connected_while_one_of_its_sessions_holds_the_passcode() -> None:
+    hub = ControlHub(HubOptions(passcode="4321"))
+    assert not hub.host_authenticated(A[1])
+    send(hub, A, "/connect", "0000")
+    assert not hub.host_authenticated(A[1])
+    send(hub, A, "/connect", "4321")
+    assert hub.host_authenticated(A[1]) and not hub.host_authenticated("10.9.9.9")
+    hub.forget(A)  # its session is gone (a page closed, a TCP connection ended)
+    assert not hub.host_authenticated(A[1])
+    assert ControlHub().host_authenticated("10.9.9.9")  # no passcode: everyone
+
+
 def test_show_mode_refuses_editing_and_needs_the_passcode_to_change() -> None:
     hub = ControlHub(HubOptions(passcode="pw", show_mode=True))
     send(hub, A, "/connect", "pw")
