@@ -10,8 +10,10 @@ go of the lock for the call, so the wait costs the other threads nothing; the mo
 after it find the work done.
 
 Owns: finding `glFinish` in the process's OpenGL library (GLVND's libOpenGL or libGL, which
-dispatch to the context current on this thread, whether EGL or GLX made it), and the
-fallback to moderngl's own `finish` (holding the lock) where no such library is found.
+dispatch to the context current on this thread, whether EGL or GLX made it), the fallback to
+moderngl's own `finish` (holding the lock) where no such library is found, and which
+renderers draw on the CPU (`is_software`: only there does the draw that samples a texture
+still being drawn stop the calling thread, so only there is it worth waiting before it).
 """
 
 from __future__ import annotations
@@ -33,6 +35,16 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
     "win32": ("opengl32",),
 }
 """Where glFinish is looked for, per platform, in order."""
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swiftshader", "software rasterizer",
+                      "software renderer", "gdi generic")
+"""GL_RENDERER words of drivers that draw on the CPU and block a call that samples a texture
+still being drawn (a GPU orders that itself, without stopping the calling thread)."""
+
+
+def is_software(renderer: str) -> bool:
+    """Whether the GL_RENDERER string names a renderer that draws on the CPU."""
+    name = renderer.lower()
+    return any(word in name for word in SOFTWARE_RENDERERS)
 
 
 def _gl_finish() -> Callable[[], None] | None:
@@ -52,11 +64,15 @@ def _gl_finish() -> Callable[[], None] | None:
 class GpuWait:
     """`wait()` returns when everything drawn in `ctx` so far is done, with the GIL released
     for the wait where the OpenGL library can be called directly (`gil_free`); otherwise
-    it is moderngl's `ctx.finish()`, said once in the log. `ctx` must be current on the
+    it is moderngl's `ctx.finish()`, said once in the log. `before_sampling()` is the same
+    wait on a software renderer (`software`), where the draw that samples a texture still
+    being drawn would wait holding the lock, and nothing on a GPU, which would lose the
+    overlap of its drawing with the thread's next calls. `ctx` must be current on the
     calling thread (the render thread's context is)."""
 
     def __init__(self, ctx: moderngl.Context) -> None:
         self.ctx = ctx
+        self.software = is_software(str(ctx.info.get("GL_RENDERER", "")))
         self._finish = _gl_finish()
         self.gil_free = self._finish is not None
         if self._finish is None:
@@ -69,3 +85,8 @@ class GpuWait:
             self._finish()
         else:
             self.ctx.finish()
+
+    def before_sampling(self) -> None:
+        """Before a draw that samples what was just drawn: `wait()` on a software renderer."""
+        if self.software:
+            self.wait()

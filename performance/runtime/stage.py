@@ -127,7 +127,7 @@ class CompositorOutput:
 
     def present(self, info: OperatorInfo) -> None:
         comp = self.compositor
-        self.gpu.wait()  # the stage drawn, the interpreter lock let go (render/finish.py)
+        self.gpu.before_sampling()  # llvmpipe: the stage drawn, the lock let go (finish.py)
         comp.begin()
         if self.pictures is not None:
             self._offer(info)

@@ -78,7 +78,8 @@ def test_the_wait_lets_other_threads_run_and_the_frame_is_done_when_it_returns(
     counted: dict[str, int] = {}
     counter = Counter()
     try:
-        for name, finish in (("moderngl", gl.finish), ("gpu wait", wait.wait)):
+        for name, finish in (("moderngl", gl.finish), ("gpu wait", wait.wait),
+                             ("before sampling", wait.before_sampling)):
             vao.render(moderngl.TRIANGLE_STRIP)
             before = counter.count
             finish()
@@ -92,6 +93,9 @@ def test_the_wait_lets_other_threads_run_and_the_frame_is_done_when_it_returns(
         counter.stop()
     print(counted, f"frame {frame_s * 1000:.0f} ms, read after the wait {read_s * 1000:.1f} ms")
     assert counted["gpu wait"] > 10 * counted["moderngl"] + 1000, counted
+    assert wait.software == ("llvmpipe" in gl.info["GL_RENDERER"])
+    if wait.software:  # the draw that samples the frame would wait holding the lock
+        assert counted["before sampling"] > 10 * counted["moderngl"] + 1000, counted
     assert read_s < frame_s / 4, (read_s, frame_s)
     vao.release()
     release_framebuffer(gl, fbo)  # the current one: the default is bound first
