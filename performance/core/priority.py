@@ -5,7 +5,7 @@ where the operator asks for it (`Settings.renderer_nice`, 0 by default), a softw
 renderer's worker threads (Mesa llvmpipe's `llvmpipe-N`, which shade the frame on every
 core) yield to everything else (`yield_renderer_threads`): on a machine without a GPU the
 renderer otherwise takes an equal share of the face model's core, and a detection inside the
-show takes ×1.5-1.7 its time in a quiet process, ×1.0-1.2 with the threads at nice 10
+show takes ×1.6-1.7 its time in a quiet process, ×1.0-1.2 with the threads at nice 10
 (`bench/bench_live.py`). It is not the default because the renderer then also yields to any
 other busy process: under a 10,000 msg/s OSC flood sent from the same 2-core machine, GOs
 were shown late or not within 4 s (`bench/bench_osc.py`), where at nice 0 all were on time.
@@ -33,24 +33,24 @@ def yield_cpu(pid: int, nice: int = NICE) -> None:
         os.setpriority(os.PRIO_PROCESS, pid, max(nice, os.getpriority(os.PRIO_PROCESS, pid)))
 
 
-def thread_names(tasks: Path = TASKS) -> dict[int, str]:
+def thread_names() -> dict[int, str]:
     """This process's threads: id -> name (empty where /proc is not there)."""
     names: dict[int, str] = {}
     with contextlib.suppress(OSError):
-        for task in tasks.iterdir():
+        for task in TASKS.iterdir():
             with contextlib.suppress(OSError, ValueError):
                 names[int(task.name)] = (task / "comm").read_text().strip()
     return names
 
 
-def yield_renderer_threads(nice: int, tasks: Path = TASKS) -> int:
+def yield_renderer_threads(nice: int) -> int:
     """Lower this process's software-renderer threads to `nice` (0 or less: leave them);
     call it once the GL context exists (the driver starts them with the context). Returns
     how many threads were lowered (0 with a GPU: its driver has none)."""
     if nice <= 0:
         return 0
     lowered = 0
-    for tid, name in thread_names(tasks).items():
+    for tid, name in thread_names().items():
         if name.startswith(RENDERER_THREADS):
             yield_cpu(tid, nice)
             lowered += 1

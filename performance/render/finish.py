@@ -3,11 +3,11 @@
 moderngl holds the interpreter lock (the GIL) for the whole of every call, so when the render
 thread waits for the frame to be drawn (`ctx.finish()`, a read-back, or the draw that samples
 a texture still being drawn), no other thread of the render process runs: the capture thread
-misses frames, and with it perception (`bench/bench_live.py`: 73-80 % of a 24 fps clip
-captured inside an enclave show on llvmpipe, perception 12-15 frames a second; 100 % and 23.8
-with this wait). `GpuWait` calls the driver's `glFinish` through ctypes instead, which lets
-go of the lock for the call, so the wait costs the other threads nothing; the moderngl calls
-after it find the work done.
+misses frames, and perception waits for them (`bench/bench_live.py`, an enclave show on
+llvmpipe: capture delivered 15-20 of a clip's 24 frames a second and perception read 71-78 %
+of those, 12-15 a second; with this wait 23.8 and all of them). `GpuWait` calls the
+driver's `glFinish` through ctypes instead, which lets go of the lock for the call, so the
+wait costs the other threads nothing; the moderngl calls after it find the work done.
 
 Owns: finding `glFinish` in the process's OpenGL library (GLVND's libOpenGL or libGL, which
 dispatch to the context current on this thread, whether EGL or GLX made it), the fallback to

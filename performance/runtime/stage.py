@@ -135,7 +135,7 @@ class CompositorOutput:
             comp.overlay(layer.key, layer.image, layer.position)
         if self.inspect is not None:
             self.inspect(info.frame, comp)
-        self.gpu.wait()  # headless: the GPU's work counts in the frame time
+        self.gpu.wait()  # the frame done, the lock let go (headless: counted in its time)
         if self.window is not None:
             self.window.flip()
 

@@ -48,10 +48,14 @@ class Counter:
         self._thread.join(5)
 
 
+Owned = list[moderngl.Program | moderngl.Buffer]
+
+
 def _heavy_frame(gl: moderngl.Context
-                 ) -> tuple[moderngl.Framebuffer, moderngl.VertexArray, float]:
-    """A framebuffer, a draw of a loop shader into it, and n such that one frame takes at
-    least 0.15 s with moderngl's own finish (doubling n until it does)."""
+                 ) -> tuple[moderngl.Framebuffer, moderngl.VertexArray, float, Owned]:
+    """A framebuffer, a vertex array of a loop shader drawing into it, one frame's time (at
+    least 0.15 s with moderngl's own finish: the loop doubled until it is) and the program and
+    buffer to release after."""
     prog = gl.program(vertex_shader=VERTEX, fragment_shader=HEAVY)
     quad = gl.buffer(np.array([-1, -1, 1, -1, -1, 1, 1, 1], dtype="f4").tobytes())
     vao = gl.vertex_array(prog, [(quad, "2f", "pos")])
@@ -67,14 +71,14 @@ def _heavy_frame(gl: moderngl.Context
         if took >= 0.15 or n >= 1 << 22:
             break
         n *= 2
-    return fbo, vao, took
+    return fbo, vao, took, [prog, quad]
 
 
 def test_the_wait_lets_other_threads_run_and_the_frame_is_done_when_it_returns(
         gl: moderngl.Context) -> None:
     wait = GpuWait(gl)
     assert wait.gil_free, "glFinish not found in the process's OpenGL library"
-    fbo, vao, frame_s = _heavy_frame(gl)
+    fbo, vao, frame_s, owned = _heavy_frame(gl)
     counted: dict[str, int] = {}
     counter = Counter()
     try:
@@ -91,11 +95,11 @@ def test_the_wait_lets_other_threads_run_and_the_frame_is_done_when_it_returns(
         read_s = time.perf_counter() - started
     finally:
         counter.stop()
-    print(counted, f"frame {frame_s * 1000:.0f} ms, read after the wait {read_s * 1000:.1f} ms")
     assert counted["gpu wait"] > 10 * counted["moderngl"] + 1000, counted
     assert wait.software == ("llvmpipe" in gl.info["GL_RENDERER"])
     if wait.software:  # the draw that samples the frame would wait holding the lock
         assert counted["before sampling"] > 10 * counted["moderngl"] + 1000, counted
     assert read_s < frame_s / 4, (read_s, frame_s)
-    vao.release()
+    for thing in (vao, *owned):
+        thing.release()
     release_framebuffer(gl, fbo)  # the current one: the default is bound first
