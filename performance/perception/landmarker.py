@@ -11,26 +11,32 @@ MediaPipe name, and yaw/pitch/roll in degrees from the facial transformation mat
   (bicubic) and padded by 25 % per side first, as the calibration tables were made; boxes are
   mapped back to the original frame.
 * Tiling finds faces with the bundle's own face detector (`face_detector.tflite`, the
-  landmarker's first stage, loaded from the .task file) on overlapping tiles, and landmarks
-  each distinct face it finds once: boxes are merged across tiles, faces the full-frame pass
-  already found are dropped, and the rest are cut out onto a face sheet (sheet.py) that one
-  IMAGE-mode landmarker pass reads. `auto`/`CxR` tile every frame after a full-frame pass;
-  `adaptive` (the `tiles` default) runs the untiled pass as without tiling (VIDEO mode for
-  streams) and tiles only when small faces are likely (tiling.py has the rule).
-  `passes_last_frame`, `tiled_last_frame`, `landmarks_last_frame` and `tiled_frames` say what
-  a frame cost.
+  landmarker's first stage, loaded from the .task file and run through LiteRT by
+  detector.py, or MediaPipe's own detector graph without LiteRT) on overlapping tiles, and
+  landmarks each distinct face it finds once: boxes are merged across tiles, faces already
+  landmarked are dropped, and the rest are cut out onto a face sheet (sheet.py) that one
+  IMAGE-mode landmarker pass reads. An image pass (a still, `mode="image"`, or `auto`/`CxR`)
+  runs the detector on the whole frame first: with `adaptive` (the `tiles` default) a face
+  wider than 20 % of the frame means someone is at the camera and the landmarker runs
+  untiled, as without tiling; otherwise (and always with `auto`/`CxR`) the detector runs on
+  the tiles too and every face found goes onto the sheet, so no landmarker pass is spent on
+  the whole frame of a crowd. An adaptive stream runs its untiled VIDEO-mode pass first and
+  tiles when tiling.py's schedule says so. `passes_last_frame`, `tiled_last_frame`,
+  `landmarks_last_frame` and `tiled_frames` say what a frame cost.
 
-Cost (this project's 2-core CPU machine, XNNPACK; `bench/bench_tiling.py`): a detector pass,
-or a landmarker pass that finds nobody, costs ~2 ms; each face found ~9-11 ms more (478
-landmarks + blendshapes). A tiled still adds the detector on each tile (6 for 3x2) and one
-sheet pass, however many faces: six gallery faces cost 1.3-1.4x per face what six faces large
-enough for the untiled pass cost, each landmarked once. A stream with a crowd in view scans
-the tiles once a second and follows its faces between scans: 1.03-1.17x per face.
+Cost (this project's 2-core CPU machine, XNNPACK; `bench/bench_tiling.py`): a detector pass
+costs ~1.7 ms through LiteRT (~2.6 ms through MediaPipe's graph), a landmarker pass that finds
+nobody ~3-4 ms; each face found ~10-11 ms more (478 landmarks + blendshapes). A tiled still
+adds the detector on the frame and each tile (1 + 6 for 3x2) and one sheet pass, however many
+faces: six gallery faces cost ~1.2-1.3x per face what six faces large enough for the untiled
+pass cost, each landmarked once. A stream with a crowd in view scans the tiles once a second
+and follows its faces between scans: 1.05-1.2x per face.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import math
 import os
 import zipfile
@@ -51,7 +57,9 @@ from performance.core.clock import StrictTimestamps
 from performance.core.closing import Closing
 from performance.core.errors import ModelError
 from performance.core.types import FaceObservation, Frame, Observations
+from performance.perception.detector import FaceBoxes, PixelBox
 from performance.perception.expression import ExpressionNetwork
+from performance.perception.litert import runtime_missing
 from performance.perception.model import FACE_MODEL, read_verified
 from performance.perception.native import quiet_native_stderr
 from performance.perception.sheet import MAX_COLUMNS, build_sheets
@@ -75,6 +83,7 @@ SMALL_SIDE = 200
 """Images with a shorter side than this are upscaled and padded before detection."""
 UPSCALE_TO = 192
 PAD = 0.25
+log = logging.getLogger(__name__)
 DETECTOR_MEMBER = "face_detector.tflite"
 """The face detector inside the landmarker bundle (a zip), run alone on tiles."""
 
@@ -123,6 +132,27 @@ class _Found:
 
 
 _Candidate = tuple[BBox, float, _Found]
+
+
+class _GraphBoxes:
+    """MediaPipe's face detector graph behind `FaceBoxes`'s `boxes` (the fallback)."""
+
+    def __init__(self, graph: Any) -> None:
+        self._graph = graph
+
+    def boxes(self, image: np.ndarray) -> list[tuple[PixelBox, float]]:
+        result = self._graph.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
+                                             data=np.ascontiguousarray(image)))
+        out: list[tuple[PixelBox, float]] = []
+        for detection in result.detections:
+            b = detection.bounding_box
+            score = detection.categories[0].score if detection.categories else 1.0
+            out.append(((float(b.origin_x), float(b.origin_y), float(b.origin_x + b.width),
+                         float(b.origin_y + b.height)), float(score or 0.0)))
+        return out
+
+    def close(self) -> None:
+        self._graph.close()
 
 
 class FaceLandmarkerAdapter(Closing):
@@ -193,13 +223,18 @@ class FaceLandmarkerAdapter(Closing):
             raise ModelError(f"{self.model_path}: MediaPipe could not load it ({exc})") from exc
 
     def _create_detector(self) -> Any:
-        """The bundle's face detector alone (IMAGE mode), for the tiles."""
+        """The bundle's face detector alone, for the tiles: through LiteRT (detector.py,
+        ~2 ms a pass cheaper), or MediaPipe's own graph when the runtime is missing."""
         try:
             with zipfile.ZipFile(io.BytesIO(self._model)) as bundle:
                 model = bundle.read(DETECTOR_MEMBER)
         except (zipfile.BadZipFile, KeyError, OSError) as exc:
             raise ModelError(f"{self.model_path}: no {DETECTOR_MEMBER} to tile with ({exc})"
                              ) from exc
+        missing = runtime_missing()
+        if missing is None:
+            return FaceBoxes(model, self.model_path, min_score=self._conf[0])
+        log.info("%s: the tiles use MediaPipe's face detector", missing)
         options = vision.FaceDetectorOptions(
             base_options=BaseOptions(model_asset_buffer=model),
             running_mode=vision.RunningMode.IMAGE,
@@ -207,7 +242,7 @@ class FaceLandmarkerAdapter(Closing):
         )
         try:
             with quiet_native_stderr():
-                return vision.FaceDetector.create_from_options(options)
+                return _GraphBoxes(vision.FaceDetector.create_from_options(options))
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"{self.model_path}: MediaPipe could not load its face detector"
                              f" ({exc})") from exc
@@ -250,18 +285,17 @@ class FaceLandmarkerAdapter(Closing):
         """One detector pass over a tile: its faces' boxes (clipped to the tile, normalised to
         the frame), each ranked by `face_score` (whole ones first)."""
         height, width = img.shape[:2]
-        result = self._detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
-                                                data=tile.crop(img)))
+        found = self._detector.boxes(img[tile.y0:tile.y1, tile.x0:tile.x1])
         self.passes_last_frame += 1
         boxes: list[tuple[BBox, float, None]] = []
-        for detection in result.detections:
-            b = detection.bounding_box
-            x0, y0 = max(0, b.origin_x), max(0, b.origin_y)
-            x1, y1 = min(tile.width, b.origin_x + b.width), min(tile.height, b.origin_y + b.height)
+        for (bx0, by0, bx1, by1), confidence in found:
+            x0, y0 = max(0.0, bx0), max(0.0, by0)
+            x1, y1 = min(float(tile.width), bx1), min(float(tile.height), by1)
             if x1 > x0 and y1 > y0:
                 bbox = ((tile.x0 + x0) / width, (tile.y0 + y0) / height,
                         (tile.x0 + x1) / width, (tile.y0 + y1) / height)
-                boxes.append((bbox, face_score(bbox, tile.region, width, height), None))
+                boxes.append((bbox, face_score(bbox, tile.region, width, height, confidence),
+                              None))
         return boxes
 
     @staticmethod
@@ -281,9 +315,7 @@ class FaceLandmarkerAdapter(Closing):
         """The untiled pass: VIDEO mode for a stream unless `auto`/`CxR` tiling (IMAGE mode, as
         its tiles); a small still upscaled and padded first."""
         height, width = img.shape[:2]
-        fixed = self.tiling is not None and not self.tiling.adaptive
-        stream = self.mode == "video" and not frame.is_still and not fixed
-        ts = self._timestamps.next_ms(frame.timestamp) if stream else None
+        ts = self._timestamps.next_ms(frame.timestamp) if self._stream(frame) else None
         image, region = (upscale_and_pad(img, UPSCALE_TO, PAD) if small
                          else (img, (0.0, 0.0, float(width), float(height))))
         for pts, shapes, matrix in self._run(image, ts):
@@ -292,39 +324,63 @@ class FaceLandmarkerAdapter(Closing):
                       face_score(bbox_of(frame_pts), region, width, height),
                       (image, pts) if small else (img, frame_pts))
 
-    def _tile_now(self, tiling: TilingSettings, frame: Frame, width: int, height: int,
-                  found: list[_Candidate]) -> bool:
-        if not tiling.adaptive:  # `auto` or CxR: every frame large enough to cut
-            return can_tile(width, height, tiling)
-        widths = [x1 - x0 for (x0, _, x1, _), _, _ in found]
-        if self._schedule is not None and self.mode == "video" and not frame.is_still:
-            return self._schedule.should_tile(frame.timestamp, width, height, widths)
-        return small_faces_likely(width, height, widths, tiling)
+    def _stream(self, frame: Frame) -> bool:
+        """Whether this frame's untiled pass is VIDEO mode (an adaptive or untiled stream)."""
+        fixed = self.tiling is not None and not self.tiling.adaptive
+        return self.mode == "video" and not frame.is_still and not fixed
 
-    def _tiled(self, img: np.ndarray, tiling: TilingSettings, frame: Frame,
-               found: list[_Candidate]) -> None:
-        """Detector passes over the tiles; each face they find that `found` lacks is landmarked
-        once, on a face sheet (sheet.py). In an adaptive stream, between scans of the tiles
-        (`TilingSchedule.scan_due`), the faces the last tiled frame found are followed: cut
-        out where they were and landmarked again, without detector passes."""
+    def _looked_over(self, img: np.ndarray, frame: Frame, tiling: TilingSettings,
+                     found: list[_Candidate]) -> None:
+        """A tiled image pass, the detector first: its boxes on the whole frame say whether
+        someone is at the camera (`adaptive`: a face wider than `small_face`), and then the
+        landmarker runs untiled as without tiling; otherwise the detector runs on the tiles
+        too and every face found is landmarked once, on a face sheet (no untiled landmarker
+        pass spent on the faces large enough for it)."""
+        height, width = img.shape[:2]
+        whole = Tile(0, 0, width, height)
+        boxes = self._boxes(img, whole) if tiling.include_full_frame or tiling.adaptive else []
+        widths = [x1 - x0 for (x0, _, x1, _), _, _ in boxes]
+        if tiling.adaptive and not small_faces_likely(width, height, widths, tiling):
+            self._full_frame(img, frame, False, found)
+            return
+        self.tiled_last_frame = True
+        self.tiled_frames += 1
+        for tile in adaptive_tiles(width, height, tiling):
+            boxes += self._boxes(img, tile)
+        self._on_sheets(img, boxes, found)
+
+    def _tiled_stream(self, img: np.ndarray, frame: Frame, found: list[_Candidate]) -> None:
+        """An adaptive stream's tiled frame, after its untiled VIDEO-mode pass: detector
+        passes over the tiles when `TilingSchedule.scan_due`, and between scans the faces the
+        last tiled frame found, followed where they were (no detector pass); each face the
+        untiled pass lacks is landmarked once, on a face sheet."""
+        assert self._schedule is not None and self.tiling is not None
         height, width = img.shape[:2]
         self.tiled_last_frame = True
         self.tiled_frames += 1
-        stream = self.mode == "video" and not frame.is_still
-        schedule = self._schedule if stream else None
+        schedule = self._schedule
         boxes: list[tuple[BBox, float, None]] = []
-        if schedule is not None and self._followed and not schedule.scan_due(frame.timestamp):
+        if self._followed and not schedule.scan_due(frame.timestamp):
             boxes = [(bbox, score, None) for bbox, score in self._followed]
         else:
-            for tile in adaptive_tiles(width, height, tiling):
+            for tile in adaptive_tiles(width, height, self.tiling):
                 boxes += self._boxes(img, tile)
-            if schedule is not None:
-                schedule.scanned(frame.timestamp)
+            schedule.scanned(frame.timestamp)
+        before = len(found)
+        self._on_sheets(img, boxes, found)
+        self._followed = [(bbox, score) for bbox, score, _ in found[before:]]
+        schedule.record(frame.timestamp, len(self._followed))
+
+    def _on_sheets(self, img: np.ndarray, boxes: list[tuple[BBox, float, None]],
+                   found: list[_Candidate]) -> None:
+        """Landmark each distinct face in `boxes` that `found` lacks once, on face sheets
+        (sheet.py), and add it to `found`."""
+        height, width = img.shape[:2]
         known = [bbox for bbox, _, _ in found]
         new = [(bbox, score) for bbox, score, _ in merge_faces(boxes)
                if not any(same_face(bbox, k) for k in known)]
         new = new[:max(0, self.max_faces - len(found))]
-        before, start = len(found), 0
+        start = 0
         per_sheet = min(MAX_COLUMNS * MAX_COLUMNS, self.max_faces)
         for sheet in build_sheets(img, [bbox for bbox, _ in new], known, per_sheet):
             results = self._run(sheet.image, None)
@@ -333,9 +389,6 @@ class FaceLandmarkerAdapter(Closing):
                 _, shapes, matrix = results[i]
                 self._add(found, frame_pts, shapes, matrix, new[start + k][1], (img, frame_pts))
             start += len(sheet.boxes)
-        if schedule is not None:
-            self._followed = [(bbox, score) for bbox, score, _ in found[before:]]
-            schedule.record(frame.timestamp, len(self._followed))
 
     def detect(self, frame: Frame) -> Observations:
         """Find faces in `frame`; boxes are normalised to the frame's full size."""
@@ -345,12 +398,19 @@ class FaceLandmarkerAdapter(Closing):
         self.tiled_last_frame = False
         found: list[_Candidate] = []
         small = self.upscale_small and min(height, width) < SMALL_SIDE
-        tiling = None if small else self.tiling
-        if (tiling is None or tiling.adaptive or tiling.include_full_frame
-                or not can_tile(width, height, tiling)):
+        tiling = self.tiling
+        if small or tiling is None or not can_tile(width, height, tiling):
+            tiling = None
+        if tiling is None:
             self._full_frame(img, frame, small, found)
-        if tiling is not None and self._tile_now(tiling, frame, width, height, found):
-            self._tiled(img, tiling, frame, found)
+        elif not self._stream(frame):
+            self._looked_over(img, frame, tiling, found)
+        else:
+            self._full_frame(img, frame, False, found)
+            widths = [x1 - x0 for (x0, _, x1, _), _, _ in found]
+            if self._schedule is not None and self._schedule.should_tile(
+                    frame.timestamp, width, height, widths):
+                self._tiled_stream(img, frame, found)
         kept = [seen for _, _, seen in merge_faces(found)[: self.max_faces]]
         faces = [seen.face for seen in kept]
         if self.expression is not None:  # only the faces kept are read, once each

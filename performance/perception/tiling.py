@@ -15,24 +15,26 @@ Owns the geometry half of finding small faces (no MediaPipe here):
 * The `adaptive` mode (the default of the `tiles` setting) decides per frame whether to tile:
   `small_faces_likely` is its rule for one frame, `TilingSchedule` throttles it for streams.
 
-The adaptive rule. The untiled pass always runs first. Tiles follow only when the frame is
-large enough to cut (`can_tile`: the automatic grid has more than one tile, each at least
-`min_tile_px`) and that pass found no face or only faces narrower than `small_face` (20 % of
-the frame width: people far enough back that others beside them may be under the detector's
-limit). A frame with a face wider than that costs what untiled costs. For stills that is the
-whole rule. For a stream (VIDEO mode) the rule is checked at most once every `recheck_s`
-(1 s) of frame time; when a tiled frame finds faces the untiled pass missed, every frame is
-tiled until tiles have found nothing new for `crowd_hold_s` (1 s), whatever the untiled pass
-finds meanwhile (someone stepping close to the camera does not hide the crowd). So a live run
+The adaptive rule. A frame is tiled only when it is large enough to cut (`can_tile`: the
+automatic grid has more than one tile, each at least `min_tile_px`) and a first look at the
+whole frame found no face or only faces narrower than `small_face` (20 % of the frame width:
+people far enough back that others beside them may be under the detector's limit). For a
+still that first look is the face detector alone (the landmarker then runs untiled only when
+a larger face is there, so a still with someone at the camera costs what untiled costs, one
+detector pass more); for a stream (VIDEO mode) it is the untiled landmarker pass, which
+tracks between frames, and the rule is checked at most once every `recheck_s` (1 s) of frame
+time; when a tiled frame finds faces the untiled pass missed, every frame is tiled until
+tiles have found nothing new for `crowd_hold_s` (1 s), whatever the untiled pass finds
+meanwhile (someone stepping close to the camera does not hide the crowd). So a live run
 with a face wider than 20 % in view never tiles, and one with nobody, or only people the
 untiled pass finds, pays one tiled frame a second: its detector passes, and no landmark run
 for a face the untiled pass found.
 
-Cost: a tiled frame runs the face detector alone on each tile (a 3x2 grid: 6 passes, ~2 ms
-each on 2 CPU cores) and the landmarker once per sheet of up to 9 faces (~2 ms, plus ~10 ms per
-face), so each face is landmarked once, whichever tiles it lies in; a stream with a crowd in
-view scans the tiles once a second (`TilingSchedule.scan_due`) and follows its faces between
-scans (numbers in landmarker.py).
+Cost: a tiled frame runs the face detector alone on each tile (a 3x2 grid: 6 passes, ~1.7 ms
+each on 2 CPU cores through LiteRT) and the landmarker once per sheet of up to 9 faces (~3 ms,
+plus ~10 ms per face), so each face is landmarked once, whichever tiles it lies in; a stream
+with a crowd in view scans the tiles once a second (`TilingSchedule.scan_due`) and follows its
+faces between scans (numbers in landmarker.py).
 """
 
 from __future__ import annotations
@@ -328,10 +330,14 @@ def edge_clearance(bbox: BBox, region: Region, width: int, height: int) -> float
     return max(0.0, min(gaps) / fw) if gaps else math.inf
 
 
-def face_score(bbox: BBox, region: Region, width: int, height: int) -> float:
-    """Rank duplicates: whole faces (away from tile edges) first, then the larger extent."""
+def face_score(bbox: BBox, region: Region, width: int, height: int,
+               confidence: float = 0.0) -> float:
+    """Rank duplicates: whole faces (away from tile edges) first, then the detector's
+    `confidence` (in [0, 1]; a face seen large on a tile scores higher than the same face at
+    the detector's limit on the whole frame, where a box can span two neighbours), then the
+    larger extent."""
     clear = min(edge_clearance(bbox, region, width, height), 0.25) / 0.25
-    return clear + (bbox[2] - bbox[0]) * (bbox[3] - bbox[1])
+    return clear + confidence + 0.1 * (bbox[2] - bbox[0]) * (bbox[3] - bbox[1])
 
 
 def merge_faces(
