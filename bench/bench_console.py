@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 
-from report import ROOT, Figure, gl_renderer, publish
+from report import ROOT, Figure, gl_renderer, percentile, publish
 
 LOCAL = "127.0.0.1"
 COMMAND = json.dumps({"op": "connect", "code": ""})
@@ -34,11 +34,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((LOCAL, 0))
         return int(s.getsockname()[1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def echo_server(port: int) -> None:
@@ -128,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for control in ("process", "thread"):
             got = measure(control, args.size, args.seconds, bare_port)
-            for q, name in ((0.5, "p50"), (0.95, "p95")):
+            for q, name in ((50, "p50"), (95, "p95")):
                 figures.append(Figure(
                     f"console command round trip {name}, essence_module {args.size}, "
                     f"control={control}", percentile(got["rig"], q),

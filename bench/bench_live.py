@@ -32,8 +32,9 @@ from bare import BareShader
 from report import ROOT, Figure, gl_renderer, publish
 
 from performance.config import Isolation, Settings
+from performance.core.stats import percentile
 from performance.core.types import Frame
-from performance.runtime.framestats import StatsSummary, percentile
+from performance.runtime.framestats import StatsSummary
 from performance.runtime.live import LiveOptions, run_live
 from performance.runtime.pipeline import SCRIPTED, landmarker_factory
 

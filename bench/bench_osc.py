@@ -40,6 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from report import percentile  # noqa: E402  (bench/report.py, beside this script)
 
 LOCAL = "127.0.0.1"
 CUES = ROOT / "cues" / "neo_lumen.toml"
@@ -90,11 +91,6 @@ def free_port(kind: int) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind((LOCAL, 0))
         return int(s.getsockname()[1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
 # --- the processes that measure --------------------------------------------------------
@@ -293,7 +289,7 @@ def run_rig(control: str, *, cues: bool, client: list[str], size: tuple[int, int
 def frame_ms(frames: list[tuple[float, str | None]], after: float = 0.0) -> float:
     """The median frame time (ms) of the frames that ended after `after`."""
     return 1000.0 * percentile([b[0] - a[0] for a, b in itertools.pairwise(frames)
-                                if b[0] > after], 0.5)
+                                if b[0] > after], 50)
 
 
 @dataclass
@@ -388,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
                 renderer_nice=args.renderer_nice,
                 client=["--thump-client", str(udp), str(bare_port), str(args.thump_seconds)])
             got = json.loads(out)
-            for q, name in ((0.5, "p50"), (0.95, "p95")):
+            for q, name in ((50, "p50"), (95, "p95")):
                 rows.append(Row(f"/thump round trip {name}, essence_module {args.size} "
                                 f"(frame {frame_ms(frames):.0f} ms), control={control}",
                                 percentile(got["rig"], q), percentile(got["bare"], q),
@@ -409,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
                 tally = go_latencies(frames, sends, phase)
                 where = (f"{label}, {args.size} (frame {frame_ms(frames, measured):.0f} ms), "
                          f"control={control}")
-                for q, name in ((0.5, "p50"), (0.95, "p95")):
+                for q, name in ((50, "p50"), (95, "p95")):
                     rows.append(Row(f"OSC GO -> first frame showing the cue {name}, {where}",
                                     percentile(tally.shown, q), percentile(tally.ideal, q),
                                     len(tally.shown), tally.lost + tally.late, tally.note()))

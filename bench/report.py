@@ -23,6 +23,13 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The `q`th percentile (0-100) of unsorted `values`, as the rig takes it (core/stats.py)."""
+    from performance.core.stats import percentile as nearest_rank
+
+    return nearest_rank(sorted(values), q)
+
+
 @dataclass(frozen=True)
 class Figure:
     """One measured figure: the rig's value, the bare reference's, in `unit`; `goal` is the

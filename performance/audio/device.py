@@ -23,6 +23,7 @@ from performance.audio.synth import Synth
 from performance.config import DEFAULTS
 from performance.core.clock import work_seconds
 from performance.core.errors import EssenceError
+from performance.core.stats import percentile
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +225,7 @@ class AudioOutput:
     def stats(self) -> AudioStats:
         """A consistent-enough copy of the counters (read while the stream runs)."""
         kept = min(self.callbacks, TIMES_KEPT)
-        p99 = float(np.percentile(self._times[:kept], 99)) if kept else 0.0
+        p99 = percentile(sorted(self._times[:kept].tolist()), 99)
         return AudioStats(self.callbacks, self.underflows, self.late, self.errors,
                           self.callback_time_mean, self.callback_time_max, p99, self._period)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
 
+from performance.core.stats import percentile
 from performance.core.types import EMOTIONS
 from performance.recording.records import FiredBy, Recording
 
@@ -130,8 +131,8 @@ def _figure(value: float, digits: int = 1) -> str:
 
 
 def _percentile_ms(ordered: Sequence[float], q: float) -> float:
-    """The `q` quantile (nearest rank) of sorted seconds `ordered`, in ms."""
-    return 1000.0 * ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
+    """The `q`th percentile (0-100, `core/stats.py`) of sorted seconds `ordered`, in ms."""
+    return 1000.0 * percentile(ordered, q)
 
 
 def frame_time_rows(times: Sequence[float]) -> list[tuple[str, str]]:
@@ -140,15 +141,15 @@ def frame_time_rows(times: Sequence[float]) -> list[tuple[str, str]]:
     steps = sorted(b - a for a, b in pairwise(times))
     if not steps:
         return [("frames", str(len(times)))]
-    median = _percentile_ms(steps, 0.5)
+    median = _percentile_ms(steps, 50)
     span = times[-1] - times[0]
     return [
         ("frames", str(len(times))),
         ("seconds", _figure(span, 2)),
         ("mean rate (frames/s)", _figure(len(steps) / span if span > 0 else math.nan)),
         ("median frame time (ms)", _figure(median)),
-        ("95th percentile (ms)", _figure(_percentile_ms(steps, 0.95))),
-        ("99th percentile (ms)", _figure(_percentile_ms(steps, 0.99))),
+        ("95th percentile (ms)", _figure(_percentile_ms(steps, 95))),
+        ("99th percentile (ms)", _figure(_percentile_ms(steps, 99))),
         ("worst (ms)", _figure(1000.0 * steps[-1])),
         ("frames over 2x median", str(sum(1 for s in steps if 1000.0 * s > 2 * median))),
     ]
@@ -164,9 +165,9 @@ def work_time_rows(seconds: Sequence[float], period: float) -> list[tuple[str, s
     late = sum(1 for s in ordered if s > period)
     return [
         ("frames", str(len(ordered))),
-        ("median (ms)", _figure(_percentile_ms(ordered, 0.5))),
-        ("95th percentile (ms)", _figure(_percentile_ms(ordered, 0.95))),
-        ("99th percentile (ms)", _figure(_percentile_ms(ordered, 0.99))),
+        ("median (ms)", _figure(_percentile_ms(ordered, 50))),
+        ("95th percentile (ms)", _figure(_percentile_ms(ordered, 95))),
+        ("99th percentile (ms)", _figure(_percentile_ms(ordered, 99))),
         ("worst (ms)", _figure(1000.0 * ordered[-1])),
         (f"over {_figure(1000.0 * period)} ms (one show frame)",
          f"{late} ({100.0 * late / len(ordered):.0f} %)"),

@@ -12,10 +12,11 @@ frame, and a hitch in an uncapped run still counts.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass
 from statistics import median
+
+from performance.core.stats import percentile
 
 DROP_FACTOR = 1.5  # a frame longer than this many steady periods counts as dropped
 PACE_FRAMES = 60  # the steady pace is the median of this many recent frame times
@@ -64,14 +65,6 @@ class StatsSummary:
         if self.perceived_share is not None:
             line += f" ({100.0 * self.perceived_share:.0f}% of frames captured)"
         return line
-
-
-def percentile(ordered: list[float], q: float) -> float:
-    """The `q`th percentile (nearest rank) of values already sorted ascending."""
-    if not ordered:
-        return 0.0
-    rank = max(0, math.ceil(q / 100.0 * len(ordered)) - 1)
-    return ordered[rank]
 
 
 def _ms(ordered: list[float], q: float) -> float | None:
