@@ -233,7 +233,10 @@ class FaceLandmarkerAdapter(Closing):
                              ) from exc
         missing = runtime_missing()
         if missing is None:
-            return FaceBoxes(model, self.model_path, min_score=self._conf[0])
+            try:
+                return FaceBoxes(model, self.model_path, min_score=self._conf[0])
+            except ModelError as exc:  # LiteRT refused the detector MediaPipe can run
+                missing = str(exc)
         log.info("%s: the tiles use MediaPipe's face detector", missing)
         options = vision.FaceDetectorOptions(
             base_options=BaseOptions(model_asset_buffer=model),

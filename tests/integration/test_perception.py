@@ -144,10 +144,18 @@ def test_every_tiling_landmarks_each_face_once(face_model: Path, testdata: Path,
         assert all(set(f.blendshapes) == set(BLENDSHAPE_NAMES) for f in faces)
 
 
+@pytest.mark.parametrize("why", ["missing", "refused"])
 def test_without_litert_the_tiles_use_mediapipes_own_detector(
         face_model: Path, testdata: Path, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(landmarker_mod, "runtime_missing", lambda: "no LiteRT here")
+        caplog: pytest.LogCaptureFixture, why: str) -> None:
+    if why == "missing":
+        monkeypatch.setattr(landmarker_mod, "runtime_missing", lambda: "no LiteRT here")
+    else:  # the runtime is there but will not load the detector
+
+        def refuse(*_: object, **__: object) -> None:
+            raise landmarker_mod.ModelError("no LiteRT here")
+
+        monkeypatch.setattr(landmarker_mod, "FaceBoxes", refuse)
     image = read_rgb(testdata / "multi_face.jpg")
     with caplog.at_level("INFO", logger=landmarker_mod.__name__), FaceLandmarkerAdapter(
             face_model, mode="image", tiling=TilingSettings.parse(DEFAULTS.tiles)) as lm:
