@@ -17,7 +17,7 @@ inference (goal: 1.5 x inference + one frame period, as a ratio); render p99 wit
 perception / without (goal 1.15), and against the bare shader loop.
 
 Usage: .venv/bin/python bench/bench_live.py [--seconds 15] [--visual enclave] [--size 1280x720]
-       [--renderer-nice N]   (the rig's renderer_nice setting)
+       [--renderer-nice N] [--renderer-cpus any|others]   (the rig's settings)
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy as np
 from bare import BareShader
 from report import ROOT, Figure, gl_renderer, publish
 
-from performance.config import Isolation, Settings
+from performance.config import Isolation, RendererCpus, Settings
 from performance.core.stats import percentile
 from performance.core.types import Frame
 from performance.runtime.framestats import StatsSummary
@@ -131,9 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--renderer-nice", type=int, default=Settings().renderer_nice,
                         help="the renderer_nice setting of the rig's runs")
+    parser.add_argument("--renderer-cpus", choices=[c.value for c in RendererCpus],
+                        default=Settings().renderer_cpus,
+                        help="the renderer_cpus setting of the rig's runs (the naive and bare"
+                             " loops after them start as many renderer threads)")
     args = parser.parse_args(argv)
     size = (int(args.size.split("x")[0]), int(args.size.split("x")[1]))
-    settings = Settings(sound=False, renderer_nice=args.renderer_nice)
+    settings = Settings(sound=False, renderer_nice=args.renderer_nice,
+                        renderer_cpus=args.renderer_cpus)
     frames = clip_frames(80)
     quiet_ms = quiet_inference(frames, settings)
     runs = {iso: live(args.visual, size, args.seconds, iso, settings)
@@ -160,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                    note=f"naive loop {naive_fps:.1f} fps, the rig {s.fps:.1f} fps"),
             Figure(f"render p99 with perception ({iso.value}) vs without, {where}", s.p99_ms,
                    runs[None].p99_ms, goal=1.15 if iso is Isolation.PROCESS else None,
-                   note=f"p50 {s.p50_ms:.1f} vs {runs[None].p50_ms:.1f} ms"),
+                   note=f"p50 {s.p50_ms:.1f} vs {runs[None].p50_ms:.1f} ms; {s.fps:.1f} vs"
+                        f" {runs[None].fps:.1f} fps"),
         ]
     figures.append(Figure(f"render p99 with perception (process) vs a bare shader loop, {where}",
                           runs[Isolation.PROCESS].p99_ms, percentile(bare, 99),

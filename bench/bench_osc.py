@@ -22,7 +22,7 @@ for the rig's interpreter lock:
 
 Prints a markdown table, then one JSON line per figure.
 Usage: .venv/bin/python bench/bench_osc.py [--gos N] [--thump-seconds S] [--size WxH]
-       [--only thump|go] [--flood-seconds S] [--renderer-nice N]
+       [--only thump|go] [--flood-seconds S] [--renderer-nice N] [--renderer-cpus any|others]
 """
 
 from __future__ import annotations
@@ -237,10 +237,11 @@ def go_client(udp_port: int, tcp_port: int, gos: int, flood_seconds: float) -> N
 # --- the rig ---------------------------------------------------------------------------
 
 def run_rig(control: str, *, cues: bool, client: list[str], size: tuple[int, int],
-            udp_port: int, tcp_port: int, renderer_nice: int | None = None
+            udp_port: int, tcp_port: int, options: argparse.Namespace | None = None
             ) -> tuple[list[tuple[float, str | None]], str, str]:
     """One headless run until the client ends: (frame time and cue id)s, the client's
-    output, the renderer."""
+    output, the renderer. `options`: the --renderer-nice and --renderer-cpus options
+    (None each: the setting's default)."""
     from performance.config import DEFAULTS, Settings
     from performance.core.clock import MonotonicClock
     from performance.runtime.assemble import build_show, shader_catalog
@@ -249,8 +250,10 @@ def run_rig(control: str, *, cues: bool, client: list[str], size: tuple[int, int
 
     settings = Settings(sound=False, osc_host=LOCAL, osc_port=udp_port, osc_tcp_port=tcp_port,
                         osc_reply_port=0, control=control, cues=str(CUES) if cues else "",
-                        renderer_nice=DEFAULTS.renderer_nice if renderer_nice is None
-                        else renderer_nice)
+                        renderer_nice=getattr(options, "renderer_nice", None)
+                        or DEFAULTS.renderer_nice,
+                        renderer_cpus=getattr(options, "renderer_cpus", None)
+                        or DEFAULTS.renderer_cpus)
     show = build_show(settings, visual=None if cues else "essence_module",
                       visuals=shader_catalog())
     clock = MonotonicClock()
@@ -349,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["thump", "go"], help="one kind of figure")
     parser.add_argument("--renderer-nice", type=int,
                         help="the rig's renderer_nice setting (default: the setting's own)")
+    parser.add_argument("--renderer-cpus", choices=["any", "others"],
+                        help="the rig's renderer_cpus setting (default: the setting's own)")
     parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--thump-client", nargs=3, type=float, help=argparse.SUPPRESS)
     parser.add_argument("--flood-seconds", type=float, default=30.0,
@@ -381,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
             udp, tcp = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
             frames, out, renderer = run_rig(
                 control, cues=False, size=size, udp_port=udp, tcp_port=tcp,
-                renderer_nice=args.renderer_nice,
+                options=args,
                 client=["--thump-client", str(udp), str(bare_port), str(args.thump_seconds)])
             got = json.loads(out)
             for q, name in ((50, "p50"), (95, "p95")):
@@ -393,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
             udp, tcp = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
             frames, out, renderer = run_rig(
                 control, cues=True, size=size, udp_port=udp, tcp_port=tcp,
-                renderer_nice=args.renderer_nice,
+                options=args,
                 client=["--go-client", str(udp), str(tcp), str(args.gos),
                         str(args.flood_seconds)])
             sends = json.loads(out)

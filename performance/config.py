@@ -35,6 +35,7 @@ class Settings:
     perception: str = "process"  # where the face model runs: process (own process) or thread
     perception_cpu: str = "last"  # the CPU the perception process is kept on: last, any, or N
     renderer_nice: int = 0  # nice level of a software renderer's threads (0: as the show's)
+    renderer_cpus: str = "any"  # a software renderer's CPUs: any, or others (not perception's)
     smooth_time: float = 0.35  # seconds for a face's emotion to follow a change
     forget_after: float = 1.5  # seconds an unseen face keeps its id
     learn_baseline: bool = True  # learn each face's own resting expression while in view
@@ -99,9 +100,17 @@ class Isolation(StrEnum):
     THREAD = "thread"  # a thread of the render's process (shares its interpreter lock)
 
 
+class RendererCpus(StrEnum):
+    """Where a software renderer's threads run (the `renderer_cpus` setting)."""
+
+    ANY = "any"  # every CPU, the perception's too (the most frames a second)
+    OTHERS = "others"  # every CPU but the one `perception_cpu` keeps the face model on
+
+
 _CHOICES: dict[str, tuple[str, ...]] = {"reader": tuple(r.value for r in Reader),
                                         "perception": tuple(i.value for i in Isolation),
-                                        "control": tuple(i.value for i in Isolation)}
+                                        "control": tuple(i.value for i in Isolation),
+                                        "renderer_cpus": tuple(c.value for c in RendererCpus)}
 
 
 # Command-line options that override a setting: argparse dest (= the setting's name) -> the

@@ -1,6 +1,7 @@
-"""CPU priorities: which of the rig's processes and threads give way when the CPU is short.
+"""CPU priorities: which of the rig's processes and threads give way when the CPU is short,
+and where a software renderer may run.
 
-Owns the two rules. The shader trial process yields to the show (`yield_cpu`, NICE). And,
+Owns the three rules. The shader trial process yields to the show (`yield_cpu`, NICE). And,
 where the operator asks for it (`Settings.renderer_nice`, 0 by default), a software
 renderer's worker threads (Mesa llvmpipe's `llvmpipe-N`, which shade the frame on every
 core) yield to everything else (`yield_renderer_threads`): on a machine without a GPU the
@@ -10,6 +11,17 @@ show takes ×1.6-1.7 its time in a quiet process, ×1.0-1.2 with the threads at 
 other busy process: under a 10,000 msg/s OSC flood sent from the same 2-core machine, GOs
 were shown late or not within 4 s (`bench/bench_osc.py`), where at nice 0 all were on time.
 A GPU's driver has no such threads, so nothing changes there.
+
+Where the operator asks for it (`Settings.renderer_cpus = "others"`), a software renderer
+is kept off the CPU the perception process is kept on (`renderer_cpus`): the driver is told
+to start one worker thread per CPU it may use (`prepare_renderer_threads`, Mesa's
+`LP_NUM_THREADS`, before the context exists) and its threads are kept on those CPUs
+(`keep_renderer_threads`, after). The face model and the picture then never share a core: on
+this project's 2-core machine a detection inside the show costs ×1.09-1.22 of a quiet
+process and the render's p99 is ×0.99-1.07 with perception of what it is without, but the
+picture is drawn by one core instead of two (10 frames a second instead of 14;
+`bench/bench_live.py --renderer-cpus others`), and under an OSC flood from the same machine
+GOs show late (`bench/bench_osc.py`). Not the default for that.
 
 Lowering a priority needs no privilege (raising it again would); Linux applies a thread id
 given to setpriority(2) to that thread alone.
@@ -23,6 +35,7 @@ from pathlib import Path
 
 NICE = 10  # the trial process's nice level: it yields the CPU to the show
 RENDERER_THREADS = "llvmpipe-"  # the name prefix of Mesa llvmpipe's worker threads
+THREADS_ENV = "LP_NUM_THREADS"  # how many worker threads Mesa llvmpipe starts
 TASKS = Path("/proc/self/task")
 
 
@@ -55,3 +68,36 @@ def yield_renderer_threads(nice: int) -> int:
             yield_cpu(tid, nice)
             lowered += 1
     return lowered
+
+
+def renderer_cpus(others: bool, perception: frozenset[int] | None,
+                  allowed: frozenset[int] | None = None) -> frozenset[int] | None:
+    """The CPUs a software renderer may use: None (any) unless `others`, then the CPUs this
+    process may use (`allowed`, default its affinity) except `perception`'s; None where
+    nothing would be left or the perception runs anywhere (`perception` None)."""
+    if not others or perception is None or not hasattr(os, "sched_getaffinity"):
+        return None
+    mine = allowed if allowed is not None else frozenset(os.sched_getaffinity(0))
+    rest = mine - perception
+    return rest or None
+
+
+def prepare_renderer_threads(cpus: frozenset[int] | None) -> None:
+    """Before the GL context exists: have a software renderer start one worker thread per
+    CPU in `cpus` (unless the environment already says how many; None: leave it)."""
+    if cpus is not None:
+        os.environ.setdefault(THREADS_ENV, str(len(cpus)))
+
+
+def keep_renderer_threads(cpus: frozenset[int] | None) -> int:
+    """Keep this process's software-renderer threads on `cpus` (None: leave them); call it
+    once the GL context exists. Returns how many threads were kept (0 with a GPU)."""
+    if cpus is None or not hasattr(os, "sched_setaffinity"):
+        return 0
+    kept = 0
+    for tid, name in thread_names().items():
+        if name.startswith(RENDERER_THREADS):
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(tid, cpus)
+                kept += 1
+    return kept

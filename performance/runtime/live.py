@@ -13,16 +13,29 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from performance.config import DEFAULT_SCRIPTED_FACES, LIVE_FPS, STAGE_SIZE, Isolation, Settings
+from performance.config import (
+    DEFAULT_SCRIPTED_FACES,
+    LIVE_FPS,
+    STAGE_SIZE,
+    Isolation,
+    RendererCpus,
+    Settings,
+)
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.mailbox import CommandQueue, CommandSink
-from performance.core.priority import yield_renderer_threads
+from performance.core.priority import (
+    keep_renderer_threads,
+    prepare_renderer_threads,
+    renderer_cpus,
+    yield_renderer_threads,
+)
 from performance.core.status import InputStatus
 from performance.core.types import RoomEmotion
 from performance.operator.keys import KeyAction
@@ -171,7 +184,17 @@ def run_live(
         if tap is not None:
             engine = tap.wrap_engine(engine)
             stack.callback(tap.stop)  # a recording is saved however the run ends
+        cpus = renderer_cpus(settings.renderer_cpus == RendererCpus.OTHERS,
+                             cpu_set(settings.perception_cpu))
+        if cpus is None and settings.renderer_cpus == RendererCpus.OTHERS:
+            log.warning("renderer_cpus = others: no CPU to keep the renderer off (perception_cpu"
+                        " = %s on %d CPUs); the renderer uses any", settings.perception_cpu,
+                        os.cpu_count() or 1)
+        prepare_renderer_threads(cpus)
         ctx, window = _open_output(options, stack)
+        if keep_renderer_threads(cpus):
+            log.info("the software renderer runs on CPUs %s, off the perception's",
+                     ", ".join(str(c) for c in sorted(cpus or ())))
         lowered = yield_renderer_threads(settings.renderer_nice)
         if lowered:
             log.info("the software renderer's %d threads run at nice %d: perception, "

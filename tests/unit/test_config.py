@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,27 @@ def test_an_unknown_reader_is_refused_naming_the_choices(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match=r"rig.toml: reader must be one of fused, blendshapes, "
                                           r"network, got 'eyes'"):
         load_settings(path, env={})
+
+
+def test_renderer_cpus_names_its_choices_and_keeps_the_renderer_off_perceptions_cpu(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from performance.core.priority import THREADS_ENV, prepare_renderer_threads, renderer_cpus
+
+    path = tmp_path / "rig.toml"
+    path.write_text('renderer_cpus = "half"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"rig.toml: renderer_cpus must be one of any, others, "
+                                          r"got 'half'"):
+        load_settings(path, env={})
+    four = frozenset(range(4))
+    assert renderer_cpus(True, frozenset({3}), four) == frozenset({0, 1, 2})
+    assert renderer_cpus(False, frozenset({3}), four) is None  # "any"
+    assert renderer_cpus(True, None, four) is None  # perception_cpu = "any": nothing to avoid
+    assert renderer_cpus(True, frozenset({0}), frozenset({0})) is None  # nothing would be left
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    prepare_renderer_threads(None)
+    assert THREADS_ENV not in os.environ
+    prepare_renderer_threads(frozenset({0, 1, 2}))
+    assert os.environ[THREADS_ENV] == "3"
+    monkeypatch.setenv(THREADS_ENV, "7")  # the environment's own choice is kept
+    prepare_renderer_threads(frozenset({0}))
+    assert os.environ[THREADS_ENV] == "7"
