@@ -10,36 +10,23 @@ MediaPipe name, and yaw/pitch/roll in degrees from the facial transformation mat
 * Images whose short side is under 200 px (48x48 data-set crops) are upscaled to 192 px
   (bicubic) and padded by 25 % per side first, as the calibration tables were made; boxes are
   mapped back to the original frame.
-* Tiling finds faces with the bundle's own face detector (`face_detector.tflite`, the
-  landmarker's first stage, loaded from the .task file and run through LiteRT by
-  detector.py, or MediaPipe's own detector graph without LiteRT) on overlapping tiles, and
-  landmarks each distinct face it finds once: boxes are merged across tiles, faces already
-  landmarked are dropped, and the rest are cut out onto a face sheet (sheet.py) that one
-  IMAGE-mode landmarker pass reads. An image pass (a still, `mode="image"`, or `auto`/`CxR`)
-  runs the detector on the whole frame first: with `adaptive` (the `tiles` default) a face
-  wider than 20 % of the frame means someone is at the camera and the landmarker runs
-  untiled, as without tiling; otherwise (and always with `auto`/`CxR`) the detector runs on
-  the tiles too and every face found goes onto the sheet, so no landmarker pass is spent on
-  the whole frame of a crowd. An adaptive stream runs its untiled VIDEO-mode pass first and
-  tiles when tiling.py's schedule says so. `passes_last_frame`, `tiled_last_frame`,
-  `landmarks_last_frame` and `tiled_frames` say what a frame cost.
-
-Cost (this project's 2-core CPU machine, XNNPACK; `bench/bench_tiling.py`): a detector pass
-costs ~1.7 ms through LiteRT (~2.6 ms through MediaPipe's graph), a landmarker pass that finds
-nobody ~3-4 ms; each face found ~10-11 ms more (478 landmarks + blendshapes). A tiled still
-adds the detector on the frame and each tile (1 + 6 for 3x2) and one sheet pass, however many
-faces: six gallery faces cost ~1.2-1.3x per face what six faces large enough for the untiled
-pass cost, each landmarked once. A stream with a crowd in view scans the tiles once a second
-and follows its faces between scans: 1.05-1.2x per face.
+* Tiling finds faces with the bundle's own face detector on overlapping tiles (tile_pass.py)
+  and landmarks each distinct face it finds once, on a face sheet (sheet.py). An image pass
+  (a still, `mode="image"`, or `auto`/`CxR`) runs the detector on the whole frame first:
+  with `adaptive` (the `tiles` default) a face wider than 20 % of the frame means someone is
+  at the camera and the landmarker runs untiled; otherwise (and always with `auto`/`CxR`)
+  the detector runs on the tiles too and every face found goes onto the sheet, so no
+  landmarker pass is spent on the whole frame of a crowd. An adaptive stream runs its
+  untiled VIDEO-mode pass first and tiles when tiling.py's schedule says so.
+  `passes_last_frame`, `tiled_last_frame`, `landmarks_last_frame` and `tiled_frames` say
+  what a frame cost (tile_pass.py gives the figures).
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import os
-import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -62,7 +49,13 @@ from performance.perception.expression import ExpressionNetwork
 from performance.perception.litert import runtime_missing
 from performance.perception.model import FACE_MODEL, read_verified
 from performance.perception.native import quiet_native_stderr
-from performance.perception.sheet import MAX_COLUMNS, build_sheets
+from performance.perception.sheet import MAX_COLUMNS
+from performance.perception.tile_pass import (
+    LandmarkedFace,
+    detector_model,
+    landmark_on_sheets,
+    tile_boxes,
+)
 from performance.perception.tiling import (
     BBox,
     Tile,
@@ -84,8 +77,6 @@ SMALL_SIDE = 200
 UPSCALE_TO = 192
 PAD = 0.25
 log = logging.getLogger(__name__)
-DETECTOR_MEMBER = "face_detector.tflite"
-"""The face detector inside the landmarker bundle (a zip), run alone on tiles."""
 
 
 def pose_from_matrix(matrix: np.ndarray) -> tuple[float, float, float]:
@@ -115,9 +106,6 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
     elif img.shape[2] == 1:
         img = np.repeat(img, 3, axis=2)
     return np.ascontiguousarray(img)
-
-
-_Face = tuple[np.ndarray, dict[str, float], np.ndarray | None]
 
 
 @dataclass(frozen=True)
@@ -225,12 +213,7 @@ class FaceLandmarkerAdapter(Closing):
     def _create_detector(self) -> Any:
         """The bundle's face detector alone, for the tiles: through LiteRT (detector.py,
         ~2 ms a pass cheaper), or MediaPipe's own graph when the runtime is missing."""
-        try:
-            with zipfile.ZipFile(io.BytesIO(self._model)) as bundle:
-                model = bundle.read(DETECTOR_MEMBER)
-        except (zipfile.BadZipFile, KeyError, OSError) as exc:
-            raise ModelError(f"{self.model_path}: no {DETECTOR_MEMBER} to tile with ({exc})"
-                             ) from exc
+        model = detector_model(self._model, self.model_path)
         missing = runtime_missing()
         if missing is None:
             try:
@@ -259,7 +242,7 @@ class FaceLandmarkerAdapter(Closing):
             self._image = self._create(vision.RunningMode.IMAGE)
         return self._image
 
-    def _run(self, image: np.ndarray, timestamp_ms: int | None) -> list[_Face]:
+    def _run(self, image: np.ndarray, timestamp_ms: int | None = None) -> list[LandmarkedFace]:
         """One landmarker pass (VIDEO mode when given a timestamp), counted."""
         mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=image)
         if timestamp_ms is None:
@@ -268,7 +251,7 @@ class FaceLandmarkerAdapter(Closing):
             result = self._landmarker(True).detect_for_video(mp_image, timestamp_ms)
         self.passes_last_frame += 1
         self.landmarks_last_frame += len(result.face_landmarks)
-        faces: list[_Face] = []
+        faces: list[LandmarkedFace] = []
         for i, landmarks in enumerate(result.face_landmarks):
             pts = np.array([(p.x, p.y) for p in landmarks], dtype=np.float64)
             shapes: dict[str, float] = {}
@@ -285,21 +268,9 @@ class FaceLandmarkerAdapter(Closing):
         return faces
 
     def _boxes(self, img: np.ndarray, tile: Tile) -> list[tuple[BBox, float, None]]:
-        """One detector pass over a tile: its faces' boxes (clipped to the tile, normalised to
-        the frame), each ranked by `face_score` (whole ones first)."""
-        height, width = img.shape[:2]
-        found = self._detector.boxes(img[tile.y0:tile.y1, tile.x0:tile.x1])
+        """One detector pass over a tile (tile_pass.py's `tile_boxes`), counted."""
         self.passes_last_frame += 1
-        boxes: list[tuple[BBox, float, None]] = []
-        for (bx0, by0, bx1, by1), confidence in found:
-            x0, y0 = max(0.0, bx0), max(0.0, by0)
-            x1, y1 = min(float(tile.width), bx1), min(float(tile.height), by1)
-            if x1 > x0 and y1 > y0:
-                bbox = ((tile.x0 + x0) / width, (tile.y0 + y0) / height,
-                        (tile.x0 + x1) / width, (tile.y0 + y1) / height)
-                boxes.append((bbox, face_score(bbox, tile.region, width, height, confidence),
-                              None))
-        return boxes
+        return [(bbox, score, None) for bbox, score in tile_boxes(self._detector, img, tile)]
 
     @staticmethod
     def _add(found: list[_Candidate], frame_pts: np.ndarray, shapes: dict[str, float],
@@ -377,21 +348,15 @@ class FaceLandmarkerAdapter(Closing):
     def _on_sheets(self, img: np.ndarray, boxes: list[tuple[BBox, float, None]],
                    found: list[_Candidate]) -> None:
         """Landmark each distinct face in `boxes` that `found` lacks once, on face sheets
-        (sheet.py), and add it to `found`."""
-        height, width = img.shape[:2]
+        (tile_pass.py's `landmark_on_sheets`), and add it to `found`."""
         known = [bbox for bbox, _, _ in found]
         new = [(bbox, score) for bbox, score, _ in merge_faces(boxes)
                if not any(same_face(bbox, k) for k in known)]
         new = new[:max(0, self.max_faces - len(found))]
-        start = 0
         per_sheet = min(MAX_COLUMNS * MAX_COLUMNS, self.max_faces)
-        for sheet in build_sheets(img, [bbox for bbox, _ in new], known, per_sheet):
-            results = self._run(sheet.image, None)
-            matched = sheet.match([pts for pts, _, _ in results], width, height)
-            for k, (i, frame_pts) in sorted(matched.items()):
-                _, shapes, matrix = results[i]
-                self._add(found, frame_pts, shapes, matrix, new[start + k][1], (img, frame_pts))
-            start += len(sheet.boxes)
+        for frame_pts, (_, shapes, matrix), score in landmark_on_sheets(img, new, known,
+                                                                        per_sheet, self._run):
+            self._add(found, frame_pts, shapes, matrix, score, (img, frame_pts))
 
     def detect(self, frame: Frame) -> Observations:
         """Find faces in `frame`; boxes are normalised to the frame's full size."""
