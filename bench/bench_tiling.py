@@ -218,17 +218,14 @@ def detector_passes(face_model: Path, images: list[np.ndarray]) -> list[str]:
     """One detector pass on a tile: the rig's (the bundle's detector through LiteRT,
     `perception/detector.py`) against MediaPipe's own face detector graph with the same model,
     in turn on the 3x2 tiles of the gallery frame and the group photo."""
-    import io
-    import zipfile
-
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
 
     from performance.perception.detector import FaceBoxes
+    from performance.perception.tile_pass import detector_model
     from performance.perception.tiling import adaptive_tiles
 
-    with zipfile.ZipFile(io.BytesIO(face_model.read_bytes())) as bundle:
-        model = bundle.read("face_detector.tflite")
+    model = detector_model(face_model.read_bytes(), face_model)
     ours = FaceBoxes(model, face_model)
     graph = vision.FaceDetector.create_from_options(vision.FaceDetectorOptions(
         base_options=BaseOptions(model_asset_buffer=model),

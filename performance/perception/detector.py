@@ -2,16 +2,20 @@
 
 Owns reading the landmarker bundle's own first stage (`face_detector.tflite`, BlazeFace
 short-range: a 128x128 RGB image in [-1, 1] in; 896 anchors' box offsets and scores out)
-without a MediaPipe graph around it, which costs about 2 ms a call on top of the network's
-1 ms (`bench/bench_tiling.py` prints both). It does what MediaPipe's face detector graph does
-with this model, and is tested against it on real tiles
-(`tests/integration/test_face_detector.py`):
+without a MediaPipe graph around it: x0.77-0.79 of the graph's time a call, 2.0-2.4 ms
+against 2.6-3.1 ms on this project's 2-core machine (`bench/bench_tiling.py` prints both).
+The model is checked when it is loaded (its input, its two outputs, one zero tensor run), so
+a model it cannot read is a ModelError there and the tiles fall back to MediaPipe's graph.
+It does what MediaPipe's face detector graph does with this model, and is tested against it
+on real tiles (`tests/integration/test_face_detector.py`):
 
-* the image letterboxed into 128x128 (aspect kept, centred, black bars), bilinear;
+* the image letterboxed into 128x128 (aspect kept, centred, black bars), bilinear; boxes
+  mapped back through the pasted picture's own scale on each axis;
 * SSD anchors on two feature maps: 16x16 cells with 2 anchors each (stride 8) and 8x8 cells
   with 6 (stride 16), centred in their cells, of unit size;
 * each anchor's first four numbers are the box's centre offset and size in input pixels;
-  the score is the sigmoid of its logit (clipped to +-100), kept from `min_score` up;
+  the score is the sigmoid of its logit (clipped to +-100), kept from `min_score` up; boxes
+  that are not finite or have no size are dropped;
 * weighted non-maximum suppression: boxes overlapping the best remaining one by more than
   0.3 IoU are averaged into it, weighted by score, keeping its score.
 """
@@ -19,10 +23,12 @@ with this model, and is tested against it on real tiles
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
+from performance.core.errors import ModelError
 from performance.perception.litert import TfliteModel
 
 INPUT_SIDE = 128
@@ -46,17 +52,33 @@ def anchor_centres(side: int = INPUT_SIDE) -> np.ndarray:
     return np.concatenate(centres)
 
 
-def letterbox(image: np.ndarray, side: int = INPUT_SIDE) -> tuple[np.ndarray, float, int, int]:
-    """The model's input for an RGB uint8 image, and the scale and offsets (x, y) that map the
-    image's pixels into it."""
+class Letterbox(NamedTuple):
+    """Where the picture sits in the model's input: input pixels = image pixels x (sx, sy)
+    + (ox, oy)."""
+
+    tensor: np.ndarray
+    sx: float
+    sy: float
+    ox: int
+    oy: int
+
+    def to_image(self, corners: np.ndarray) -> np.ndarray:
+        """(N, 4) boxes (x0, y0, x1, y1) in input pixels as boxes in the image's pixels."""
+        offset = np.array([self.ox, self.oy, self.ox, self.oy], dtype=np.float64)
+        scale = np.array([self.sx, self.sy, self.sx, self.sy], dtype=np.float64)
+        return (np.asarray(corners, dtype=np.float64) - offset) / scale
+
+
+def letterbox(image: np.ndarray, side: int = INPUT_SIDE) -> Letterbox:
+    """The model's input for an RGB uint8 image, and where the image sits in it."""
     height, width = image.shape[:2]
     scale = side / max(width, height)
-    rw, rh = max(1, round(width * scale)), max(1, round(height * scale))
+    rw, rh = max(1, min(side, round(width * scale))), max(1, min(side, round(height * scale)))
     ox, oy = (side - rw) // 2, (side - rh) // 2
     tensor = np.full((side, side, 3), -1.0, dtype=np.float32)
     small = cv2.resize(image, (rw, rh), interpolation=cv2.INTER_LINEAR)
     tensor[oy:oy + rh, ox:ox + rw] = small.astype(np.float32) / 127.5 - 1.0
-    return tensor, scale, ox, oy
+    return Letterbox(tensor, rw / width, rh / height, ox, oy)
 
 
 def weighted_nms(boxes: np.ndarray, scores: np.ndarray, threshold: float = NMS_IOU
@@ -100,22 +122,40 @@ class FaceBoxes:
         self._net = TfliteModel(model, path, threads=threads)
         self._anchors = anchor_centres()
         self.min_score = float(min_score)
+        if self._net.input_shape != (1, INPUT_SIDE, INPUT_SIDE, 3):
+            raise ModelError(f"{path}: the face detector takes {self._net.input_shape}, not a"
+                             f" {INPUT_SIDE}x{INPUT_SIDE} RGB image")
+        try:
+            self._outputs(self._net.run(np.zeros(self._net.input_shape, np.float32)))
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"{path}: not the face detector the tiles run ({exc})") from exc
+
+    def _outputs(self, outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(896, >=4) box regressors and (896,) score logits, told apart by their shape."""
+        anchors = len(self._anchors)
+        by_width = {o.shape[-1]: o.reshape(anchors, -1) for o in outputs
+                    if o.size % anchors == 0}
+        if len(outputs) != 2 or 1 not in by_width or max(by_width) < 4:
+            raise ValueError(f"outputs {[o.shape for o in outputs]}, expected {anchors}"
+                             " anchors' boxes and scores")
+        return by_width[max(by_width)], by_width[1][:, 0]
 
     def boxes(self, image: np.ndarray) -> list[tuple[PixelBox, float]]:
         """The faces in an RGB uint8 image: boxes in its pixels, with scores, best first."""
-        tensor, scale, ox, oy = letterbox(image)
-        regressors, logits = self._net.run(tensor[None])
-        raw = regressors.reshape(-1, regressors.shape[-1])
-        logit = np.clip(logits.reshape(-1).astype(np.float64), -SCORE_CLIP, SCORE_CLIP)
+        placed = letterbox(image)
+        raw, logits = self._outputs(self._net.run(placed.tensor[None]))
+        logit = np.clip(logits.astype(np.float64), -SCORE_CLIP, SCORE_CLIP)
         scores = 1.0 / (1.0 + np.exp(-logit))
         keep = np.nonzero(scores >= self.min_score)[0]
-        if keep.size == 0:
-            return []
         centre = raw[keep, :2] / INPUT_SIDE + self._anchors[keep]
         half = raw[keep, 2:4] / INPUT_SIDE / 2.0
-        corners = np.concatenate([centre - half, centre + half], axis=1) * INPUT_SIDE
-        pixels = (corners - (ox, oy, ox, oy)) / scale
-        return weighted_nms(pixels.astype(np.float64), scores[keep].astype(np.float64))
+        pixels = placed.to_image(np.concatenate([centre - half, centre + half], axis=1)
+                                 * INPUT_SIDE)
+        sound = np.isfinite(pixels).all(axis=1) & (pixels[:, 2] > pixels[:, 0]) & (
+            pixels[:, 3] > pixels[:, 1])
+        if not sound.any():
+            return []
+        return weighted_nms(pixels[sound], scores[keep][sound])
 
     def close(self) -> None:
         """Nothing to release beyond the interpreter, which goes with the object."""

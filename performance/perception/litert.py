@@ -2,7 +2,7 @@
 
 Owns loading a `.tflite` model from bytes (already read and hashed by `model.py`) into a
 LiteRT interpreter and running it: the expression network (`expression.py`) and the face
-detector that the crowd tiling runs alone on its tiles (`boxes.py`). The runtime is loaded
+detector that the crowd tiling runs alone on its tiles (`detector.py`). The runtime is loaded
 when a model is first made, so importing perception stays light; without it,
 `runtime_missing` says why and each user falls back (the blendshapes read alone; MediaPipe's
 own detector runs on the tiles).

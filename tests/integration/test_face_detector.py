@@ -3,14 +3,13 @@ real tiles with the same model (the landmarker bundle's `face_detector.tflite`).
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from performance.perception.detector import FaceBoxes
+from performance.perception.tile_pass import detector_model
 from performance.perception.tiling import TilingSettings, adaptive_tiles, iou
 
 pytestmark = pytest.mark.integration
@@ -27,8 +26,7 @@ from tests.integration.test_perception import (  # noqa: E402
 
 
 def detector_bytes(face_model: Path) -> bytes:
-    with zipfile.ZipFile(io.BytesIO(face_model.read_bytes())) as bundle:
-        return bundle.read("face_detector.tflite")
+    return detector_model(face_model.read_bytes(), face_model)
 
 
 def test_litert_finds_the_faces_mediapipes_detector_finds_on_real_tiles(

@@ -205,6 +205,19 @@ def test_merge_removes_duplicates_and_keeps_distinct_faces() -> None:
     assert sorted(p for _, _, p in kept) == ["other", "whole"]
 
 
+def test_face_score_ranks_whole_faces_then_confidence_then_extent() -> None:
+    w, h = 1920, 1080
+    tile = (0.0, 0.0, 960.0, 540.0)
+    whole, cut = (0.20, 0.20, 0.25, 0.29), (0.47, 0.20, 0.50, 0.29)  # cut: at the tile's edge
+    # a face seen whole wins over one cut by the tile's edge, however confident the cut one
+    assert face_score(whole, tile, w, h, 0.5) > face_score(cut, tile, w, h, 1.0)
+    # two whole views of a face: the more confident wins, though it is a little smaller
+    larger = (0.19, 0.19, 0.26, 0.30)
+    assert face_score(whole, tile, w, h, 0.9) > face_score(larger, tile, w, h, 0.8)
+    # the same confidence: the larger view wins
+    assert face_score(larger, tile, w, h, 0.8) > face_score(whole, tile, w, h, 0.8)
+
+
 def test_center_inside_counts_as_same_face() -> None:
     big = (0.1, 0.1, 0.3, 0.4)
     small = (0.15, 0.2, 0.2, 0.25)  # low IoU, centre inside
