@@ -37,6 +37,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -48,6 +49,7 @@ TARGETS = ("3", "3.5")  # essence_module cues the GOs alternate between
 FLOOD_RATE = 10_000
 GO_TIMEOUT_S = 4.0
 ON_TIME_S = 0.1  # a GO shows within this of the end of the frame it landed in, or is late
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,12 @@ def go_client(udp_port: int, tcp_port: int, gos: int, flood_seconds: float) -> N
 
 # --- the rig ---------------------------------------------------------------------------
 
+def _given(options: object, name: str, default: T) -> T:
+    """The option `name` when the command line gave it (0 too), else `default`."""
+    value = getattr(options, name, None)
+    return default if value is None else value
+
+
 def run_rig(control: str, *, cues: bool, client: list[str], size: tuple[int, int],
             udp_port: int, tcp_port: int, options: argparse.Namespace | None = None
             ) -> tuple[list[tuple[float, str | None]], str, str]:
@@ -250,10 +258,8 @@ def run_rig(control: str, *, cues: bool, client: list[str], size: tuple[int, int
 
     settings = Settings(sound=False, osc_host=LOCAL, osc_port=udp_port, osc_tcp_port=tcp_port,
                         osc_reply_port=0, control=control, cues=str(CUES) if cues else "",
-                        renderer_nice=getattr(options, "renderer_nice", None)
-                        or DEFAULTS.renderer_nice,
-                        renderer_cpus=getattr(options, "renderer_cpus", None)
-                        or DEFAULTS.renderer_cpus)
+                        renderer_nice=_given(options, "renderer_nice", DEFAULTS.renderer_nice),
+                        renderer_cpus=_given(options, "renderer_cpus", DEFAULTS.renderer_cpus))
     show = build_show(settings, visual=None if cues else "essence_module",
                       visuals=shader_catalog())
     clock = MonotonicClock()
@@ -345,6 +351,8 @@ def go_latencies(frames: list[tuple[float, str | None]], sends: list[dict[str, o
 
 
 def main(argv: list[str] | None = None) -> int:
+    from performance.config import RendererCpus
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gos", type=int, default=6, help="GOs per phase (idle, flood)")
     parser.add_argument("--thump-seconds", type=float, default=8.0)
@@ -352,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["thump", "go"], help="one kind of figure")
     parser.add_argument("--renderer-nice", type=int,
                         help="the rig's renderer_nice setting (default: the setting's own)")
-    parser.add_argument("--renderer-cpus", choices=["any", "others"],
+    parser.add_argument("--renderer-cpus", choices=[c.value for c in RendererCpus],
                         help="the rig's renderer_cpus setting (default: the setting's own)")
     parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--thump-client", nargs=3, type=float, help=argparse.SUPPRESS)

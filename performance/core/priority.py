@@ -16,7 +16,8 @@ Where the operator asks for it (`Settings.renderer_cpus = "others"`), a software
 is kept off the CPU the perception process is kept on (`renderer_cpus`): the driver is told
 to start one worker thread per CPU it may use (`prepare_renderer_threads`, Mesa's
 `LP_NUM_THREADS`, before the context exists) and its threads are kept on those CPUs
-(`keep_renderer_threads`, after). The face model and the picture then never share a core: on
+(`keep_renderer_threads`, after). The face model and the rasterising threads then never
+share a core (the render loop's own thread is not kept anywhere): on
 this project's 2-core machine a detection inside the show costs ×1.09-1.22 of a quiet
 process and the render's p99 is ×0.99-1.07 with perception of what it is without, but the
 picture is drawn by one core instead of two (10 frames a second instead of 14;
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import MutableMapping
 from pathlib import Path
 
 NICE = 10  # the trial process's nice level: it yields the CPU to the show
@@ -74,19 +76,26 @@ def renderer_cpus(others: bool, perception: frozenset[int] | None,
                   allowed: frozenset[int] | None = None) -> frozenset[int] | None:
     """The CPUs a software renderer may use: None (any) unless `others`, then the CPUs this
     process may use (`allowed`, default its affinity) except `perception`'s; None where
-    nothing would be left or the perception runs anywhere (`perception` None)."""
-    if not others or perception is None or not hasattr(os, "sched_getaffinity"):
+    nothing would be left, or the perception runs anywhere (`perception` None) or somewhere
+    this process may not (then it is not kept off anything)."""
+    if not others or perception is None:
         return None
-    mine = allowed if allowed is not None else frozenset(os.sched_getaffinity(0))
-    rest = mine - perception
-    return rest or None
+    if allowed is None:
+        if not hasattr(os, "sched_getaffinity"):
+            return None
+        allowed = frozenset(os.sched_getaffinity(0))
+    if not perception <= allowed:
+        return None
+    return (allowed - perception) or None
 
 
-def prepare_renderer_threads(cpus: frozenset[int] | None) -> None:
+def prepare_renderer_threads(cpus: frozenset[int] | None,
+                             env: MutableMapping[str, str] | None = None) -> None:
     """Before the GL context exists: have a software renderer start one worker thread per
-    CPU in `cpus` (unless the environment already says how many; None: leave it)."""
+    CPU in `cpus` (unless `env`, default this process's environment, already says how many;
+    None: leave it). The processes this one starts afterwards inherit the setting."""
     if cpus is not None:
-        os.environ.setdefault(THREADS_ENV, str(len(cpus)))
+        (os.environ if env is None else env).setdefault(THREADS_ENV, str(len(cpus)))
 
 
 def keep_renderer_threads(cpus: frozenset[int] | None) -> int:

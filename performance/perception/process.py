@@ -93,20 +93,24 @@ def _child(factory: Callable[[], Detector], handles: SlotHandles, out: Connectio
         detector.close()
 
 
-def cpu_set(text: str, count: int | None = None) -> frozenset[int] | None:
-    """The `perception_cpu` setting: `last` (the default: the machine's last CPU, so that
-    MediaPipe's threads take one core and leave the others to the renderer), `any`, or a
-    CPU number. None: any CPU (also on a one-CPU machine, or where affinity is unknown)."""
-    count = count if count is not None else (os.cpu_count() or 1)
+def cpu_set(text: str, allowed: frozenset[int] | None = None) -> frozenset[int] | None:
+    """The `perception_cpu` setting: `last` (the default: the last CPU this process may use,
+    so that MediaPipe's threads take one core and leave the others to the renderer), `any`,
+    or a CPU number among those it may use. `allowed`: the CPUs this process may use (default:
+    its affinity). None: any CPU (also with one CPU allowed, or where affinity is unknown)."""
+    if allowed is None:
+        if not hasattr(os, "sched_getaffinity"):
+            return None
+        allowed = frozenset(os.sched_getaffinity(0))
     value = text.strip().lower()
-    if value == "any" or count < 2 or not hasattr(os, "sched_setaffinity"):
+    if value == "any" or len(allowed) < 2:
         return None
     if value == "last":
-        return frozenset({count - 1})
-    if value.isdigit() and int(value) < count:
+        return frozenset({max(allowed)})
+    if value.isdigit() and int(value) in allowed:
         return frozenset({int(value)})
-    raise ConfigError(f"perception_cpu = {text!r}: use last, any or a CPU number below "
-                      f"{count}")
+    raise ConfigError(f"perception_cpu = {text!r}: use last, any or one of the CPUs this "
+                      f"process may use ({', '.join(str(c) for c in sorted(allowed))})")
 
 
 class PerceptionProcess(Supervised):

@@ -95,6 +95,8 @@ class CaptureFeed:
         from performance.sources.capture import CaptureWorker
 
         self.live = live
+        self.perception_cpus = cpus if isolation is Isolation.PROCESS else None
+        """The CPUs the perception is kept on (None: any, or it runs on a thread)."""
         self.observations: LatestSlot[Observations] = LatestSlot()
         self.perception: PerceptionWorker | PerceptionProcess
         if isolation is Isolation.PROCESS:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -184,12 +183,13 @@ def run_live(
         if tap is not None:
             engine = tap.wrap_engine(engine)
             stack.callback(tap.stop)  # a recording is saved however the run ends
-        cpus = renderer_cpus(settings.renderer_cpus == RendererCpus.OTHERS,
-                             cpu_set(settings.perception_cpu))
-        if cpus is None and settings.renderer_cpus == RendererCpus.OTHERS:
-            log.warning("renderer_cpus = others: no CPU to keep the renderer off (perception_cpu"
-                        " = %s on %d CPUs); the renderer uses any", settings.perception_cpu,
-                        os.cpu_count() or 1)
+        others = settings.renderer_cpus == RendererCpus.OTHERS
+        cpus = renderer_cpus(others, feed.perception_cpus
+                             if isinstance(feed, CaptureFeed) else None)
+        if others and cpus is None:
+            log.info("renderer_cpus = others: no perception process kept on a CPU of its own"
+                     " here (scripted or replayed input, perception = thread, perception_cpu"
+                     " = any, or one CPU); the renderer uses any")
         prepare_renderer_threads(cpus)
         ctx, window = _open_output(options, stack)
         if keep_renderer_threads(cpus):

@@ -1,5 +1,6 @@
-"""`renderer_cpus = "others"`: a real `essence run` starts the software renderer's threads,
-one per CPU it may use, and keeps them off the perception's CPU (core/priority.py)."""
+"""`renderer_cpus = "others"`: a real `essence run` on a real clip keeps its perception child on
+the last CPU and starts the software renderer's threads, one per other CPU, kept off it
+(core/priority.py); with nobody on a CPU of its own (scripted input) the renderer uses any."""
 
 from __future__ import annotations
 
@@ -30,16 +31,32 @@ def _renderer_threads(pid: int) -> dict[int, frozenset[int]]:
     return found
 
 
-def _run(tmp_path: Path, cpus: str) -> tuple[dict[int, frozenset[int]], str]:
-    """A 6 s headless show with `renderer_cpus = cpus`: its renderer threads as seen from
-    outside during the run, and what it logged."""
+def _perception_children(pid: int) -> list[frozenset[int]]:
+    """The CPUs each child process of `pid` may run on (the perception, the OSC input...)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == pid:
+                found.append(frozenset(os.sched_getaffinity(int(proc.name))))
+        except (OSError, IndexError, ValueError):  # gone meanwhile
+            continue
+    return found
+
+
+def _run(tmp_path: Path, cpus: str, source: str
+         ) -> tuple[dict[int, frozenset[int]], list[frozenset[int]], str]:
+    """A 6 s headless show of `source` with `renderer_cpus = cpus`: its renderer threads and
+    its children's CPUs as seen from outside during the run, and what it logged."""
     config = tmp_path / f"{cpus}.toml"
     config.write_text(f'renderer_cpus = "{cpus}"\nperception_cpu = "last"\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "LP_NUM_THREADS"}
     child = subprocess.Popen(
-        [sys.executable, "-m", "performance", "--config", str(config), "run", "--headless",
-         "--input", "scripted", "--seconds", "6", "--size", "160x90", "--no-sound",
-         "--osc-port", "0"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        [sys.executable, "-m", "performance", "--config", str(config), "run",
+         "--headless", "--input", source, "--loop", "--seconds", "6", "--size", "160x90",
+         "--no-sound", "--osc-port", "0"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     seen: dict[int, frozenset[int]] = {}
     deadline = time.monotonic() + 60
@@ -48,23 +65,32 @@ def _run(tmp_path: Path, cpus: str) -> tuple[dict[int, frozenset[int]], str]:
         seen = _renderer_threads(child.pid)
     time.sleep(0.5)  # the threads are kept right after the context exists
     seen = _renderer_threads(child.pid) or seen
+    children = _perception_children(child.pid)
     _, err = child.communicate(timeout=120)
     assert child.returncode == 0, err[-2000:]
-    return seen, err
+    return seen, children, err
 
 
-def test_the_renderer_keeps_off_the_perception_cpu_only_when_asked(tmp_path: Path) -> None:
+def test_the_renderer_keeps_off_the_perception_cpu_only_when_asked(
+        tmp_path: Path, testdata: Path) -> None:
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
         pytest.skip("one CPU: there is no other CPU to keep the renderer on")
-    others = frozenset(cpus[:-1])  # perception_cpu = "last"
-    seen, err = _run(tmp_path, "others")
+    last, others = frozenset(cpus[-1:]), frozenset(cpus[:-1])  # perception_cpu = "last"
+    clip = str(testdata / "single_face.mp4")
+    seen, children, err = _run(tmp_path, "others", clip)
     if not seen:
         pytest.skip("no software renderer here (a GPU's driver starts no llvmpipe threads)")
+    assert children.count(last) == 1, children  # the perception child, on the last CPU
     assert set(seen.values()) == {others}, seen
     assert len(seen) == len(others)  # one worker thread per CPU it may use
     shown = ", ".join(str(c) for c in sorted(others))
     assert f"the software renderer runs on CPUs {shown}, off the perception's" in err
-    seen, err = _run(tmp_path, "any")  # the default: every CPU, one thread each
+    seen, children, err = _run(tmp_path, "any", clip)  # the default: every CPU, one each
     assert set(seen.values()) == {frozenset(cpus)} and len(seen) == len(cpus), seen
+    assert children.count(last) == 1, children
     assert "off the perception's" not in err
+    seen, children, err = _run(tmp_path, "others", "scripted")  # no perception to keep off
+    assert set(seen.values()) == {frozenset(cpus)} and len(seen) == len(cpus), seen
+    assert last not in children
+    assert "no perception process kept on a CPU of its own here" in err

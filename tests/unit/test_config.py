@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -80,7 +79,7 @@ def test_an_unknown_reader_is_refused_naming_the_choices(tmp_path: Path) -> None
 
 
 def test_renderer_cpus_names_its_choices_and_keeps_the_renderer_off_perceptions_cpu(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path) -> None:
     from performance.core.priority import THREADS_ENV, prepare_renderer_threads, renderer_cpus
 
     path = tmp_path / "rig.toml"
@@ -93,11 +92,12 @@ def test_renderer_cpus_names_its_choices_and_keeps_the_renderer_off_perceptions_
     assert renderer_cpus(False, frozenset({3}), four) is None  # "any"
     assert renderer_cpus(True, None, four) is None  # perception_cpu = "any": nothing to avoid
     assert renderer_cpus(True, frozenset({0}), frozenset({0})) is None  # nothing would be left
-    monkeypatch.delenv(THREADS_ENV, raising=False)
-    prepare_renderer_threads(None)
-    assert THREADS_ENV not in os.environ
-    prepare_renderer_threads(frozenset({0, 1, 2}))
-    assert os.environ[THREADS_ENV] == "3"
-    monkeypatch.setenv(THREADS_ENV, "7")  # the environment's own choice is kept
-    prepare_renderer_threads(frozenset({0}))
-    assert os.environ[THREADS_ENV] == "7"
+    assert renderer_cpus(True, frozenset({7}), four) is None  # not one of ours: nothing to avoid
+    env: dict[str, str] = {}
+    prepare_renderer_threads(None, env)
+    assert env == {}
+    prepare_renderer_threads(frozenset({0, 1, 2}), env)
+    assert env == {THREADS_ENV: "3"}
+    env[THREADS_ENV] = "7"  # the environment's own choice is kept
+    prepare_renderer_threads(frozenset({0}), env)
+    assert env == {THREADS_ENV: "7"}

@@ -227,14 +227,18 @@ def test_perception_cpu_setting() -> None:
     from performance.core.errors import ConfigError
     from performance.perception.process import cpu_set
 
-    assert cpu_set("last", 4) == frozenset({3})
-    assert cpu_set(" 2 ", 4) == frozenset({2})
-    assert cpu_set("any", 4) is None
-    assert cpu_set("last", 1) is None  # one CPU: nothing to keep free
-    with pytest.raises(ConfigError, match=r"perception_cpu = '7': use last, any or a CPU"):
-        cpu_set("7", 4)
+    four = frozenset(range(4))
+    assert cpu_set("last", four) == frozenset({3})
+    assert cpu_set(" 2 ", four) == frozenset({2})
+    assert cpu_set("any", four) is None
+    assert cpu_set("last", frozenset({0})) is None  # one CPU: nothing to keep free
+    # a container's cpuset: the last CPU it may use, not the machine's last
+    assert cpu_set("last", frozenset({2, 5})) == frozenset({5})
+    with pytest.raises(ConfigError, match=r"perception_cpu = '7': use last, any or one of the"
+                       r" CPUs this process may use \(0, 1, 2, 3\)"):
+        cpu_set("7", four)
     with pytest.raises(ConfigError, match="perception_cpu = 'first'"):
-        cpu_set("first", 4)
+        cpu_set("first", four)
 
 
 def test_frames_the_child_never_read_are_counted_once_by_the_process(parts) -> None:
