@@ -1,6 +1,7 @@
 """Order statistics, one definition for the whole rig: the run's statistics (at exit, on `i`,
-over OSC, `runtime/framestats.py`), the rehearsal report's tables (`report/timeline.py`) and
-the benchmarks all take percentiles here."""
+over OSC, `runtime/framestats.py`), the rehearsal report's tables (`report/timeline.py`), the
+sound device's callback figures and the benchmarks' p95/p99 (`bench/report.py`) take their
+percentiles here. (Medians elsewhere, `statistics.median`, average the middle two.)"""
 
 from __future__ import annotations
 
