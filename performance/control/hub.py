@@ -8,8 +8,9 @@ newest-wins per name, so a flood of fader moves can never push a GO out. A trans
 command is answered once the show applied or refused it (`settle`, or `answer` with what the
 render process settled): the reply says `ok`, or why not (`no cue 99`, `end of list`, `show
 mode`, `too soon`, `stale`); socket threads collect those replies with `replies_due()`, and
-`notify` wakes the servers that `watch_replies` when there are some. The runtime publishes a
-`RigStatus` with `publish()`; socket threads collect feedback with `feedback_due()`.
+the servers that `watch_replies` are woken when there are some (outbox.py). The runtime
+publishes a `RigStatus` with `publish()`; socket threads collect feedback with
+`feedback_due()`.
 
 Floods of refused commands never reach the show: once the status names the show's cues
 (`RigStatus.cues`), a command aimed at a cue the list does not have (`/essence/goto 999`,
@@ -50,6 +51,7 @@ from performance.control.counters import DropCounter
 from performance.control.cuecheck import KnownCues
 from performance.control.feedback import RigStatus, SubscriberFeedback
 from performance.control.options import HubOptions
+from performance.control.outbox import Outbox
 from performance.control.qlab import QLAB_OPS, QLAB_PUSHES
 from performance.control.replies import (
     error_reply,
@@ -121,9 +123,8 @@ class ControlHub:
         self._params: dict[str, ParamSet] = {}
         self._tickets = Tickets()  # transport commands waiting for the show's answer
         self._cues = KnownCues()  # what a cue-aimed command may aim at (cuecheck.py)
-        self._replies: list[tuple[SenderKey, bytes]] = []
+        self.outbox = Outbox()  # the show's answers, until their transport's server sends
         self.handout = Handout(self.options.stale_after)  # the show's side, `drain`/`settle`
-        self._watchers: list[Callable[[], None]] = []  # woken when replies are due
         self._refusals: list[str] | None = None  # handle_packet's `refused`, while it runs
         # set when something waits for `drain` (`urgent`: a transport command or a show-mode
         # change), for a drainer that sleeps until then (the OSC process's uplink)
@@ -171,6 +172,7 @@ class ControlHub:
 
     def answer(self, settled: Iterable[Settled]) -> None:
         """Reply to each ticket's sender with what became of its command."""
+        due = False
         with self._lock:
             for item in settled:
                 waiting = self._tickets.take(item.ticket)
@@ -181,38 +183,19 @@ class ControlHub:
                     if press is not None and self.go_gate is not None:
                         self.go_gate.withdraw(press)  # so it was no GO press
                     self.drops.drop("stale", f"{address} from {key[1]}", self.clock.now())
-                self._replies.append((key, outcome_reply(address, item.outcome)))
-            due = bool(self._replies)
+                self.outbox.add(key, outcome_reply(address, item.outcome))
+                due = True
         if due:
-            self.notify()
+            self.outbox.notify()
 
     def watch_replies(self, wake: Callable[[], None]) -> Callable[[], None]:
-        """Have `wake` called (from any thread) whenever replies are due: each server that
-        answers senders (the OSC sockets, the web console) watches; returns the call that
-        stops watching."""
-        with self._lock:
-            self._watchers.append(wake)
-
-        def unwatch() -> None:
-            with self._lock:
-                if wake in self._watchers:
-                    self._watchers.remove(wake)
-
-        return unwatch
-
-    def notify(self) -> None:
-        """Wake every watcher: replies are due."""
-        with self._lock:
-            watchers = list(self._watchers)
-        for wake in watchers:
-            wake()
+        """Have `wake` called whenever replies are due (`Outbox.watch`): each server that
+        answers senders (the OSC sockets, the web console) watches."""
+        return self.outbox.watch(wake)
 
     def replies_due(self, transport: str) -> list[tuple[SenderKey, bytes]]:
-        """The answers owed to senders of one transport ("udp"/"tcp"); taken once."""
-        with self._lock:
-            mine = [r for r in self._replies if r[0][0] == transport]
-            self._replies = [r for r in self._replies if r[0][0] != transport]
-        return mine
+        """The answers owed to senders of one transport (`Outbox.due`); taken once."""
+        return self.outbox.due(transport)
 
     def take_events(self) -> list[OscEvent]:
         """The messages received since the last call (`OscEvent`), oldest first."""
