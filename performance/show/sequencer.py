@@ -9,7 +9,8 @@ rest: `waits` (show time, which Pause freezes, and the pre-wait/post-wait/follow
 each handled at its exact due time so chains behave the same at any frame rate),
 `condition` (the armed cue's audience condition and its hold), `master` (panic and blackout, on real
 time so a panic works while paused), `picture` (what the current cue looks like, the
-crossfade) and `gogate` (the minimum GO interval).
+crossfade), `gogate` (the minimum GO interval) and `reposition` (the position carried into
+an edited cue list).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from performance.show.frame import Layer, ShowFrame, SoundSetting
 from performance.show.gogate import GoGate
 from performance.show.master import Master, MasterMode
 from performance.show.picture import Picture
+from performance.show.reposition import Position, carry_over
 from performance.show.seqoptions import (
     EDITING_COMMANDS,
     END_OF_LIST,
@@ -181,27 +183,17 @@ class Sequencer:
         self._audience.hold(False)
 
     def reload(self, new: CueList) -> None:
-        """Switch to an edited cue list, keeping the position by cue id."""
-        old, pre = self.cues, self._waits.pre_wait
-        cur = old.cues[self._current].id if self._current is not None else None
-        play = old.cues[self._playhead].id if self._playhead < len(old.cues) else None
-        pend = old.cues[pre.index].id if pre else None
-        if self._current is not None and new.index_of(old.cues[self._current].id) is None:
+        """Switch to an edited cue list, keeping the position by cue id (reposition.py); a
+        current cue the edit removed stays on stage until the next cue fires."""
+        moved = carry_over(self.cues, new, Position(self._current, self._playhead,
+                                                    self._waits.pre_wait))
+        if self._current is not None and moved.current is None:
             self._picture.orphan = self._target()
         self.cues = new
-        self._current = new.index_of(cur) if cur is not None else None
+        self._current, self._playhead = moved.current, moved.playhead
+        self._waits.pre_wait = moved.pre_wait
         if self._current is None:
             self._waits.next_at = None
-        new_play = new.index_of(play) if play is not None else None
-        if new_play is not None:
-            self._playhead = new_play
-        elif self._current is not None:
-            self._playhead = self._current + 1
-        else:
-            self._playhead = min(self._playhead, len(new.cues))
-        pend_index = new.index_of(pend) if pend is not None else None
-        self._waits.pre_wait = PreWait(pend_index, pre.fire_at) \
-            if pre and pend_index is not None else None
 
     def reload_file(self, catalog: Catalog | None = None) -> Outcome:
         """Reload the show file; a broken edit keeps the running version and says why."""
