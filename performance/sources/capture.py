@@ -16,9 +16,9 @@ and surviving a source that fails or stops without failing:
   `stalled` while that read blocks; with `MAX_BLOCKED` reads left blocked, none is opened
   until one returns), so tracking resumes as soon as the camera answers again;
 - **stalled, frozen**: a live source that gives the same image (a subsample's CRC; not a
-  uniform one, which is a dark room or a lens cap) for the stall time is `stalled` the same
-  way and opened again at once; its repeats are no longer handed on, so the emotion decays
-  to no audience as it does for a lost camera.
+  uniform one, which is a dark room or a lens cap; frozen.py) for the stall time is
+  `stalled` the same way and opened again at once; its repeats are no longer handed on, so
+  the emotion decays to no audience as it does for a lost camera.
 
 Each opened source is read on a daemon thread of its own (`_Reader`); the worker's thread
 only opens, watches (every `WATCH_S`) and reopens. Pacing sleeps are not reads: a paced
@@ -31,11 +31,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import zlib
 from collections.abc import Callable
 from dataclasses import replace
-
-import numpy as np
 
 from performance.core.clock import Clock
 from performance.core.errors import InputError
@@ -43,6 +40,7 @@ from performance.core.mailbox import LatestSlot
 from performance.core.status import InputState, InputStatus
 from performance.core.types import Frame
 from performance.sources.base import FrameSource, SourceStalled
+from performance.sources.frozen import Repeats
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +59,8 @@ STALL_PERIODS = 10.0  # a read blocked for this many frame periods is a stall ..
 STALL_MIN_S = 2.0  # ... and never less than this
 FIRST_FRAME_S = 5.0  # a freshly opened source's first frame may take this long (USB cameras)
 RETRY_MAX_S = 10.0  # the longest wait between two attempts to open a failing source
-SAME_MIN_FRAMES = 3  # an image repeated fewer times than this is never called frozen
 STOP_READER_S = 1.0  # how long stop waits for a reader to close its source
 MAX_BLOCKED = 2  # abandoned readers still blocked before no new source is opened
-_SAMPLE = (48, 64)  # rows, columns of the subsample whose CRC tells repeated images apart
 
 
 class CaptureWorker:
@@ -309,30 +305,6 @@ class CaptureWorker:
         self._lost(exc)
 
 
-class _Repeats:
-    """How long a source has been giving the same image (the CRC of a subsample)."""
-
-    def __init__(self) -> None:
-        self.crc: int | None = None
-        self.since = 0.0
-        self.count = 0
-
-    def seen(self, image: np.ndarray, now: float) -> float:
-        """Seconds the image has been the same (0 until `SAME_MIN_FRAMES` repeats, and for
-        a uniform image)."""
-        rows, cols = image.shape[:2]
-        sample = image[::max(1, rows // _SAMPLE[0]), ::max(1, cols // _SAMPLE[1])]
-        if sample.size == 0 or sample.min() == sample.max():  # dark, capped: no verdict
-            self.crc, self.count = None, 0
-            return 0.0
-        crc = zlib.crc32(np.ascontiguousarray(sample).data)
-        if crc != self.crc:
-            self.crc, self.since, self.count = crc, now, 1
-            return 0.0
-        self.count += 1
-        return now - self.since if self.count >= SAME_MIN_FRAMES else 0.0
-
-
 class _Reader:
     """One opened source, read on its own daemon thread until it ends, fails, stalls or is
     abandoned (see the module)."""
@@ -377,7 +349,7 @@ class _Reader:
         lost or frozen."""
         worker = self.worker
         pace = worker._pace if worker._pace is not None else not source.is_live
-        repeats = _Repeats() if source.is_live else None
+        repeats = Repeats() if source.is_live else None
         stall = worker.stall_after(source)
         anchor: tuple[float, float] | None = None  # (clock time, frame timestamp)
         while not self._quit():
