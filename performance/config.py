@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -111,6 +112,9 @@ _CHOICES: dict[str, tuple[str, ...]] = {"reader": tuple(r.value for r in Reader)
                                         "perception": tuple(i.value for i in Isolation),
                                         "control": tuple(i.value for i in Isolation),
                                         "renderer_cpus": tuple(c.value for c in RendererCpus)}
+_FORMS: dict[str, tuple[str, str]] = {"perception_cpu": (r"(?i)\s*(last|any|\d+)\s*",
+                                                         "last, any or a CPU number")}
+"""Settings whose text must match a pattern (fullmatch), and the words that say how."""
 
 
 # Command-line options that override a setting: argparse dest (= the setting's name) -> the
@@ -268,6 +272,8 @@ def _coerce(key: str, raw: Any, kind: type, where: str, shown: str) -> Any:
     if key in _CHOICES and value not in _CHOICES[key]:
         raise ConfigError(f"{where}: {shown} must be one of {', '.join(_CHOICES[key])}, "
                           f"got {value!r}")
+    if key in _FORMS and not re.fullmatch(_FORMS[key][0], value):
+        raise ConfigError(f"{where}: {shown} must be {_FORMS[key][1]}, got {value!r}")
     if key in _LIMITS:
         low, high = _LIMITS[key]
         if not low <= value <= high:

@@ -78,6 +78,19 @@ def test_an_unknown_reader_is_refused_naming_the_choices(tmp_path: Path) -> None
         load_settings(path, env={})
 
 
+def test_perception_cpu_is_checked_when_the_file_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "rig.toml"
+    path.write_text('perception_cpu = "first"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"rig.toml: perception_cpu must be last, any or a CPU"
+                                          r" number, got 'first'"):
+        load_settings(path, env={})
+    for ok in ("last", "ANY", " 1 "):
+        path.write_text(f'perception_cpu = "{ok}"\n', encoding="utf-8")
+        assert load_settings(path, env={}).perception_cpu == ok
+    with pytest.raises(ConfigError, match=r"environment \(ESSENCE_\*\): perception_cpu"):
+        load_settings(None, env={"ESSENCE_PERCEPTION_CPU": "-1"})
+
+
 def test_renderer_cpus_names_its_choices_and_keeps_the_renderer_off_perceptions_cpu(
         tmp_path: Path) -> None:
     from performance.core.priority import THREADS_ENV, prepare_renderer_threads, renderer_cpus
