@@ -35,7 +35,7 @@ class Settings:
     tiles: str = "adaptive"  # crowd tiling: adaptive (when small faces are likely), off, auto, CxR
     perception: str = "process"  # where the face model runs: process (own process) or thread
     perception_cpu: str = "last"  # the CPU the perception process is kept on: last, any, or N
-    renderer_nice: int = 0  # nice level of a software renderer's threads (0: as the show's)
+    renderer_nice: int = 5  # nice level of a software renderer's threads (0: as the show's)
     renderer_cpus: str = "any"  # a software renderer's CPUs: any, or others (not perception's)
     smooth_time: float = 0.35  # seconds for a face's emotion to follow a change
     forget_after: float = 1.5  # seconds an unseen face keeps its id

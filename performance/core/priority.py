@@ -1,26 +1,26 @@
 """CPU priorities: which of the rig's processes and threads give way when the CPU is short,
 and where a software renderer may run.
 
-Owns the three rules. The shader trial process yields to the show (`yield_cpu`, NICE). And,
-where the operator asks for it (`Settings.renderer_nice`, 0 by default), a software
-renderer's worker threads (Mesa llvmpipe's `llvmpipe-N`, which shade the frame on every
-core) yield to everything else (`yield_renderer_threads`): on a machine without a GPU the
-renderer otherwise takes an equal share of the face model's core, and a detection inside the
-show takes ×1.6-1.7 its time in a quiet process, ×1.0-1.2 with the threads at nice 10
-(`bench/bench_live.py`). It is not the default because the renderer then also yields to any
-other busy process: under a 10,000 msg/s OSC flood sent from the same 2-core machine, GOs
-were shown late or not within 4 s (`bench/bench_osc.py`), where at nice 0 all were on time.
-A GPU's driver has no such threads, so nothing changes there.
+Owns the three rules. The shader trial process yields to the show (`yield_cpu`, NICE). A
+software renderer's worker threads (Mesa llvmpipe's `llvmpipe-N`, which shade the frame on
+every core) yield to the rest of the rig (`yield_renderer_threads`, `Settings.renderer_nice`,
+5 by default; 0 leaves them at the show's priority): on a machine without a GPU the renderer
+otherwise takes an equal share of the face model's core, and a detection inside the show
+takes x1.6-1.8 its time in a quiet process, x1.2-1.3 with the threads at nice 5
+(`bench/bench_live.py --renderer-nice N`). Higher levels yield more to any other busy
+process too: at nice 10, under a 10,000 msg/s OSC flood sent from the same 2-core machine,
+GOs were shown late or not within 4 s on a slower machine (`bench/bench_osc.py`). A GPU's
+driver has no such threads, so nothing changes there.
 
 Where the operator asks for it (`Settings.renderer_cpus = "others"`), a software renderer
 is kept off the CPU the perception process is kept on (`renderer_cpus`): the driver is told
 to start one worker thread per CPU it may use (`prepare_renderer_threads`, Mesa's
 `LP_NUM_THREADS`, before the context exists) and its threads are kept on those CPUs
 (`keep_renderer_threads`, after). The face model and the rasterising threads then never
-share a core (the render loop's own thread is not kept anywhere): on
-this project's 2-core machine a detection inside the show costs ×1.09-1.22 of a quiet
-process and the render's p99 is ×0.99-1.07 with perception of what it is without, but the
-picture is drawn by one core instead of two (10 frames a second instead of 14;
+share a core (the render loop's own thread is not kept anywhere): on an earlier, slower
+2-core machine (renderer at nice 0) a detection inside the show cost x1.09-1.22 of a quiet
+process and the render's p99 was x0.99-1.07 with perception of what it is without, but the
+picture was drawn by one core instead of two (10 frames a second instead of 14;
 `bench/bench_live.py --renderer-cpus others`), and under an OSC flood from the same machine
 GOs show late (`bench/bench_osc.py`). Not the default for that.
 
