@@ -2,8 +2,8 @@
 
 Owns reading the landmarker bundle's own first stage (`face_detector.tflite`, BlazeFace
 short-range: a 128x128 RGB image in [-1, 1] in; 896 anchors' box offsets and scores out)
-without a MediaPipe graph around it: x0.77-0.79 of the graph's time a call, 2.0-2.4 ms
-against 2.6-3.1 ms on this project's 2-core machine (`bench/bench_tiling.py` prints both).
+without a MediaPipe graph around it: x0.77-0.82 of the graph's time a call (0.83-0.88 ms
+against 1.03-1.08 ms on the 2-core CI machine; `bench/bench_tiling.py` prints both).
 The model is checked when it is loaded (its input, its two outputs, one zero tensor run), so
 a model it cannot read is a ModelError there and the tiles fall back to MediaPipe's graph.
 It does what MediaPipe's face detector graph does with this model, and is tested against it
@@ -133,7 +133,7 @@ class FaceBoxes:
     def _outputs(self, outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(896, >=4) box regressors and (896,) score logits, told apart by their shape."""
         anchors = len(self._anchors)
-        by_width = {o.shape[-1]: o.reshape(anchors, -1) for o in outputs
+        by_width = {o.size // anchors: o.reshape(anchors, -1) for o in outputs
                     if o.size % anchors == 0}
         if len(outputs) != 2 or 1 not in by_width or max(by_width) < 4:
             raise ValueError(f"outputs {[o.shape for o in outputs]}, expected {anchors}"

@@ -212,7 +212,7 @@ class FaceLandmarkerAdapter(Closing):
 
     def _create_detector(self) -> Any:
         """The bundle's face detector alone, for the tiles: through LiteRT (detector.py,
-        x0.77-0.79 of the graph's time a pass), or MediaPipe's own graph when the runtime is
+        x0.77-0.82 of the graph's time a pass), or MediaPipe's own graph when the runtime is
         missing or refuses the model."""
         model = detector_model(self._model, self.model_path)
         missing = runtime_missing()

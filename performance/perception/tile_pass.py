@@ -7,13 +7,13 @@ once each on face sheets (`landmark_on_sheets`, sheet.py's geometry). The detect
 landmarker.py); the landmarker is a `LandmarkPass`, one IMAGE-mode pass over an image.
 landmarker.py decides when a frame is tiled and counts the passes.
 
-Cost (this project's 2-core CPU machine, XNNPACK; `bench/bench_tiling.py`): a detector pass
-costs ~2 ms through LiteRT (~2.6-3 ms through MediaPipe's graph), a landmarker pass that
-finds nobody ~3-4 ms; each face found ~10-11 ms more (478 landmarks + blendshapes). A tiled
-still adds the detector on the frame and each tile (1 + 6 for 3x2) and one sheet pass,
-however many faces: six gallery faces cost ~1.2-1.3x per face what six faces large enough
-for the untiled pass cost, each landmarked once. A stream with a crowd in view scans the
-tiles once a second and follows its faces between scans: 1.1-1.2x per face.
+Cost (`bench/bench_tiling.py`; on the 2-core CI machine, XNNPACK): a detector pass costs
+about a fifth of a face's landmarking (0.83-0.88 ms through LiteRT against 4.5-4.7 ms a face;
+on an earlier machine 2.0-2.4 against 11-13). A tiled still adds the detector on the frame and
+each tile (1 + 6 for 3x2) and one sheet pass, however many faces: six gallery faces cost
+~1.25-1.35x per face what six faces large enough for the untiled pass cost, each landmarked
+once. A stream with a crowd in view scans the tiles once a second and follows its faces
+between scans: 1.15-1.2x per face.
 """
 
 from __future__ import annotations

@@ -30,9 +30,9 @@ with a face wider than 20 % in view never tiles, and one with nobody, or only pe
 untiled pass finds, pays one tiled frame a second: its detector passes, and no landmark run
 for a face the untiled pass found.
 
-Cost: a tiled frame runs the face detector alone on each tile (a 3x2 grid: 6 passes, ~2 ms
-each on 2 CPU cores through LiteRT) and the landmarker once per sheet of up to 9 faces (~3 ms,
-plus ~10 ms per face), so each face is landmarked once, whichever tiles it lies in; a stream
+Cost: a tiled frame runs the face detector alone on each tile (a 3x2 grid: 6 passes, each
+about a fifth of a face's landmarking) and the landmarker once per sheet of up to 9 faces,
+so each face is landmarked once, whichever tiles it lies in; a stream
 with a crowd in view scans the tiles once a second (`TilingSchedule.scan_due`) and follows its
 faces between scans (numbers in tile_pass.py).
 """
