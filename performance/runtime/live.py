@@ -186,10 +186,11 @@ def run_live(
         others = settings.renderer_cpus == RendererCpus.OTHERS
         cpus = renderer_cpus(others, feed.perception_cpus
                              if isinstance(feed, CaptureFeed) else None)
-        if others and cpus is None:
-            log.info("renderer_cpus = others: no perception process kept on a CPU of its own"
-                     " here (scripted or replayed input, perception = thread, perception_cpu"
-                     " = any, or one CPU); the renderer uses any")
+        if others and cpus is None:  # a warning where a face model runs but is not kept
+            (log.warning if isinstance(feed, CaptureFeed) else log.info)(
+                "renderer_cpus = others: no perception process kept on a CPU of its own"
+                " here (scripted or replayed input, perception = thread, perception_cpu"
+                " = any, or one CPU); the renderer uses any")
         prepare_renderer_threads(cpus)
         ctx, window = _open_output(options, stack)
         if keep_renderer_threads(cpus):

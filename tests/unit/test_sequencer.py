@@ -466,6 +466,20 @@ def test_reload_keeps_the_playhead_by_cue_id() -> None:
     assert at(seq, 7.0).current.inputs["intensity"] == pytest.approx(1.2)
 
 
+def test_an_edit_that_removes_the_current_cue_keeps_its_picture_until_the_next_fires() -> None:
+    seq = make()
+    seq.apply(GotoCue("3", follow=True), 0.0)  # auto_follow: cue 4 would start at 2.0
+    assert at(seq, 1.0).cue_id == "3"
+    edited = SHOW.replace('id = "3"\nname = "Gates again"', 'id = "3.5"\nname = "Gates again"')
+    seq.reload(parse_cue_text(edited, Path("test.toml"), CATALOG))  # cue 3 is gone
+    kept = at(seq, 3.0)  # past the follow's time: the edit cancelled it
+    assert kept.cue_id is None and kept.next_cue_id == "4"
+    assert kept.current.visual == "enclave"  # the removed cue's picture stays on stage
+    assert kept.current.inputs["intensity"] == pytest.approx(1.6)
+    seq.apply(Go(), 4.0)
+    assert at(seq, 6.0).current.visual == "crowd_chaos" and at(seq, 6.0).cue_id == "4"
+
+
 def test_a_broken_edit_keeps_the_running_version(tmp_path: Path) -> None:
     path = tmp_path / "show.toml"
     path.write_text(SHOW, encoding="utf-8")
