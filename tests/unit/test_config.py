@@ -70,20 +70,23 @@ def test_a_bad_option_value_names_the_option(capsys: pytest.CaptureFixture[str])
     assert "command line: --max-faces = 0 is outside [1, 64]" in capsys.readouterr().err
 
 
-def test_an_unknown_reader_is_refused_naming_the_choices(tmp_path: Path) -> None:
+def _refused(tmp_path: Path, text: str, match: str) -> Path:
+    """A rig.toml holding `text`, which loading refuses with an error matching `match`."""
     path = tmp_path / "rig.toml"
-    path.write_text('reader = "eyes"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"rig.toml: reader must be one of fused, blendshapes, "
-                                          r"network, got 'eyes'"):
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=match):
         load_settings(path, env={})
+    return path
+
+
+def test_an_unknown_reader_is_refused_naming_the_choices(tmp_path: Path) -> None:
+    _refused(tmp_path, 'reader = "eyes"\n',
+             r"rig.toml: reader must be one of fused, blendshapes, network, got 'eyes'")
 
 
 def test_perception_cpu_is_checked_when_the_file_is_read(tmp_path: Path) -> None:
-    path = tmp_path / "rig.toml"
-    path.write_text('perception_cpu = "first"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"rig.toml: perception_cpu must be last, any or a CPU"
-                                          r" number, got 'first'"):
-        load_settings(path, env={})
+    path = _refused(tmp_path, 'perception_cpu = "first"\n',
+                    r"rig.toml: perception_cpu must be last, any or a CPU number, got 'first'")
     for ok in ("last", "ANY", " 1 "):
         path.write_text(f'perception_cpu = "{ok}"\n', encoding="utf-8")
         assert load_settings(path, env={}).perception_cpu == ok
@@ -95,11 +98,8 @@ def test_renderer_cpus_names_its_choices_and_keeps_the_renderer_off_perceptions_
         tmp_path: Path) -> None:
     from performance.core.priority import THREADS_ENV, prepare_renderer_threads, renderer_cpus
 
-    path = tmp_path / "rig.toml"
-    path.write_text('renderer_cpus = "half"\n', encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"rig.toml: renderer_cpus must be one of any, others, "
-                                          r"got 'half'"):
-        load_settings(path, env={})
+    _refused(tmp_path, 'renderer_cpus = "half"\n',
+             r"rig.toml: renderer_cpus must be one of any, others, got 'half'")
     four = frozenset(range(4))
     assert renderer_cpus(True, frozenset({3}), four) == frozenset({0, 1, 2})
     assert renderer_cpus(False, frozenset({3}), four) is None  # "any"
