@@ -15,6 +15,7 @@ from performance.perception.sheet import CELL
 from performance.perception.tile_pass import (
     DETECTOR_MEMBER,
     LandmarkedFace,
+    LandmarkPass,
     detector_model,
     landmark_on_sheets,
     tile_boxes,
@@ -70,7 +71,7 @@ def test_detector_model_comes_out_of_the_bundle_or_the_error_names_the_file() ->
             detector_model(bundle, path)
 
 
-def _squares_pass(runs: list[np.ndarray]) -> object:
+def _squares_pass(runs: list[np.ndarray]) -> LandmarkPass:
     """A landmarker stand-in: in each sheet cell, the bright square's four corners (points
     normalised to the sheet), with a blendshape that says which run found it."""
 
@@ -99,7 +100,7 @@ def test_each_new_face_is_landmarked_once_and_mapped_back_to_the_frame() -> None
     new = [((x0 / 960, y0 / 540, x1 / 960, y1 / 540), 1.0 + k)
            for k, (x0, y0, x1, y1) in enumerate(squares)]
     runs: list[np.ndarray] = []
-    found = landmark_on_sheets(image, new, [], 2, _squares_pass(runs))  # type: ignore[arg-type]
+    found = landmark_on_sheets(image, new, [], 2, _squares_pass(runs))
     assert len(runs) == 2  # three faces, two a sheet
     assert [score for _, _, score in found] == [1.0, 2.0, 3.0]  # in the order of `new`
     assert [shapes["run"] for _, (_, shapes, _), _ in found] == [1.0, 1.0, 2.0]
@@ -115,7 +116,7 @@ def test_a_known_face_is_blanked_out_of_the_sheet() -> None:
     runs: list[np.ndarray] = []
     new = [((200 / 960, 200 / 540, 240 / 960, 240 / 540), 1.0)]
     known = [(250 / 960, 200 / 540, 290 / 960, 240 / 540)]
-    found = landmark_on_sheets(image, new, known, 9, _squares_pass(runs))  # type: ignore[arg-type]
+    found = landmark_on_sheets(image, new, known, 9, _squares_pass(runs))
     assert len(found) == 1
     pts = found[0][0]
     assert pts[:, 0].max() == pytest.approx(240 / 960, abs=1.5 / 960)  # not stretched to 290
