@@ -25,7 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
-from performance.control.addresses import ADDRESS_TABLE, PLAYHEAD_IDS
+from performance.control.address_table import ADDRESS_TABLE
+from performance.control.addresses import PLAYHEAD_IDS
 from performance.control.feedback import PARAM_PREFIX, PREFIX, STATUS_FIELDS, RigStatus
 from performance.control.outline import InputRow
 from performance.core.inputs import InputType, InputValue, components

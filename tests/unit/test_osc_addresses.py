@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from performance.control.actions import AddressError, Ignored, ParamSet, SessionOp, Transport
+from performance.control.address_table import ADDRESS_TABLE, AddressInfo
 from performance.control.addresses import (
     _SWITCHES,
     _TRIGGERS,
-    ADDRESS_TABLE,
-    AddressInfo,
     is_editing,
     resolve,
 )

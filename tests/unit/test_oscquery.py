@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from performance.console.oscquery import ATTRIBUTES, HostInfo, find, namespace, respond
-from performance.control.addresses import ADDRESS_TABLE, resolve
+from performance.control.address_table import ADDRESS_TABLE
+from performance.control.addresses import resolve
 from performance.control.feedback import STATUS_ADDRESSES, RigStatus
 from performance.control.outline import input_rows
 from performance.core.inputs import InputType, components

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from performance.control.addresses import ADDRESS_TABLE
+from performance.control.address_table import ADDRESS_TABLE
 from performance.runtime.assemble import shader_catalog
 from performance.show.cuefile.load import parse_cue_text
 
