@@ -112,8 +112,11 @@ _CHOICES: dict[str, tuple[str, ...]] = {"reader": tuple(r.value for r in Reader)
                                         "perception": tuple(i.value for i in Isolation),
                                         "control": tuple(i.value for i in Isolation),
                                         "renderer_cpus": tuple(c.value for c in RendererCpus)}
-_FORMS: dict[str, tuple[str, str]] = {"perception_cpu": (r"(?i)\s*(last|any|\d+)\s*",
-                                                         "last, any or a CPU number")}
+_FORMS: dict[str, tuple[str, str]] = {
+    "perception_cpu": (r"(?i)\s*(last|any|\d+)\s*", "last, any or a CPU number"),
+    "audio_latency": (r"(?i)\s*(low|high|\d+(\.\d+)?|\.\d+)\s*",
+                      "low, high or seconds such as 0.05"),
+}
 """Settings whose text must match a pattern (fullmatch), and the words that say how."""
 
 
@@ -190,8 +193,11 @@ def load_settings(
     *,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    sources: dict[str, str] | None = None,
 ) -> Settings:
-    """Build Settings from defaults, a TOML file, the environment and explicit overrides."""
+    """Build Settings from defaults, a TOML file, the environment and explicit overrides.
+    `sources`, when given, gets where each setting that is not a default came from (the
+    file's path, the environment, or the command-line option), for later checks' errors."""
     environ = os.environ if env is None else env
     settings = DEFAULTS
     path = config or (Path(environ["ESSENCE_CONFIG"]) if environ.get("ESSENCE_CONFIG") else None)
@@ -204,15 +210,15 @@ def load_settings(
         table = data.get("rig", data)
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: rig must be a table of settings")
-        settings = _apply(settings, table, str(path))
+        settings = _apply(settings, table, str(path), sources=sources)
     from_env = {
         f.name: environ[f"ESSENCE_{f.name.upper()}"]
         for f in fields(Settings)
         if environ.get(f"ESSENCE_{f.name.upper()}")
     }
-    settings = _apply(settings, from_env, "environment (ESSENCE_*)")
+    settings = _apply(settings, from_env, "environment (ESSENCE_*)", sources=sources)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    return _apply(settings, given, "command line", names=SETTING_OPTIONS)
+    return _apply(settings, given, "command line", names=SETTING_OPTIONS, sources=sources)
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -231,15 +237,20 @@ def _read_config(path: Path) -> dict[str, Any]:
 
 
 def _apply(settings: Settings, values: Mapping[str, Any], where: str, *,
-           names: Mapping[str, str] | None = None) -> Settings:
-    """`values` over `settings`; errors say `where` and the key (or its name in `names`)."""
+           names: Mapping[str, str] | None = None,
+           sources: dict[str, str] | None = None) -> Settings:
+    """`values` over `settings`; errors say `where` and the key (or its name in `names`);
+    `sources` records `where` (and the name) for each key applied."""
     known = {f.name: f for f in fields(Settings)}
     changes: dict[str, Any] = {}
     for key, raw in values.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown setting '{key}' (known: {', '.join(known)})")
         default = getattr(DEFAULTS, key)
-        changes[key] = _coerce(key, raw, type(default), where, (names or {}).get(key, key))
+        shown = (names or {}).get(key, key)
+        changes[key] = _coerce(key, raw, type(default), where, shown)
+        if sources is not None:
+            sources[key] = where if shown == key else f"{where} ({shown})"
     return replace(settings, **changes)
 
 
@@ -257,6 +268,8 @@ def _coerce(key: str, raw: Any, kind: type, where: str, shown: str) -> Any:
                 value: Any = raw.lower() in {"1", "true", "yes", "on"}
             else:
                 value = bool(raw)
+        elif isinstance(raw, bool):  # TOML's true is no number (Python's bool is an int)
+            raise ValueError(raw)
         elif kind is int:
             if isinstance(raw, float) and not raw.is_integer():
                 raise ValueError(raw)

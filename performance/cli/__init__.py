@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from performance import __version__
+from performance.cli.settings_check import check_settings
 from performance.config import SETTING_OPTIONS, load_settings
 from performance.core.errors import EssenceError
 
@@ -62,7 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         overrides = {key: getattr(args, key, None) for key in SETTING_OPTIONS}
-        settings = load_settings(args.config, overrides=overrides)
+        sources: dict[str, str] = {}
+        settings = load_settings(args.config, overrides=overrides, sources=sources)
+        check_settings(settings, sources)
         return int(args.handler(args, settings))
     except EssenceError as exc:
         print(f"essence: {exc}", file=sys.stderr)

@@ -309,7 +309,7 @@ def _start_sound(settings: Settings, *, retry: bool = False) -> tuple[AudioEngin
     device: int | str | None = settings.audio_device or None
     if isinstance(device, str) and device.isdigit():
         device = int(device)
-    latency: str | float = settings.audio_latency
+    latency: str | float = settings.audio_latency.strip().lower()  # checked by config.py
     with contextlib.suppress(ValueError):  # "low"/"high" stay names, "0.05" becomes seconds
         latency = float(latency)
     output = AudioProcess(device=device, blocksize=settings.audio_block, latency=latency)

@@ -114,3 +114,60 @@ def test_renderer_cpus_names_its_choices_and_keeps_the_renderer_off_perceptions_
     env[THREADS_ENV] = "7"  # the environment's own choice is kept
     prepare_renderer_threads(frozenset({0}), env)
     assert env == {THREADS_ENV: "7"}
+
+
+def test_audio_latency_and_numbers_are_checked_when_the_file_is_read(tmp_path: Path) -> None:
+    path = _refused(tmp_path, 'audio_latency = "medium"\n',
+                    r"rig.toml: audio_latency must be low, high or seconds such as 0.05, "
+                    r"got 'medium'")
+    for ok, read in (('"HIGH"', "HIGH"), ("0.05", "0.05"), ('".2"', ".2")):
+        path.write_text(f"audio_latency = {ok}\n", encoding="utf-8")
+        assert load_settings(path, env={}).audio_latency == read
+    _refused(tmp_path, "max_faces = true\n", r"rig.toml: max_faces must be int, got True")
+    _refused(tmp_path, "smooth_time = false\n", r"rig.toml: smooth_time must be float")
+
+
+def test_sources_say_where_each_setting_came_from(tmp_path: Path) -> None:
+    path = tmp_path / "rig.toml"
+    path.write_text('tiles = "3x2"\nmax_faces = 4\n', encoding="utf-8")
+    sources: dict[str, str] = {}
+    load_settings(path, env={"ESSENCE_MAX_FACES": "5"}, overrides={"osc_allow": None,
+                                                                   "max_faces": 6},
+                  sources=sources)
+    assert sources == {"tiles": str(path), "max_faces": "command line (--max-faces)"}
+    sources.clear()
+    load_settings(path, env={"ESSENCE_OSC_ALLOW": "10.0.0.0/8"}, sources=sources)
+    assert sources["osc_allow"] == "environment (ESSENCE_*)"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('osc_allow = "10.0.0.300"\n', "osc_allow: '10.0.0.300' is not an IP address"),
+        ('tiles = "9x0"\n', "tiles: expected adaptive, off, auto or CxR"),
+        ('opening_hours = "funday 25:00-99:00"\n', "opening_hours: unknown day in 'funday'"),
+        ('perception_cpu = "4096"\n', "perception_cpu = '4096': use last, any or one of"),
+    ],
+)
+def test_settings_with_a_grammar_are_refused_at_start_naming_the_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str) -> None:
+    """Each is parsed by the module that uses it, before the command runs: one line naming
+    the file (osc_allow used to fail in the OSC child process with a traceback). The CPU
+    number is refused on a machine with two CPUs or more (one CPU: any is the only choice)."""
+    from performance.cli import main
+
+    path = tmp_path / "rig.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["--config", str(path), "status"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"essence: {path}: {message}")
+
+
+def test_a_setting_with_a_grammar_from_the_command_line_names_the_option(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from performance.cli import main
+
+    assert main(["analyze", "--tiles", "0x3", "no-such.mp4"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "essence: command line (--tiles): tiles: expected adaptive, off, auto or CxR such as"
+        " 3x2, got '0x3'")
