@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,3 +73,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `essence analyze --csv - | head`: the reader has had enough
+        _quiet_stdout()
+        return PIPE_CLOSED
+
+
+PIPE_CLOSED = 141  # the status of a command a closed pipe stopped (128 + SIGPIPE), as the shell's
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush of what was left for
+    a reader that is gone does not print a traceback on the way out."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
