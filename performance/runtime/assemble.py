@@ -50,9 +50,10 @@ def shader_catalog(root: Path | None = None) -> Catalog:
 
 def load_show(path: Path | None = None, shaders: Path | None = None) -> CueList:
     """Load a show file (default: the Neo-Lumen show) against the shader catalog."""
+    from performance.audio.palettes import palette_names
     from performance.show.cuefile.load import load_cue_file
 
-    return load_cue_file(path or DEFAULT_CUES, shader_catalog(shaders))
+    return load_cue_file(path or DEFAULT_CUES, shader_catalog(shaders), palette_names())
 
 
 def check_visual(visual: str | None, visuals: Collection[str], *, cues: str = "") -> None:

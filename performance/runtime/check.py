@@ -17,8 +17,6 @@ from pathlib import Path
 
 from performance.config import DEFAULT_CUES, DEFAULTS
 from performance.runtime.assemble import scan_visuals
-from performance.show.cuefile.model import CueList
-from performance.show.frame import SoundSetting
 
 
 class Report:
@@ -54,24 +52,13 @@ def check_cues(report: Report, path: Path, shaders: Path | None, *,
     for name, error in header_errors.items() if headers else ():
         report.fail(f"visual {name}", error)
     try:
-        cues = load_cue_file(path, catalog)
+        cues = load_cue_file(path, catalog, palette_names())
     except CueListError as exc:
         report.fail(f"show file {path}", f"{len(exc.errors)} problem(s)\n{exc}")
-        return
-    palettes = palette_names()
-    bad = sorted({s.palette for s in _sounds(cues)} - set(palettes))
-    if bad:
-        report.fail(f"show file {path}", f"unknown sound palette(s) {', '.join(bad)} "
-                    f"(known: {', '.join(palettes)})")
         return
     armed = sum(1 for c in cues.cues if c.when is not None)
     report.ok(f"show file {path}", f"{len(cues.acts)} acts, {len(cues.cues)} cues "
               f"({armed} audience-armed)")
-
-
-def _sounds(cues: CueList) -> list[SoundSetting]:
-    found = [a.sound for a in cues.acts if a.sound is not None]
-    return found + [c.sound for c in cues.cues if c.sound is not None]
 
 
 def check_shaders(report: Report, shaders: Path | None) -> None:

@@ -117,12 +117,13 @@ def _load_in_child(path: Path, catalog: Catalog, conn: Connection, parent_pid: i
     """The show-file process: load and check one file, send it back in pieces."""
     from dataclasses import fields as dataclass_fields
 
+    from performance.audio.palettes import palette_names
     from performance.core.orphans import die_with_parent, leave_stop_signals_to_parent
 
     die_with_parent(parent_pid, "essence-showfile")
     leave_stop_signals_to_parent()  # not niced: a busy CPU would starve it (for minutes)
     try:
-        loaded = load_cue_file(path, catalog)
+        loaded = load_cue_file(path, catalog, palette_names())
     except CueListError as exc:
         conn.send(("error", [(e.path, e.line, e.reason, e.subject) for e in exc.errors]))
         return

@@ -198,7 +198,8 @@ class Sequencer:
     def reload_file(self, catalog: Catalog | None = None) -> Outcome:
         """Reload the show file; a broken edit keeps the running version and says why."""
         try:
-            new = load_cue_file(self.cues.path, catalog or self.cues.catalog)
+            new = load_cue_file(self.cues.path, catalog or self.cues.catalog,
+                                self.cues.palettes)
         except CueListError as exc:
             log.warning("show file not reloaded, keeping the running version:\n%s", exc)
             return Outcome(False, str(exc))

@@ -141,6 +141,61 @@ def test_condition_errors() -> None:
     assert "needs above = ... or below = ..." in single_error(text)
 
 
+@pytest.mark.parametrize(
+    ("when", "reason"),
+    [
+        ('metric = "chaos", above = 5', "chaos above 5 can never be met (chaos runs from 0 to 1)"),
+        ('metric = "valence", below = -1', "valence below -1 can never be met"),
+        ('metric = "happy", above = 0.8, below = 0.2',
+         "happy above 0.8 and below 0.2 can never both be met"),
+        ('metric = "chaos", above = 0.5, min_faces = 2.5',
+         "min_faces must be a whole number of faces from 0 to 1000, got 2.5"),
+        ('metric = "chaos", above = 0.5, min_faces = true', "min_faces must be a whole number"),
+        ('metric = "chaos", above = 0.5, for_s = 1e308',
+         "for_s must be at most 86400 s (one day)"),
+    ],
+)
+def test_a_condition_the_room_can_never_meet_is_refused_at_its_line(when: str,
+                                                                    reason: str) -> None:
+    text = BASE.replace('post_wait = 3.0', f'post_wait = 3.0\nwhen = {{ {when} }}')
+    message = single_error(text)
+    assert message.startswith(f"cues/test.toml:{line_of(text, 'when = ')}: cue 1.5: "), message
+    assert reason in message
+    fine = BASE.replace('post_wait = 3.0', 'post_wait = 3.0\nwhen = { metric = "chaos", '
+                        'above = 0.0, below = 1.0, min_faces = 2 }')
+    assert load_text(fine).cues[1].when is not None
+
+
+def test_a_wait_longer_than_a_day_is_a_typo() -> None:
+    text = BASE.replace("pre_wait = 1.0", "pre_wait = 1e308")
+    message = single_error(text)
+    assert message.startswith(f"cues/test.toml:{line_of(text, 'pre_wait')}: cue 1.5: ")
+    assert "pre_wait must be at most 86400 s (one day), got 1e+308" in message
+
+
+def test_an_unknown_sound_palette_is_refused_at_its_line_when_palettes_are_given() -> None:
+    from performance.audio.palettes import palette_names
+
+    text = BASE.replace('post_wait = 3.0', 'post_wait = 3.0\nsound = { palette = "banjo" }')
+    assert parse_cue_text(text, Path("cues/test.toml"), CATALOG).cues[1].sound is not None
+    with pytest.raises(CueListError) as info:
+        parse_cue_text(text, Path("cues/test.toml"), CATALOG, palette_names())
+    message = str(info.value.errors[0])
+    assert message.startswith(f"cues/test.toml:{line_of(text, 'banjo')}: cue 1.5: "), message
+    assert f"unknown sound palette 'banjo' (known: {', '.join(palette_names())})" in message
+
+
+def test_the_runtime_loads_a_show_against_the_palettes(tmp_path: Path) -> None:
+    """`run`, `render` and `rehearse` load through `load_show`: a palette typo stops them
+    at the file's line (it used to pass, and the show ran with the default sound)."""
+    from performance.runtime.assemble import load_show
+
+    path = tmp_path / "show.toml"
+    path.write_text(BASE.replace('name = "One"', 'name = "One"\nsound = { palette = "x1" }'))
+    with pytest.raises(CueListError, match=r"show.toml:\d+: act 1: unknown sound palette 'x1'"):
+        load_show(path)
+
+
 def test_post_wait_needs_auto_continue() -> None:
     text = BASE.replace('next = "auto_continue"', 'next = "none"')
     message = single_error(text)

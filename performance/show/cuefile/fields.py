@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from performance.core.inputs import InputType, InputValue, ShaderInput, components
 from performance.show.cuefile.model import (
+    METRIC_RANGES,
     METRICS,
     NEXT_ACTIONS,
     Catalog,
@@ -70,11 +71,18 @@ def _number(raw: object, key: str, *path: str | int) -> float:
     return float(raw)
 
 
+MAX_SECONDS = 86400.0
+"""The longest wait, transition or hold a show file may give: one day (longer is a typo)."""
+
+
 def as_seconds(raw: object, key: str, *path: str | int) -> float:
-    """A non-negative number of seconds."""
+    """A number of seconds from 0 to `MAX_SECONDS`."""
     value = _number(raw, key, *path)
     if value < 0:
         raise Problem(f"{key} must not be negative, got {raw!r}", *(path or (key,)))
+    if value > MAX_SECONDS:
+        raise Problem(f"{key} must be at most {MAX_SECONDS:g} s (one day), got {raw!r}",
+                      *(path or (key,)))
     return value
 
 
@@ -198,8 +206,8 @@ def parse_osc(raw: object, default_target: str | None) -> tuple[OscMessage, ...]
     return tuple(out)
 
 
-def parse_sound(raw: object) -> SoundSetting:
-    """A sound setting: enabled, level 0..1, palette name."""
+def parse_sound(raw: object, palettes: Collection[str] | None = None) -> SoundSetting:
+    """A sound setting: enabled, level 0..1, palette name (one of `palettes` when given)."""
     table = as_table(raw, "sound")
     known_keys(table, ("enabled", "level", "palette"), "sound")
     enabled = table.get("enabled", True)
@@ -212,6 +220,9 @@ def parse_sound(raw: object) -> SoundSetting:
     palette = table.get("palette", SoundSetting.palette)
     if not isinstance(palette, str) or not _PALETTE.match(palette):
         raise Problem(f"sound palette must be a name, got {palette!r}", "sound", "palette")
+    if palettes is not None and palette not in palettes:
+        raise Problem(f"unknown sound palette {palette!r} (known: {', '.join(palettes)})",
+                      "sound", "palette")
     return SoundSetting(enabled, level, palette)
 
 
@@ -245,6 +256,28 @@ def parse_condition(raw: object) -> Condition:
     below = _number(table["below"], "below", "when", "below") if "below" in table else None
     if above is None and below is None:
         raise Problem("a condition needs above = ... or below = ...", "when")
+    _reachable(str(metric), above, below)
     for_s = as_seconds(table.get("for_s", 0.0), "for_s", "when", "for_s")
-    min_faces = as_seconds(table.get("min_faces", 0), "min_faces", "when", "min_faces")
-    return Condition(str(metric), above, below, for_s, min_faces)
+    faces = table.get("min_faces", 0)
+    if isinstance(faces, bool) or not isinstance(faces, int) or not 0 <= faces <= _MOST_FACES:
+        raise Problem(f"min_faces must be a whole number of faces from 0 to {_MOST_FACES:g},"
+                      f" got {faces!r}", "when", "min_faces")
+    return Condition(str(metric), above, below, for_s, float(faces))
+
+
+_MOST_FACES = METRIC_RANGES["face_count"][1]
+
+
+def _reachable(metric: str, above: float | None, below: float | None) -> None:
+    """Refuse a condition the room can never meet: a threshold outside the metric's range
+    (chaos runs 0..1: `above = 5` never holds), or `above` not under `below`."""
+    low, high = METRIC_RANGES[metric]
+    if above is not None and above >= high:
+        raise Problem(f"{metric} above {above:g} can never be met ({metric} runs from "
+                      f"{low:g} to {high:g})", "when", "above")
+    if below is not None and below <= low:
+        raise Problem(f"{metric} below {below:g} can never be met ({metric} runs from "
+                      f"{low:g} to {high:g})", "when", "below")
+    if above is not None and below is not None and above >= below:
+        raise Problem(f"{metric} above {above:g} and below {below:g} can never both be met",
+                      "when", "below")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,10 @@ class CueListError(EssenceError):
         super().__init__("\n".join(str(e) for e in errors))
 
 
-def load_cue_file(path: str | Path, catalog: Catalog) -> CueList:
-    """Read and validate a show file; raises CueListError naming file:line and cue."""
+def load_cue_file(path: str | Path, catalog: Catalog,
+                  palettes: Collection[str] | None = None) -> CueList:
+    """Read and validate a show file; raises CueListError naming file:line and cue.
+    `palettes`: the sound palettes a cue may name (None: any name)."""
     path = Path(path)
     try:  # a FIFO or a device (/dev/zero) is refused at once, never read
         text = read_text(path)
@@ -53,11 +56,13 @@ def load_cue_file(path: str | Path, catalog: Catalog) -> CueList:
     except UnicodeDecodeError as exc:
         raise CueListError([CueError(path, 1, f"cannot read the show file: not UTF-8 text "
                                               f"({exc.reason} at byte {exc.start})")]) from None
-    return parse_cue_text(text, path, catalog)
+    return parse_cue_text(text, path, catalog, palettes)
 
 
-def parse_cue_text(text: str, path: str | Path, catalog: Catalog) -> CueList:
-    """Validate show-file text (named `path` in messages) against the visual catalog."""
+def parse_cue_text(text: str, path: str | Path, catalog: Catalog,
+                   palettes: Collection[str] | None = None) -> CueList:
+    """Validate show-file text (named `path` in messages) against the visual catalog and
+    the sound palettes (None: any palette name)."""
     try:
         data = parse_toml(text)  # too deep a nesting is a TOMLDecodeError too
     except tomllib.TOMLDecodeError as exc:
@@ -66,12 +71,14 @@ def parse_cue_text(text: str, path: str | Path, catalog: Catalog) -> CueList:
         reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         where = f" (column {m.group(2)})" if m else ""
         raise CueListError([CueError(path, line, f"not valid TOML: {reason}{where}")]) from exc
-    return _Loader(Path(path), LineIndex(text), catalog).load(data)
+    return _Loader(Path(path), LineIndex(text), catalog, palettes).load(data)
 
 
 class _Loader:
-    def __init__(self, path: Path, lines: LineIndex, catalog: Catalog) -> None:
+    def __init__(self, path: Path, lines: LineIndex, catalog: Catalog,
+                 palettes: Collection[str] | None) -> None:
         self.path, self.lines, self.catalog = path, lines, catalog
+        self.palettes = tuple(palettes) if palettes is not None else None
         self.errors: list[CueError] = []
         self.broken_acts: set[int] = set()  # acts with a broken cue: skip mapping checks
 
@@ -121,7 +128,8 @@ class _Loader:
         acts = [self._check_mappings(i, act, cues) for i, act in indexed]
         if self.errors:
             raise CueListError(self.errors)
-        return CueList(self.path, tuple(acts), tuple(cues), self.catalog, title, target)
+        return CueList(self.path, tuple(acts), tuple(cues), self.catalog, title, target,
+                       self.palettes)
 
     # -- [show] -------------------------------------------------------------------------
     def _show(self, raw: Any) -> tuple[str, str | None]:
@@ -152,7 +160,8 @@ class _Loader:
                 raise _Problem(f"act number must be a whole number >= 1, got {number!r}",
                                "number")
             name = fields.as_string(table.get("name", ""), "name")
-            sound = fields.parse_sound(table["sound"]) if "sound" in table else None
+            sound = fields.parse_sound(table["sound"], self.palettes) if "sound" in table \
+                else None
             raw_map = fields.as_table(table.get("map", {}), "map")
             mappings = tuple(fields.parse_mapping(k, v) for k, v in raw_map.items())
         except _Problem as p:
@@ -216,7 +225,8 @@ class _Loader:
                 f"post_wait only applies with next = \"auto_continue\" (next is "
                 f"{str(next_action)!r})", "post_wait"))
         osc = field(fields.parse_osc, table.get("osc", []), default_target)
-        sound = field(fields.parse_sound, table["sound"]) if "sound" in table else None
+        sound = field(fields.parse_sound, table["sound"], self.palettes) if "sound" in table \
+            else None
         when = field(fields.parse_condition, table["when"]) if "when" in table else None
         for problem in problems:
             self.fail("cue", i, subject, problem)

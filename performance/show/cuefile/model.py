@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from enum import StrEnum
 from pathlib import Path
 
@@ -33,6 +34,11 @@ CROWD_METRICS: tuple[str, ...] = CROWD_NUMBERS
 """The room's aggregates a show may read: the number fields of CrowdReading, in its order."""
 METRICS: tuple[str, ...] = CROWD_METRICS + EMOTIONS
 """Room values a mapping or condition may read: crowd aggregates and emotion shares."""
+_FIELD_RANGES = {f.name: f.metadata["range"] for f in dataclass_fields(CrowdReading)}
+METRIC_RANGES: dict[str, tuple[float, float]] = {
+    metric: _FIELD_RANGES[metric if metric in CROWD_METRICS else "emotions"]
+    for metric in METRICS}
+"""The range each metric stays in (CrowdReading's own field ranges; a share is 0..1)."""
 
 
 Catalog = Mapping[str, tuple[ShaderInput, ...]]
@@ -166,6 +172,7 @@ class CueList:
     catalog: Catalog
     title: str = ""
     osc_target: str | None = None
+    palettes: tuple[str, ...] | None = None  # the sound palettes it was checked against
 
     def index_of(self, cue_id: str) -> int | None:
         """Position of the cue with this id, or None."""
