@@ -23,7 +23,8 @@ from performance.operator.keys import KEYMAP, KeyAction
 from performance.operator.standby import LineKind, cue_lines, go_key
 from performance.show.status import SequencerStatus
 from performance.venue import zones_editor as ze
-from performance.venue.camera import CameraCalibration, Point
+from performance.venue.camera import CameraCalibration
+from performance.venue.polygon import Point
 from performance.venue.zones import Placement
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX

@@ -22,6 +22,7 @@ from performance.venue.calfile import (
     load_calibration,
     save_calibration,
 )
+from performance.venue.polygon import Polygon, polygon_problem
 
 KIND = "camera"
 SCHEMA = 1
@@ -31,9 +32,6 @@ MAX_ZONES = 32
 MIN_CROP = 0.05  # the smallest crop side, of the picture
 SIDE_LIMIT = 8192
 FPS_LIMIT = 240.0
-
-Point = tuple[float, float]
-Polygon = tuple[Point, ...]
 
 
 class Rotation(IntEnum):
@@ -188,15 +186,7 @@ def _polygon(table: Fields, name: str) -> Polygon:
     points = table.points(name, at_least=low, low=0.0, high=1.0)
     if len(points) > high:
         raise table.fail(name, f"has {len(points)} points, at most {high}")
-    if abs(polygon_area(points)) < 1e-6:
-        raise table.fail(name, "encloses no area (its points lie on one line)")
+    problem = polygon_problem(points)
+    if problem is not None:
+        raise table.fail(name, problem)
     return tuple(points)
-
-
-def polygon_area(points: Polygon | list[Point]) -> float:
-    """The signed area of a polygon (shoelace formula)."""
-    total = 0.0
-    for i, (x0, y0) in enumerate(points):
-        x1, y1 = points[(i + 1) % len(points)]
-        total += x0 * y1 - x1 * y0
-    return total / 2.0

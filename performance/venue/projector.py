@@ -24,6 +24,7 @@ from performance.venue.calfile import (
     save_calibration,
 )
 from performance.venue.homography import UNIT_SQUARE, Point, is_convex
+from performance.venue.polygon import polygon_problem
 
 KIND = "projector"
 SCHEMA = 1
@@ -196,6 +197,9 @@ def from_document(path: str | Path, doc: dict[str, Any]) -> ProjectorCalibration
         if len(points) > MASK_POINTS[1]:
             raise shape.fail("points", f"must have at most {MASK_POINTS[1]} points, got "
                              f"{len(points)}")
+        problem = polygon_problem(points)
+        if problem is not None:  # a line-shaped mask would black out the whole picture
+            raise shape.fail("points", problem)
         mask = tuple(points)
     pic = top.sub("picture", {})
     pic.unknown({"brightness", "gamma"})

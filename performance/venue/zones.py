@@ -14,7 +14,8 @@ from enum import Enum
 
 import numpy as np
 
-from performance.venue.camera import CameraCalibration, Polygon
+from performance.venue.camera import CameraCalibration
+from performance.venue.polygon import Polygon
 
 
 class Placement(Enum):

@@ -27,9 +27,8 @@ from performance.venue.camera import (
     ZONE_POINTS,
     CameraCalibration,
     Crop,
-    Point,
-    polygon_area,
 )
+from performance.venue.polygon import Point, polygon_problem
 
 
 class Drawing(StrEnum):
@@ -150,8 +149,9 @@ def close_zone(state: ZoneEditor) -> ZoneEditor:
         return state
     if len(points) < ZONE_POINTS[0]:
         return replace(state, note=f"a zone needs {ZONE_POINTS[0]} points or more")
-    if abs(polygon_area(points)) < 1e-6:
-        return replace(state, points=(), note="those points enclose no area: draw again")
+    problem = polygon_problem(points)
+    if problem is not None:
+        return replace(state, points=(), note=f"that zone {problem}: draw again")
     cal = state.calibration
     if state.drawing is Drawing.PERFORMER:
         cal = replace(cal, performer_zone=points)

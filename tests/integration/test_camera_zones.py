@@ -19,7 +19,8 @@ from performance.perception.landmarker import FaceLandmarkerAdapter
 from performance.runtime.pipeline import camera_from_settings, landmarker_factory
 from performance.sources.factory import open_source
 from performance.sources.video import VideoFileSource
-from performance.venue.camera import CameraCalibration, Polygon, Rotation, save_camera
+from performance.venue.camera import CameraCalibration, Rotation, save_camera
+from performance.venue.polygon import Polygon
 
 pytestmark = pytest.mark.integration
 

@@ -57,7 +57,10 @@ def test_save_then_load_gives_the_same_calibration(tmp_path: Path) -> None:
     ({"zones": {"ignore": [[[0.1, 0.1], [0.2, 0.2]]]}},
      r"zones\.ignore\[1\]: must have at least 3 points, got 2"),
     ({"zones": {"ignore": [[[0.1, 0.1], [0.2, 0.2], [0.3, 0.3]]]}},
-     r"zones\.ignore\[1\]: encloses no area"),
+     r"zones\.ignore\[1\]: encloses no area \(its points lie on one line\)"),
+    ({"zones": {"ignore": [[[0.1, 0.1], [0.4, 0.4], [0.4, 0.1], [0.1, 0.4]]]}},  # a bow-tie
+     r"zones\.ignore\[1\]: crosses itself \(the edge from point 1 to 2 crosses the one from "
+     r"point 3 to 4\)"),
     ({"zones": {"ignore": [list(map(list, SQUARE)), [[0, 0], [1.5, 0], [1, 1]]]}},
      r"zones\.ignore\[2\]: point 2 \[1\.5, 0\.0\] is outside \[0\.0, 1\.0\]"),
     ({"zones": {"performer": "stage"}}, r"zones\.performer: must be a list of \[x, y\]"),

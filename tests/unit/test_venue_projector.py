@@ -62,7 +62,9 @@ def test_a_saved_5x5_mesh_reads_one_point_a_line_and_round_trips(tmp_path: Path)
     point, and the size, on one short line, with the values unchanged."""
     rng = np.random.default_rng(13)
     offsets = tuple((float(dx), float(dy)) for dx, dy in rng.uniform(-0.05, 0.05, (25, 2)))
-    mask = tuple((float(x), float(y)) for x, y in rng.uniform(0.0, 1.0, (12, 2)))
+    corners = rng.uniform(0.0, 1.0, (12, 2))  # in order round the centre: a simple polygon
+    corners = corners[np.argsort(np.arctan2(corners[:, 1] - 0.5, corners[:, 0] - 0.5))]
+    mask = tuple((float(x), float(y)) for x, y in corners)
     cal = ProjectorCalibration(output="HDMI-1", size=(1920, 1080), venue="Old Hall",
                                corners=CORNERS, mesh=Mesh(5, 5, offsets), mask=mask)
     path = tmp_path / "hall.toml"
@@ -104,6 +106,11 @@ def _write(path: Path, change: dict[str, object], *, kind: str = "projector",
     ({"mesh.columns": 1}, r"mesh\.columns: = 1 is outside \[2, 33\]"),
     ({"mesh.offsets": [[0, 0]] * 24}, r"mesh\.offsets: must have 25 points, got 24"),
     ({"mask.points": [[0, 0], [1, 0]]}, r"mask\.points: must have at least 3 points"),
+    ({"mask.points": [[0, 0], [0.5, 0.5], [1, 1]]}, r"mask\.points: encloses no area \(its "
+                                                    r"points lie on one line\)"),
+    ({"mask.points": [[0, 0], [1, 1], [1, 0], [0, 1]]}, r"mask\.points: crosses itself \(the "
+                                                        r"edge from point 1 to 2 crosses the "
+                                                        r"one from point 3 to 4\)"),
     ({"picture.brightness": 3.0}, r"picture\.brightness: = 3\.0 is outside"),
     ({"picture.gamma": None, "picture.brightness": True}, r"picture\.brightness: must be a "
                                                           r"number, got True"),
