@@ -95,10 +95,15 @@ class PerceivedFile:
 
 def open_audience(spec: str, settings: Settings, *, scripted_faces: int, seed: int) -> Audience:
     """The audience of a render: `scripted`, or a video or image file perceived frame by
-    frame (the face model is resolved first, so a bad one fails before any work)."""
+    frame (the face model is resolved first, so a bad one fails before any work). A camera
+    calibration that is set is loaded either way: a bad file is an error for the scripted
+    audience too (as for `run`), not a render that silently ignores it."""
+    from performance.runtime.pipeline import camera_from_settings
+
     engine = engine_from_settings(settings)
     spec = spec.strip()
     if spec.lower() == SCRIPTED:
+        camera_from_settings(settings)
         return ScriptedRoom(engine, scripted_faces, seed)
     if not spec:
         raise InputError("--input", "empty: give a video, an image or 'scripted'")
@@ -108,7 +113,6 @@ def open_audience(spec: str, settings: Settings, *, scripted_faces: int, seed: i
     path = Path(spec).expanduser()
     if not path.exists():
         raise InputError(path, "no such file")
-    from performance.runtime.pipeline import camera_from_settings
     from performance.sources.factory import open_source
 
     make_detector = landmarker_factory(settings, "video")

@@ -141,3 +141,25 @@ def test_a_live_rehearsal_reads_through_the_camera_file(
         assert found is not None, done.stderr
         most.append(int(found.group(1)))
     assert most == [1, 0]
+
+
+@pytest.mark.parametrize("problem", ["missing", "rotation"])
+def test_a_bad_camera_file_stops_a_render_of_the_scripted_audience_too(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], problem: str) -> None:
+    """The scripted audience has no camera, but a camera file named for the render is
+    loaded all the same: a bad one is the one-line error `run` gives, not a render that
+    ignores it and exits 0."""
+    from performance.cli import main
+    from performance.venue.calfile import save_calibration
+
+    path = tmp_path / "hall-camera.toml"
+    if problem == "rotation":
+        save_calibration(path, "camera", 1, {"picture": {"rotation": 45}})
+    out = tmp_path / "scripted.mp4"
+    assert main(["render", "--input", "scripted", "--camera-calibration", str(path),
+                 "--seconds", "0.5", "--size", "64x36", "--no-progress", "--out",
+                 str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"essence: {path}: ") and err.count("\n") == 1, err
+    assert ("picture.rotation: must be 0, 90, 180 or 270" in err) == (problem == "rotation")
+    assert not out.exists()
