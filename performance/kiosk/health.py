@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,8 @@ def memory_mb(pid: int | str = "self") -> float:
 
 
 def read_health(path: Path) -> dict[str, Any]:
-    """The report saved at `path`; EssenceError (one line, naming the file) when missing or
-    unreadable."""
+    """The report saved at `path`; EssenceError (one line, naming the file) when missing,
+    unreadable, of another version, or without its `updated`, `mode` and `health` lines."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -84,6 +85,17 @@ def read_health(path: Path) -> dict[str, Any]:
         raise EssenceError(f"{path}: unreadable health report ({exc})") from exc
     if not isinstance(data, dict):
         raise EssenceError(f"{path}: not a health report")
+    if data.get("version") != VERSION:
+        raise EssenceError(f"{path}: health report version {data.get('version')!r}; this rig "
+                           f"reads version {VERSION} (a kiosk of another version wrote it)")
+    for key in ("updated", "mode", "health"):
+        if not isinstance(data.get(key), str):
+            raise EssenceError(f"{path}: not a health report (no {key!r} text)")
+    try:
+        datetime.fromisoformat(data["updated"])
+    except ValueError:
+        raise EssenceError(f"{path}: updated: {data['updated']!r} is not a date and time"
+                           ) from None
     return data
 
 

@@ -3,6 +3,7 @@ the KioskShow's modes, saving off the render thread, the log rate limit, one ins
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from datetime import datetime, timedelta
@@ -230,6 +231,17 @@ def test_health_file_reads_back_and_a_bad_one_is_one_line(tmp_path: Path) -> Non
         read_health(path)
     with pytest.raises(EssenceError, match="no health report"):
         read_health(tmp_path / "none.json")
+    good = json.loads(health.to_json())
+    for change, message in (({"version": 7}, r"health\.json: health report version 7; this "
+                                              r"rig reads version 1"),
+                            ({"updated": None}, r"health\.json: not a health report \(no "
+                                                r"'updated' text\)"),
+                            ({"updated": "notadate"}, r"health\.json: updated: 'notadate' is "
+                                                      r"not a date and time"),
+                            ({"health": 3}, r"no 'health' text")):
+        path.write_text(json.dumps({**good, **change}))
+        with pytest.raises(EssenceError, match=message):
+            read_health(path)
 
 
 def test_a_second_kiosk_on_the_same_state_folder_is_refused(tmp_path: Path) -> None:
