@@ -38,6 +38,8 @@ class DisplayInfo:
 
 
 NO_SCREEN_DRIVERS = ("offscreen", "dummy")  # SDL's fallbacks when there is no window system
+NO_DISPLAY_HINT = ("set DISPLAY to the screen (e.g. DISPLAY=:0); without one, run and rehearse "
+                   "take --headless (calibrate draws on a screen: it needs one)")
 
 
 def _init_video() -> None:
@@ -45,13 +47,13 @@ def _init_video() -> None:
     try:
         pygame.display.init()
     except pygame.error as exc:
-        raise InputError(where, f"cannot open the window system ({exc}); "
-                                "use --headless on a machine without a display") from exc
+        raise InputError(where, f"cannot open the window system ({exc}); {NO_DISPLAY_HINT}"
+                         ) from exc
     driver = pygame.display.get_driver()
     if driver in NO_SCREEN_DRIVERS and not os.environ.get("SDL_VIDEODRIVER"):
         pygame.display.quit()  # a window nobody can see is no show: say so instead
         raise InputError(where, f"no window system found (SDL fell back to its '{driver}' "
-                                "driver); use --headless on a machine without a display")
+                                f"driver); {NO_DISPLAY_HINT}")
 
 
 def list_displays() -> list[DisplayInfo]:

@@ -202,7 +202,8 @@ def run_analyze(
     to_file = csv_out is not None and str(csv_out) != "-"
     if to_file:
         assert csv_out is not None
-        check_writable(csv_out, option="--csv")  # before any work; removes stale partials
+        # before any work; removes stale partials
+        check_writable(csv_out, option="--csv", example="faces.csv")
     summaries: list[InputSummary] = []
     skipped: list[str] = []
     rows = _all_rows(paths, settings, summaries, progress and stderr_is_terminal(),
@@ -224,7 +225,7 @@ def run_baseline(inputs: Sequence[str], settings: Settings, *, out: Path) -> int
     """Average the resting features of every face found and write them as a baseline TOML."""
     mapping = EmotionMapping.load()
     paths = expand_inputs(inputs)
-    check_writable(out, option="--out")  # before any work: a full disk fails at the write
+    check_writable(out, option="--out", example="baseline.toml")  # before any work
     in_folder = _from_folders(inputs)
     detectors = _Detectors(settings)
     vectors: list[np.ndarray] = []

@@ -44,7 +44,7 @@ def _calibrate_neutral(args: argparse.Namespace, settings: Settings) -> int:
 
     if not 0.5 <= args.seconds <= 120:
         raise ConfigError(f"--seconds: expected 0.5 to 120, got {args.seconds:g}")
-    check_writable(args.out, option="--out")  # before the camera opens
+    check_writable(args.out, option="--out", example="performer.toml")  # before the camera
     mapping = EmotionMapping.load()
     make_detector = landmarker_factory(settings, "video")
     camera = camera_from_settings(settings)

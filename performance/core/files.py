@@ -134,14 +134,15 @@ def remove_stale_temps(path: Path) -> list[Path]:
     return removed
 
 
-def check_writable(path: Path, *, option: str = "--out") -> None:
-    """Fail now (InputError naming `path`) if a file cannot be created at `path`.
+def check_writable(path: Path, *, option: str = "--out", example: str = "show.mp4") -> None:
+    """Fail now (InputError naming `path`) if a file cannot be created at `path` (a folder
+    is refused with `example` as the kind of name to give).
 
     Creates missing parent folders; tries a temp file beside the target and removes it
     (and removes the temp files a killed writer of `path` left, `remove_stale_temps`).
     """
     if path.is_dir():
-        raise InputError(path, f"{option} is a folder; give a file name such as show.mp4")
+        raise InputError(path, f"{option} is a folder; give a file name such as {example}")
     try:
         st: os.stat_result | None = path.stat()
     except OSError:

@@ -230,7 +230,8 @@ def calibrate(
     the chosen blendshape recipe (feature set, C, this population baseline) refitted out of
     fold on them, so no face is read by a model fitted on it."""
     paths = [Path(p) for p in csv_paths]
-    check_writable(Path(out))  # before the fit: a target that cannot be written fails now
+    # before the fit: a target that cannot be written fails now
+    check_writable(Path(out), example="emotion.toml")
     blend, y, d = read_tables(paths)
     if y[y == 0].size == 0:
         raise InputError(", ".join(map(str, paths)), "no neutral rows for the baseline")

@@ -262,7 +262,8 @@ def resolve_model_path(
     environ = os.environ if env is None else env
     cache = cache_dir if cache_dir is not None else default_cache_dir()
     expected = expected or model.sha256
-    named = ((option, f"the {model.option[2:]} option"),
+    # the option is the setting, which the config file or the environment may have set too
+    named = ((option, f"{model.option} (or {model.env_var}, or the config file)"),
              (environ.get(model.env_var) or None, model.env_var))
     for given, what in named:
         if given is None or str(given) == "":

@@ -225,6 +225,11 @@ def test_a_read_only_or_device_target_is_refused_before_any_work(
          "/proc/self/rest.toml: --out: cannot write here"),
         (["render", "--input", "scripted", "--out", str(video), "--seconds", "1", *SMALL],
          f"{video}: --out is read-only"),
+        # a folder: the example names the kind of file the option writes
+        (["analyze", photo, "--csv", str(tmp_path)],
+         f"{tmp_path}: --csv is a folder; give a file name such as faces.csv"),
+        (["baseline", photo, "--out", str(tmp_path)],
+         f"{tmp_path}: --out is a folder; give a file name such as baseline.toml"),
     ]
     for args, message in cases:
         assert main(args) == 2, args

@@ -62,3 +62,17 @@ def test_without_a_window_system_run_says_so_instead_of_drawing_unseen() -> None
         env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "no window system found" in done.stderr and "--headless" in done.stderr
+
+
+def test_without_a_window_system_calibrate_says_what_to_do_without_an_option_it_lacks() -> None:
+    """`calibrate projector` has no --headless (it fits a screen): the message says to set
+    DISPLAY, and offers --headless only to the commands that take it."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    done = subprocess.run(
+        [sys.executable, "-m", "performance", "calibrate", "projector", "--venue", "hall"],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    mine = [line for line in done.stderr.splitlines() if line.startswith("essence: ")]
+    assert len(mine) == 1 and "set DISPLAY to the screen" in mine[0], done.stderr
+    assert "run and rehearse take --headless" in mine[0]

@@ -70,8 +70,11 @@ def test_missing_option_or_env_path_is_named_not_skipped(tmp_path: Path) -> None
     cache = tmp_path / "cache"
     _write(cache / MODEL_FILENAME)
     missing = tmp_path / "nowhere" / "face.task"
-    with pytest.raises(ModelError, match=re.escape(str(missing))):
+    with pytest.raises(ModelError, match=re.escape(str(missing))) as named:
         resolve_model_path(missing, env={}, cache_dir=cache, expected=PAYLOAD_SHA)
+    # the setting comes from the option, the environment or the config file: all named
+    assert f"named by --face-model (or {ENV_VAR}, or the config file) does not exist" \
+        in str(named.value)
     with pytest.raises(ModelError, match=ENV_VAR):
         resolve_model_path(None, env={ENV_VAR: str(missing)}, cache_dir=cache,
                            expected=PAYLOAD_SHA)
