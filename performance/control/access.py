@@ -31,6 +31,9 @@ from enum import StrEnum
 from performance.config import DEFAULTS
 from performance.control.feedback import SubscriberFeedback
 from performance.core.errors import ConfigError
+from performance.show.seqoptions import SHOW_MODE
+
+CONNECT_FIRST = "connect first"  # why a message that needs a session's passcode is refused
 
 SenderKey = tuple[str, str, int]  # ("udp", host, port) or ("tcp", host, connection number)
 
@@ -314,9 +317,9 @@ class AccessPolicy:
     def permit(self, session: Session, needs_auth: bool, editing: bool, show_mode: bool) -> str:
         """"" when the message may act, else why not ("connect first", "show mode")."""
         if needs_auth and not session.authed:
-            return "connect first"
+            return CONNECT_FIRST
         if editing and show_mode:
-            return "show mode"
+            return SHOW_MODE
         return ""
 
     def reply_port(self, key: SenderKey) -> int | None:

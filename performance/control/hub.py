@@ -2,32 +2,26 @@
 
 Socket threads call `handle_packet()` and send the replies it returns; the main loop calls
 `drain()` between frames and hands the commands to the show. Transport commands (GO, stop,
-panic, cue start, ...) go through the bounded `CommandQueue` in arrival order, each as a
+panic, cue start, ...) go through the bounded `CommandQueue` in arrival order, each a
 `Request` with a reply ticket and its arrival time; parameter values are coalesced
-newest-wins per name, so a flood of fader moves can never push a GO out. A transport
-command is answered once the show applied or refused it (`settle`, or `answer` with what the
-render process settled): the reply says `ok`, or why not (`no cue 99`, `end of list`, `show
-mode`, `too soon`, `stale`); socket threads collect those replies with `replies_due()`, and
-the servers that `watch_replies` are woken when there are some (outbox.py). The runtime
-publishes a `RigStatus` with `publish()`; socket threads collect feedback with
-`feedback_due()`.
+newest-wins per name, so a flood of fader moves never pushes a GO out. A transport command
+is answered once the show applied or refused it (`settle`, or `answer` with what the render
+process settled): `ok`, or `error` with why not (`no cue 99`, `show mode`, `too soon`,
+`stale`; `denied` only for a sender that lacks the right, replies.py). Socket threads take
+the replies with `replies_due()`; servers that `watch_replies` are woken for them
+(outbox.py). The runtime `publish()`es a `RigStatus`; `feedback_due()` gives subscribers
+what changed.
 
-Floods of refused commands never reach the show: once the status names the show's cues
-(`RigStatus.cues`), a command aimed at a cue the list does not have (`/essence/goto 999`,
-`/cue/999/start`, `/playhead/999`, `/cue/999/stop`) is refused here, at once, with the
-reason the show would give (`no cue 999`, `cue 999 is not running`; cuecheck.py); and one
-sender has at most `MAX_WAITING_PER_SENDER` transport commands waiting for the show's
-answer (the book of reply tickets, tickets.py), more are refused `queue full` at once
-(`sender_busy`), so one flooding sender never fills the queue ahead of another's GO. Every
-refusal is counted by kind and logged at most once per kind per interval with its count
-(`DropCounter`); replies to refusals are limited per sender. The reply packets and the
-answers to session operations are replies.py's; the options, options.py's.
+Refused floods never reach the show: a command aimed at a cue the list does not have is
+refused here at once with the show's reason (cuecheck.py), and one sender has at most
+`MAX_WAITING_PER_SENDER` commands waiting for an answer (tickets.py), more are `queue full`
+(`sender_busy`). Every refusal is counted by kind and logged at most once per kind per
+interval (`DropCounter`); replies to refusals are limited per sender. Options: options.py.
 
-The minimum GO interval is the sequencer's rule (`show.gogate.GoGate`): given the
-sequencer's gate, the hub asks it when a GO arrives, replies "too soon" when it refuses, and
-queues an admitted GO with its press id so the sequencer does not check it again. Without a
-gate (the autopilot has no cues) the hub checks no interval. Time comes from the injected
-`clock` (the show's, so that the gate compares times of one clock).
+The minimum GO interval is the sequencer's `GoGate`: the hub asks it when a GO arrives,
+answers "too soon" when it refuses, and queues an admitted GO with its press id so the
+sequencer does not check it again (no gate: the autopilot, no interval). Time is the
+injected `clock`, the show's, so the gate compares times of one clock.
 """
 
 from __future__ import annotations
@@ -37,7 +31,13 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
-from performance.control.access import AccessPolicy, ConnectResult, SenderKey, Session
+from performance.control.access import (
+    CONNECT_FIRST,
+    AccessPolicy,
+    ConnectResult,
+    SenderKey,
+    Session,
+)
 from performance.control.actions import (
     AddressError,
     Ignored,
@@ -54,6 +54,7 @@ from performance.control.options import HubOptions
 from performance.control.outbox import Outbox
 from performance.control.qlab import QLAB_OPS, QLAB_PUSHES
 from performance.control.replies import (
+    DENIED,
     error_reply,
     outcome_reply,
     reply_packet,
@@ -328,15 +329,17 @@ class ControlHub:
                 self._refused(session, "bad_passcode" if result is ConnectResult.BADPASS
                               else "throttled", f"from {session.host}", now)
             ok = result is ConnectResult.OK or not action.value  # a probe: as QLab, ok
-            return reply_packet(address, "ok" if ok else "denied", result.value)
+            return reply_packet(address, "ok" if ok else DENIED, result.value)
         if isinstance(action, Ignored):  # a button's release: nothing to allow or refuse
             return None
         refusal = self.access.permit(
             session, resolved.needs_auth, resolved.editing, self.show_mode
         )
-        if refusal:
-            self._refused(session, "denied", f"{address} from {session.host}: {refusal}", now)
-            return error_reply(session, address, "denied", refusal, now)
+        if refusal:  # the sender's want of a passcode is `denied`; the rig's show mode, not
+            kind, status = ("denied", DENIED) if refusal == CONNECT_FIRST \
+                else ("show_mode", "error")
+            self._refused(session, kind, f"{address} from {session.host}: {refusal}", now)
+            return error_reply(session, address, status, refusal, now)
         self.messages += 1
         if isinstance(action, ParamSet):
             if action.name in self._params:
@@ -365,7 +368,7 @@ class ControlHub:
             press = gate.admit(now)
             if press is None:
                 self._refused(session, "too_soon", f"{address} from {session.host}", now)
-                return reply_packet(address, "denied", TOO_SOON)
+                return reply_packet(address, "error", TOO_SOON)
             command = Go(press)
         ticket = self._tickets.issue()
         if not self.queue.put(Request(command, ticket, now)):
@@ -397,7 +400,7 @@ class ControlHub:
         if refusal is not None:
             self._refused(session, "denied", f"{address} 0 from {session.host}: {refusal}",
                           self.clock.now())
-            return reply_packet(address, "denied", refusal.value)
+            return reply_packet(address, DENIED, refusal.value)
         self.show_mode = bool(action.value)
         self.urgent.set()
         self.wake.set()

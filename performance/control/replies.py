@@ -21,9 +21,13 @@ from performance.control.feedback import RigStatus, health_json, status_json
 from performance.control.qlab import WORKSPACE_ID
 from performance.control.qlab import answer as qlab_answer
 from performance.control.wire import WireError, build_message, parse_packet
-from performance.show.seqoptions import SHOW_MODE, STALE, TOO_SOON, Outcome
+from performance.show.seqoptions import Outcome
 
-DENIED = frozenset({SHOW_MODE, TOO_SOON, STALE})  # refusals answered `denied`, others `error`
+DENIED = "denied"
+"""The reply status for a sender that lacks the right (`connect first`, `badpass`, not
+allowed to leave show mode), as QLab means it: Companion's QLab module takes any `denied` for
+a wrong passcode and shows the connection failed. Whatever the show refuses (show mode, too
+soon, stale, no cue 99) is `error` with the reason."""
 
 
 def reply_packet(address: str, status: str, data: object = None) -> bytes:
@@ -46,12 +50,11 @@ def reply_status(reply: bytes | None) -> str:
 
 
 def outcome_reply(address: str, outcome: Outcome) -> bytes:
-    """The reply once the show applied (`ok`) or refused a command (`denied` for show mode,
-    too soon and stale; `error` for what could not be done, e.g. `no cue 99`)."""
+    """The reply once the show applied (`ok`) or refused a command (`error` with the reason:
+    `show mode`, `too soon`, `stale`, `no cue 99`, ...)."""
     if outcome.accepted:
         return reply_packet(address, "ok")
-    return reply_packet(address, "denied" if outcome.reason in DENIED else "error",
-                        outcome.reason)
+    return reply_packet(address, "error", outcome.reason)
 
 
 def error_reply(session: Session, address: str, status: str, data: str,

@@ -223,7 +223,7 @@ def test_show_mode_locks_editing_and_the_page_shows_the_refusal(
     assert wait_until(lambda: "show-mode" in (driver.find_element(By.TAG_NAME, "body")
                                               .get_attribute("class") or ""), 5)
     _slide(driver, "grain", 0.1)
-    assert wait_until(lambda: "denied: show mode" in _text(driver, "#reply"), 5)
+    assert wait_until(lambda: "error: show mode" in _text(driver, "#reply"), 5)
     time.sleep(0.3)  # several show frames
     assert _grain(rig) == before
     driver.find_element(By.ID, "go").click()  # GO still works

@@ -134,7 +134,7 @@ def test_a_stale_go_is_refused_and_never_fires(live: Live) -> None:
     live.send("/go")
     time.sleep(0.6)  # a frame that took longer than osc_stale_after (0.4 s here)
     body = live.run_until("/reply/go")
-    assert (body["status"], body["data"]) == ("denied", "stale")
+    assert (body["status"], body["data"]) == ("error", "stale")
     for _ in range(5):
         live.frame()
     assert seq.status().cue_id is None  # it never fired
@@ -249,7 +249,7 @@ def test_the_show_mode_key_locks_and_unlocks_editing(live: Live) -> None:
     assert hub.show_mode and live.show.tick(live.clock.now(), ROOM).locked
     live.send("/essence/chaos", 1)
     body = live.run_until("/reply/essence/chaos")
-    assert (body["status"], body["data"]) == ("denied", "show mode")
+    assert (body["status"], body["data"]) == ("error", "show mode")
     handle_keys(["ctrl+l"], live.services.commands, None)
     assert not hub.show_mode
     time.sleep(0.1)

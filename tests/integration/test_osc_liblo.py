@@ -237,11 +237,11 @@ def test_show_mode_refuses_editing(rig: Rig,
     hub, server = rig(show_mode=True)
     oscsend(udp_port(server), "/essence/param/glow", "f", "0.5")
     assert dump.reply("/essence/param/glow") == {
-        "workspace_id": "essence", "address": "/essence/param/glow", "status": "denied",
+        "workspace_id": "essence", "address": "/essence/param/glow", "status": "error",
         "data": "show mode"}
     oscsend(udp_port(server), "/cue/3/start")  # the locked sequencer would refuse these
     assert dump.reply("/cue/3/start") == {
-        "workspace_id": "essence", "address": "/cue/3/start", "status": "denied",
+        "workspace_id": "essence", "address": "/cue/3/start", "status": "error",
         "data": "show mode"}
     oscsend(udp_port(server), "/essence/chaos", "i", "1")
     assert dump.reply("/essence/chaos")["data"] == "show mode"

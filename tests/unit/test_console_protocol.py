@@ -183,7 +183,7 @@ def test_the_hubs_replies_become_the_pages_replies() -> None:
     hub.show_mode = True
     replies = hub.handle_packet(build_message("/essence/param/grain", [0.5]), ("ws", "h", 1))
     assert [reply_message(r) for r in replies] == [{
-        "type": "reply", "address": "/essence/param/grain", "status": "denied",
+        "type": "reply", "address": "/essence/param/grain", "status": "error",
         "data": "show mode"}]
     ok = reply_message(reply_packet("/essence/go", "ok"))
     assert (ok["status"], ok["data"]) == ("ok", None)

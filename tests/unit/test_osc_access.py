@@ -110,8 +110,8 @@ def test_show_mode_refuses_editing_and_needs_the_passcode_to_change() -> None:
     hub = ControlHub(HubOptions(passcode="pw", show_mode=True))
     send(hub, A, "/connect", "pw")
     _, body = reply(send(hub, A, "/essence/param/glow", 0.5)[0])
-    assert (body["status"], body["data"]) == ("denied", "show mode")
-    assert reply(send(hub, B, "/essence/showmode", 0)[0])[1]["status"] == "denied"
+    assert (body["status"], body["data"]) == ("error", "show mode")  # the rig's lock
+    assert reply(send(hub, B, "/essence/showmode", 0)[0])[1]["status"] == "denied"  # B's want
     assert hub.show_mode
     send(hub, A, "/essence/showmode", 0)
     assert not hub.show_mode
@@ -120,17 +120,19 @@ def test_show_mode_refuses_editing_and_needs_the_passcode_to_change() -> None:
 
 
 def test_show_mode_refuses_what_the_locked_sequencer_refuses() -> None:
-    """In show mode a cue start or chaos switch is denied, not answered ok and then ignored."""
+    """In show mode a cue start or chaos switch is refused, not answered ok and then ignored:
+    `error`, as QLab's clients read it (Companion's module takes `denied` for a wrong
+    passcode and shows the connection failed)."""
     hub = ControlHub(HubOptions(show_mode=True))
     for address, args in (("/cue/3/start", ()), ("/essence/chaos", (1,)),
                           ("/essence/goto", ("3",)), ("/playhead/next", ())):
         _, body = reply(send(hub, A, address, *args)[0])
-        assert (body["address"], body["status"], body["data"]) == (address, "denied",
+        assert (body["address"], body["status"], body["data"]) == (address, "error",
                                                                    "show mode")
     assert send(hub, A, "/go") == []  # answered once the show did it
     assert send(hub, A, "/essence/hold", 1) == []  # answered once the show did it
     assert hub.drain() == [Go(), HoldCondition(True)]
-    assert hub.counts()["denied"] == 4
+    assert hub.counts()["show_mode"] == 4 and "denied" not in hub.counts()
 
 
 def test_a_failure_handling_one_message_is_counted_and_the_rest_go_on(
@@ -157,7 +159,7 @@ def test_min_go_interval_refuses_a_double_tap() -> None:
     hub = ControlHub(go_gate=GoGate(0.25), clock=ManualClock())  # the sequencer's gate
     assert send(hub, A, "/go", now=10.0) == []  # answered once the show did it
     _, body = reply(send(hub, B, "/go", now=10.1)[0])
-    assert (body["status"], body["data"]) == ("denied", "too soon")
+    assert (body["status"], body["data"]) == ("error", "too soon")
     send(hub, A, "/stop", now=10.1)  # other commands are not limited
     assert send(hub, A, "/essence/go", now=10.4) == []  # answered once the show did it
     assert hub.drain() == [Go(press=1), Stop(), Go(press=2)]  # admitted presses, by id
@@ -178,7 +180,7 @@ def test_a_go_the_hub_admitted_is_not_checked_again_by_the_sequencer() -> None:
     assert seq.ignored_gos == 2
     assert seq.handle(Go(), 10.5).accepted  # a key's GO is a press the hub knows of
     _, body = reply(send(hub, A, "/go", now=10.6)[0])
-    assert (body["status"], body["data"]) == ("denied", "too soon")
+    assert (body["status"], body["data"]) == ("error", "too soon")
 
 
 def test_a_gate_without_the_show_clock_is_refused() -> None:
@@ -327,7 +329,7 @@ def test_a_stale_go_is_answered_stale_never_handed_to_the_show_and_no_press() ->
     assert panic == Panic()
     [(key, packet)] = hub.replies_due("udp")  # answered at once: it never reaches the show
     assert key == A and reply(packet)[1] == {"workspace_id": "essence", "address": "/go",
-                                             "status": "denied", "data": "stale"}
+                                             "status": "error", "data": "stale"}
     hub.settle([(panic, Outcome(True))])
     assert [reply(p)[1]["status"] for _, p in hub.replies_due("udp")] == ["ok"]
     assert send(hub, A, "/go", now=11.5) == []  # the stale GO was no press: not too soon
@@ -407,7 +409,7 @@ def test_a_caller_that_asks_learns_why_its_packet_was_refused() -> None:
     assert refused == ["not_allowed"]
     open_hub = ControlHub(HubOptions(show_mode=True))
     for address, args, why in (("/essence/nothing", (), ["unknown_address"]),
-                               ("/essence/param/grain", (0.5,), ["denied"]),
+                               ("/essence/param/grain", (0.5,), ["show_mode"]),
                                ("/essence/go", (), [])):  # queued: its answer comes later
         refused = []
         open_hub.handle_packet(build_message(address, args), ("ws", "127.0.0.1", 2),
