@@ -44,6 +44,7 @@ from performance.show.frame import Layer, ShowFrame, SoundSetting
 from performance.show.gogate import GoGate
 from performance.show.master import Master, MasterMode
 from performance.show.picture import Picture
+from performance.show.refusals import Refusals
 from performance.show.reposition import Position, carry_over
 from performance.show.seqoptions import (
     EDITING_COMMANDS,
@@ -79,8 +80,7 @@ class Sequencer:
         self.locked = locked
         self.go_gate = GoGate(self.options.min_go_interval)
         self.ignored_gos = 0
-        self.refusals = 0
-        self.last_refusal = ""
+        self.refusals = Refusals()  # counted, the latest reason, logged without a flood
         self._clock = ShowClock()
         self._waits = Waits()
         self._audience = AudienceWatch()
@@ -105,13 +105,13 @@ class Sequencer:
         command's name, and their reason is short (`no cue 99`, `end of list`, ...)."""
         self._advance(now)
         if self.locked and isinstance(command, EDITING_COMMANDS):
-            return self._refuse(command, SHOW_MODE)
+            return self._refuse(command, SHOW_MODE, now)
         if isinstance(command, Go | Back) and not self._through_gate(command, now):
             self.ignored_gos += 1
-            return self._refuse(command, TOO_SOON)
+            return self._refuse(command, TOO_SOON, now)
         outcome = self._dispatch(command, now)
         if not outcome.accepted:
-            return self._refuse(command, outcome.reason)
+            return self._refuse(command, outcome.reason, now)
         return outcome
 
     def tick(self, now: float, emotion: RoomEmotion) -> ShowFrame:
@@ -163,7 +163,7 @@ class Sequencer:
             condition_left=cond_left, condition_held=self._audience.held and armed is not None,
             paused=self._clock.paused, locked=self.locked, chaos_mode=self._picture.chaos,
             master=self._master.at(self._clock.real or 0.0), ignored_gos=self.ignored_gos,
-            last_refusal=self.last_refusal,
+            last_refusal=self.refusals.last,
             blackout=self._master.blackout_on, inputs=self._input_values(),
         )
 
@@ -295,10 +295,8 @@ class Sequencer:
         self._audience.hold(False)
         return Outcome(True)
 
-    def _refuse(self, command: Command, reason: str) -> Outcome:
-        self.refusals += 1
-        self.last_refusal = reason
-        log.info("%s refused: %s", type(command).__name__, reason)
+    def _refuse(self, command: Command, reason: str, now: float) -> Outcome:
+        self.refusals.note(type(command).__name__, reason, now)
         return Outcome(False, reason)
 
     # -- time and cues --------------------------------------------------------------------

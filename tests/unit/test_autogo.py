@@ -42,7 +42,7 @@ def test_a_locked_show_loops_too() -> None:
     seq = show.sequencer
     ids = [c.id for c in seq.cues.cues]
     assert [cue for _, cue in fired] == [*ids, ids[0]]
-    assert show.restarts == 1 and seq.refusals == 0 and seq.status().locked
+    assert show.restarts == 1 and seq.refusals.count == 0 and seq.status().locked
 
 
 def test_a_restart_that_go_refuses_is_not_counted() -> None:
@@ -60,7 +60,7 @@ def test_a_restart_that_go_refuses_is_not_counted() -> None:
     show.tick(waiting + 0.9, room)
     assert seq.status().phase == "ended" and show.restarts == 0
     show.apply(Go(), waiting + 1.4)  # a person's GO at the end: refused, but it is a GO
-    assert seq.ignored_gos == 0 and seq.last_refusal == "end of list"
+    assert seq.ignored_gos == 0 and seq.refusals.last == "end of list"
     show.tick(waiting + 1.5, room)  # the restart's GO comes within the minimum interval
     assert show.restarts == 0 and seq.ignored_gos == 1
     assert seq.status().phase == "ready" and seq.status().next_cue_id == seq.cues.cues[0].id

@@ -190,9 +190,9 @@ def test_goto_and_back_fire_at_once_without_following() -> None:
     seq.apply(Back(), 20.0)
     assert at(seq, 20.0).cue_id == "1"
     seq.apply(Back(), 21.0)
-    assert seq.last_refusal == "no earlier cue"
+    assert seq.refusals.last == "no earlier cue"
     seq.apply(GotoCue("99"), 22.0)
-    assert seq.last_refusal == "no cue 99"
+    assert seq.refusals.last == "no cue 99"
 
 
 def test_go_during_a_pre_wait_fires_that_cue_now() -> None:
@@ -369,7 +369,7 @@ def test_rewind_goes_back_to_the_first_cue_even_when_locked() -> None:
     seq.rewind()                                       # not a command: the lock allows it
     status = seq.status()
     assert (status.phase, status.cue_id, status.next_cue_id) == ("ready", "1", "1")
-    assert status.countdown is None and seq.refusals == 0
+    assert status.countdown is None and seq.refusals.count == 0
     assert at(seq, 10.0).cue_id == "1"                 # the cancelled pre-wait never fires
     assert seq.handle(Go(), 10.0).accepted
     assert at(seq, 10.5).next_cue_id == "2" and seq.status().phase == "transition"
