@@ -210,15 +210,15 @@ def load_settings(
         table = data.get("rig", data)
         if not isinstance(table, dict):
             raise ConfigError(f"{path}: rig must be a table of settings")
-        settings = _apply(settings, table, str(path), sources=sources)
+        settings = apply_settings(settings, table, str(path), sources=sources)
     from_env = {
         f.name: environ[f"ESSENCE_{f.name.upper()}"]
         for f in fields(Settings)
         if environ.get(f"ESSENCE_{f.name.upper()}")
     }
-    settings = _apply(settings, from_env, "environment (ESSENCE_*)", sources=sources)
+    settings = apply_settings(settings, from_env, "environment (ESSENCE_*)", sources=sources)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    return _apply(settings, given, "command line", names=SETTING_OPTIONS, sources=sources)
+    return apply_settings(settings, given, "command line", names=SETTING_OPTIONS, sources=sources)
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -236,9 +236,9 @@ def _read_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
 
 
-def _apply(settings: Settings, values: Mapping[str, Any], where: str, *,
-           names: Mapping[str, str] | None = None,
-           sources: dict[str, str] | None = None) -> Settings:
+def apply_settings(settings: Settings, values: Mapping[str, Any], where: str, *,
+                   names: Mapping[str, str] | None = None,
+                   sources: dict[str, str] | None = None) -> Settings:
     """`values` over `settings`; errors say `where` and the key (or its name in `names`);
     `sources` records `where` (and the name) for each key applied."""
     known = {f.name: f for f in fields(Settings)}

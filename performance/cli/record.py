@@ -8,10 +8,10 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from performance.cli.live import add_live_options, options_from_args, osc_option, play
+from performance.cli.live import add_live_options, options_from_args, osc_option
 from performance.cli.options import add_loop_option, add_out_option, add_source_argument
 from performance.config import Settings
-from performance.core.errors import InputError
+from performance.core.errors import EssenceError, InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,13 +34,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _record(args: argparse.Namespace, settings: Settings) -> int:
+    from performance.cli.options import check_projector_calibration
+    from performance.runtime.live import run_show
+
     out: Path | None = args.out
     if out is not None:
         from performance.core.files import check_writable
 
         if out.suffix.lower() != ".jsonl":
             raise InputError(out, "--out: a recording is a .jsonl file (JSON lines)")
-        check_writable(out.expanduser())
+        check_writable(out.expanduser(), example="rehearsal.jsonl")
     options = replace(options_from_args(args, args.source),
                       record=str(out.expanduser()) if out is not None else "")
-    return play(options, osc_option(args, settings))
+    check_projector_calibration(settings)  # as `play` does, before any window
+    report, extra = run_show(options, osc_option(args, settings))
+    print(report.summary())
+    if extra:
+        print(f"essence: {extra}")
+    failed = [r.problem() for r in report.recordings if not r.complete]
+    if failed:  # a full disk, a vanished folder, a stalled disk: exit 2 saying what was kept
+        raise EssenceError(str(failed[0]))
+    return 0

@@ -31,8 +31,6 @@ def _rehearse(args: argparse.Namespace, settings: Settings) -> int:
     if args.replay is not None:
         if args.video is not None:
             raise InputError(args.video, "give a video or --replay FILE, not both")
-        if not Path(args.replay).expanduser().is_file():
-            raise InputError(args.replay, "no such recording")
         options = replace(options_from_args(args, "scripted"), replay=args.replay)
         return play(options, osc_option(args, settings))
     if args.video is None:

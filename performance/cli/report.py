@@ -36,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help=f"frames on the contact sheet (0: none, and a recording is not "
                              f"rendered at all; default {CONTACT_FRAMES})")
     report.add_argument("--cues", metavar="FILE",
-                        help="a video's show file (cue list); default: the autopilot")
+                        help="a video's show file (cue list); default: the autopilot (a "
+                             "recording replays the show file it recorded)")
     report.add_argument("--auto-go", dest="render_auto_go", type=float, metavar="S",
                         help="with --cues: press GO after the show waited S seconds")
     add_perception_options(report)
@@ -54,7 +55,11 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError("--contact-frames", f"must be 0 or more, got {args.contact_frames}")
     if args.out.suffix.lower() not in (".html", ".htm"):
         raise InputError(args.out, "--out must be an .html file")
-    check_writable(args.out)
+    check_writable(args.out, example="report.html")
+    if args.cues:  # a broken show file is its own error (file:line), never ignored
+        from performance.runtime.assemble import load_show
+
+        load_show(Path(args.cues).expanduser())
     with stop_on_signals() as stop:
         options = ReportOptions(size=parse_size(args.size), fps=args.fps,
                                 contact_frames=args.contact_frames,

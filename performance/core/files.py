@@ -214,7 +214,7 @@ def commit(tmp: Path, path: Path) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise OutputError(path, exc, kept=kept_note(path)) from exc
-    _sync_folder(path.parent)
+    sync_folder(path.parent)
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -225,7 +225,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     commit(write_temp(path, data), path)
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
     """Make a rename in `folder` durable (best effort: some file systems refuse)."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)

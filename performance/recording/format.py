@@ -4,9 +4,11 @@ the decoder and the validating reader.
 
 Stable API (the rehearsal report imports it):
 
-- `read_recording(path) -> Recording`: validates every line; a bad line raises InputError
-  naming the file and the line; a truncated last line (a crash mid-write) is dropped and
-  reported once in `Recording.warnings` (and logged).
+- `read_recording(path) -> Recording`: validates every line (the header with
+  `header.validate_header`; the records' order: frames never run backwards); a bad line
+  raises InputError naming the file and the line (`NotARecording` when the file is no
+  recording at all); a truncated last line (a crash mid-write) is dropped and reported once
+  in `Recording.warnings` (and logged).
 - `encode_header(header)`, `encode(record)`: one line of JSON each (no newline);
   `decode_record(obj)`: a record from a parsed line (ValueError/KeyError/TypeError on bad).
 
@@ -17,6 +19,7 @@ performance.recording.records; docs/recording.md describes every field.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import logging
 import math
@@ -27,10 +30,10 @@ from typing import Any
 
 from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.errors import InputError
+from performance.core.files import read_regular, reason
 from performance.core.types import EMOTIONS, FaceRole
+from performance.recording.header import NotARecording, validate_header
 from performance.recording.records import (
-    FORMAT,
-    VERSION,
     CommandRecord,
     CueRecord,
     FaceRecord,
@@ -49,6 +52,8 @@ from performance.recording.records import (
 log = logging.getLogger(__name__)
 
 SUFFIX = ".jsonl"
+LIMIT = 1 << 30
+"""The largest recording read, bytes (about 13 hours of a one-face rehearsal)."""
 
 
 def _plain(value: Any) -> Any:
@@ -138,42 +143,65 @@ def _inputs(obj: Any) -> dict[str, float | tuple[float, ...]]:
             else _number(v, f"inputs.{k}") for k, v in obj.items()}
 
 
-def _header(obj: Any, path: Path) -> Header:
-    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-        raise InputError(path, f"line 1: not an essence recording (no \"format\": \"{FORMAT}\")")
-    if obj.get("version") != VERSION:
-        raise InputError(path, f"line 1: recording version {obj.get('version')!r}; this rig "
-                               f"reads version {VERSION}")
-    try:
-        stage = obj["stage"]
-        return Header(started=str(obj["started"]), source=str(obj["source"]),
-                      cues=str(obj["cues"]), settings=dict(obj["settings"]),
-                      stage=(int(stage[0]), int(stage[1])), fps=_number(obj["fps"], "fps"))
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise InputError(path, f"line 1: bad header ({_why(exc)})") from exc
-
-
 def _why(exc: BaseException) -> str:
     return f"missing key {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, str, bool]]:
-    """(line number from 1, text, whether it is the last line and has no newline)."""
+    """(line number from 1, text, whether it is the last line and has no newline). Only a
+    regular file of at most `LIMIT` bytes is read (a folder, a FIFO or a device is refused at
+    once, never read); InputError naming `path` otherwise."""
     try:
-        with path.open("r", encoding="utf-8") as fh:
-            lines = fh.readlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read the recording ({_why(exc)})") from exc
+        text = read_regular(path, limit=LIMIT).decode("utf-8")
+    except FileNotFoundError as exc:
+        raise InputError(path, "no such recording") from exc
+    except OSError as exc:
+        raise InputError(path, reason(exc) if exc.errno in (errno.EINVAL, errno.EFBIG)
+                         else f"cannot read the recording ({reason(exc)})") from exc
+    except UnicodeDecodeError as exc:
+        raise NotARecording(path, f"not UTF-8 text (byte {exc.start}), not an essence "
+                                  "recording") from exc
+    lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines, start=1):
         yield i, line, i == len(lines) and not line.endswith("\n")
+
+
+class _Order:
+    """The order every recording is written in: `n` never decreases, one state record per
+    frame, and the states' show clock `t` never runs backwards (other records keep the time
+    they were taken at, e.g. a camera frame's capture time, so only the states are checked)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.n = 0
+        self.state: tuple[int, int, float] | None = None  # line, n, t of the last state
+
+    def check(self, record: Record, number: int) -> None:
+        where = f"line {number}: {record.kind} record"
+        if record.n < self.n:
+            raise InputError(self.path, f"{where} of frame {record.n} after frame {self.n}: "
+                                        "the records run backwards (a recording only goes "
+                                        "forward)")
+        self.n = record.n
+        if not isinstance(record, StateRecord):
+            return
+        if self.state is not None:
+            line, n, t = self.state
+            if record.n == n:
+                raise InputError(self.path, f"{where}: a second state of frame {n} (the "
+                                            f"first is line {line})")
+            if record.t < t:
+                raise InputError(self.path, f"{where}: t {record.t:g} is before the previous "
+                                            f"state's {t:g} (line {line}): the show clock "
+                                            "never runs backwards")
+        self.state = (number, record.n, record.t)
 
 
 def read_recording(path: str | Path) -> Recording:
     """Read and validate a recording (see the module docstring)."""
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise InputError(path, "no such recording")
     recording: Recording | None = None
+    order = _Order(path)
     for number, line, unfinished in iter_lines(path):
         if not line.strip():
             continue
@@ -186,17 +214,20 @@ def read_recording(path: str | Path) -> Recording:
                 log.warning("%s", note)
                 recording.warnings.append(note)
                 break
-            raise InputError(path, f"line {number}: not JSON ({exc.msg})") from exc
+            error = InputError if recording is not None else NotARecording
+            raise error(path, f"line {number}: not JSON ({exc.msg})") from exc
         if recording is None:
-            recording = Recording(path=path, header=_header(obj, path))
+            recording = Recording(path=path, header=validate_header(obj, path))
             continue
         if not isinstance(obj, dict):
             raise InputError(path, f"line {number}: a record must be a JSON object")
         try:
-            recording.add(decode_record(obj))
+            record = decode_record(obj)
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(path, f"line {number}: bad {obj.get('kind', 'record')} record "
                                    f"({_why(exc)})") from exc
+        order.check(record, number)
+        recording.add(record)
     if recording is None:
-        raise InputError(path, "empty file, not an essence recording")
+        raise NotARecording(path, "empty file, not an essence recording")
     return recording

@@ -1,21 +1,28 @@
 """The recorder: records go into a bounded queue; a writer thread turns them into JSON lines.
 
 `Recorder.record()` never waits (the render loop calls it): a full queue drops the record
-(counted, logged once). The writer thread opens the hidden temp file beside the target
-(`core.files.temp_path_for`), writes the header and one line per record, flushing after
-each batch, and on `close()` renames it onto the target. A write error (a full disk, the
-folder gone) is logged once with the path; recording stops there (`failed` says why), the
-lines written so far are still renamed into place and the show goes on. A crash leaves the
-temp file, readable as it is (`read_recording` drops a cut-short last line).
+(counted, logged once). The writer thread creates the in-progress file beside the target,
+`NAME.incomplete.jsonl` (`incomplete_path`; `-2`, `-3` ... when one is already there: it is
+never overwritten), writes the header and one line per record, flushing after each batch.
+On `close()` a recording that ran to its end is fsynced and renamed onto the target; only
+then is an older file of that name replaced. A write error (a full disk, the folder gone)
+is logged once with the path and recording stops there (`failed` says why); the target is
+left as it was, and the lines written so far stay in the in-progress file (removed when
+nothing but the header, or less, got written). A crash leaves the in-progress file, readable
+as it is (`read_recording` drops a cut-short last line). `close()` returns a `Saved`: where
+the records are and whether the recording is complete, and its one line for the terminal.
 """
 
 from __future__ import annotations
 
+import io
+import itertools
 import logging
 import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -23,7 +30,7 @@ from typing import TextIO
 from platformdirs import user_data_dir
 
 from performance.config import APP_NAME
-from performance.core.files import reason, temp_path_for
+from performance.core.files import reason, sync_folder
 from performance.recording.format import SUFFIX, encode, encode_header
 from performance.recording.records import Header, Record
 
@@ -33,7 +40,10 @@ QUEUE_SIZE = 8192  # records waiting for the writer (~30 s of a 60 fps show with
 CLOSE_TIMEOUT_S = 5.0  # how long `close` waits for the writer to empty the queue
 
 Opener = Callable[[Path], TextIO]
-"""Opens the temp file for writing (tests pass a slow or failing one)."""
+"""Creates the in-progress file for writing (tests pass a slow or failing one); raises
+FileExistsError when that name is taken."""
+
+STUCK = "the disk does not answer, the writer is stuck"
 
 
 def recordings_dir() -> Path:
@@ -42,13 +52,67 @@ def recordings_dir() -> Path:
 
 
 def default_path(now: datetime | None = None, folder: Path | None = None) -> Path:
-    """A timestamped file name in `folder` (default `recordings_dir()`)."""
+    """A timestamped file name in `folder` (default `recordings_dir()`) that no file has yet
+    (`-2`, `-3` ... after the time when two recordings start in the same second)."""
     stamp = (now or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
-    return (folder or recordings_dir()) / f"rehearsal-{stamp}{SUFFIX}"
+    base = (folder or recordings_dir()) / f"rehearsal-{stamp}{SUFFIX}"
+    return next(p for p in _numbered(base) if not p.exists())
+
+
+def _numbered(path: Path) -> Iterator[Path]:
+    """`path`, then `STEM-2.SUFFIX`, `STEM-3.SUFFIX`, ..."""
+    yield path
+    for i in itertools.count(2):
+        yield path.with_name(f"{path.stem}-{i}{path.suffix}")
+
+
+def incomplete_path(target: Path) -> Path:
+    """Where a recording to `target` is written until it is complete: `NAME.incomplete.jsonl`
+    beside it (a crash or a write error leaves it there, under that name)."""
+    return target.with_name(f"{target.stem}.incomplete{SUFFIX}")
 
 
 def _open(path: Path) -> TextIO:
-    return path.open("w", encoding="utf-8")
+    return path.open("x", encoding="utf-8")  # never over an earlier incomplete recording
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a recording left: `saved` is the target when the recording is complete, the
+    in-progress file when a write error cut it short after some records, None when nothing
+    was kept; `old` says whether the target held an older file (then left as it was)."""
+
+    target: Path
+    saved: Path | None
+    written: int
+    dropped: int = 0
+    failed: str | None = None
+    old: bool = False
+
+    @property
+    def complete(self) -> bool:
+        """True when every record was written and the file is at the target."""
+        return self.failed is None and self.dropped == 0
+
+    def problem(self) -> str | None:
+        """One line naming the target and what was (not) saved; None when complete."""
+        if self.failed is not None:
+            old = "; the old file is left as it was" if self.old else ""
+            if self.saved is None:
+                return f"{self.target}: cannot be written ({self.failed}); nothing was " \
+                       f"saved{old}"
+            return (f"{self.target}: cannot be written ({self.failed}); the {self.written} "
+                    f"records written before are in {self.saved}{old}")
+        if self.dropped:
+            return (f"{self.target}: {self.dropped} records were dropped (the disk did not "
+                    "keep up); the rest is saved there, but a replay will differ")
+        return None
+
+    def line(self) -> str:
+        """The terminal's line when the recording stops."""
+        problem = self.problem()
+        return f"essence: {problem}" if problem else f"essence: recording stopped, saved " \
+                                                     f"{self.target}"
 
 
 _STOP = object()
@@ -58,27 +122,28 @@ class Recorder:
     """Writes one recording to `path` (see the module docstring); start it with `start()`."""
 
     def __init__(self, path: Path, header: Header, *, queue_size: int = QUEUE_SIZE,
-                 opener: Opener = _open) -> None:
+                 opener: Opener | None = None) -> None:
         self.path = Path(path).expanduser()
-        self.temp = temp_path_for(self.path)
+        self.temp = incomplete_path(self.path)  # the in-progress file (the writer may number it)
         self.header = header
         self.failed: str | None = None  # why recording stopped early (a write error)
         self.dropped = 0  # records the full queue refused
         self.written = 0  # records on disk
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
-        self._opener = opener
-        self._open = False
+        self._opener = opener or _open  # looked up now: a test may replace `_open`
+        self._running = False
+        self._created = False  # the writer made `temp` (only then is it ever removed)
         self._thread = threading.Thread(target=self._write, name="essence-recorder",
                                         daemon=True)
 
     @property
     def active(self) -> bool:
         """True between `start` and `close` while no write failed."""
-        return self._open and self.failed is None
+        return self._running and self.failed is None
 
     def start(self) -> Recorder:
         """Start the writer thread (the file is opened there); returns self."""
-        self._open = True
+        self._running = True
         self._thread.start()
         return self
 
@@ -96,42 +161,63 @@ class Recorder:
             return False
         return True
 
-    def close(self) -> Path | None:
-        """Finish: the queue written out, the file renamed into place; returns the path (None
-        when nothing could be written). Never raises."""
-        if not self._open:
+    def close(self) -> Saved | None:
+        """Finish: the queue written out and, when nothing failed, the file fsynced and
+        renamed onto the target; what was kept (None when never started). Never raises."""
+        if not self._running:
             return None
-        self._open = False
+        self._running = False
+        old = self.path.exists()
+        if not self._finish():
+            log.error("recording %s: %s; what it wrote stays in %s", self.path, STUCK,
+                      self.temp)
+            self.failed = self.failed or STUCK
+            return Saved(self.path, self.temp if self._created else None, self.written,
+                         self.dropped, self.failed, old)
+        if self.failed is None:
+            try:
+                os.replace(self.temp, self.path)
+            except OSError as exc:
+                self.failed = f"renaming it into place failed: {reason(exc)}"
+                log.error("recording %s: %s", self.path, self.failed)
+            else:
+                sync_folder(self.path.parent)
+                log.info("recording saved: %s (%d records%s)", self.path, self.written,
+                         f", {self.dropped} dropped" if self.dropped else "")
+                return Saved(self.path, self.path, self.written, self.dropped)
+        kept: Path | None = self.temp if self._created else None
+        if kept is not None and self.written == 0:  # at most the header: nothing to keep
+            kept.unlink(missing_ok=True)
+            kept = None
+        return Saved(self.path, kept, self.written, self.dropped, self.failed, old)
+
+    def _finish(self) -> bool:
+        """Hand the writer the stop mark and wait for it; False when it is stuck."""
         try:
             self._queue.put(_STOP, timeout=CLOSE_TIMEOUT_S)
         except queue.Full:
-            log.error("recording %s: the writer is stuck; what it wrote stays in %s",
-                      self.path, self.temp)
-            return None
+            return False
         self._thread.join(CLOSE_TIMEOUT_S)
-        if self._thread.is_alive():
-            log.error("recording %s: the writer is stuck; what it wrote stays in %s",
-                      self.path, self.temp)
-            return None
-        if not self.temp.exists():
-            return None
-        try:
-            os.replace(self.temp, self.path)
-        except OSError as exc:
-            log.error("recording %s could not be put in place (%s); it stays in %s",
-                      self.path, reason(exc), self.temp)
-            return None
-        log.info("recording saved: %s (%d records%s)", self.path, self.written,
-                 f", {self.dropped} dropped" if self.dropped else "")
-        return self.path
+        return not self._thread.is_alive()
 
     # -- the writer thread ---------------------------------------------------------------
+
+    def _create(self) -> TextIO:
+        """The in-progress file, created new (the next free number when one is there)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for candidate in itertools.islice(_numbered(incomplete_path(self.path)), 1000):
+            try:
+                fh = self._opener(candidate)
+            except FileExistsError:
+                continue
+            self.temp, self._created = candidate, True
+            return fh
+        raise FileExistsError(f"1000 incomplete recordings of {self.path.name} are there")
 
     def _write(self) -> None:
         fh: TextIO | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fh = self._opener(self.temp)
+            fh = self._create()
             fh.write(encode_header(self.header) + "\n")
             fh.flush()
             stop = False
@@ -147,9 +233,10 @@ class Recorder:
                 fh.write("".join(lines))
                 fh.flush()
                 self.written += len(lines)
+            _fsync(fh)  # on the disk before the rename puts it in place
         except Exception as exc:  # a full disk, a vanished folder: the show goes on
             self.failed = reason(exc)
-            log.error("recording to %s stopped: %s; the show goes on (%d records kept)",
+            log.error("recording to %s stopped: %s; the show goes on (%d records written)",
                       self.path, self.failed, self.written)
             self._drain()
         finally:
@@ -168,3 +255,12 @@ class Recorder:
             item = self._queue.get()
             if item is _STOP:
                 return
+
+
+def _fsync(fh: TextIO) -> None:
+    try:
+        fd = fh.fileno()
+    except io.UnsupportedOperation:  # a test's in-memory sink
+        return
+    os.fsync(fd)
+

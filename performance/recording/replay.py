@@ -46,6 +46,7 @@ class ReplayCursor:
             raise InputError(recording.path, "no frames to replay (no state records)")
         self.recording = recording
         self.times = [s.t for s in recording.states]
+        self.ns = [s.n for s in recording.states]  # k's loop frame (k, unless some dropped)
         self.k = 0
         self.frames: dict[int, list[FrameRecord]] = {}
         self.commands: dict[int, list[CommandRecord]] = {}
@@ -71,9 +72,14 @@ class ReplayCursor:
     def advance(self) -> None:
         self.k += 1
 
+    def commands_now(self) -> list[CommandRecord]:
+        """The commands recorded in frame k (none after the last)."""
+        return [] if self.done else self.commands.get(self.ns[self.k], [])
+
     def observations(self) -> list[Observations]:
         """Frame k's observations, as the engine got them (normally none or one)."""
-        return [observations_of(f, self.source) for f in self.frames.get(self.k, [])]
+        frames = [] if self.done else self.frames.get(self.ns[self.k], [])
+        return [observations_of(f, self.source) for f in frames]
 
 
 class ReplayShow:
@@ -90,10 +96,9 @@ class ReplayShow:
     def tick(self, now: float, emotion: RoomEmotion) -> ShowFrame:
         cursor = self.cursor
         t = cursor.now()
-        if not cursor.done:
-            for record in cursor.commands.get(cursor.k, []):
-                self.outcomes.append((record, self.inner.apply(
-                    command_of(record.command, record.args), record.t)))
+        for record in cursor.commands_now():
+            self.outcomes.append((record, self.inner.apply(
+                command_of(record.command, record.args), record.t)))
         frame = self.inner.tick(t, emotion)
         cursor.advance()
         return frame

@@ -19,7 +19,7 @@ from typing import Any
 
 from performance.core.mailbox import CommandSink
 from performance.core.types import EMOTIONS, Observations, RoomEmotion
-from performance.recording.recorder import Recorder, default_path
+from performance.recording.recorder import Recorder, Saved, default_path
 from performance.recording.records import (
     CommandRecord,
     CueRecord,
@@ -73,7 +73,7 @@ class RecordingTap:
                  announce: Callable[[str], None] = log.info) -> None:
         self.header, self.path_for, self.announce = header, path_for, announce
         self.recorder: Recorder | None = None
-        self.saved: list[Path] = []  # recordings finished in this run
+        self.results: list[Saved] = []  # what each recording of this run left
         self.n = 0  # loop frames since the run started
         self._n0 = 0  # the frame recording started at
         self._emotion = RoomEmotion(timestamp=0.0)
@@ -101,15 +101,21 @@ class RecordingTap:
                       f"{target}")
         return target
 
-    def stop(self) -> Path | None:
-        """Stop recording; returns the saved file (None when nothing was recording)."""
+    @property
+    def saved(self) -> list[Path]:
+        """The files recordings of this run were saved to (complete or cut short)."""
+        return [r.saved for r in self.results if r.saved is not None]
+
+    def stop(self) -> Saved | None:
+        """Stop recording and say what was saved (`Saved.line`); None when nothing was
+        recording."""
         recorder, self.recorder = self.recorder, None
         if recorder is None:
             return None
         saved = recorder.close()
         if saved is not None:
-            self.saved.append(saved)
-            self.announce(f"essence: recording stopped, saved {saved}")
+            self.results.append(saved)
+            self.announce(saved.line())
         return saved
 
     def set(self, on: bool | None) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from performance.config import CONTACT_FRAMES, REPORT_FPS, REPORT_SIZE, Settings
 from performance.core.errors import EssenceError, InputError
 from performance.recording.format import read_recording
+from performance.recording.header import NotARecording
 from performance.recording.records import Recording
 from performance.report.timeline import (
     ActMarker,
@@ -99,8 +100,10 @@ def timeline_from_video(path: str | Path, settings: Settings | None = None,
             report = render_offline(job, settings, show_factory=factory,
                                     progress=options.progress, stop=options.stop)
         finally:
-            tap.stop()
+            saved = tap.stop()
             quiet.setLevel(level)
+        if saved is not None and saved.problem():  # the temp folder's disk is full
+            raise EssenceError(str(saved.problem()))
         recording = read_recording(stream)
         timeline = timeline_from_recording(recording)
         sheet = _sheet(contact_sheet_path(job.out))
@@ -153,18 +156,18 @@ def _replay_sheet(recording: Recording, settings: Settings,
 
 
 def open_input(path: str | Path) -> Recording | Path:
-    """A recording read, or the path of a video; InputError naming the file otherwise."""
+    """A recording read, or the path of a video; InputError naming the file otherwise (a
+    file that is neither: `not a recording (essence record) and not a video`; a recording
+    with a bad line or header: the recording reader's own message)."""
     source = Path(path).expanduser()
-    if not source.is_file():
+    if not source.exists():
         raise InputError(source, "no such file (give a recording, essence record, or a video)")
-    if is_video_path(source):
+    if is_video_path(source) and source.is_file():
         return source
-    try:
+    try:  # also what a folder or a FIFO is (read_recording never reads one)
         return read_recording(source)
-    except InputError as exc:
-        if "line 1" in exc.reason or "empty file" in exc.reason or "cannot read" in exc.reason:
-            raise InputError(source, "not a recording (essence record) and not a video") from exc
-        raise
+    except NotARecording as exc:
+        raise InputError(source, "not a recording (essence record) and not a video") from exc
 
 
 def build_timeline(path: str | Path, settings: Settings | None = None,
@@ -176,6 +179,9 @@ def build_timeline(path: str | Path, settings: Settings | None = None,
     if isinstance(opened, Path):
         return timeline_from_video(opened, settings, options)
     timeline = timeline_from_recording(opened)
+    if settings.cues and Path(settings.cues).expanduser() != Path(opened.header.cues):
+        log.warning("%s: a recording replays the show file it recorded (%s), not %s",
+                    opened.path, opened.header.cues or "the autopilot", settings.cues)
     if options.contact_frames > 0:
         try:
             timeline.contact_sheet, why = _replay_sheet(opened, settings, options)

@@ -60,6 +60,7 @@ from performance.sources.base import FrameSource
 if TYPE_CHECKING:
     from performance.adapters.window import Window
     from performance.console.pictures import PictureSink
+    from performance.recording.recorder import Saved
     from performance.recording.replay import ReplayFeed
     from performance.recording.tap import RecordingTap
     from performance.render.context import GLContext
@@ -106,6 +107,7 @@ class RunReport:
     input_status: InputStatus  # the input's state at the end
     final_faces: int  # faces tracked at the end (0: the no-audience state)
     errors: dict[str, int] = field(default_factory=dict)
+    recordings: tuple[Saved, ...] = ()  # what each recording of the run left (run_show)
 
     def summary(self) -> str:
         """One line for the terminal."""
@@ -320,7 +322,7 @@ def run_show(options: LiveOptions, settings: Settings,
             extra = services.status_line()
         finally:
             services.close()
-    return result, extra
+    return replace(result, recordings=tuple(tap.results)), extra
 
 
 def console_line(console: tuple[str, int], oscquery: tuple[str, int] | None) -> str:

@@ -59,27 +59,36 @@ def make_tap(source: str, settings: Settings, *, stage: tuple[int, int], fps: fl
 
 
 def replay_settings(recording: Recording, settings: Settings) -> Settings:
-    """`settings` with the recorded show settings and show file (which must still exist)."""
+    """`settings` with the recorded show settings and show file (it and a recorded baseline
+    must still exist: else one error naming the recording, line 1 and the key)."""
     known = {f.name for f in dataclasses.fields(Settings)}
     chosen = {k: v for k, v in recording.header.settings.items()
               if k in SHOW_SETTINGS and k in known}
     cues = recording.header.cues
-    if cues and not Path(cues).expanduser().is_file():
-        raise InputError(recording.path, f"header: the recorded show file {cues} is gone")
+    for key, name, value in (("cues", "show file", cues),
+                             ("settings.baseline", "baseline", chosen.get("baseline", ""))):
+        if value and not Path(value).expanduser().is_file():
+            raise InputError(recording.path, f"line 1: {key}: the recorded {name} {value} is "
+                                             "gone")
     return replace(settings, **chosen, cues=cues)
 
 
 def replay_visual(recording: Recording) -> str | None:
+    """The visual the recorded run held (`--visual`), or None."""
     visual = recording.header.settings.get("visual")
     return str(visual) if visual else None
 
 
 def replay_show(recording: Recording, settings: Settings,
                 visuals: Any | None = None) -> Show:
-    """The show of the recorded run, fresh (its show file, auto-go and held visual)."""
-    return build_show(settings, visual=replay_visual(recording),
-                      visuals=shader_catalog() if visuals is None else visuals,
-                      auto_go=settings.auto_go)
+    """The show of the recorded run, fresh (its show file, auto-go and held visual; a held
+    visual these shaders lack is one error naming the recording, line 1 and the key)."""
+    visuals = shader_catalog() if visuals is None else visuals
+    visual = replay_visual(recording)
+    if visual is not None and visual not in visuals:
+        raise InputError(recording.path, f"line 1: settings.visual: no visual {visual!r} here "
+                                         f"(known: {', '.join(sorted(visuals))})")
+    return build_show(settings, visual=visual, visuals=visuals, auto_go=settings.auto_go)
 
 
 def replay_offline(recording: Recording, settings: Settings | None = None) -> list[StateRecord]:
@@ -120,7 +129,8 @@ def render_replay(recording: Recording, out: Path, settings: Settings | None = N
                   stop: Callable[[], bool] | None = None) -> ReplayRender:
     """`essence render --replay`: one video frame per recorded frame at the recorded rate
     (the stage size recorded unless `size`), the show replayed into it deterministically."""
-    from performance.runtime.offline import RenderJob, render_offline
+    from performance.adapters.video_writer import check_size
+    from performance.runtime.offline import MAX_FPS, RenderJob, render_offline
 
     settings = replay_settings(recording, settings or Settings())
     cursor = ReplayCursor(recording)
@@ -134,6 +144,11 @@ def render_replay(recording: Recording, out: Path, settings: Settings | None = N
         return show
 
     fps = recording.header.fps
+    if fps > MAX_FPS:
+        raise InputError(recording.path, f"line 1: fps {fps:g} is more than a render takes "
+                                         f"({MAX_FPS:g})")
+    if size is None:  # the recorded stage: an odd side is no H.264 picture
+        check_size(recording.header.stage, option=f"{recording.path}: line 1: stage")
     job = RenderJob(input=str(recording.path), out=out, seconds=cursor.total / fps,
                     size=size or recording.header.stage, fps=fps, contact_frames=contact_frames,
                     calibration=settings.projector_calibration)

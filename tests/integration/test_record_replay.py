@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -242,3 +243,72 @@ def test_osc_records_stops_and_reports_the_recording(tmp_path: Path) -> None:
     status = [args for address, args in seen if address == "/essence/status/recording"]
     assert status[:1] == [[1]] and status[-1] == [0]
     assert ("/reply/essence/record", ) in {(a,) for a, _ in seen}
+
+
+# -- a full disk while recording ----------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[tuple[Path, bool]]:
+    """A folder on a 1 MB tmpfs (when we may mount one, as root and CI may), else a plain
+    folder whose writer gets a per-file size limit (RLIMIT_FSIZE: each write past it fails
+    with EFBIG where a full disk gives ENOSPC, at the same place in the code under test)."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
+        capture_output=True, check=False).returncode == 0
+    try:
+        yield folder, mounted
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(folder)], check=False)
+
+
+@pytest.mark.parametrize("room", [0, 6000], ids=["full", "fills-mid-recording"])
+def test_record_on_a_full_disk_keeps_the_old_recording_and_exits_2(
+        small_disk: tuple[Path, bool], room: int) -> None:
+    """`essence record --out keep.jsonl` over a good recording on a disk with `room` bytes
+    left: the good one keeps its bytes, what could be written stays readable in
+    keep.incomplete.jsonl (none of it when nothing fit), one line says so, exit 2."""
+    import resource
+
+    folder, mounted = small_disk
+    keep = folder / "keep.jsonl"
+    good = (json.dumps({"format": "essence-recording", "version": 1, "started": "x",
+                        "source": "scripted", "cues": "", "settings": {}, "stage": [64, 36],
+                        "fps": 20.0}) + "\n").encode()
+    keep.write_bytes(good)
+    limit: int | None = None
+    if mounted:
+        free = os.statvfs(folder)
+        (folder / "fill").write_bytes(b"\0" * max(free.f_bavail * free.f_frsize - room, 0))
+    else:
+        limit = max(room, 64)
+
+    def preexec() -> None:
+        if limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1",
+               MESA_SHADER_CACHE_DISABLE="true")
+    done = subprocess.run(
+        [sys.executable, "-m", "performance", "record", "scripted", "--out", str(keep),
+         "--headless", "--seconds", "2", "--size", "64x36", "--fps", "20", "--osc-port", "0",
+         "--no-sound"], capture_output=True, text=True, timeout=120, env=env, cwd=ROOT,
+        preexec_fn=preexec)
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    mine = [line for line in done.stderr.splitlines() if line.startswith("essence: ")]
+    assert len(mine) == 1 and mine[0].startswith(f"essence: {keep}: cannot be written ("), mine
+    assert mine[0].endswith("; the old file is left as it was")
+    assert f"saved {keep}" not in done.stdout
+    assert keep.read_bytes() == good
+    part = folder / "keep.incomplete.jsonl"
+    left = sorted(p.name for p in folder.iterdir() if p.name != "fill")
+    if room == 0:
+        assert "nothing was saved" in mine[0] and left == ["keep.jsonl"]
+    else:
+        assert f"records written before are in {part}" in mine[0]
+        assert left == ["keep.incomplete.jsonl", "keep.jsonl"]
+        assert read_recording(part).states  # the part written is a readable recording

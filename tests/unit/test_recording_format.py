@@ -3,8 +3,10 @@ one-line errors for bad lines (naming the file and the line)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from performance.core.blendshapes import BLENDSHAPE_NAMES
 from performance.core.errors import InputError
 from performance.core.types import FaceObservation, Observations
 from performance.recording.format import encode, encode_header, read_recording
+from performance.recording.header import NotARecording
 from performance.recording.records import (
     CommandRecord,
     CueRecord,
@@ -127,16 +130,115 @@ def test_a_bad_line_is_one_error_naming_file_and_line(tmp_path: Path, line: str,
     assert text.startswith(f"{path}: ") and message in text and "\n" not in text
 
 
+def _header(**changes: object) -> str:
+    """HEADER's line with top-level keys, or `settings.KEY`s, changed."""
+    obj = json.loads(encode_header(HEADER))
+    for key, value in changes.items():
+        if key.startswith("s_"):
+            obj["settings"][key[2:]] = value
+        else:
+            obj[key] = value
+    return json.dumps(obj)
+
+
 @pytest.mark.parametrize(("header", "message"), [
-    ('{"format": "something-else"}', "line 1: not an essence recording"),
     ('{"format": "essence-recording", "version": 7}', "line 1: recording version 7"),
+    (_header(version=True), "line 1: recording version True"),
+    (_header(version="1"), "line 1: recording version '1'"),
     ('{"format": "essence-recording", "version": 1, "started": "x"}',
-     "line 1: bad header (missing key 'stage')"),
+     "line 1: bad header (missing key 'source')"),
+    (_header(s_reader="magic"),
+     "line 1: settings.reader must be one of fused, blendshapes, network, got 'magic'"),
+    (_header(s_max_faces=999), "line 1: settings.max_faces = 999 is outside [1, 64]"),
+    (_header(s_smooth_time="fast"), "line 1: settings.smooth_time must be float, got 'fast'"),
+    (_header(settings=[1]), "line 1: settings must be an object of settings, got [1]"),
+    (_header(s_visual="essence_module"),
+     "line 1: settings.visual 'essence_module' and cues 'cues/show.toml' exclude each other"),
+    (_header(s_visual=3), "line 1: settings.visual must be a visual's name or null, got 3"),
+    (_header(fps=0), "line 1: fps must be a frame rate above 0, got 0"),
+    (_header(fps=-30), "line 1: fps must be a frame rate above 0, got -30"),
+    (_header(fps="30"), "line 1: fps must be a frame rate above 0, got '30'"),
+    (_header(stage=[0, -5]), "line 1: stage 0x-5 is outside 16..8192 pixels per side"),
+    (_header(stage=[320]), "line 1: stage must be [width, height] in pixels, got [320]"),
+    (_header(stage=[320.5, 180]), "line 1: stage must be [width, height] in pixels"),
+    (_header(cues=None), "line 1: cues must be a string, got None"),
 ])
-def test_a_bad_header_is_refused(tmp_path: Path, header: str, message: str) -> None:
-    path = write(tmp_path / "h.jsonl", [header])
-    with pytest.raises(InputError, match=re.escape(message)):
+def test_a_bad_header_is_one_error_naming_file_line_and_key(tmp_path: Path, header: str,
+                                                            message: str) -> None:
+    """One check of the header (`validate_header`) for every reader of a recording: render
+    --replay, rehearse --replay and report all read through `read_recording`."""
+    path = write(tmp_path / "h.jsonl", [header, encode(RECORDS[6])])
+    with pytest.raises(InputError) as caught:
         read_recording(path)
+    assert not isinstance(caught.value, NotARecording)  # a recording, with a bad header
+    text = str(caught.value)
+    assert text.startswith(f"{path}: ") and message in text and "\n" not in text
+
+
+def test_a_file_that_is_no_recording_is_told_apart(tmp_path: Path) -> None:
+    """NotARecording (the report then tries it as neither): another format, text, empty."""
+    for name, text in (("other.jsonl", '{"format": "something-else"}\n'),
+                       ("notes.jsonl", "hello\n"), ("empty.jsonl", "")):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(NotARecording):
+            read_recording(path)
+    binary = tmp_path / "binary.jsonl"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    with pytest.raises(NotARecording, match="not UTF-8 text"):
+        read_recording(binary)
+
+
+def test_unknown_settings_of_a_newer_rig_are_kept_and_a_good_header_reads(
+        tmp_path: Path) -> None:
+    path = write(tmp_path / "ok.jsonl", [_header(s_future_knob=3, s_visual=None)])
+    header = read_recording(path).header
+    assert header.settings["future_knob"] == 3 and header.stage == (320, 180)
+    assert header.fps == 30.0 and header.cues == "cues/show.toml"
+
+
+def _state_at(t: float, n: int) -> str:
+    return encode(dataclasses.replace(RECORDS[6], t=t, n=n))  # type: ignore[type-var]
+
+
+@pytest.mark.parametrize(("lines", "message"), [
+    ([_state_at(0.1, 1), _state_at(0.0, 0)],
+     "line 3: state record of frame 0 after frame 1: the records run backwards"),
+    ([_state_at(0.2, 1), _state_at(0.1, 2)],
+     "line 3: state record: t 0.1 is before the previous state's 0.2 (line 2): the show "
+     "clock never runs backwards"),
+    ([_state_at(0.1, 1), _state_at(0.2, 1)],
+     "line 3: state record: a second state of frame 1 (the first is line 2)"),
+    ([_state_at(0.1, 3), encode(RECORDS[4])],  # the cue is of frame 2
+     "line 3: cue record of frame 2 after frame 3"),
+])
+def test_records_that_run_backwards_are_refused_naming_the_line(
+        tmp_path: Path, lines: list[str], message: str) -> None:
+    path = write(tmp_path / "back.jsonl", [encode_header(HEADER), *lines])
+    with pytest.raises(InputError) as caught:
+        read_recording(path)
+    text = str(caught.value)
+    assert text.startswith(f"{path}: ") and message in text and "\n" not in text
+
+
+def test_a_camera_frame_taken_before_the_last_state_is_in_order(tmp_path: Path) -> None:
+    """A frame record's t is its capture time, which may precede the previous frame's state
+    (perception latency): only `n` and the states' show clock are ordered."""
+    frame = dataclasses.replace(RECORDS[0], t=0.05, n=3)
+    path = write(tmp_path / "late.jsonl", [encode_header(HEADER), _state_at(0.1, 2),
+                                           encode(frame), _state_at(0.2, 3)])
+    assert [s.n for s in read_recording(path).states] == [2, 3]
+
+
+def test_a_folder_or_a_fifo_is_said_to_be_one_never_read(tmp_path: Path) -> None:
+    folder = tmp_path / "takes"
+    folder.mkdir()
+    with pytest.raises(InputError, match=re.escape(f"{folder}: is a folder, not a regular file")):
+        read_recording(folder)
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)  # nobody writes: reading it would block for ever
+    with pytest.raises(InputError, match=re.escape(f"{fifo}: is a FIFO, not a regular file")):
+        read_recording(fifo)
 
 
 def test_empty_or_missing_files_are_refused(tmp_path: Path) -> None:

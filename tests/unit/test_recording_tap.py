@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from performance.config import DEFAULT_CUES
 from performance.control.addresses import resolve
 from performance.control.feedback import STATUS_ADDRESSES, rig_status_from
@@ -104,8 +106,6 @@ def test_cues_say_what_fired_them(tmp_path: Path) -> None:
 
 
 def test_a_recording_without_frames_cannot_be_replayed(tmp_path: Path) -> None:
-    import pytest
-
     from performance.core.errors import InputError
     from performance.recording.format import encode_header
     from performance.recording.replay import ReplayCursor
@@ -161,3 +161,25 @@ def test_under_the_autopilot_the_tap_answers_the_record_command_itself(tmp_path:
     [(taken, outcome)] = tap.take_receipts()
     assert taken is command and outcome.accepted and tap.take_receipts() == []
     tap.stop()
+
+
+def test_a_recording_started_by_the_record_key_on_a_full_disk_keeps_the_old_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """F9 or `/essence/record` (the tap picks the recorder): the same rule as `essence
+    record`: the older file of that name is left as it was, the line says nothing was saved."""
+    from performance.recording import recorder as recorder_module
+    from tests.unit.test_recording_recorder import full_disk
+
+    target = tmp_path / "take.jsonl"
+    target.write_text("an older take\n", encoding="utf-8")
+    monkeypatch.setattr(recorder_module, "_open", full_disk(0))  # the disk is full
+    lines: list[str] = []
+    tap = RecordingTap(lambda: HEADER, path_for=lambda: target, announce=lines.append)
+    queue: CommandQueue[Command] = CommandQueue()
+    frame_loop(tap, tap.wrap_show(Sequencer(load_show())), tap.wrap_commands(queue),
+               [["f9"], [], [], [], ["f9"]])
+    assert target.read_text(encoding="utf-8") == "an older take\n"
+    assert lines[1] == (f"essence: {target}: cannot be written (No space left on device); "
+                        "nothing was saved; the old file is left as it was")
+    assert [r.complete for r in tap.results] == [False] and tap.saved == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["take.jsonl"]
