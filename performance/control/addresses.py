@@ -195,9 +195,11 @@ def _qlab(address: str, path: str, args: Args, types: str) -> Resolved | None:
     aimed = None if cue in PLAYHEAD_IDS else cue  # a stop or panic for one cue checks it
     if what == "stop":
         action = _trigger(path, args, types, lambda: Transport(Stop(aimed)))
-    elif what in ("panic", "panicInTime"):
-        action = (Transport(Panic(aimed)) if what == "panicInTime"
-                  else _trigger(path, args, types, lambda: Transport(Panic(aimed))))
+    elif what == "panicInTime":
+        _panic_time(path, args, types)
+        action = Transport(Panic(aimed))
+    elif what == "panic":
+        action = _trigger(path, args, types, lambda: Transport(Panic(aimed)))
     elif what in CUE_PROPERTIES:
         if args and (what != "valuesForKeys" or types != "s" or len(args) > 1):
             action = SessionOp(SessionOpKind.UNSUPPORTED, READ_ONLY_WHY)
@@ -223,9 +225,8 @@ _QUERIES = {"/playheadID": "playheadID", "/cueLists": "cueLists",
 
 def _qlab_setting(address: str, path: str, args: Args, types: str) -> Action:
     """`/panicInTime`, `/showMode`, `/alwaysReply`, `/udpReplyPort` with their arguments."""
-    if path == "/panicInTime":  # the time is the rig's own (settings), not the sender's
-        if len(args) > 1 or (args and types not in SWITCH_TYPES):
-            raise AddressError("bad_type", f"{address}: expects no argument or seconds")
+    if path == "/panicInTime":
+        _panic_time(address, args, types)
         return Transport(Panic())
     if not args:
         return SessionOp(SessionOpKind.QUERY, path[1:])
@@ -239,6 +240,17 @@ def _qlab_setting(address: str, path: str, args: Args, types: str) -> Action:
     if not isinstance(port, int) or not 1 <= port <= 65535:
         raise AddressError("bad_value", f"{address}: expects one port number 1-65535")
     return SessionOp(SessionOpKind.REPLY_PORT, port)
+
+
+def _panic_time(address: str, args: Args, types: str) -> None:
+    """Check `panicInTime`'s optional seconds (the time is the rig's own, from its settings,
+    but a bad one is refused like any bad value, never a panic)."""
+    if len(args) > 1 or (args and types not in NUMERIC):
+        raise AddressError("bad_type", f"{address}: expects no argument or seconds")
+    if args:
+        seconds = args[0]
+        if not isinstance(seconds, int | float) or not math.isfinite(seconds) or seconds < 0:
+            raise AddressError("bad_value", f"{address}: {seconds!r} is not a time in seconds")
 
 
 def is_editing(action: Action) -> bool:

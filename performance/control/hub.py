@@ -66,7 +66,7 @@ from performance.control.tickets import Tickets, Waiting
 from performance.control.wire import Message, WireError, build_message, parse_packet
 from performance.core.clock import Clock, MonotonicClock
 from performance.core.mailbox import CommandQueue, LatestSlot
-from performance.show.commands import Command, Go, SetShowMode
+from performance.show.commands import Command, Go, SetShowMode, ShowModeChanged
 from performance.show.gogate import GoGate
 from performance.show.seqoptions import STALE, TOO_SOON, Outcome
 
@@ -402,6 +402,7 @@ class ControlHub:
                           self.clock.now())
             return reply_packet(address, DENIED, refusal.value)
         self.show_mode = bool(action.value)
+        self.queue.put(Request(ShowModeChanged(self.show_mode)))  # the lock, in stream order
         self.urgent.set()
         self.wake.set()
         return reply_packet(address, "ok")

@@ -117,6 +117,15 @@ class SetShowMode:
 
 
 @dataclass(frozen=True)
+class ShowModeChanged:
+    """OSC control's show mode is now `on`: queued by the hub among the commands when OSC
+    changes it, so the sequencer's lock changes at its place in the stream (an edit sent
+    right after `/essence/showmode 0` is applied unlocked)."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class SetRecording:
     """Start (True), stop (False) or toggle (None) recording the rehearsal (the record key,
     `/essence/record`). Taken by the recording tap (recording/tap.py), never by the show."""
@@ -125,4 +134,5 @@ class SetRecording:
 
 
 Command = (Go | Back | GotoCue | SetPlayhead | Stop | Pause | Resume | Panic | Blackout
-           | SetInput | SetChaosMode | HoldCondition | HardStop | SetShowMode | SetRecording)
+           | SetInput | SetChaosMode | HoldCondition | HardStop | SetShowMode | ShowModeChanged
+           | SetRecording)

@@ -35,6 +35,7 @@ from performance.show.commands import (
     SetInput,
     SetPlayhead,
     SetRecording,
+    ShowModeChanged,
     Stop,
 )
 from performance.show.condition import AudienceWatch
@@ -246,6 +247,9 @@ class Sequencer:
             return Outcome(True)
         if isinstance(command, HoldCondition):
             self._audience.hold(command.hold)
+            return Outcome(True)
+        if isinstance(command, ShowModeChanged):  # OSC's, at its place among the commands
+            self.locked = command.on
             return Outcome(True)
         if isinstance(command, SetRecording):  # the recording tap in front took it
             # (recording/tap.py); without one (the kiosk) nothing records

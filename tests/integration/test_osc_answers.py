@@ -171,6 +171,26 @@ def test_the_unlock_code_lets_a_sender_leave_show_mode(live: Live) -> None:
     assert not hub.show_mode
 
 
+@pytest.mark.parametrize("live", [{"show_mode": True, "osc_unlock_code": "7391",
+                                   "control": "process"},
+                                  {"show_mode": True, "osc_unlock_code": "7391",
+                                   "control": "thread"}],
+                         indirect=True, ids=["process", "thread"])
+def test_an_edit_right_after_the_unlock_is_applied(live: Live) -> None:
+    """A Companion macro: unlock, then Go To, with no pause. The show's lock follows show
+    mode at its place among the commands (it followed after the frame, so the edit was
+    refused `show mode` after the unlock had been answered ok)."""
+    live.send("/connect", "7391")
+    time.sleep(0.1)
+    live.send("/essence/showmode", 0)
+    live.send("/playhead/next")
+    time.sleep(0.2)  # both reach the hub before the next frame
+    body = live.run_until("/reply/playhead/next")
+    assert body["status"] == "ok", body
+    seq = live.services.sequencer
+    assert seq is not None and not seq.locked
+
+
 @pytest.mark.parametrize("live", [{"osc_passcode": "4821"}], indirect=True)
 def test_connect_guesses_are_throttled_per_host(live: Live) -> None:
     start = time.monotonic()

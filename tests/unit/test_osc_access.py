@@ -31,6 +31,7 @@ from performance.show.commands import (
     Panic,
     SetInput,
     SetPlayhead,
+    ShowModeChanged,
     Stop,
 )
 from performance.show.gogate import GoGate
@@ -116,7 +117,8 @@ def test_show_mode_refuses_editing_and_needs_the_passcode_to_change() -> None:
     send(hub, A, "/essence/showmode", 0)
     assert not hub.show_mode
     assert send(hub, A, "/essence/param/glow", 0.5) == []  # accepted params are not answered
-    assert hub.drain() == [SetInput("glow", 0.5)]
+    # the sequencer's lock follows at its place among the commands, before the edit
+    assert hub.drain() == [ShowModeChanged(False), SetInput("glow", 0.5)]
 
 
 def test_show_mode_refuses_what_the_locked_sequencer_refuses() -> None:

@@ -351,6 +351,20 @@ def test_rig_status_from_the_sequencers_status() -> None:
     assert type(status.state) is str  # the wire value, not the enum
 
 
+@pytest.mark.parametrize("address", ["/panicInTime", "/cue/5/panicInTime",
+                                     "/workspace/essence/panicInTime"])
+def test_panic_in_time_takes_seconds_and_refuses_a_bad_time(address: str) -> None:
+    aimed = "5" if "/cue/" in address else None
+    for args, types in (((), ""), ((2.5,), "f"), ((3,), "i")):
+        assert resolve(address, args, types).action == Transport(Panic(aimed))
+    for args, types, kind in (((math.nan,), "f", "bad_value"), ((math.inf,), "f", "bad_value"),
+                              ((-1.0,), "f", "bad_value"), (("soon",), "s", "bad_type"),
+                              ((1.0, 2.0), "ff", "bad_type"), ((b"x",), "b", "bad_type")):
+        with pytest.raises(AddressError) as refused:
+            resolve(address, args, types)
+        assert refused.value.kind == kind, args
+
+
 def test_stop_and_panic_for_one_cue_carry_its_id_and_the_playhead_ones_do_not() -> None:
     assert resolve("/cue/5/stop", (), "").action == Transport(Stop("5"))
     assert resolve("/cue_id/5/panic", (), "").action == Transport(Panic("5"))

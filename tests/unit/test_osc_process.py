@@ -18,11 +18,12 @@ from performance.control.child import (
 )
 from performance.control.feedback import RigStatus
 from performance.control.hub import ControlHub
+from performance.control.requests import Request
 from performance.control.shared import SharedLatest
 from performance.control.wire import build_message
 from performance.core.clock import ManualClock
 from performance.runtime.assemble import shader_catalog
-from performance.show.commands import Command, Go, SetInput, Stop
+from performance.show.commands import Command, Go, SetInput, ShowModeChanged, Stop
 from performance.show.cuefile.load import load_cue_file
 from performance.show.gogate import GoGate
 from performance.show.sequencer import Sequencer
@@ -145,7 +146,8 @@ def test_status_ranges_and_show_mode_cross_between_the_processes() -> None:
     hub.handle_packet(build_message("/essence/showmode", [1]), A)
     pipe.uplink.step()
     [(_, payload)] = [r for r in pipe.reports() if r[0] is Report.BATCH]
-    assert payload[0] == [] and payload[1] is True
+    # the flag, and the change among the commands for the sequencer's lock
+    assert payload[0] == [Request(ShowModeChanged(True))] and payload[1] is True
 
 
 def test_a_go_the_show_took_from_a_key_makes_an_osc_go_too_soon() -> None:

@@ -36,3 +36,14 @@ def test_the_phases_the_readme_lists_are_the_sequencer_s() -> None:
         assert row is not None, doc
         listed = re.findall(r"`([a-z_]+)`", row.group(1).split(":", 1)[1])
         assert listed == [phase.value for phase in SequencerPhase], doc
+
+
+def test_every_feedback_address_is_in_the_readme_and_osc_docs() -> None:
+    """What subscribers are sent is listed where they look it up (the README lacked three)."""
+    from performance.control.feedback import STATUS_ADDRESSES
+
+    for doc in (README, README.parent / "docs" / "osc.md"):
+        rows = {m.group(1) for m in re.finditer(r"^\| `(/[^`]*)` \|",
+                                                 doc.read_text(encoding="utf-8"), re.M)}
+        missing = [a for a in STATUS_ADDRESSES if a not in rows and a + "/{name}" not in rows]
+        assert not missing, (doc, missing)
