@@ -44,8 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from performance.core.errors import InputError
     from performance.runtime.check import run_check
 
+    if args.shaders is not None and not args.shaders.is_dir():  # else: every visual "unknown"
+        why = "is not a folder" if args.shaders.exists() else "no such folder"
+        raise InputError(args.shaders, f"--shaders: {why}")
     cues = Path(settings.cues) if settings.cues else None  # --cues, else the settings' show
     extra = None
     if args.kiosk:

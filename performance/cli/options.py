@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from performance.config import DEFAULTS, STAGE_SIDE_LIMITS, STAGE_SIZE, Reader, Settings
-from performance.core.errors import ConfigError
+from performance.core.errors import ConfigError, InputError
 
 DEFAULT_SIZE_TEXT = f"{STAGE_SIZE[0]}x{STAGE_SIZE[1]}"
 
@@ -80,6 +80,15 @@ def add_show_options(parser: argparse.ArgumentParser, *, size_help: str) -> None
                         help="show file (cue list) to run; default: the autopilot")
     parser.add_argument("--no-sound", dest="sound", action="store_const", const=False,
                         default=None, help="no generated sound")
+
+
+def refuse_show_options_with_replay(args: argparse.Namespace) -> None:
+    """A replay plays the recording's own show: `--cues` or `--visual` given with `--replay`
+    is an error, not an option silently ignored."""
+    for option, value in (("--cues", args.cues), ("--visual", args.visual)):
+        if value is not None:
+            raise InputError(option, "a replay plays the show it recorded (its cues and "
+                                     "visual); leave this option out with --replay")
 
 
 def add_source_argument(parser: argparse.ArgumentParser, *, help: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from performance.cli.live import add_live_options, options_from_args, osc_option, play
+from performance.cli.options import refuse_show_options_with_replay
 from performance.config import Settings
 from performance.core.errors import InputError
 
@@ -31,6 +32,7 @@ def _rehearse(args: argparse.Namespace, settings: Settings) -> int:
     if args.replay is not None:
         if args.video is not None:
             raise InputError(args.video, "give a video or --replay FILE, not both")
+        refuse_show_options_with_replay(args)
         options = replace(options_from_args(args, "scripted"), replay=args.replay)
         return play(options, osc_option(args, settings))
     if args.video is None:

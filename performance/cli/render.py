@@ -17,6 +17,7 @@ from performance.cli.options import (
     add_show_options,
     check_projector_calibration,
     parse_size,
+    refuse_show_options_with_replay,
 )
 from performance.config import (
     CONTACT_FRAMES,
@@ -105,6 +106,7 @@ def _render_replay(args: argparse.Namespace, settings: Settings) -> int:
     from performance.runtime.recorded import render_replay
     from performance.runtime.signals import stop_on_signals
 
+    refuse_show_options_with_replay(args)
     recording = read_recording(args.replay)
     check_projector_calibration(settings)
     size = parse_size(args.size) if args.size != DEFAULT_SIZE_TEXT else None

@@ -146,3 +146,14 @@ def test_check_loads_the_venue_calibrations_as_a_run_does(
     out = capsys.readouterr().out
     assert f"FAIL  projector calibration: {projector}: " in out and "gamma" in out
     assert "INFO  camera calibration: none" in out
+
+
+def test_a_missing_shader_folder_is_named_not_eighteen_unknown_visuals(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "shaderz"
+    assert main(["check", "--no-gl", "--shaders", str(missing)]) == 2
+    assert capsys.readouterr().err == f"essence: {missing}: --shaders: no such folder\n"
+    afile = tmp_path / "one.frag"
+    afile.write_text("void main() {}\n")
+    assert main(["check", "--no-gl", "--shaders", str(afile)]) == 2
+    assert capsys.readouterr().err == f"essence: {afile}: --shaders: is not a folder\n"

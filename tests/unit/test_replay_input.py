@@ -137,3 +137,14 @@ def test_report_of_a_recording_says_a_given_show_file_is_not_the_one_replayed(
     said = [r.getMessage() for r in caplog.records if "replays the show file" in r.getMessage()]
     assert said == [f"{path}: a recording replays the show file it recorded (the autopilot), "
                     f"not {DEFAULT_CUES}"]
+
+
+@pytest.mark.parametrize("command", ["render", "rehearse"])
+@pytest.mark.parametrize("option", [["--cues", str(DEFAULT_CUES)], ["--visual", "enclave"]])
+def test_a_show_option_with_a_replay_is_refused_not_ignored(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str,
+        option: list[str]) -> None:
+    path = recording(tmp_path / "take.jsonl")
+    line = the_error([*commands(path, tmp_path)[command], *option], capsys)
+    assert line == (f"essence: {option[0]}: a replay plays the show it recorded (its cues and "
+                    "visual); leave this option out with --replay")
