@@ -21,8 +21,10 @@ from performance.core.clock import Clock
 from performance.core.errors import InputError
 from performance.core.types import Frame
 from performance.sources.base import FrameSource, SourceLost
+from performance.sources.cvlog import quiet_opencv
 
 log = logging.getLogger(__name__)
+quiet_opencv()  # the rig names what is wrong with a camera itself (cvlog.py)
 
 SYSFS_VIDEO4LINUX = Path("/sys/class/video4linux")
 

@@ -28,8 +28,10 @@ import numpy as np
 from performance.core.errors import InputError
 from performance.core.types import Frame
 from performance.sources.base import FrameSource
+from performance.sources.cvlog import quiet_opencv
 
 log = logging.getLogger(__name__)
+quiet_opencv()  # the rig names what is wrong with a file itself (cvlog.py)
 
 VIDEO_EXTENSIONS: frozenset[str] = frozenset({
     ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv",
