@@ -49,6 +49,23 @@ def running_xvfb(*args: str, size: str = "1280x720x24") -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+@contextlib.contextmanager
+def small_tmpfs(folder: Path, size: str) -> Iterator[bool]:
+    """A tmpfs of `size` (e.g. "1m") mounted on the existing `folder` for the block, when
+    we may mount one (root, as CI is); yields whether it is mounted (else the folder stays
+    a plain one and the test limits the writer's file size instead)."""
+    import os
+
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+        capture_output=True, check=False).returncode == 0
+    try:
+        yield mounted
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(folder)], check=False)
+
+
 @pytest.fixture
 def liblo_tools() -> None:
     """The independent OSC peer is required: `make test` installs it (liblo-tools)."""

@@ -34,6 +34,7 @@ from performance.emotion import mapping as mapping_module
 from performance.runtime.check import run_check
 from performance.runtime.pipeline import engine_from_settings
 from performance.sources.images import ImageSource
+from tests.integration.conftest import small_tmpfs
 
 pytestmark = pytest.mark.integration
 
@@ -121,14 +122,8 @@ class FullDisk:
 def full_disk(tmp_path: Path) -> Iterator[FullDisk]:
     folder = tmp_path / "disk"
     folder.mkdir()
-    mounted = os.geteuid() == 0 and subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)],
-        capture_output=True, check=False).returncode == 0
-    try:
+    with small_tmpfs(folder, "2m") as mounted:
         yield FullDisk(folder, mounted)
-    finally:
-        if mounted:
-            subprocess.run(["umount", str(folder)], check=False)
 
 
 def huge_png(path: Path, side: int = 60000) -> Path:

@@ -24,6 +24,7 @@ from performance.recording.tap import TappedCommands
 from performance.runtime.live import LiveOptions, run_live, run_show
 from performance.runtime.recorded import make_tap, render_replay, replay_offline
 from performance.show.commands import Command, SetInput
+from tests.integration.conftest import small_tmpfs
 
 pytestmark = [pytest.mark.integration, pytest.mark.gl]
 
@@ -255,14 +256,8 @@ def small_disk(tmp_path: Path) -> Iterator[tuple[Path, bool]]:
     with EFBIG where a full disk gives ENOSPC, at the same place in the code under test)."""
     folder = tmp_path / "disk"
     folder.mkdir()
-    mounted = os.geteuid() == 0 and subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
-        capture_output=True, check=False).returncode == 0
-    try:
+    with small_tmpfs(folder, "1m") as mounted:
         yield folder, mounted
-    finally:
-        if mounted:
-            subprocess.run(["umount", str(folder)], check=False)
 
 
 @pytest.mark.parametrize("room", [0, 6000], ids=["full", "fills-mid-recording"])
