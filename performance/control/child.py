@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import pickle
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from multiprocessing.connection import Connection
@@ -146,6 +146,7 @@ class Uplink:
         self._counts_at = -1.0
         self._local_presses: int | None = None  # None until the first downlink
         self.mode_changes = 0  # the render process's show-mode key changes followed
+        self._downlink_lock = threading.Lock()  # the loop and the answer thread take it
 
     def step(self) -> None:
         """Sleep until something is due (at most `POLL_S`), then do what is due."""
@@ -161,7 +162,7 @@ class Uplink:
         hub.wake.clear()
         hub.urgent.clear()
         self.beat.value += 1
-        self._take_downlink()
+        self.take_downlink()
         now = hub.clock.now()
         self._send_commands(now)
         if now - self._counts_at >= COUNTS_S:
@@ -172,6 +173,12 @@ class Uplink:
         """The messages received since the last time (dropped while the pipe is full)."""
         if self.hub.events and self.sent - int(self.taken.value) < UNREAD_MAX:
             self.sent += send_report(self.out, Report.EVENTS, self.hub.take_events())
+
+    def take_downlink(self) -> None:
+        """The newest status, ranges and show-mode key changes from the render process into
+        the hub (each frame's loop; the answer thread too, before it answers)."""
+        with self._downlink_lock:
+            self._take_downlink()
 
     def _take_downlink(self) -> None:
         if self.outline_block is not None:
@@ -228,15 +235,19 @@ class Uplink:
         return counts
 
 
-def answer_loop(hub: ControlHub, answers: Connection, answered: Any) -> None:
+def answer_loop(hub: ControlHub, answers: Connection, answered: Any,
+                refresh: Callable[[], None] = lambda: None) -> None:
     """Read what the show did with the requests (lists of `Settled`) until the pipe closes,
-    counting the bytes read in `answered`, and have the hub answer each sender."""
+    counting the bytes read in `answered`, and have the hub answer each sender. `refresh`
+    first takes the status the render process wrote before these answers (it publishes,
+    then settles), so a query sent right after an `ok` sees the show as the reply says."""
     try:
         while True:
             data = answers.recv_bytes()
             answered.value += len(data)
             settled = pickle.loads(data)
             if isinstance(settled, Sequence):
+                refresh()
                 hub.answer(s for s in settled if isinstance(s, Settled))
     except (EOFError, OSError):
         pass  # the render process is gone, or closed its end
@@ -267,8 +278,8 @@ def child_main(options: ChildOptions, shared: SharedHandles, out: Connection, st
         return
     uplink = Uplink(hub, out, SharedLatest(shared), taken, beat,
                     SharedLatest(outline) if outline is not None else None)
-    threading.Thread(target=answer_loop, args=(hub, answers, answered), name="osc-answers",
-                     daemon=True).start()
+    threading.Thread(target=answer_loop, args=(hub, answers, answered, uplink.take_downlink),
+                     name="osc-answers", daemon=True).start()
     served = (extra.address, extra.oscquery_address) if extra is not None else None
     try:
         uplink.sent += send_report(out, Report.READY,

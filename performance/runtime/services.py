@@ -113,8 +113,8 @@ class ShowServices:
                                            chaos=emotion.crowd.chaos, fps=self.fps,
                                            health=self.health(), report=self.report))
             return
+        receipts = seq.take_receipts()
         if self.hub is not None:
-            self.hub.settle(seq.take_receipts())
             seq.locked = self.hub.show_mode
             ranges = self._status.visual_changed(seq, show_frame.current.visual)
             if ranges is not None:
@@ -129,6 +129,9 @@ class ShowServices:
                 stats=self._recent_stats(now), show_mode=self.hub.show_mode,
                 report=self.report, recording=self.recording(), sound=self.sound_health(),
                 input_health=str(input_status) if input_status is not None else "ok"))
+            # answered after the status is out: a query sent right after an `ok` sees the
+            # show as the reply says (the OSC process takes the status before it answers)
+            self.hub.settle(receipts)
         if now >= self._next_reload:
             self._next_reload = now + RELOAD_EVERY
             self._reload_if_edited(seq)

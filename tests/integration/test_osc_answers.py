@@ -108,6 +108,29 @@ def test_the_reply_comes_after_the_show_applied_the_go(live: Live) -> None:
     assert seq is not None and seq.status().cue_id == seq.cues.cues[0].id
 
 
+@pytest.mark.parametrize("live", [{"control": "process"}, {"control": "thread"}],
+                         indirect=True, ids=["process", "thread"])
+def test_a_query_right_after_the_go_s_ok_sees_the_cue_it_fired(live: Live) -> None:
+    """The status goes out before the answers (and the OSC process takes it before it
+    answers): `/essence/state` and `/playheadID` sent the moment `ok` arrives name the
+    fired cue, not the one before (they lagged 5-20 ms behind)."""
+    seq = live.services.sequencer
+    assert seq is not None
+    first, second = seq.cues.cues[0].id, seq.cues.cues[1].id
+    live.send("/go")
+    time.sleep(0.2)  # in the hub (and through the OSC process) before the frame
+    live.frame()  # applies the GO, publishes, answers
+    live.ctl.settimeout(2.0)
+    while not any(m.address == "/reply/go" for m in parse_packet(live.ctl.recv(65536))):
+        pass
+    live.send("/essence/state")  # at once, no frame between: answered from the hub's status
+    live.send("/playheadID")
+    got = live.replies(0.5)
+    state = got["/reply/essence/state"]["data"]
+    assert isinstance(state, dict) and state["cue_id"] == first, state
+    assert got["/reply/playheadID"]["data"] == second
+
+
 def test_every_no_op_is_answered_with_why(live: Live) -> None:
     seq = live.services.sequencer
     assert seq is not None
