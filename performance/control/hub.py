@@ -252,6 +252,10 @@ class ControlHub:
             messages = parse_packet(data)
         except WireError as exc:
             self._refused(session, exc.kind, f"from {session.host}: {exc}", now)
+            if exc.address is not None:  # a blob to /go: told, like any wrong type
+                reply = error_reply(session, exc.address, "error", exc.kind, now)
+                if reply:
+                    replies.append(reply)
             return
         self.packets += 1
         for message in messages:

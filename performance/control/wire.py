@@ -32,10 +32,12 @@ Args = tuple[ArgValue, ...]
 
 
 class WireError(ValueError):
-    """A packet that is not valid OSC; `kind` names the problem for the counters."""
+    """A packet that is not valid OSC; `kind` names the problem for the counters;
+    `address`, the message's address when it was readable (a reply can go to it)."""
 
-    def __init__(self, kind: str, detail: str) -> None:
+    def __init__(self, kind: str, detail: str, address: str | None = None) -> None:
         self.kind = kind
+        self.address = address
         super().__init__(f"{kind}: {detail}")
 
 
@@ -98,7 +100,9 @@ def parse_message(data: bytes) -> Message:
             raise WireError("malformed", "type tags not ASCII") from exc
         unknown = set(types) - ACCEPTED_TYPES
         if unknown:
-            raise WireError("bad_type", f"argument types {''.join(sorted(unknown))!r}")
+            named = data[:end].decode("ascii", "replace")
+            raise WireError("bad_type", f"argument types {''.join(sorted(unknown))!r}",
+                            named if named.isprintable() and " " not in named else None)
     try:
         message = OscMessage(data)
         address = message.address

@@ -418,3 +418,17 @@ def test_a_caller_that_asks_learns_why_its_packet_was_refused() -> None:
                                refused=refused)
         assert refused == why, address
     assert open_hub.waiting()[0] == 1  # the GO is in the queue, nothing else
+
+
+def test_an_argument_type_the_rig_does_not_take_is_answered_like_any_wrong_type() -> None:
+    """A blob (`b`) to /go: refused `bad_type` with a reply, as a string to /go is (it was
+    only counted and logged: the sender heard nothing)."""
+    hub = ControlHub()
+    blob = b"/go\x00,b\x00\x00" + (3).to_bytes(4, "big") + b"abc\x00"  # a real OSC blob
+    [packet] = hub.handle_packet(blob, A)
+    address, body = reply(packet)
+    assert (address, body["status"], body["data"]) == ("/reply/go", "error", "bad_type")
+    assert hub.counts()["bad_type"] == 1 and hub.drain() == []
+    unreadable = b"/g o\x00\x00\x00\x00,b\x00\x00" + (1).to_bytes(4, "big") + b"x\x00\x00\x00"
+    assert hub.handle_packet(unreadable, A) == []  # no address to answer: counted only
+    assert hub.counts()["bad_type"] == 2
