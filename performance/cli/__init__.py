@@ -67,7 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sources: dict[str, str] = {}
         settings = load_settings(args.config, overrides=overrides, sources=sources)
         check_settings(settings, sources)
-        return int(args.handler(args, settings))
+        status = int(args.handler(args, settings))
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at the interpreter's exit
+        return status
     except EssenceError as exc:
         print(f"essence: {exc}", file=sys.stderr)
         return 2

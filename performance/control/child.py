@@ -203,7 +203,8 @@ class Uplink:
     def _send_commands(self, now: float) -> None:
         hub = self.hub
         transports, params = hub.waiting()
-        mode = (hub.show_mode, self.mode_changes)
+        with self._downlink_lock:  # the answer thread may be taking a key change just now
+            mode = (hub.show_mode, self.mode_changes)
         unread = self.sent - int(self.taken.value)
         if unread >= UNREAD_MAX:
             return

@@ -406,6 +406,10 @@ class ControlHub:
                           self.clock.now())
             return reply_packet(address, DENIED, refusal.value)
         self.show_mode = bool(action.value)
+        if self.show_mode:  # faders moved before the lock are applied before it
+            for param in self._params.values():
+                self.queue.put(Request(param_command(param)))
+            self._params.clear()
         self.queue.put(Request(ShowModeChanged(self.show_mode)))  # the lock, in stream order
         self.urgent.set()
         self.wake.set()

@@ -65,7 +65,7 @@ from performance.core.clock import Clock, MonotonicClock
 from performance.core.errors import ConfigError
 from performance.core.mailbox import CommandQueue
 from performance.core.restarts import RestartSchedule, Supervised, Trouble
-from performance.show.commands import Command, Go, SetInput
+from performance.show.commands import Command, Go, SetInput, ShowModeChanged
 from performance.show.gogate import GoGate
 from performance.show.seqoptions import Outcome
 
@@ -231,6 +231,9 @@ class OscProcess(Supervised):
         refused: list[Settled] = []
         for request in got:
             command = request.command
+            if isinstance(command, ShowModeChanged) and command.on:  # faders moved before
+                transports.extend(params.values())  # the lock are applied before it
+                params.clear()
             if isinstance(command, SetInput):
                 if params.pop(command.name, None) is not None:  # newest value and position
                     self._coalesced += 1

@@ -31,7 +31,7 @@ from platformdirs import user_data_dir
 
 from performance.config import APP_NAME
 from performance.core.files import reason, sync_folder
-from performance.recording.format import SUFFIX, encode, encode_header
+from performance.recording.format import LIMIT, SUFFIX, encode, encode_header
 from performance.recording.records import Header, Record
 
 log = logging.getLogger(__name__)
@@ -88,14 +88,18 @@ class Saved:
     dropped: int = 0
     failed: str | None = None
     old: bool = False
+    capped: bool = False  # stopped at `LIMIT` bytes, the most a replay reads
 
     @property
     def complete(self) -> bool:
         """True when every record was written and the file is at the target."""
-        return self.failed is None and self.dropped == 0
+        return self.failed is None and self.dropped == 0 and not self.capped
 
     def problem(self) -> str | None:
         """One line naming the target and what was (not) saved; None when complete."""
+        if self.capped and self.failed is None:
+            return (f"{self.target}: recording stopped at {_size(LIMIT)}, the most a replay "
+                    f"reads; the {self.written} records before are saved there")
         if self.failed is not None:
             old = "; the old file is left as it was" if self.old else ""
             if self.saved is None:
@@ -129,6 +133,8 @@ class Recorder:
         self.failed: str | None = None  # why recording stopped early (a write error)
         self.dropped = 0  # records the full queue refused
         self.written = 0  # records on disk
+        self.capped = False  # the file reached `LIMIT` bytes: recording stopped there
+        self._bytes = 0
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
         self._opener = opener or _open  # looked up now: a test may replace `_open`
         self._running = False
@@ -138,8 +144,9 @@ class Recorder:
 
     @property
     def active(self) -> bool:
-        """True between `start` and `close` while no write failed."""
-        return self._running and self.failed is None
+        """True between `start` and `close` while no write failed and the file is under
+        `LIMIT`."""
+        return self._running and self.failed is None and not self.capped
 
     def start(self) -> Recorder:
         """Start the writer thread (the file is opened there); returns self."""
@@ -184,7 +191,8 @@ class Recorder:
                 sync_folder(self.path.parent)
                 log.info("recording saved: %s (%d records%s)", self.path, self.written,
                          f", {self.dropped} dropped" if self.dropped else "")
-                return Saved(self.path, self.path, self.written, self.dropped)
+                return Saved(self.path, self.path, self.written, self.dropped,
+                             capped=self.capped)
         kept: Path | None = self.temp if self._created else None
         if kept is not None and self.written == 0:  # at most the header: nothing to keep
             kept.unlink(missing_ok=True)
@@ -218,8 +226,10 @@ class Recorder:
         fh: TextIO | None = None
         try:
             fh = self._create()
-            fh.write(encode_header(self.header) + "\n")
+            header = encode_header(self.header) + "\n"
+            fh.write(header)
             fh.flush()
+            self._bytes = len(header.encode("utf-8"))
             stop = False
             while not stop:
                 batch = [self._queue.get()]
@@ -229,7 +239,8 @@ class Recorder:
                     except queue.Empty:
                         break
                 stop = _STOP in batch
-                lines = [encode(r) + "\n" for r in batch if r is not _STOP]  # type: ignore[arg-type]
+                lines = self._fitting([encode(r) + "\n" for r in batch  # type: ignore[arg-type]
+                                       if r is not _STOP])
                 fh.write("".join(lines))
                 fh.flush()
                 self.written += len(lines)
@@ -249,12 +260,34 @@ class Recorder:
                         log.error("recording to %s stopped: %s; the show goes on",
                                   self.path, self.failed)
 
+    def _fitting(self, lines: list[str]) -> list[str]:
+        """The lines that keep the file within `LIMIT` bytes; past it, recording stops
+        (said once): a longer file is one no replay or report reads."""
+        out: list[str] = []
+        for line in lines:
+            size = len(line.encode("utf-8"))
+            if self.capped or self._bytes + size > LIMIT:
+                if not self.capped:
+                    self.capped = True
+                    log.warning("recording %s reached %s, the most a replay reads: "
+                                "stopped (%d records saved)", self.path, _size(LIMIT),
+                                self.written + len(out))
+                break
+            self._bytes += size
+            out.append(line)
+        return out
+
     def _drain(self) -> None:
         """After a failure: take what is queued (and the stop mark) so nothing waits."""
         while True:
             item = self._queue.get()
             if item is _STOP:
                 return
+
+
+def _size(n: int) -> str:
+    """`n` bytes as a person reads it: whole GiB, else bytes."""
+    return f"{n >> 30} GiB" if n >= 1 << 30 and not n % (1 << 30) else f"{n} bytes"
 
 
 def _fsync(fh: TextIO) -> None:

@@ -13,6 +13,7 @@ while on.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,7 @@ class RecordingTap:
         self.header, self.path_for, self.announce = header, path_for, announce
         self.recorder: Recorder | None = None
         self.results: list[Saved] = []  # what each recording of this run left
+        self._closing: list[threading.Thread] = []  # recordings being saved (`stop_soon`)
         self.n = 0  # loop frames since the run started
         self._n0 = 0  # the frame recording started at
         self._emotion = RoomEmotion(timestamp=0.0)
@@ -93,7 +95,7 @@ class RecordingTap:
     def start(self, path: Path | None = None) -> Path:
         """Start recording into `path` (default `path_for()`); returns it."""
         if self.recorder is not None:
-            self.stop()
+            self.stop_soon()
         target = Path(path).expanduser() if path is not None else self.path_for()
         self.recorder = Recorder(target, self.header()).start()
         self._n0 = self.n
@@ -107,24 +109,42 @@ class RecordingTap:
         return [r.saved for r in self.results if r.saved is not None]
 
     def stop(self) -> Saved | None:
-        """Stop recording and say what was saved (`Saved.line`); None when nothing was
-        recording."""
+        """Stop recording, wait until it is saved and say what was (`Saved.line`); None when
+        nothing was recording. Recordings stopped in the background are waited for too, so
+        `results` then holds every recording of the run."""
         recorder, self.recorder = self.recorder, None
-        if recorder is None:
-            return None
+        saved = self._close(recorder) if recorder is not None else None
+        for closing in self._closing:
+            closing.join()
+        self._closing.clear()
+        return saved
+
+    def stop_soon(self) -> None:
+        """Stop recording without waiting: the writer empties its queue, fsyncs and renames
+        the file on a thread of its own, which then says what was saved. For the render
+        thread (F9, `/essence/record 0`): the render loop never waits for the disk."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            closing = threading.Thread(target=self._close, args=(recorder,),
+                                       name="essence-recording-close", daemon=True)
+            self._closing.append(closing)
+            closing.start()
+
+    def _close(self, recorder: Recorder) -> Saved | None:
         saved = recorder.close()
         if saved is not None:
-            self.results.append(saved)
+            self.results.append(saved)  # list.append: safe from the closing thread
             self.announce(saved.line())
         return saved
 
     def set(self, on: bool | None) -> None:
-        """Turn recording on or off (None: toggle), as `SetRecording` asks."""
+        """Turn recording on or off (None: toggle), as `SetRecording` asks (on the render
+        thread: stopping does not wait for the disk, `stop_soon`)."""
         want = not self.recording if on is None else on
         if want and not self.recording:
             self.start()
         elif not want and self.recorder is not None:
-            self.stop()
+            self.stop_soon()
 
     def take_receipts(self) -> list[tuple[Command, Outcome]]:
         """The record commands this tap answered itself since the last call (see

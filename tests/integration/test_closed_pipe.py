@@ -21,11 +21,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def _into_a_closed_pipe(face_model: Path, *args: str) -> subprocess.CompletedProcess[str]:
     read, write = os.pipe()
     os.close(read)  # nobody will ever read: the command's first write fails (EPIPE)
+    # buffered as a user's shell has it (this sandbox sets PYTHONUNBUFFERED): the output is
+    # then written at the flush, which must be where the closed pipe is caught
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     try:
         return subprocess.run([sys.executable, "-m", "performance", *args], cwd=ROOT,
                               stdout=write, stderr=subprocess.PIPE, text=True, timeout=120,
-                              check=False, env={**os.environ, "PYTHONPATH": str(ROOT),
-                                                 "ESSENCE_FACE_MODEL": str(face_model)})
+                              check=False, env={**env, "PYTHONPATH": str(ROOT),
+                                                "ESSENCE_FACE_MODEL": str(face_model)})
     finally:
         os.close(write)
 

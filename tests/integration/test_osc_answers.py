@@ -214,6 +214,25 @@ def test_an_edit_right_after_the_unlock_is_applied(live: Live) -> None:
     assert seq is not None and not seq.locked
 
 
+@pytest.mark.parametrize("live", [{"control": "process"}, {"control": "thread"}],
+                         indirect=True, ids=["process", "thread"])
+def test_a_fader_moved_just_before_the_lock_is_applied(live: Live) -> None:
+    """Parameter values travel behind the transport commands; the lock among them must not
+    overtake a value the hub took before it (it was refused, and faders get no reply)."""
+    seq = live.services.sequencer
+    assert seq is not None
+    live.send("/cue/1/start")  # enclave: declares grain in [0, 1]
+    assert live.run_until("/reply/cue/1/start")["status"] == "ok"
+    live.send("/essence/param/grain", 0.77)
+    live.send("/essence/showmode", 1)
+    time.sleep(0.2)  # both in the hub before the next frame
+    assert live.run_until("/reply/essence/showmode")["status"] == "ok"
+    for _ in range(3):
+        live.frame()
+    assert dict(seq.status().inputs)["grain"] == pytest.approx(0.77)
+    assert seq.locked and seq.refusals.count == 0
+
+
 @pytest.mark.parametrize("live", [{"osc_passcode": "4821"}], indirect=True)
 def test_connect_guesses_are_throttled_per_host(live: Live) -> None:
     start = time.monotonic()

@@ -289,3 +289,19 @@ def test_a_killed_recording_stays_readable_and_the_next_one_leaves_it_alone(
     saved = recorder.close()
     assert saved is not None and saved.complete and read_recording(out).cues == [cue(1)]
     assert crashed.read_bytes() == kept
+
+
+def test_a_recording_stops_at_the_size_a_replay_reads_and_keeps_what_fits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full room at 30 fps passes 1 GiB in under an hour; the reader refuses more (its
+    memory), so the recorder stops there, says so once, and saves what fits (readable)."""
+    from performance.recording import recorder as recorder_module
+
+    monkeypatch.setattr(recorder_module, "LIMIT", 4096)  # bytes, for the test
+    out = tmp_path / "long.jsonl"
+    saved = record_until_it_stops(Recorder(out, HEADER).start())
+    assert saved.capped and not saved.complete and saved.saved == out
+    assert out.stat().st_size <= 4096
+    assert len(read_recording(out).cues) == saved.written and 0 < saved.written < 200
+    assert saved.problem() == (f"{out}: recording stopped at 4096 bytes, the most a replay reads; "
+                               f"the {saved.written} records before are saved there")

@@ -48,7 +48,9 @@ def test_the_record_key_starts_and_stops_a_recording(tmp_path: Path) -> None:
     assert KEYMAP["f9"] is KeyAction.RECORD and not KeyAction.RECORD.local
     keys = [[], ["space"], ["f9"], [], ["space"], ["c"], [], ["f9"], ["space"], []]
     frame_loop(tap, show, commands, keys)
-    assert not tap.recording and tap.saved == [target]
+    assert not tap.recording
+    tap.stop()  # the run's end: waits for the recording F9 stopped to be saved
+    assert tap.saved == [target]
     assert lines[0] == f"essence: recording the tracking stream (numbers, no images) to {target}"
     assert lines[1] == f"essence: recording stopped, saved {target}"
     rec = read_recording(target)
@@ -83,9 +85,52 @@ def test_osc_commands_are_marked_osc_and_the_switch_resolves(tmp_path: Path) -> 
     queue.put(off.command)  # type: ignore[union-attr]
     frame_loop(tap, show, commands, [[]])
     assert not tap.recording and tap.recording_line() is None
+    tap.stop()  # the run's end: waits for it to be saved
     rec = read_recording(tmp_path / "osc.jsonl")
     assert [(c.command, c.origin) for c in rec.commands] == [
         ("go", Origin.OSC), ("set_chaos_mode", Origin.OSC)]
+
+
+def test_the_record_key_stops_without_the_render_thread_waiting_for_the_disk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """F9 hands the saving (empty the queue, fsync, rename) to a thread of its own: a disk
+    that takes 2 s a write holds the frame that pressed F9 for none of them."""
+    import threading
+    import time
+
+    from performance.recording import recorder as recorder_module
+
+    release = threading.Event()
+
+    class SlowDisk:
+        """A file whose writes wait until released (a disk that does not answer)."""
+
+        def __init__(self, path: Path) -> None:
+            self._fh = path.open("x", encoding="utf-8")
+
+        def write(self, text: str) -> int:
+            if "\"kind\"" in text:  # records (the header goes through at once)
+                release.wait(10)
+            return self._fh.write(text)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._fh, name)
+
+    monkeypatch.setattr(recorder_module, "_open", SlowDisk)
+    target = tmp_path / "slow.jsonl"
+    tap = RecordingTap(lambda: HEADER, path_for=lambda: target, announce=lambda line: None)
+    queue: CommandQueue[Command] = CommandQueue()
+    commands = tap.wrap_commands(queue)
+    show = tap.wrap_show(Sequencer(load_show()))
+    tap.start()
+    frame_loop(tap, show, commands, [[], []])
+    started = time.monotonic()
+    frame_loop(tap, show, commands, [["f9"]])  # the frame that stops it
+    assert time.monotonic() - started < 0.5 and not tap.recording
+    assert tap.results == []  # still being saved, on its own thread
+    release.set()
+    tap.stop()
+    assert tap.saved == [target] and read_recording(target).states
 
 
 def test_cues_say_what_fired_them(tmp_path: Path) -> None:
@@ -178,6 +223,7 @@ def test_a_recording_started_by_the_record_key_on_a_full_disk_keeps_the_old_file
     queue: CommandQueue[Command] = CommandQueue()
     frame_loop(tap, tap.wrap_show(Sequencer(load_show())), tap.wrap_commands(queue),
                [["f9"], [], [], [], ["f9"]])
+    tap.stop()  # the run's end: waits for the recording F9 stopped
     assert target.read_text(encoding="utf-8") == "an older take\n"
     assert lines[1] == (f"essence: {target}: cannot be written (No space left on device); "
                         "nothing was saved; the old file is left as it was")
