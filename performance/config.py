@@ -114,7 +114,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {"reader": tuple(r.value for r in Reader)
                                         "renderer_cpus": tuple(c.value for c in RendererCpus)}
 _FORMS: dict[str, tuple[str, str]] = {
     "perception_cpu": (r"(?i)\s*(last|any|\d+)\s*", "last, any or a CPU number"),
-    "audio_latency": (r"(?i)\s*(low|high|\d+(\.\d+)?|\.\d+)\s*",
+    "audio_latency": (r"(?i)\s*(low|high|(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?)\s*",
                       "low, high or seconds such as 0.05"),
 }
 """Settings whose text must match a pattern (fullmatch), and the words that say how."""

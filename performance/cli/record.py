@@ -11,7 +11,7 @@ from pathlib import Path
 from performance.cli.live import add_live_options, options_from_args, osc_option
 from performance.cli.options import add_loop_option, add_out_option, add_source_argument
 from performance.config import Settings
-from performance.core.errors import EssenceError, InputError
+from performance.core.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,7 +51,6 @@ def _record(args: argparse.Namespace, settings: Settings) -> int:
     print(report.summary())
     if extra:
         print(f"essence: {extra}")
-    failed = [r.problem() for r in report.recordings if not r.complete]
-    if failed:  # a full disk, a vanished folder, a stalled disk: exit 2 saying what was kept
-        raise EssenceError(str(failed[0]))
-    return 0
+    # a full disk, a vanished folder, a stalled disk: exit 2; the tap said on stderr, once,
+    # what was kept
+    return 2 if any(not r.complete for r in report.recordings) else 0

@@ -71,8 +71,10 @@ class RecordingTap:
 
     def __init__(self, header: Callable[[], Header], *,
                  path_for: Callable[[], Path] = default_path,
-                 announce: Callable[[str], None] = log.info) -> None:
+                 announce: Callable[[str], None] = log.info,
+                 warn: Callable[[str], None] | None = None) -> None:
         self.header, self.path_for, self.announce = header, path_for, announce
+        self.warn = warn or announce  # the line of a recording that was not saved whole
         self.recorder: Recorder | None = None
         self.results: list[Saved] = []  # what each recording of this run left
         self._closing: list[threading.Thread] = []  # recordings being saved (`stop_soon`)
@@ -134,7 +136,7 @@ class RecordingTap:
         saved = recorder.close()
         if saved is not None:
             self.results.append(saved)  # list.append: safe from the closing thread
-            self.announce(saved.line())
+            (self.announce if saved.complete else self.warn)(saved.line())
         return saved
 
     def set(self, on: bool | None) -> None:

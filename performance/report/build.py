@@ -179,7 +179,8 @@ def build_timeline(path: str | Path, settings: Settings | None = None,
     if isinstance(opened, Path):
         return timeline_from_video(opened, settings, options)
     timeline = timeline_from_recording(opened)
-    if settings.cues and Path(settings.cues).expanduser() != Path(opened.header.cues):
+    if settings.cues and Path(settings.cues).expanduser().resolve() != \
+            Path(opened.header.cues).expanduser().resolve():
         log.warning("%s: a recording replays the show file it recorded (%s), not %s",
                     opened.path, opened.header.cues or "the autopilot", settings.cues)
     if options.contact_frames > 0:

@@ -10,6 +10,7 @@ the recording as its audience and its frame times as the clock).
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -53,9 +54,11 @@ def make_header(source: str, settings: Settings, *, stage: tuple[int, int], fps:
 def make_tap(source: str, settings: Settings, *, stage: tuple[int, int], fps: float,
              visual: str | None = None,
              announce: Callable[[str], None] = print) -> RecordingTap:
-    """A run's recording tap (idle until the record key, `/essence/record` or `--record`)."""
+    """A run's recording tap (idle until the record key, `/essence/record` or `--record`);
+    the line of a recording not saved whole goes to stderr, as the rig's errors do."""
     return RecordingTap(lambda: make_header(source, settings, stage=stage, fps=fps,
-                                            visual=visual), announce=announce)
+                                            visual=visual), announce=announce,
+                        warn=lambda line: print(line, file=sys.stderr))
 
 
 def replay_settings(recording: Recording, settings: Settings) -> Settings:

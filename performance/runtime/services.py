@@ -108,10 +108,10 @@ class ShowServices:
             if self.hub is not None:  # the autopilot takes no commands; health still reports
                 from performance.control.feedback import RigStatus
 
-                self.hub.settle(self.taken(), Outcome(False, NO_CUE_LIST))
                 self.hub.publish(RigStatus(faces=round(emotion.crowd.face_count),
                                            chaos=emotion.crowd.chaos, fps=self.fps,
                                            health=self.health(), report=self.report))
+                self.hub.settle(self.taken(), Outcome(False, NO_CUE_LIST))  # after the status
             return
         receipts = seq.take_receipts()
         if self.hub is not None:

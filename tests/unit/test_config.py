@@ -120,7 +120,7 @@ def test_audio_latency_and_numbers_are_checked_when_the_file_is_read(tmp_path: P
     path = _refused(tmp_path, 'audio_latency = "medium"\n',
                     r"rig.toml: audio_latency must be low, high or seconds such as 0.05, "
                     r"got 'medium'")
-    for ok, read in (('"HIGH"', "HIGH"), ("0.05", "0.05"), ('".2"', ".2")):
+    for ok, read in (('"HIGH"', "HIGH"), ("0.05", "0.05"), ('".2"', ".2"), ("0.00001", "1e-05")):
         path.write_text(f"audio_latency = {ok}\n", encoding="utf-8")
         assert load_settings(path, env={}).audio_latency == read
     _refused(tmp_path, "max_faces = true\n", r"rig.toml: max_faces must be int, got True")

@@ -148,9 +148,9 @@ def test_condition_errors() -> None:
         ('metric = "valence", below = -1', "valence below -1 can never be met"),
         ('metric = "happy", above = 0.8, below = 0.2',
          "happy above 0.8 and below 0.2 can never both be met"),
-        ('metric = "chaos", above = 0.5, min_faces = 2.5',
-         "min_faces must be a whole number of faces from 0 to 1000, got 2.5"),
-        ('metric = "chaos", above = 0.5, min_faces = true', "min_faces must be a whole number"),
+        ('metric = "chaos", above = 0.5, min_faces = 1001',
+         "min_faces must be from 0 to 1000 faces, got 1001"),
+        ('metric = "chaos", above = 0.5, min_faces = true', "min_faces must be a number"),
         ('metric = "chaos", above = 0.5, for_s = 1e308',
          "for_s must be at most 86400 s (one day)"),
     ],
@@ -162,8 +162,9 @@ def test_a_condition_the_room_can_never_meet_is_refused_at_its_line(when: str,
     assert message.startswith(f"cues/test.toml:{line_of(text, 'when = ')}: cue 1.5: "), message
     assert reason in message
     fine = BASE.replace('post_wait = 3.0', 'post_wait = 3.0\nwhen = { metric = "chaos", '
-                        'above = 0.0, below = 1.0, min_faces = 2 }')
-    assert load_text(fine).cues[1].when is not None
+                        'above = 0.0, below = 1.0, min_faces = 1.5 }')
+    when = load_text(fine).cues[1].when
+    assert when is not None and when.min_faces == 1.5  # the smoothed count
 
 
 def test_a_wait_longer_than_a_day_is_a_typo() -> None:

@@ -258,11 +258,11 @@ def parse_condition(raw: object) -> Condition:
         raise Problem("a condition needs above = ... or below = ...", "when")
     _reachable(str(metric), above, below)
     for_s = as_seconds(table.get("for_s", 0.0), "for_s", "when", "for_s")
-    faces = table.get("min_faces", 0)
-    if isinstance(faces, bool) or not isinstance(faces, int) or not 0 <= faces <= _MOST_FACES:
-        raise Problem(f"min_faces must be a whole number of faces from 0 to {_MOST_FACES:g},"
-                      f" got {faces!r}", "when", "min_faces")
-    return Condition(str(metric), above, below, for_s, float(faces))
+    faces = _number(table.get("min_faces", 0), "min_faces", "when", "min_faces")
+    if not 0 <= faces <= _MOST_FACES:  # the smoothed count: 1.5 means "two, held a while"
+        raise Problem(f"min_faces must be from 0 to {_MOST_FACES:g} faces, got {faces:g}",
+                      "when", "min_faces")
+    return Condition(str(metric), above, below, for_s, faces)
 
 
 _MOST_FACES = METRIC_RANGES["face_count"][1]
