@@ -1,27 +1,16 @@
 """`ControlHub`: where OSC packets become commands, replies and feedback (no sockets here).
 
 Socket threads call `handle_packet()` and send the replies it returns; the main loop calls
-`drain()` between frames and hands the commands to the show. Transport commands (GO, stop,
-panic, cue start, ...) go through the bounded `CommandQueue` in arrival order, each a
-`Request` with a reply ticket and its arrival time; parameter values are coalesced
-newest-wins per name, so a flood of fader moves never pushes a GO out. A transport command
-is answered once the show applied or refused it (`settle`, or `answer` with what the render
-process settled): `ok`, or `error` with why not (`no cue 99`, `show mode`, `too soon`,
-`stale`; `denied` only for a sender that lacks the right, replies.py). Socket threads take
-the replies with `replies_due()`; servers that `watch_replies` are woken for them
-(outbox.py). The runtime `publish()`es a `RigStatus`; `feedback_due()` gives subscribers
-what changed.
-
-Refused floods never reach the show: a command aimed at a cue the list does not have is
-refused here at once with the show's reason (cuecheck.py), and one sender has at most
-`MAX_WAITING_PER_SENDER` commands waiting for an answer (tickets.py), more are `queue full`
-(`sender_busy`). Every refusal is counted by kind and logged at most once per kind per
-interval (`DropCounter`); replies to refusals are limited per sender. Options: options.py.
-
-The minimum GO interval is the sequencer's `GoGate`: the hub asks it when a GO arrives,
-answers "too soon" when it refuses, and queues an admitted GO with its press id so the
-sequencer does not check it again (no gate: the autopilot, no interval). Time is the
-injected `clock`, the show's, so the gate compares times of one clock.
+`drain()` between frames. Transport commands go through the bounded `CommandQueue` in
+arrival order, each a `Request` with a reply ticket, and are answered once the show applied
+or refused them (`settle`/`answer`; replies.py says what each status means); parameter
+values are coalesced newest-wins, so a fader flood never pushes a GO out. Refusals are
+counted by kind and logged at most once per kind per interval (`DropCounter`); a command
+aimed at a cue the list lacks is refused here (cuecheck.py) and one sender has at most
+`MAX_WAITING_PER_SENDER` commands waiting (tickets.py). Answers wait in outbox.py; options
+are options.py's; docs/osc.md has the whole protocol. The minimum GO interval is the
+sequencer's `GoGate`, asked here on the injected `clock` (the show's); an admitted GO is
+queued with its press id so the sequencer does not check it again.
 """
 
 from __future__ import annotations
