@@ -8,11 +8,27 @@ names why a message is refused (the drop counters).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from performance.core.inputs import InputValue
 from performance.show.commands import Command
+
+
+class ParamRange(NamedTuple):
+    """What `/essence/param/{name}` may set: `width` numbers (the input's components), each
+    from `low` to `high` (a plain `(low, high)` pair reads as one number)."""
+
+    low: float
+    high: float
+    width: int = 1
+
+
+ParamRanges = Mapping[str, ParamRange | tuple[float, float]]
+"""Declared inputs of the visual showing, by name (None where a mapping is expected: any
+finite value by any name, which the show then checks)."""
 
 
 class AddressError(ValueError):

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from performance.control.actions import (
     Action,
     AddressError,
     Ignored,
+    ParamRange,
+    ParamRanges,
     ParamSet,
     Resolved,
     SessionOp,
@@ -124,7 +126,7 @@ def resolve(
     address: str,
     args: Args,
     types: str,
-    params: Mapping[str, tuple[float, float]] | None = None,
+    params: ParamRanges | None = None,
 ) -> Resolved:
     """Map one message to an action. `params`, when given, is every declared input's range."""
     path = strip_workspace(address)
@@ -308,7 +310,7 @@ def _param(
     name: str,
     args: Args,
     types: str,
-    params: Mapping[str, tuple[float, float]] | None,
+    params: ParamRanges | None,
 ) -> ParamSet:
     if not PARAM_NAME.fullmatch(name):
         raise AddressError("unknown_address", f"{address}: bad parameter name")
@@ -317,7 +319,13 @@ def _param(
     if not 1 <= len(args) <= 4 or any(t not in NUMERIC for t in types):
         raise AddressError("bad_type", f"{address}: expects 1 to 4 numbers")
     values = tuple(float(v) for v in args if isinstance(v, int | float))
-    low, high = params[name] if params is not None else (-MAX_ABS_PARAM, MAX_ABS_PARAM)
+    if params is None:
+        low, high = -MAX_ABS_PARAM, MAX_ABS_PARAM
+    else:
+        low, high, width = ParamRange(*params[name])
+        if len(values) != width:  # the show would refuse it, and faders get no reply
+            raise AddressError("bad_type", f"{address}: {name} takes {width} number(s), got "
+                                           f"{len(values)}")
     for v in values:
         if not math.isfinite(v) or not low <= v <= high:
             raise AddressError("bad_value", f"{address}: {v} outside [{low}, {high}]")

@@ -29,6 +29,7 @@ from enum import StrEnum
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+from performance.control.actions import ParamRange
 from performance.control.feedback import RigStatus
 from performance.control.hub import ControlHub
 from performance.control.options import HubOptions
@@ -115,7 +116,7 @@ class Downlink:
     """What the render process publishes for the child (newest wins)."""
 
     status: RigStatus | None
-    ranges: dict[str, tuple[float, float]] | None  # None: any finite value, clamped later
+    ranges: dict[str, ParamRange] | None  # None: any finite value, clamped later
     local_presses: int = 0  # GO presses the show took from elsewhere (keys, AutoGo, Back)
     show_mode: tuple[int, bool] = (0, False)  # (show-mode key changes, the state they left)
 

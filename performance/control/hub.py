@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from performance.control.access import (
@@ -30,6 +30,7 @@ from performance.control.access import (
 from performance.control.actions import (
     AddressError,
     Ignored,
+    ParamRanges,
     ParamSet,
     SessionOp,
     SessionOpKind,
@@ -82,7 +83,7 @@ class ControlHub:
         options: HubOptions | None = None,
         *,
         queue: CommandQueue[Request] | None = None,
-        params: Mapping[str, tuple[float, float]] | None = None,
+        params: ParamRanges | None = None,
         clock: Clock | None = None,
         go_gate: GoGate | None = None,
     ) -> None:
@@ -203,8 +204,8 @@ class ControlHub:
         """Offer the newest status (subscribers get what changed, rate limited)."""
         self.status.put(status)
 
-    def set_param_ranges(self, params: Mapping[str, tuple[float, float]] | None) -> None:
-        """Declared inputs (name -> (min, max)); None accepts any finite value by name."""
+    def set_param_ranges(self, params: ParamRanges | None) -> None:
+        """Declared inputs (`ParamRange`s by name); None accepts any finite value by name."""
         self.param_ranges = dict(params) if params is not None else None
 
     # --- socket thread side -------------------------------------------------------------

@@ -9,9 +9,10 @@ replies and feedback, the current visual's input ranges, and the counters. `Cont
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Protocol
 
+from performance.control.actions import ParamRanges
 from performance.control.feedback import RigStatus
 from performance.show.commands import Command
 from performance.show.seqoptions import Outcome
@@ -48,7 +49,7 @@ class ControlPort(Protocol):
         """The newest status, for replies and subscribers (newest wins)."""
         ...
 
-    def set_param_ranges(self, params: Mapping[str, tuple[float, float]] | None) -> None:
+    def set_param_ranges(self, params: ParamRanges | None) -> None:
         """The current visual's declared inputs (name -> (min, max)); None: any finite."""
         ...
 

@@ -33,11 +33,12 @@ import ctypes
 import logging
 import multiprocessing as mp
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import cast
 
 from performance.config import DEFAULTS, Settings
+from performance.control.actions import ParamRange, ParamRanges
 from performance.control.child import (
     OUTLINE_CAPACITY,
     ChildOptions,
@@ -128,7 +129,7 @@ class OscProcess(Supervised):
         self._vouched = 0  # GOs vouched for on the show's gate (the rest were made here)
         self._mode = LocalShowMode(self.options.show_mode)  # the key's changes: showmode.py
         self._status: RigStatus | None = None
-        self._ranges: dict[str, tuple[float, float]] | None = None
+        self._ranges: dict[str, ParamRange] | None = None
         self._warned_ranges = False
         self._stopping = False
         self._schedule = RestartSchedule("OSC control process", restart_s, RESTART_MAX_S, log)
@@ -283,9 +284,10 @@ class OscProcess(Supervised):
             if self._outline.put(Outline(outline.cues[:cut], outline.outline[:cut])):
                 return
 
-    def set_param_ranges(self, params: Mapping[str, tuple[float, float]] | None) -> None:
-        """Declared inputs (name -> (min, max)); None accepts any finite value by name."""
-        self._ranges = dict(params) if params is not None else None
+    def set_param_ranges(self, params: ParamRanges | None) -> None:
+        """Declared inputs (`ParamRange`s by name); None accepts any finite value by name."""
+        self._ranges = {name: ParamRange(*spec) for name, spec in params.items()} \
+            if params is not None else None
         self._write_downlink()
 
     def take_events(self) -> list[OscEvent]:

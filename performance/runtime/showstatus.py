@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from performance.control.actions import ParamRange
 from performance.control.feedback import RigStatus, rig_status_from
 from performance.control.outline import CueRow, InputRow, cue_rows, input_rows
 from performance.core.inputs import InputValue, ShaderInput
@@ -20,10 +21,10 @@ from performance.show.cuefile.model import CueList
 from performance.show.sequencer import Sequencer
 
 
-def input_ranges(inputs: Mapping[str, ShaderInput]) -> dict[str, tuple[float, float]]:
-    """name -> (min, max) of a visual's declared inputs, for checking OSC values at the door
-    (a vector input's widest component range; an input without a range takes any finite
-    value, which the show then clamps)."""
+def input_ranges(inputs: Mapping[str, ShaderInput]) -> dict[str, ParamRange]:
+    """name -> (min, max, components) of a visual's declared inputs, for checking OSC values
+    at the door (a vector input's widest component range; an input without a range takes
+    any finite value, which the show then clamps)."""
     from performance.control.addresses import MAX_ABS_PARAM
 
     def bound(value: InputValue | None, pick: Callable[[tuple[float, ...]],
@@ -32,8 +33,8 @@ def input_ranges(inputs: Mapping[str, ShaderInput]) -> dict[str, tuple[float, fl
             return fallback
         return float(pick(value)) if isinstance(value, tuple) else float(value)
 
-    return {name: (bound(spec.minimum, min, -MAX_ABS_PARAM),
-                   bound(spec.maximum, max, MAX_ABS_PARAM))
+    return {name: ParamRange(bound(spec.minimum, min, -MAX_ABS_PARAM),
+                             bound(spec.maximum, max, MAX_ABS_PARAM), spec.width)
             for name, spec in inputs.items()}
 
 
@@ -48,7 +49,7 @@ class StatusBuilder:
         self._visual: tuple[CueList | None, str | None] = (None, None)
         self._inputs: tuple[InputRow, ...] = ()
 
-    def visual_changed(self, seq: Sequencer, visual: str) -> dict[str, tuple[float, float]] | None:
+    def visual_changed(self, seq: Sequencer, visual: str) -> dict[str, ParamRange] | None:
         """The input ranges of `visual` when it (or the cue list) differs from the last
         call's; None when nothing changed."""
         if self._visual == (seq.cues, visual):

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from performance.control import ControlHub, HubOptions, OscSender, OscServer, RigStatus
+from performance.control.actions import ParamRange
 from performance.control.port import ControlPort
 from performance.control.process import OscProcess
 from performance.control.wire import (
@@ -107,6 +108,20 @@ def test_liblo_udp_and_tcp_commands_reach_the_hub(rig: Rig,
     assert SetInput("glow", 0.5) in got
     assert dump.reply("/go")["status"] == "ok"
     assert dump.reply("/workspace/ABCD/cue/3.5/start")["status"] == "ok"
+
+
+def test_a_vector_to_a_one_number_input_is_answered_bad_type(rig: Rig, dump: Dump) -> None:
+    """The sweep's `/essence/param/intensity ff 0.5 0.5`: refused at the door with a reply
+    (the show refused it a frame later, unanswered, a log line each frame)."""
+    hub, server = rig()
+    hub.set_param_ranges({"intensity": ParamRange(0.0, 2.0, 1)})  # as the show publishes it
+    time.sleep(0.1)  # the OSC process takes the ranges from its downlink
+    oscsend(udp_port(server), "/essence/param/intensity", "ff", "0.5", "0.5")
+    assert dump.reply("/essence/param/intensity") == {
+        "workspace_id": "essence", "address": "/essence/param/intensity", "status": "error",
+        "data": "bad_type"}
+    oscsend(udp_port(server), "/essence/param/intensity", "f", "0.5")
+    assert collect(hub, lambda g: bool(g)) == [SetInput("intensity", 0.5)]
 
 
 def test_thump_and_connect_replies_arrive_at_oscdump(

@@ -67,7 +67,7 @@ def test_feedback_health_and_parameter_ranges_follow_the_show(tmp_path: Path) ->
     assert status is not None and status.cue_id == "1"
     assert status.health == "input lost: camera 0 (/dev/video0): no frame"
     assert services.hub.param_ranges is not None
-    assert services.hub.param_ranges["intensity"] == (0.0, 2.0)  # the enclave's input
+    assert services.hub.param_ranges["intensity"] == (0.0, 2.0, 1)  # the enclave's input
 
 
 def test_the_osc_status_carries_the_run_s_latency_and_perception_rate() -> None:

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from performance.control.actions import AddressError, Ignored, ParamSet, SessionOp, Transport
+from performance.control.actions import (
+    AddressError,
+    Ignored,
+    ParamRange,
+    ParamSet,
+    SessionOp,
+    Transport,
+)
 from performance.control.address_table import ADDRESS_TABLE, AddressInfo
 from performance.control.addresses import (
     _SWITCHES,
@@ -142,6 +149,23 @@ def test_param_is_editing_and_validated() -> None:
     with pytest.raises(AddressError) as err:
         resolve(*msg("/essence/param/glow", "high"))
     assert err.value.kind == "bad_type"
+
+
+def test_a_param_takes_as_many_numbers_as_its_input_has_components() -> None:
+    """Refused at the door with a reply, as the show would refuse it (faders get none)."""
+    ranges = {"intensity": ParamRange(0.0, 2.0, 1), "centre": ParamRange(-1.0, 1.0, 2)}
+    assert resolve(*msg("/essence/param/centre", 0.5, -0.5), params=ranges).action == \
+        ParamSet("centre", (0.5, -0.5))
+    for name, values in (("intensity", (0.5, 0.5)), ("centre", (0.5,)),
+                         ("centre", (0.1, 0.2, 0.3))):
+        with pytest.raises(AddressError) as err:
+            resolve(*msg(f"/essence/param/{name}", *values), params=ranges)
+        assert err.value.kind == "bad_type"
+        width = ranges[name].width
+        assert str(err.value).endswith(f"{name} takes {width} number(s), got {len(values)}")
+    # a plain (low, high) pair means one number
+    with pytest.raises(AddressError):
+        resolve(*msg("/essence/param/glow", 0.5, 0.5), params={"glow": (0.0, 1.0)})
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])

@@ -125,7 +125,7 @@ def test_a_real_visuals_inputs_come_from_its_shader_header() -> None:
 def test_every_advertised_type_is_one_the_address_table_accepts() -> None:
     """A value of the advertised TYPE, sent to the node's FULL_PATH, resolves (no refusal)."""
     tree = namespace(STATUS)
-    ranges = {s.name: (-1e6, 1e6) for s in SPECS}
+    ranges = {s.name: (-1e6, 1e6, s.width) for s in SPECS}  # as the show declares them
     samples = {"N": None, "T": True, "F": False, "i": 1, "f": 0.5, "s": "2"}
     checked = 0
     for node in nodes(tree):
