@@ -77,6 +77,7 @@ def session_reply(action: SessionOp, session: Session, address: str,
         session.feedback = None  # a new subscription gets the full status first
     elif action.op == SessionOpKind.REPLY_PORT:
         session.reply_port = int(action.value or 0) or None
+        return reply_packet(address, "ok", session.reply_port)  # the table's "data = port"
     elif action.op == SessionOpKind.DISCONNECT:
         session.authed = not passcode
         session.subscribed = False

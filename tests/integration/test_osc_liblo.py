@@ -348,6 +348,7 @@ def test_udp_reply_port_moves_one_senders_replies_as_qlab_does(rig: Rig, dump: D
         sender.sendto(build_message("/udpReplyPort", [port]), target)
         first = parse_message(inbox.recv(65536))  # the answer already goes to the new port
         assert first.address == "/reply/udpReplyPort"
+        assert json.loads(str(first.args[0]))["data"] == port  # the table: ok, data = port
         sender.sendto(build_message("/udpReplyPort"), target)
         asked = json.loads(str(parse_message(inbox.recv(65536)).args[0]))
         assert asked["data"] == port
