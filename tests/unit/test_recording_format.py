@@ -130,15 +130,20 @@ def test_a_bad_line_is_one_error_naming_file_and_line(tmp_path: Path, line: str,
     assert text.startswith(f"{path}: ") and message in text and "\n" not in text
 
 
-def _header(**changes: object) -> str:
-    """HEADER's line with top-level keys, or `settings.KEY`s, changed."""
-    obj = json.loads(encode_header(HEADER))
+def header_line(header: Header, **changes: object) -> str:
+    """`header`'s line with top-level keys, or settings (`s_KEY`), changed."""
+    obj = json.loads(encode_header(header))
     for key, value in changes.items():
         if key.startswith("s_"):
             obj["settings"][key[2:]] = value
         else:
             obj[key] = value
     return json.dumps(obj)
+
+
+def _header(**changes: object) -> str:
+    """HEADER's line with `changes` (`header_line`)."""
+    return header_line(HEADER, **changes)
 
 
 @pytest.mark.parametrize(("header", "message"), [

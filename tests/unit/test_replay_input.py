@@ -6,7 +6,6 @@ before a window, a GL context or a face model is opened."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -15,8 +14,9 @@ import pytest
 from performance.cli import main
 from performance.config import DEFAULT_CUES
 from performance.core.types import EMOTIONS
-from performance.recording.format import encode, encode_header
+from performance.recording.format import encode
 from performance.recording.records import Header, StateRecord
+from tests.unit.test_recording_format import header_line
 
 HEADER = Header(started="2026-12-02T12:00:00+00:00", source="clip.mp4", cues=str(DEFAULT_CUES),
                 settings={"reader": "fused", "max_faces": 8, "visual": None}, stage=(160, 90),
@@ -33,14 +33,8 @@ def _state(n: int, t: float) -> str:
 def recording(path: Path, *, times: list[float] | None = None, **header: object) -> Path:
     """A small real recording: HEADER with `header`'s keys changed (`s_KEY`: a setting),
     then one state per frame at `times`."""
-    obj = json.loads(encode_header(HEADER))
-    for key, value in header.items():
-        if key.startswith("s_"):
-            obj["settings"][key[2:]] = value
-        else:
-            obj[key] = value
     times = [n / 10 for n in range(10)] if times is None else times
-    lines = [json.dumps(obj), *(_state(n, t) for n, t in enumerate(times))]
+    lines = [header_line(HEADER, **header), *(_state(n, t) for n, t in enumerate(times))]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
