@@ -70,8 +70,11 @@ class AutoGo:
 
 
 def sequencer_of(show: Show) -> Sequencer | None:
-    """The cue sequencer behind `show` (the show itself, or the one AutoGo presses GO for);
-    None for the autopilot, which has no cues."""
-    if isinstance(show, AutoGo):
-        return show.sequencer
-    return show if isinstance(show, Sequencer) else None
+    """The cue sequencer behind `show`: the show itself, or the one a wrapper drives, named
+    by its `sequencer` attribute (AutoGo's, the kiosk's KioskShow, a recording's tapped
+    show); None for the autopilot, which has no cues. (The kiosk's wrapper was missed: a
+    kiosk with a cue list took no OSC command and sent no cue's OSC.)"""
+    if isinstance(show, Sequencer):
+        return show
+    inner = getattr(show, "sequencer", None)
+    return inner if isinstance(inner, Sequencer) else None

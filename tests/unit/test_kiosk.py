@@ -324,3 +324,32 @@ def test_the_soak_slope_leaves_out_the_warm_up_and_reads_mb_per_hour() -> None:
     steady = [at(60.0 * i, 250.0 + 0.01 * i) for i in range(3, 12)]  # 0.01 MB a minute
     assert abs(slope_mb_per_hour(warm + steady) - 0.6) < 1e-6
     assert slope_mb_per_hour(warm[:2]) == 0.0  # too few samples to say
+
+
+def test_a_kiosk_with_a_cue_list_takes_osc_commands_and_is_no_autopilot() -> None:
+    """The services see the sequencer through the kiosk's wrapper: `/essence/go` is
+    answered ok and fires the next cue (it was answered `no cue list`, and no cue's OSC
+    went out: the kiosk was taken for the autopilot)."""
+    from performance.control.hub import ControlHub
+    from performance.control.wire import build_message, parse_packet
+    from performance.runtime.services import ShowServices
+    from performance.show.autogo import sequencer_of
+
+    clock = ManualClock()
+    seq = Sequencer(load_show())
+    show = KioskShow(AutoGo(seq, 3600.0), KioskShowOptions(attract_after=0.0),
+                     hours=parse_hours(""), wall=lambda: MONDAY, sequencer=seq)
+    assert sequencer_of(show) is seq
+    hub = ControlHub(clock=clock)
+    services = ShowServices(show=show, commands=hub, clock=clock, hub=hub)
+    assert services.sequencer is seq
+    sender = ("udp", "127.0.0.1", 40001)
+    hub.handle_packet(build_message("/essence/go"), sender)
+    for command in hub.drain():
+        show.apply(command, clock.now())
+    emotion = room(0)
+    services.publish(show.tick(clock.advance(0.1), emotion), emotion)
+    [(_, packet)] = hub.replies_due("udp")
+    body = json.loads(str(parse_packet(packet)[0].args[0]))
+    assert body["status"] == "ok", body
+    assert seq.status().cue_id == seq.cues.cues[0].id
