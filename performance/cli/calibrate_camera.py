@@ -41,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _calibrate_camera(args: argparse.Namespace, settings: Settings) -> int:
+    from performance.core.files import check_writable
     from performance.runtime.camera_setup import CameraSetupOptions, raw, run_camera_setup
     from performance.runtime.pipeline import landmarker_factory
     from performance.sources.factory import DEFAULT_CAMERA, looks_like_path, open_source
@@ -55,6 +56,7 @@ def _calibrate_camera(args: argparse.Namespace, settings: Settings) -> int:
                                  ("fps", args.fps)) if v}
     cal = replace(cal, **changes)
     out = args.out or args.existing or DEFAULT_OUT
+    check_writable(Path(out), example="hall-camera.toml")  # before the camera, not at S
     make_detector = landmarker_factory(replace(settings, camera_calibration=""), "video")
     with open_source(spec, loop=True, camera=raw(cal)) as source:
         detector = make_detector()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+from pathlib import Path
 
 from performance.cli.options import add_size_option, add_tool_file_options, parse_size
 from performance.config import Settings
@@ -41,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _calibrate_projector(args: argparse.Namespace, settings: Settings) -> int:
+    from performance.core.files import check_writable
     from performance.runtime.mapping import MappingOptions, run_mapping
     from performance.venue.projector import (
         calibration_path,
@@ -70,6 +72,7 @@ def _calibrate_projector(args: argparse.Namespace, settings: Settings) -> int:
     if args.venue:
         cal = replace(cal, venue=args.venue)
     out = args.out or args.existing or calibration_path(args.venue or "venue", args.display)
+    check_writable(Path(out), example="hall-display0.toml")  # before the window, not at S
     port = settings.osc_port if args.osc_port is None else args.osc_port
     result = run_mapping(MappingOptions(
         calibration=cal, out=out, display=args.display, fullscreen=not args.windowed,

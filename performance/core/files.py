@@ -208,7 +208,16 @@ def write_temp(path: Path, data: str | bytes) -> Path:
 
 def commit(tmp: Path, path: Path) -> None:
     """Rename a finished temp file over `path` and make the rename durable; on failure the
-    temp file goes and OutputError names `path` (the old file is then untouched)."""
+    temp file goes and OutputError names `path` (the old file is then untouched). A device,
+    FIFO, socket or folder at `path` is never replaced (a calibration saved to `--out
+    /dev/null` as root would have replaced the device with a file)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        st = None
+    if st is not None and not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+        tmp.unlink(missing_ok=True)
+        raise OutputError(path, f"is {_kind(st.st_mode)}, not a regular file")
     try:
         os.replace(tmp, path)
     except OSError as exc:
