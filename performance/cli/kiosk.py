@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "runs this kiosk with these options, print how to enable it")
     kiosk.add_argument("--reset", action="store_true",
                        help="forget the resume point and the crash count, then exit")
-    add_live_options(kiosk)
+    add_live_options(kiosk, fullscreen=True)
     kiosk.set_defaults(handler=_kiosk, operator=False, preview=False)
 
 

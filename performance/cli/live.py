@@ -21,15 +21,16 @@ if TYPE_CHECKING:
     from performance.runtime.live import LiveOptions
 
 
-def add_live_options(parser: argparse.ArgumentParser) -> None:
-    """The options of a live show (window, show, OSC, sound, perception)."""
+def add_live_options(parser: argparse.ArgumentParser, *, fullscreen: bool = False) -> None:
+    """The options of a live show (window, show, OSC, sound, perception); `fullscreen`:
+    the command's default (the kiosk's), which the help names."""
     parser.add_argument("--display", type=int, default=0, metavar="N",
                         help="display (monitor/projector) index for the window (default 0)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--fullscreen", dest="fullscreen", action="store_true", default=None,
-                      help="fullscreen on the display")
+                      help="fullscreen on the display" + (" (default)" if fullscreen else ""))
     mode.add_argument("--windowed", dest="fullscreen", action="store_false",
-                      help="a window (default)")
+                      help="a window" + ("" if fullscreen else " (default)"))
     add_show_options(parser, size_help="stage resolution and window size")
     parser.add_argument("--fps", type=float, default=LIVE_FPS,
                         help=f"target frames per second (default {LIVE_FPS:g}; "

@@ -20,8 +20,9 @@ rebinding), on both sites; bound wider with a passcode, OSCQuery keeps `/essence
 (403) from a host that has not connected with the passcode (`ControlHub.host_authenticated`).
 Every page response forbids framing and anything not from this origin (`PAGE_HEADERS`).
 At most `MAX_PAGES` pages (`MAX_PAGES_PER_HOST` of one host when bound wider), messages of
-at most `MAX_MESSAGE` bytes; whatever a message holds, it gets a one-line error reply and
-never ends the page's handler.
+at most `MAX_MESSAGE` bytes (a longer one closes that socket, 1009; the page connects
+again); whatever a message within it holds, it gets a one-line error reply and never ends
+the page's handler.
 """
 
 from __future__ import annotations

@@ -253,6 +253,21 @@ def test_a_second_kiosk_on_the_same_state_folder_is_refused(tmp_path: Path) -> N
         assert (tmp_path / "kiosk.lock").read_text().strip() == str(os.getpid())
 
 
+@pytest.mark.parametrize("where", ["a file in its place", "under a file"])
+def test_a_state_folder_that_cannot_be_used_is_one_line_naming_it(tmp_path: Path,
+                                                                   where: str) -> None:
+    """It was a traceback (FileExistsError, or a read-only file system) and no picture."""
+    blocker = tmp_path / "state"
+    blocker.write_text("not a folder\n")
+    folder = blocker if where == "a file in its place" else blocker / "kiosk"
+    with pytest.raises(EssenceError) as refused, single_instance(StatePaths(folder)):
+        pass
+    assert str(refused.value).startswith(f"{folder}: the kiosk's state folder cannot be "
+                                         "used (")
+    assert str(refused.value).endswith("set ESSENCE_STATE_DIR to a writable folder")
+    assert blocker.read_text() == "not a folder\n"
+
+
 def test_the_kiosk_keymap_drops_the_close_button_and_every_key_but_the_chord() -> None:
     from performance.config import Settings
     from performance.core.mailbox import CommandQueue
