@@ -10,7 +10,7 @@ from pathlib import Path
 
 from performance.cli.live import add_live_options, options_from_args, osc_option
 from performance.cli.options import check_projector_calibration
-from performance.config import Settings
+from performance.config import LIVE_FPS, Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -91,12 +91,31 @@ def kiosk_command(args: argparse.Namespace) -> list[str]:
         command.append("--loop")
     if args.fullscreen is False:
         command.append("--windowed")
-    for flag, value in (("--auto-go", args.auto_go), ("--osc-port", args.osc_port),
-                        ("--audio-device", args.audio_device)):
+    for flag, value in _value_options(args):
         if value is not None:
             command += [flag, str(value)]
-    if args.sound is False:
-        command.append("--no-sound")
-    if getattr(args, "projector_calibration", None):
-        command += ["--calibration", str(Path(args.projector_calibration).resolve())]
+    for flag, on in (("--no-sound", args.sound is False), ("--mirror", args.mirror),
+                     ("--no-vsync", args.no_vsync), ("--console-camera", args.console_camera)):
+        if on:
+            command.append(flag)
+    for flag, dest in FILE_OPTIONS:
+        if getattr(args, dest, None):
+            command += [flag, str(Path(getattr(args, dest)).expanduser().resolve())]
     return command
+
+
+def _value_options(args: argparse.Namespace) -> list[tuple[str, object]]:
+    """The options with a value the unit passes on as given (None: not given)."""
+    fps = None if args.fps == LIVE_FPS else args.fps
+    return [("--auto-go", args.auto_go), ("--osc-port", args.osc_port),
+            ("--audio-device", args.audio_device), ("--fps", fps),
+            ("--console", args.console), ("--oscquery-port", args.oscquery_port),
+            ("--perception", args.perception), ("--control", args.control),
+            ("--reader", args.reader), ("--max-faces", args.max_faces),
+            ("--tiles", args.tiles), ("--visual", args.visual)]
+
+
+FILE_OPTIONS = (("--calibration", "projector_calibration"),
+                ("--camera-calibration", "camera_calibration"),
+                ("--face-model", "face_model"), ("--expression-model", "expression_model"))
+"""Options naming a file, made absolute for the unit: (flag, argparse dest)."""

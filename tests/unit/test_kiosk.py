@@ -368,3 +368,27 @@ def test_a_kiosk_with_a_cue_list_takes_osc_commands_and_is_no_autopilot() -> Non
     body = json.loads(str(parse_packet(packet)[0].args[0]))
     assert body["status"] == "ok", body
     assert seq.status().cue_id == seq.cues.cues[0].id
+
+
+def test_the_unit_runs_the_kiosk_with_every_option_given(tmp_path: Path) -> None:
+    """`--install-unit` keeps what the technician gave (it dropped the console, the camera's
+    zones, the mirror, the models, the reader ...): each option reaches the unit's command,
+    files made absolute, and the command parses back to the same options."""
+    from performance.cli import build_parser
+    from performance.cli.kiosk import kiosk_command
+
+    zones = tmp_path / "hall-camera.toml"
+    argv = ["kiosk", "--install-unit", "--input", "0", "--console", "8090", "--console-camera",
+            "--oscquery-port", "5678", "--camera-calibration", str(zones), "--mirror",
+            "--fps", "30", "--no-vsync", "--perception", "thread", "--control", "process",
+            "--face-model", str(tmp_path / "face.task"), "--reader", "blendshapes",
+            "--max-faces", "12", "--tiles", "3x2", "--no-sound", "--windowed"]
+    args = build_parser().parse_args(argv)
+    command = kiosk_command(args)
+    back = build_parser().parse_args(command[command.index("kiosk"):])
+    for dest in ("console", "console_camera", "oscquery_port", "camera_calibration", "mirror",
+                 "fps", "no_vsync", "perception", "control", "face_model", "reader",
+                 "max_faces", "tiles", "sound", "fullscreen", "input"):
+        assert getattr(back, dest) == getattr(args, dest), dest
+    assert not back.install_unit  # the unit runs the kiosk, it does not install again
+    assert command[command.index("--camera-calibration") + 1] == str(zones.resolve())
