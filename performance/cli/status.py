@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 from performance.config import Settings
@@ -26,6 +27,23 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
     path = state_paths().health
     data = read_health(path)
     age = max(0.0, time.time() - path.stat().st_mtime)
+    gone = not _alive(data.get("pid"))
     print(json.dumps(data, indent=1) if args.json else format_health(data, age_s=age))
-    running = data.get("mode") != "stopped" and age <= STALE_S
+    if gone and data.get("mode") != "stopped":  # killed: the report is its last word
+        print(f"essence: the kiosk that wrote this (pid {data.get('pid')}) is gone")
+    running = data.get("mode") != "stopped" and age <= STALE_S and not gone
     return 0 if running and data.get("health") == "ok" else 1
+
+
+def _alive(pid: object) -> bool:
+    """Whether process `pid` exists here (a report from another machine's pid namespace
+    reads as alive: only a pid known to be gone says so)."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -110,5 +110,7 @@ def format_health(data: dict[str, Any], *, age_s: float | None = None) -> str:
             continue
         if isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
+        elif value is None:
+            value = "none"
         lines.append(f"{key}: {value}")
     return "\n".join(lines)

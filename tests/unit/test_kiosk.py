@@ -392,3 +392,29 @@ def test_the_unit_runs_the_kiosk_with_every_option_given(tmp_path: Path) -> None
         assert getattr(back, dest) == getattr(args, dest), dest
     assert not back.install_unit  # the unit runs the kiosk, it does not install again
     assert command[command.index("--camera-calibration") + 1] == str(zones.resolve())
+
+
+def test_status_of_a_killed_kiosk_says_it_is_gone_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A fresh report whose pid is dead (kill -9) is no running kiosk: exit 1 at once, not
+    for the 30 s until the report goes stale; a missing cue reads `none`, not None."""
+    import subprocess
+    import sys
+
+    from performance.cli import main
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    monkeypatch.setenv("ESSENCE_STATE_DIR", str(tmp_path))
+    report = Health(updated="2026-12-04T20:00:00", pid=dead.pid, uptime_s=9.0, mode="show",
+                    health="ok")
+    (tmp_path / "health.json").write_text(report.to_json())
+    assert main(["status"]) == 1
+    out = capsys.readouterr().out
+    assert f"the kiosk that wrote this (pid {dead.pid}) is gone" in out
+    assert "cue_id: none" in out
+    alive = Health(updated="2026-12-04T20:00:00", pid=os.getpid(), uptime_s=9.0, mode="show",
+                   health="ok")
+    (tmp_path / "health.json").write_text(alive.to_json())
+    assert main(["status"]) == 0 and "is gone" not in capsys.readouterr().out
