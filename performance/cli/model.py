@@ -4,6 +4,7 @@ expression network."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from performance.cli.options import add_expression_model_option, add_face_model_option
 from performance.config import Reader, Settings
@@ -22,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _model(args: argparse.Namespace, settings: Settings) -> int:
+    from performance.core.errors import ModelError
     from performance.perception.model import EXPRESSION_MODEL, FACE_MODEL, resolve_model_path
 
     wanted = [(FACE_MODEL, settings.face_model)]
@@ -29,7 +31,14 @@ def _model(args: argparse.Namespace, settings: Settings) -> int:
         wanted.append((EXPRESSION_MODEL, settings.expression_model))
     else:
         print("expression model: not used (reader blendshapes)")
-    for spec, given in wanted:
-        path = resolve_model_path(given, model=spec, download=not args.no_download)
+    missing: list[str] = []
+    for spec, given in wanted:  # each is reported, one missing model does not hide the next
+        try:
+            path = resolve_model_path(given, model=spec, download=not args.no_download)
+        except ModelError as exc:
+            missing.append(str(exc))
+            continue
         print(f"{spec.what} OK: {path}")
-    return 0
+    for line in missing:
+        print(f"essence: {line}", file=sys.stderr)
+    return 2 if missing else 0

@@ -184,3 +184,20 @@ def test_perception_import_stays_light() -> None:
     )
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+def test_essence_model_reports_every_missing_model_not_only_the_first(
+        tmp_path: Path, face_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`essence model --no-download` stopped at the face model and never said whether the
+    expression network was there; each is reported, exit 2 when one is missing."""
+    from performance.cli import main
+
+    gone, also = tmp_path / "face.task", tmp_path / "emotion.tflite"
+    assert main(["model", "--no-download", "--reader", "fused", "--face-model", str(gone),
+                 "--expression-model", str(also)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[1].strip() for line in err] == [str(gone), str(also)], err
+    assert main(["model", "--no-download", "--reader", "fused", "--face-model",
+                 str(face_model), "--expression-model", str(also)]) == 2
+    out, err2 = capsys.readouterr()
+    assert f"face model OK: {face_model}" in out and str(also) in err2
