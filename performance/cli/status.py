@@ -41,9 +41,9 @@ def _alive(pid: object) -> bool:
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return True
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # PermissionError: it exists, as another user's
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     return True

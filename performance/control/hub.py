@@ -144,9 +144,13 @@ class ControlHub:
         """Transport requests in arrival order, then the newest value of each parameter."""
         requests = self.queue.drain()
         with self._lock:
-            params, self._params = self._params, {}
-        requests.extend(Request(param_command(p)) for p in params.values())
+            requests.extend(self._take_params())
         return requests
+
+    def _take_params(self) -> list[Request]:
+        """The pending parameter values as requests, newest per name (the lock held)."""
+        params, self._params = self._params, {}
+        return [Request(param_command(p)) for p in params.values()]
 
     def drain(self) -> list[Command]:
         """The commands for the show now (`take_requests`); a stale one is answered `stale`
@@ -397,9 +401,8 @@ class ControlHub:
             return reply_packet(address, DENIED, refusal.value)
         self.show_mode = bool(action.value)
         if self.show_mode:  # faders moved before the lock are applied before it
-            for param in self._params.values():
-                self.queue.put(Request(param_command(param)))
-            self._params.clear()
+            for request in self._take_params():
+                self.queue.put(request)
         self.queue.put(Request(ShowModeChanged(self.show_mode)))  # the lock, in stream order
         self.urgent.set()
         self.wake.set()
